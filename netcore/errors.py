@@ -1,0 +1,166 @@
+"""Typed errors that explain themselves.
+
+Every error has an English ``summary`` (what happened) and ``hint`` (what to do), each made from a
+class-level template and ``params``, so the GUI can translate the template by error type and fill in
+the same parameters. ``from_os_error`` is the one table that turns an ``OSError`` into a hint.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Any, ClassVar
+
+
+class SocketLabError(Exception):
+    """Base class of every error Socket Lab raises on purpose."""
+
+    summary_template: ClassVar[str] = "{detail}"
+    hint_template: ClassVar[str] = ""
+
+    def __init__(self, **params: Any) -> None:
+        self.params: dict[str, Any] = params
+        super().__init__(self.summary)
+
+    @property
+    def summary(self) -> str:
+        return self.summary_template.format(**self.params)
+
+    @property
+    def hint(self) -> str:
+        return self.hint_template.format(**self.params)
+
+    def describe(self) -> str:
+        """One line for a log or a terminal: summary, then the hint if there is one."""
+        return f"{self.summary} — {self.hint}" if self.hint else self.summary
+
+
+class InputError(SocketLabError, ValueError):
+    """The user typed something we cannot use (an address, a port, a payload)."""
+
+    summary_template = "{detail}"
+
+    def __init__(self, detail: str, position: int | None = None) -> None:
+        super().__init__(detail=detail, position=position)
+
+    @property
+    def position(self) -> int | None:
+        pos = self.params["position"]
+        return pos if isinstance(pos, int) else None
+
+
+class ProtocolError(SocketLabError):
+    """The bytes on the wire broke a protocol's rules."""
+
+
+class LocalProtocolError(ProtocolError):
+    """We were asked to send something the protocol cannot carry (our side's fault)."""
+
+    hint_template = "This is a local mistake: change what you send or the framing settings."
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail=detail)
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer sent bytes that break the protocol (the peer's fault)."""
+
+    hint_template = "The peer does not speak this framing/protocol, or its data is corrupt."
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail=detail)
+
+
+class NetError(SocketLabError):
+    """An operating-system network error, with a hint a student understands."""
+
+    summary_template = "{action} {where} failed: {detail}"
+    hint_template = "{detail}"
+
+    def __init__(self, *, action: str, where: str, detail: str, errno_: int | None = None, **extra: Any):
+        super().__init__(action=action, where=where, detail=detail, errno=errno_, **extra)
+
+
+class ConnectionRefused(NetError):
+    summary_template = "{action} {where} failed: connection refused"
+    hint_template = "Nothing is listening on {where} — start the server first, or check the port."
+
+
+class TimedOut(NetError):
+    summary_template = "{action} {where} timed out after {timeout:g} s"
+    hint_template = "No answer from {where} — check the host, the port and any firewall between."
+
+
+class AddressInUse(NetError):
+    summary_template = "cannot listen on {where}: address already in use"
+    hint_template = (
+        "Another program (or an earlier run still in TIME_WAIT) holds port {port} — stop it, "
+        "choose another port, or enable SO_REUSEADDR."
+    )
+
+
+class AddressNotAvailable(NetError):
+    summary_template = "cannot use {where}: address not available"
+    hint_template = "{host} is not an address of this machine — bind 127.0.0.1, 0.0.0.0 or ::."
+
+
+class PermissionDenied(NetError):
+    summary_template = "{action} {where} failed: permission denied"
+    hint_template = (
+        "Ports below 1024 need administrator rights — use a port from 1024 to 65535."
+    )
+
+
+class HostNotFound(NetError):
+    summary_template = "cannot resolve host name '{host}'"
+    hint_template = "Check the spelling of '{host}' or type an IP address such as 127.0.0.1."
+
+
+class NetworkUnreachable(NetError):
+    summary_template = "{action} {where} failed: network unreachable"
+    hint_template = "This machine has no route to {host} — check the address and your network connection."
+
+
+class FamilyNotSupported(NetError):
+    summary_template = "{action} {where} failed: address family not supported"
+    hint_template = "IPv6 (or IPv4) is not available here — try the other address family."
+
+
+class ConnectionReset(NetError):
+    summary_template = "connection with {where} was reset"
+    hint_template = "The peer closed abruptly (crashed, or closed with unread data) — this is not a clean close."
+
+
+def format_endpoint(host: str, port: int) -> str:
+    """``127.0.0.1:80`` or ``[::1]:80``."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+_BY_ERRNO: dict[int, type[NetError]] = {
+    errno.ECONNREFUSED: ConnectionRefused,
+    errno.ETIMEDOUT: TimedOut,
+    errno.EADDRINUSE: AddressInUse,
+    errno.EADDRNOTAVAIL: AddressNotAvailable,
+    errno.EACCES: PermissionDenied,
+    errno.EPERM: PermissionDenied,
+    errno.ENETUNREACH: NetworkUnreachable,
+    errno.EHOSTUNREACH: NetworkUnreachable,
+    errno.EAFNOSUPPORT: FamilyNotSupported,
+    errno.ECONNRESET: ConnectionReset,
+    errno.EPIPE: ConnectionReset,
+    errno.ECONNABORTED: ConnectionReset,
+}
+
+
+def from_os_error(exc: OSError, *, action: str, host: str, port: int, timeout: float = 0.0) -> NetError:
+    """Map an ``OSError`` raised while doing *action* (``connect to``, ``listen on``, ...) to a NetError."""
+    where = format_endpoint(host, port)
+    common: dict[str, Any] = {"action": action, "where": where, "host": host, "port": port, "timeout": timeout}
+    if isinstance(exc, socket.gaierror):
+        return HostNotFound(detail=str(exc.strerror or exc), errno_=exc.errno, **common)
+    if isinstance(exc, TimeoutError) and exc.errno is None:
+        return TimedOut(detail="timed out", **common)
+    cls = _BY_ERRNO.get(exc.errno or 0, NetError)
+    if cls is PermissionDenied and port >= 1024:
+        cls = NetError
+    return cls(detail=exc.strerror or str(exc), errno_=exc.errno, **common)

@@ -1,0 +1,81 @@
+"""Events that I/O engines report: frozen, slotted, safe to hand to another thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from netcore.errors import SocketLabError
+from netcore.framing import Frame
+from netcore.traffic import Chunk
+
+
+class CloseReason(StrEnum):
+    PEER_CLOSED = "peer closed"  # recv() returned b""
+    LOCAL = "closed here"
+    RESET = "reset"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    host: str
+    port: int
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    conn: int
+    local: str
+    peer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """One send() or recv() call, and the frames its bytes completed in that direction."""
+
+    chunk: Chunk
+    frames: tuple[Frame, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """The reply to message *index* has fully arrived, *rtt_s* after it was queued."""
+
+    conn: int
+    index: int
+    rtt_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class WriteShutdown:
+    """We shut down our sending side (half close): the peer's recv() now returns b""."""
+
+    conn: int
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    conn: int
+    peer: str
+    reason: CloseReason
+    error: SocketLabError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """An error that is not tied to closing one connection (or that ends the engine)."""
+
+    error: SocketLabError
+    conn: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """The engine has stopped and released its sockets."""
+
+
+Event = Listening | Connected | Traffic | Answered | WriteShutdown | Closed | Failed | Stopped
+EventSink = Callable[[Sequence[Event]], None]

@@ -1,0 +1,115 @@
+"""The one payload parser every tab shares: text (with escapes, in a chosen encoding) or raw hex.
+
+Errors are ``InputError`` with ``position`` = 0-based index of the offending character, and the
+message names the column (1-based) so a user can find it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from enum import StrEnum
+
+from netcore.errors import InputError
+
+ENCODINGS = ("utf-8", "gbk")
+
+_HEX_TOKEN = re.compile(
+    r"(?P<sep>[\s,;:\-]+)|(?P<prefixed>(?:0[xX]|\\[xX])(?P<pdigits>[0-9a-fA-F]*))"
+    r"|(?P<digits>[0-9a-fA-F]+)|(?P<bad>.)",
+    re.DOTALL,
+)
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_SIMPLE_ESCAPES = {"n": b"\n", "r": b"\r", "t": b"\t", "0": b"\x00", "\\": b"\\", "'": b"'", '"': b'"'}
+
+
+class PayloadMode(StrEnum):
+    TEXT = "text"
+    HEX = "hex"
+
+
+def parse_hex(text: str) -> bytes:
+    """``48 65 6c``, ``48656c``, ``0x48,0x65``, ``\\x48\\x65`` → bytes."""
+    tokens = list(_HEX_TOKEN.finditer(text))
+    for m in tokens:
+        if m.lastgroup == "bad":
+            col = m.start()
+            raise InputError(
+                f"'{text[col]}' at column {col + 1} is not a hex digit (use 0-9 and a-f)", position=col
+            )
+    out = bytearray()
+    for m in tokens:
+        kind = m.lastgroup
+        if kind == "sep":
+            continue
+        digits = m.group("pdigits") if kind == "prefixed" else m.group("digits")
+        start = m.start("pdigits") if kind == "prefixed" else m.start()
+        if not digits:
+            raise InputError(f"'{m.group()}' at column {m.start() + 1} has no hex digits after it",
+                             position=m.start())
+        if len(digits) % 2:
+            raise InputError(
+                f"odd number of hex digits in '{digits}' at column {start + 1}: each byte needs two digits",
+                position=start,
+            )
+        out += bytes.fromhex(digits)
+    return bytes(out)
+
+
+def parse_text(text: str, encoding: str = "utf-8", escapes: bool = True) -> bytes:
+    """Encode *text*; with *escapes*, ``\\r \\n \\t \\0 \\\\ \\xHH`` become their bytes (``\\xHH`` is one raw byte)."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"unknown text encoding '{encoding}'") from None
+    out = bytearray()
+    literal_start = 0
+    i = 0
+
+    def flush(end: int) -> None:
+        segment = text[literal_start:end]
+        try:
+            out.extend(segment.encode(encoding))
+        except UnicodeEncodeError as exc:
+            col = literal_start + exc.start
+            raise InputError(
+                f"'{text[col]}' at column {col + 1} cannot be encoded in {encoding.upper()}", position=col
+            ) from None
+
+    while escapes and i < len(text):
+        if text[i] != "\\":
+            i += 1
+            continue
+        flush(i)
+        nxt = text[i + 1 : i + 2]
+        if nxt in _SIMPLE_ESCAPES:
+            out += _SIMPLE_ESCAPES[nxt]
+            i += 2
+        elif nxt == "x":
+            digits = text[i + 2 : i + 4]
+            if len(digits) != 2 or any(c not in _HEX_DIGITS for c in digits):
+                raise InputError(f"'\\x' at column {i + 1} must be followed by two hex digits", position=i)
+            out.append(int(digits, 16))
+            i += 4
+        elif nxt == "":
+            raise InputError(f"lone backslash at column {i + 1}: write \\\\ for a backslash", position=i)
+        else:
+            raise InputError(
+                f"unknown escape '\\{nxt}' at column {i + 1}: use \\n \\r \\t \\0 \\xHH or \\\\", position=i
+            )
+        literal_start = i
+    flush(len(text))
+    return bytes(out)
+
+
+def parse_payload(text: str, mode: PayloadMode | str = PayloadMode.TEXT, encoding: str = "utf-8",
+                  escapes: bool = True) -> bytes:
+    """Turn what the user typed into the bytes to send."""
+    if PayloadMode(mode) is PayloadMode.HEX:
+        return parse_hex(text)
+    return parse_text(text, encoding, escapes)
+
+
+def to_hex_text(data: bytes) -> str:
+    """The inverse of ``parse_hex``: ``48 65 6c``."""
+    return data.hex(" ")

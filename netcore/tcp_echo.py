@@ -1,0 +1,334 @@
+"""TCP echo: a multi-client server (echo / UPPER / prefix / manual reply) and a client with RTT."""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import time
+from collections import deque
+from collections.abc import Callable
+from enum import StrEnum
+
+from netcore.address import Address
+from netcore.engine import TICK_S, Engine
+from netcore.errors import InputError, LocalProtocolError, NetError, SocketLabError, TimedOut, from_os_error
+from netcore.events import Answered, Closed, CloseReason, Connected, Event, EventSink, Failed, Listening, Stopped
+from netcore.framing import RawCodec, make_codec
+from netcore.tcpstream import TcpStream, endpoint_of
+
+
+class ReplyMode(StrEnum):
+    ECHO = "echo"
+    UPPER = "upper"
+    PREFIX = "prefix"
+    MANUAL = "manual"  # the operator types each reply (the course's chat server)
+
+
+def make_reply(mode: ReplyMode, payload: bytes, prefix: bytes = b"") -> bytes | None:
+    """The automatic reply to one message, or None in manual mode."""
+    if mode is ReplyMode.ECHO:
+        return payload
+    if mode is ReplyMode.UPPER:
+        return payload.upper()  # ASCII letters only, so UTF-8 and GBK text stays intact
+    if mode is ReplyMode.PREFIX:
+        return prefix + payload
+    return None
+
+
+def open_listener(host: str, port: int, kind: int, reuse_addr: bool) -> socket.socket:
+    """A bound socket of *kind* (SOCK_STREAM or SOCK_DGRAM) on host:port, or a ``NetError`` with a hint.
+
+    ``::`` listens on IPv6 and IPv4 both where the system allows it.
+    """
+    try:
+        infos = socket.getaddrinfo(host or None, port, socket.AF_UNSPEC, kind, 0, socket.AI_PASSIVE)
+    except OSError as exc:
+        raise from_os_error(exc, action="listen on", host=host, port=port) from None
+    family, socktype, proto, _, sockaddr = infos[0]
+    sock = socket.socket(family, socktype, proto)
+    try:
+        if reuse_addr:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6 and host in ("::", ""):
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.bind(sockaddr)
+        if kind == socket.SOCK_STREAM:
+            sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        raise from_os_error(exc, action="listen on", host=host, port=port) from None
+    return sock
+
+
+class TcpEchoServer(Engine):
+    """Serves many clients at once from one select() loop; replies per decoded frame."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, mode: ReplyMode | str = ReplyMode.ECHO,
+                 framing: str = "raw", prefix: bytes = b"", reuse_addr: bool = False) -> None:
+        super().__init__()
+        make_codec(framing)  # raise InputError now for an unknown framing
+        self.host, self.port, self.mode = host, port, ReplyMode(mode)
+        self.framing, self.prefix, self.reuse_addr = framing, prefix, reuse_addr
+        self.address: Address | None = None
+        self._listener: socket.socket | None = None
+        self._streams: dict[int, TcpStream] = {}
+        self._next_conn = 1
+        self._sel: selectors.BaseSelector | None = None
+
+    def bind(self) -> Address:
+        """Open the listening socket now (so errors such as address-in-use surface at once)."""
+        if self._listener is None:
+            self._listener = open_listener(self.host, self.port, socket.SOCK_STREAM, self.reuse_addr)
+            self._listener.setblocking(False)
+            self.address = Address(*self._listener.getsockname()[:2])
+        assert self.address is not None
+        return self.address
+
+    # -- thread-safe commands -------------------------------------------------------------------
+    def send_to(self, conn: int, payload: bytes) -> None:
+        """Send *payload* (framed) to client *conn*: the manual reply of a chat server."""
+        self.call_soon(lambda: self._send(conn, payload))
+
+    def disconnect(self, conn: int) -> None:
+        self.call_soon(lambda: self._disconnect(conn))
+
+    @property
+    def client_count(self) -> int:
+        return len(self._streams)
+
+    # -- loop -----------------------------------------------------------------------------------
+    def run(self, sink: EventSink) -> None:
+        try:
+            address = self.bind()
+        except SocketLabError as exc:
+            sink([Failed(exc), Stopped()])
+            self._close_wake()
+            return
+        assert self._listener is not None
+        sel = self._sel = selectors.DefaultSelector()
+        sel.register(self._listener, selectors.EVENT_READ, "listener")
+        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self.emit(Listening(address.host, address.port, str(address)))
+        try:
+            while not self.stopping:
+                for key, mask in sel.select(TICK_S):
+                    if key.data == "listener":
+                        self._accept()
+                    elif key.data == "wake":
+                        self._run_commands()
+                    else:
+                        self._service(key.data, mask)
+                self._flush(sink)
+        finally:
+            for stream in list(self._streams.values()):
+                stream.close(CloseReason.LOCAL)
+            sel.close()
+            self._listener.close()
+            self._close_wake()
+            self.emit(Stopped())
+            self._flush(sink)
+
+    def _accept(self) -> None:
+        assert self._listener is not None and self._sel is not None
+        while True:
+            try:
+                sock, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
+                return
+            conn = self._next_conn
+            self._next_conn += 1
+            stream = TcpStream(sock, conn, self.framing, self._emit_stream_event, before_close=self._forget)
+            self._streams[conn] = stream
+            self.emit(Connected(conn, stream.local, stream.peer))
+            stream.sync_selector(self._sel)
+
+    def _emit_stream_event(self, event: Event) -> None:
+        self.emit(event)
+
+    def _forget(self, stream: TcpStream) -> None:
+        if stream.mask and self._sel is not None:
+            self._sel.unregister(stream.sock)
+            stream.mask = 0
+        self._streams.pop(stream.conn, None)
+
+    def _service(self, stream: TcpStream, mask: int) -> None:
+        if mask & selectors.EVENT_READ:
+            for payload in stream.on_readable():
+                reply = make_reply(self.mode, payload, self.prefix)
+                if reply is not None:
+                    self._queue(stream, reply)
+        if stream.outbuf or stream.peer_closed:
+            stream.on_writable()
+        assert self._sel is not None
+        stream.sync_selector(self._sel)
+
+    def _queue(self, stream: TcpStream, payload: bytes) -> None:
+        try:
+            stream.queue(payload)
+        except LocalProtocolError as exc:
+            self.emit(Failed(exc, stream.conn))
+
+    def _send(self, conn: int, payload: bytes) -> None:
+        stream = self._streams.get(conn)
+        if stream is None:
+            self.emit(Failed(InputError(f"client #{conn} is no longer connected"), conn))
+            return
+        self._queue(stream, payload)
+        self._service(stream, 0)
+
+    def _disconnect(self, conn: int) -> None:
+        stream = self._streams.get(conn)
+        if stream is not None:
+            stream.close(CloseReason.LOCAL)
+
+
+class TcpEchoClient(Engine):
+    """Connects, sends framed messages, receives continuously, and times each reply.
+
+    A message counts as answered when a reply frame arrives for it (framing on), or, with raw
+    framing, when as many bytes have come back as were sent up to its end.
+    """
+
+    def __init__(self, host: str, port: int, framing: str = "raw", timeout: float = 5.0,
+                 nodelay: bool = False) -> None:
+        super().__init__()
+        self.framed = not isinstance(make_codec(framing), RawCodec)
+        self.host, self.port, self.framing, self.timeout, self.nodelay = host, port, framing, timeout, nodelay
+        self.stream: TcpStream | None = None
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self._sent_messages = 0
+        self._sent_payload_bytes = 0
+        self._rx_frames = 0
+        self._pending: deque[tuple[int, int, int]] = deque()  # (index, threshold, t0 ns)
+
+    def connect(self) -> Connected:
+        """Blocking connect with the timeout; raises ``NetError`` with a hint."""
+        try:
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        except OSError as exc:
+            raise from_os_error(exc, action="connect to", host=self.host, port=self.port,
+                                timeout=self.timeout) from None
+        if self.nodelay:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.stream = TcpStream(sock, 1, self.framing, self.emit, before_close=self._forget)
+        event = Connected(1, self.stream.local, self.stream.peer)
+        self.emit(event)
+        self.stream.sync_selector(self._sel)
+        return event
+
+    @property
+    def connected(self) -> bool:
+        return self.stream is not None and not self.stream.closed
+
+    # -- commands (call directly from the owning thread, or via submit/... from another) ---------
+    def send(self, payload: bytes) -> int:
+        """Queue one message and start sending it; returns its index. Raises ``LocalProtocolError``."""
+        stream = self._require_stream()
+        stream.queue(payload)
+        index = self._sent_messages
+        self._sent_messages += 1
+        self._sent_payload_bytes += len(payload)
+        threshold = self._sent_messages if self.framed else self._sent_payload_bytes
+        self._pending.append((index, threshold, time.perf_counter_ns()))
+        stream.on_writable()
+        stream.sync_selector(self._sel)
+        return index
+
+    def shutdown_write(self) -> None:
+        """Half close: send FIN after the queued bytes; we keep receiving until the peer closes."""
+        stream = self._require_stream()
+        stream.shutdown_pending = True
+        stream.on_writable()
+        stream.sync_selector(self._sel)
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close(CloseReason.LOCAL)
+
+    def submit(self, payload: bytes) -> None:
+        """Thread-safe ``send``: errors arrive as ``Failed`` events."""
+        self.call_soon(lambda: self._guarded(lambda: self.send(payload)))
+
+    def submit_shutdown_write(self) -> None:
+        self.call_soon(lambda: self._guarded(self.shutdown_write))
+
+    def _guarded(self, fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except SocketLabError as exc:
+            self.emit(Failed(exc, 1))
+
+    def _require_stream(self) -> TcpStream:
+        if self.stream is None or self.stream.closed:
+            raise LocalProtocolError("not connected")
+        return self.stream
+
+    def _forget(self, stream: TcpStream) -> None:
+        if stream.mask:
+            self._sel.unregister(stream.sock)
+            stream.mask = 0
+
+    # -- I/O ------------------------------------------------------------------------------------
+    def pump(self, timeout: float) -> list[Event]:
+        """One select() round of at most *timeout* seconds; returns the events it produced."""
+        for key, mask in self._sel.select(timeout):
+            if key.data == "wake":
+                self._run_commands()
+                continue
+            stream: TcpStream = key.data
+            if mask & selectors.EVENT_READ:
+                self._rx_frames += len(stream.on_readable())
+                self._check_answers(stream)
+            if mask & selectors.EVENT_WRITE:
+                stream.on_writable()
+            stream.sync_selector(self._sel)
+        events, self._events = self._events, []
+        return events
+
+    def _check_answers(self, stream: TcpStream) -> None:
+        progress = self._rx_frames if self.framed else stream.rx_offset
+        now = time.perf_counter_ns()
+        while self._pending and progress >= self._pending[0][1]:
+            index, _, t0 = self._pending.popleft()
+            self.emit(Answered(stream.conn, index, (now - t0) / 1e9))
+
+    def request(self, payload: bytes, timeout: float | None = None) -> tuple[Answered, list[Event]]:
+        """Send one message and wait for its reply; returns the ``Answered`` event and all events."""
+        limit = self.timeout if timeout is None else timeout
+        index = self.send(payload)
+        events: list[Event] = []
+        deadline = time.monotonic() + limit
+        while (left := deadline - time.monotonic()) > 0:
+            new = self.pump(min(left, TICK_S))
+            events += new
+            for ev in new:
+                if isinstance(ev, Answered) and ev.index == index:
+                    return ev, events
+                if isinstance(ev, Closed):
+                    raise ev.error or LocalProtocolError(
+                        f"the server closed the connection before replying to message #{index + 1}"
+                    )
+        raise TimedOut(action="wait for the reply from", where=f"{self.host}:{self.port}", detail="timed out",
+                       host=self.host, port=self.port, timeout=limit)
+
+    def run(self, sink: EventSink) -> None:
+        """Connect (unless already connected) and report traffic until closed or stopped."""
+        try:
+            if self.stream is None:
+                try:
+                    self.connect()
+                except NetError as exc:
+                    self.emit(Failed(exc))
+                    return
+            while not self.stopping and self.connected:
+                sink(self.pump(TICK_S))
+        finally:
+            self.close()
+            self._sel.close()
+            self._close_wake()
+            self.emit(Stopped())
+            self._flush(sink)

@@ -1,0 +1,151 @@
+"""One non-blocking TCP connection with framing on both directions, shared by clients and servers."""
+
+from __future__ import annotations
+
+import selectors
+import socket
+from collections.abc import Callable
+
+from netcore.errors import ProtocolError, SocketLabError, format_endpoint, from_os_error
+from netcore.events import Closed, CloseReason, Event, Traffic, WriteShutdown
+from netcore.framing import Frame, FramingCodec, make_codec
+from netcore.traffic import Direction, make_chunk
+
+RECV_SIZE = 65536
+# Stop reading from a peer while this much of our reply to it is still unsent (backpressure).
+OUTBUF_HIGH_WATER = 1024 * 1024
+
+
+def endpoint_of(addr: tuple[str, int] | tuple[str, int, int, int]) -> str:
+    return format_endpoint(addr[0], addr[1])
+
+
+class TcpStream:
+    """A connected socket, its codecs (what we receive, and the same framing over what we send),
+    its stream offsets and its unsent bytes. It reports every send()/recv() call as a ``Traffic``
+    event into ``emit``."""
+
+    def __init__(self, sock: socket.socket, conn: int, framing: str, emit: Callable[[Event], None],
+                 recv_size: int = RECV_SIZE, before_close: Callable[[TcpStream], None] | None = None) -> None:
+        sock.setblocking(False)
+        self.before_close = before_close
+        self.sock, self.conn, self.emit, self.recv_size = sock, conn, emit, recv_size
+        self.local = endpoint_of(sock.getsockname())
+        peer = sock.getpeername()
+        self.peer = endpoint_of(peer)
+        self.peer_host, self.peer_port = peer[0], peer[1]
+        self.rx: FramingCodec = make_codec(framing)
+        self.tx: FramingCodec = make_codec(framing)
+        self.rx_offset = self.tx_offset = 0
+        self.outbuf = bytearray()
+        self.mask = 0  # the selector events this stream is registered for
+        self.shutdown_pending = False  # shut down the write side once outbuf drains
+        self.write_shut = False
+        self.peer_closed = False  # recv() returned b""
+        self.closed = False
+
+    def queue(self, payload: bytes) -> None:
+        """Frame *payload* and queue it; raises ``LocalProtocolError`` if the framing cannot carry it."""
+        self.outbuf += self.rx.encode(payload)
+
+    def wanted_mask(self) -> int:
+        """Selector events this stream needs now: read unless paused, write while bytes wait."""
+        if self.closed:
+            return 0
+        mask = 0
+        if not self.peer_closed and len(self.outbuf) < OUTBUF_HIGH_WATER:
+            mask |= selectors.EVENT_READ
+        if self.outbuf or self.shutdown_pending:
+            mask |= selectors.EVENT_WRITE
+        return mask
+
+    def sync_selector(self, sel: selectors.BaseSelector) -> None:
+        """Register, modify or unregister this stream in *sel* to match ``wanted_mask``."""
+        mask = self.wanted_mask()
+        if mask == self.mask:
+            return
+        if self.mask == 0:
+            sel.register(self.sock, mask, self)
+        elif mask == 0:
+            sel.unregister(self.sock)
+        else:
+            sel.modify(self.sock, mask, self)
+        self.mask = mask
+
+    def on_readable(self) -> list[bytes]:
+        """One recv(); returns the payloads of the frames it completed. Closes on EOF or error."""
+        try:
+            data = self.sock.recv(self.recv_size)
+        except (BlockingIOError, InterruptedError):
+            return []
+        except OSError as exc:
+            self._fail(exc, "receive from")
+            return []
+        if not data:
+            return self._on_eof()
+        chunk = make_chunk(Direction.RECEIVED, data, self.rx_offset, self.conn, self.peer)
+        self.rx_offset += len(data)
+        try:
+            frames = tuple(e for e in self.rx.feed(data) if isinstance(e, Frame))
+        except ProtocolError as exc:
+            self.emit(Traffic(chunk))
+            self.close(CloseReason.ERROR, exc)
+            return []
+        self.emit(Traffic(chunk, frames))
+        return [f.payload for f in frames]
+
+    def _on_eof(self) -> list[bytes]:
+        """The peer closed its side: finish sending what is queued, then close ours."""
+        self.peer_closed = True
+        try:
+            self.rx.receive_data(b"")
+            list(self.rx.events())
+        except ProtocolError as exc:
+            self.close(CloseReason.ERROR, exc)
+            return []
+        if not self.outbuf:
+            self.close(CloseReason.PEER_CLOSED)
+        return []
+
+    def on_writable(self) -> None:
+        """Send as much of the queued bytes as the socket takes now, one send() call at a time."""
+        while self.outbuf and not self.closed:
+            try:
+                n = self.sock.send(self.outbuf)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self._fail(exc, "send to")
+                return
+            data = bytes(self.outbuf[:n])
+            del self.outbuf[:n]
+            chunk = make_chunk(Direction.SENT, data, self.tx_offset, self.conn, self.peer)
+            self.tx_offset += n
+            frames = tuple(e for e in self.tx.feed(data) if isinstance(e, Frame))
+            self.emit(Traffic(chunk, frames))
+        if self.peer_closed and not self.outbuf:
+            self.close(CloseReason.PEER_CLOSED)
+            return
+        if self.shutdown_pending and not self.outbuf and not self.closed:
+            self.shutdown_pending = False
+            self.write_shut = True
+            try:
+                self.sock.shutdown(socket.SHUT_WR)
+            except OSError as exc:
+                self._fail(exc, "shut down the connection to")
+                return
+            self.emit(WriteShutdown(self.conn))
+
+    def _fail(self, exc: OSError, action: str) -> None:
+        error = from_os_error(exc, action=action, host=self.peer_host, port=self.peer_port)
+        reason = CloseReason.RESET if isinstance(exc, ConnectionError) else CloseReason.ERROR
+        self.close(reason, error)
+
+    def close(self, reason: CloseReason = CloseReason.LOCAL, error: SocketLabError | None = None) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.before_close is not None:
+            self.before_close(self)
+        self.sock.close()
+        self.emit(Closed(self.conn, self.peer, reason, error))

@@ -1,0 +1,207 @@
+"""Traffic as data: chunks with direction, peer, times and stream offsets, in a store bounded in bytes.
+
+The store keeps chunks in arrival order (both directions interleaved, like Wireshark's Follow Stream)
+and gives each a *display position*: where its first byte sits in the concatenation of all chunks
+ever stored. It drops the oldest chunks when over its byte or chunk bound and counts what it dropped.
+Decoded frames are kept per stream (connection, direction) as spans of stream offsets.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final
+
+from netcore.framing import Frame
+
+DEFAULT_MAX_BYTES: Final = 32 * 1024 * 1024
+DEFAULT_MAX_CHUNKS: Final = 200_000
+
+
+class Direction(StrEnum):
+    SENT = "sent"
+    RECEIVED = "received"
+
+    @property
+    def arrow(self) -> str:
+        return "→" if self is Direction.SENT else "←"
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """The bytes of one ``send()`` or ``recv()`` call (one datagram for UDP)."""
+
+    direction: Direction
+    data: bytes
+    offset: int  # stream offset of data[0] within (conn, direction)
+    conn: int  # connection id, unique within one engine
+    peer: str  # "127.0.0.1:5000"
+    mono_ns: int
+    wall: float
+
+    @property
+    def end(self) -> int:
+        return self.offset + len(self.data)
+
+
+def make_chunk(direction: Direction, data: bytes, offset: int, conn: int, peer: str) -> Chunk:
+    """A chunk stamped now (monotonic nanoseconds and wall-clock seconds)."""
+    return Chunk(direction, data, offset, conn, peer, time.monotonic_ns(), time.time())
+
+
+@dataclass(frozen=True, slots=True)
+class FrameSpan:
+    """Where a decoded frame sits in its stream (no payload copy)."""
+
+    index: int
+    start: int
+    payload_start: int
+    payload_end: int
+    end: int
+
+    @classmethod
+    def of(cls, frame: Frame) -> FrameSpan:
+        return cls(frame.index, frame.start, frame.payload_start, frame.payload_end, frame.end)
+
+
+@dataclass(slots=True)
+class _Lane:
+    """Frames of one stream, oldest first, with a head index instead of O(n) pops."""
+
+    starts: list[int] = field(default_factory=list)
+    spans: list[FrameSpan] = field(default_factory=list)
+    head: int = 0
+
+    def compact(self) -> None:
+        if self.head > 1024 and self.head * 2 > len(self.spans):
+            del self.starts[: self.head], self.spans[: self.head]
+            self.head = 0
+
+
+class TrafficStore:
+    """Chunks in arrival order, bounded in bytes and count; drops the oldest and says how many."""
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, max_chunks: int = DEFAULT_MAX_CHUNKS) -> None:
+        self.max_bytes, self.max_chunks = max_bytes, max_chunks
+        self.clear()
+
+    def clear(self) -> None:
+        self._chunks: list[Chunk] = []
+        self._starts: list[int] = []  # display position of each chunk
+        self._head = 0
+        self._first_seq = 0  # sequence number of _chunks[_head]
+        self._end = 0  # display position one past the newest byte
+        self._bytes = 0
+        self._lanes: dict[tuple[int, Direction], _Lane] = {}
+        self._frames = 0
+        self.dropped_chunks = 0
+        self.dropped_bytes = 0
+
+    # -- adding ---------------------------------------------------------------------------------
+    def append(self, chunk: Chunk, frames: Iterable[Frame] = ()) -> None:
+        self._chunks.append(chunk)
+        self._starts.append(self._end)
+        self._end += len(chunk.data)
+        self._bytes += len(chunk.data)
+        self.add_frames(chunk.conn, chunk.direction, frames)
+        self._enforce_bounds()
+
+    def add_frames(self, conn: int, direction: Direction, frames: Iterable[Frame]) -> None:
+        lane = self._lanes.get((conn, direction))
+        for frame in frames:
+            if lane is None:
+                lane = self._lanes[(conn, direction)] = _Lane()
+            lane.starts.append(frame.start)
+            lane.spans.append(FrameSpan.of(frame))
+            self._frames += 1
+
+    def _enforce_bounds(self) -> None:
+        while len(self) > 1 and (self._bytes > self.max_bytes or len(self) > self.max_chunks):
+            self._drop_oldest()
+        while self._frames > self.max_chunks:
+            lane = max(self._lanes.values(), key=lambda ln: len(ln.spans) - ln.head)
+            lane.head += 1
+            self._frames -= 1
+            lane.compact()
+        if self._head > 1024 and self._head * 2 > len(self._chunks):
+            del self._chunks[: self._head], self._starts[: self._head]
+            self._head = 0
+
+    def _drop_oldest(self) -> None:
+        chunk = self._chunks[self._head]
+        self._head += 1
+        self._first_seq += 1
+        self._bytes -= len(chunk.data)
+        self.dropped_chunks += 1
+        self.dropped_bytes += len(chunk.data)
+        lane = self._lanes.get((chunk.conn, chunk.direction))
+        if lane is not None:
+            while lane.head < len(lane.spans) and lane.spans[lane.head].end <= chunk.end:
+                lane.head += 1
+                self._frames -= 1
+            lane.compact()
+
+    # -- reading --------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._chunks) - self._head
+
+    @property
+    def first_seq(self) -> int:
+        """Sequence number of the oldest chunk still stored (the count of chunks ever dropped)."""
+        return self._first_seq
+
+    @property
+    def byte_count(self) -> int:
+        return self._bytes
+
+    @property
+    def base(self) -> int:
+        """Display position of the oldest stored byte."""
+        return self._starts[self._head] if len(self) else self._end
+
+    @property
+    def end(self) -> int:
+        return self._end
+
+    def chunk(self, row: int) -> Chunk:
+        """The *row*-th stored chunk (0 = oldest still stored)."""
+        return self._chunks[self._head + row]
+
+    def chunk_start(self, row: int) -> int:
+        """Display position of the *row*-th stored chunk."""
+        return self._starts[self._head + row]
+
+    def row_at(self, pos: int) -> int:
+        """Row of the chunk that holds display position *pos* (base ≤ pos < end)."""
+        return bisect.bisect_right(self._starts, pos, self._head) - 1 - self._head
+
+    def read(self, pos: int, size: int) -> bytes:
+        """Up to *size* bytes from display position *pos*, across chunk boundaries."""
+        pos = max(pos, self.base)
+        out = bytearray()
+        row = self.row_at(pos)
+        while size > 0 and 0 <= row < len(self):
+            chunk, start = self.chunk(row), self.chunk_start(row)
+            piece = chunk.data[pos - start : pos - start + size]
+            out += piece
+            size -= len(piece)
+            pos += len(piece)
+            row += 1
+        return bytes(out)
+
+    def frame_at(self, conn: int, direction: Direction, stream_offset: int) -> FrameSpan | None:
+        """The decoded frame that contains *stream_offset* of the stream, if any is stored."""
+        lane = self._lanes.get((conn, direction))
+        if lane is None:
+            return None
+        i = bisect.bisect_right(lane.starts, stream_offset, lane.head) - 1
+        if i < lane.head:
+            return None
+        span = lane.spans[i]
+        return span if span.start <= stream_offset < span.end else None
+
+    def frame_count(self) -> int:
+        return self._frames
