@@ -7,6 +7,8 @@ from collections.abc import Iterator
 WIDTH = 16
 # Printable ASCII stays, everything else shows as '.'.
 ASCII_TABLE = bytes(b if 0x20 <= b < 0x7F else 0x2E for b in range(256))
+ASCII_CHAR = tuple(chr(c) for c in ASCII_TABLE)  # byte value → the character a view shows
+HEX_BYTE = tuple(f"{b:02x}" for b in range(256))  # byte value → two hex digits
 
 
 def ascii_text(data: bytes | bytearray | memoryview) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from netcore.errors import ProtocolError, SocketLabError, format_endpoint, from_os_error
 from netcore.events import Closed, CloseReason, Event, Traffic, WriteShutdown
-from netcore.framing import Frame, FramingCodec, make_codec
+from netcore.framing import Frame, FramingCodec, RawCodec, make_codec
 from netcore.traffic import Direction, make_chunk
 
 RECV_SIZE = 65536
@@ -36,6 +36,7 @@ class TcpStream:
         self.peer_host, self.peer_port = peer[0], peer[1]
         self.rx: FramingCodec = make_codec(framing)
         self.tx: FramingCodec = make_codec(framing)
+        self.raw = isinstance(self.rx, RawCodec)  # raw frames are just the chunks: no codec work
         self.rx_offset = self.tx_offset = 0
         self.outbuf = bytearray()
         self.mask = 0  # the selector events this stream is registered for
@@ -85,6 +86,9 @@ class TcpStream:
             return self._on_eof()
         chunk = make_chunk(Direction.RECEIVED, data, self.rx_offset, self.conn, self.peer)
         self.rx_offset += len(data)
+        if self.raw:
+            self.emit(Traffic(chunk))
+            return [data]
         try:
             frames = tuple(e for e in self.rx.feed(data) if isinstance(e, Frame))
         except ProtocolError as exc:
@@ -98,8 +102,9 @@ class TcpStream:
         """The peer closed its side: finish sending what is queued, then close ours."""
         self.peer_closed = True
         try:
-            self.rx.receive_data(b"")
-            list(self.rx.events())
+            if not self.raw:
+                self.rx.receive_data(b"")
+                list(self.rx.events())
         except ProtocolError as exc:
             self.close(CloseReason.ERROR, exc)
             return []
@@ -117,11 +122,15 @@ class TcpStream:
             except OSError as exc:
                 self._fail(exc, "send to")
                 return
-            data = bytes(self.outbuf[:n])
-            del self.outbuf[:n]
+            if n == len(self.outbuf):
+                data = bytes(self.outbuf)
+                self.outbuf.clear()
+            else:
+                data = bytes(self.outbuf[:n])
+                del self.outbuf[:n]
             chunk = make_chunk(Direction.SENT, data, self.tx_offset, self.conn, self.peer)
             self.tx_offset += n
-            frames = tuple(e for e in self.tx.feed(data) if isinstance(e, Frame))
+            frames = () if self.raw else tuple(e for e in self.tx.feed(data) if isinstance(e, Frame))
             self.emit(Traffic(chunk, frames))
         if self.peer_closed and not self.outbuf:
             self.close(CloseReason.PEER_CLOSED)

@@ -1,0 +1,1 @@
+"""The Socket Lab application: main window, one page per tab, QThread workers."""

@@ -1,0 +1,69 @@
+"""The main window: one tab per tool, a status bar, remembered geometry and settings."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from app.tcp_echo_page import TcpEchoPage
+from netcore import __version__
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings if settings is not None else QSettings()
+        self.setWindowTitle(self.tr("Socket Lab"))
+        self.tabs = QTabWidget(self)
+        self.tcp_echo = TcpEchoPage(self)
+        self.tabs.addTab(self.tcp_echo, self.tr("TCP echo"))
+        self.setCentralWidget(self.tabs)
+        self.tcp_echo.status_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
+
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        quit_action = QAction(self.tr("&Quit"), self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        about = QAction(self.tr("&About Socket Lab"), self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+        self.resize(1280, 800)
+        self._load_settings()
+        self.statusBar().showMessage(self.tr("Ready. Start the server on the right, then connect the client."))
+
+    def pages(self) -> list[TcpEchoPage]:
+        return [self.tcp_echo]
+
+    def _about(self) -> None:
+        QMessageBox.about(self, self.tr("About Socket Lab"),
+                          self.tr("Socket Lab {0}\nSee every byte, every send()/recv() chunk and every "
+                                  "message boundary.").format(__version__))
+
+    def _load_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)  # type: ignore[arg-type]
+        self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)))  # type: ignore[call-overload]
+        for page in self.pages():
+            page.load_settings(self.settings)
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        for page in self.pages():
+            page.save_settings(self.settings)
+        self.settings.sync()
+
+    def shutdown(self) -> None:
+        """Stop every worker and wait for it (no QThread is left running)."""
+        for page in self.pages():
+            page.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        self.shutdown()
+        super().closeEvent(event)

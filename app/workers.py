@@ -1,0 +1,164 @@
+"""Run a netcore engine in a QThread and deliver its events to the GUI in batches.
+
+The standard wiring: a QObject worker moved to a QThread; ``started`` runs the engine loop,
+``finished`` quits the thread and deletes both. The worker hands the GUI at most one batch every
+``BATCH_MS`` and never more than one batch in flight: while the GUI is busy, events accumulate in the
+worker, and traffic beyond ``max_pending_bytes`` (more than the traffic store keeps anyway) is
+dropped oldest first and counted, so a flood cannot freeze the GUI or grow memory without bound.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from netcore.engine import Engine
+from netcore.events import Event, Stopped, Traffic
+from netcore.traffic import DEFAULT_MAX_BYTES
+
+BATCH_MS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    events: tuple[Event, ...]
+    dropped_chunks: int = 0
+    dropped_bytes: int = 0
+
+
+class EngineWorker(QObject):
+    """Lives in a QThread; runs ``engine.run`` and emits ``Batch`` objects."""
+
+    batch = Signal(object)
+    finished = Signal()
+
+    def __init__(self, engine: Engine, max_pending_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        super().__init__()
+        self.engine = engine
+        self.max_pending_bytes = max_pending_bytes
+        self._lock = threading.Lock()
+        self._pending: deque[Event] = deque()
+        self._pending_bytes = 0
+        self._dropped_chunks = 0
+        self._dropped_bytes = 0
+        self._in_flight = False
+        self._last_emit = 0.0
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self.engine.run(self._collect)
+        finally:
+            self._emit(force=True)
+            self.finished.emit()
+
+    def acknowledge(self) -> None:
+        """The GUI has handled the last batch (called from the GUI thread)."""
+        with self._lock:
+            self._in_flight = False
+
+    def _collect(self, events: Sequence[Event]) -> None:
+        """Engine-thread sink: queue events, trim old traffic past the bound, emit when due."""
+        with self._lock:
+            for event in events:
+                self._pending.append(event)
+                if isinstance(event, Traffic):
+                    self._pending_bytes += len(event.chunk.data)
+            while self._pending_bytes > self.max_pending_bytes:
+                self._drop_oldest_traffic()
+        self._emit(force=any(isinstance(e, Stopped) for e in events))
+
+    def _drop_oldest_traffic(self) -> None:
+        kept: deque[Event] = deque()
+        while self._pending:
+            event = self._pending.popleft()
+            if isinstance(event, Traffic):
+                self._pending_bytes -= len(event.chunk.data)
+                self._dropped_chunks += 1
+                self._dropped_bytes += len(event.chunk.data)
+                break
+            kept.append(event)
+        self._pending.extendleft(reversed(kept))
+
+    def _emit(self, force: bool) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if not self._pending and not self._dropped_chunks:
+                return
+            if not force and (self._in_flight or now - self._last_emit < BATCH_MS / 1000):
+                return
+            batch = Batch(tuple(self._pending), self._dropped_chunks, self._dropped_bytes)
+            self._pending.clear()
+            self._pending_bytes = self._dropped_chunks = self._dropped_bytes = 0
+            self._in_flight = True
+            self._last_emit = now
+        self.batch.emit(batch)
+
+
+_live: weakref.WeakSet[EngineRunner] = weakref.WeakSet()
+
+
+def running_runners() -> list[EngineRunner]:
+    """Runners whose thread is still running (tests fail if any is left behind)."""
+    return [r for r in list(_live) if r.is_running()]
+
+
+class EngineRunner(QObject):
+    """Owns one engine's QThread and worker; ``stop_and_wait`` joins it (no terminate())."""
+
+    batch = Signal(object)
+    finished = Signal()
+
+    def __init__(self, engine: Engine, on_batch: Callable[[Batch], None], parent: QObject | None = None,
+                 max_pending_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self._thread: QThread | None = QThread()
+        self._thread.setObjectName(type(engine).__name__)
+        self._worker: EngineWorker | None = EngineWorker(engine, max_pending_bytes)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        # Direct: quit() is thread-safe, and stop_and_wait() blocks the GUI thread's event loop.
+        self._worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
+        self._worker.finished.connect(self._worker.deleteLater)
+        self._thread.finished.connect(self._thread.deleteLater)
+        self._thread.finished.connect(self._on_thread_finished)
+        self._worker.batch.connect(self._deliver)
+        self._on_batch = on_batch
+        _live.add(self)
+
+    def start(self) -> None:
+        assert self._thread is not None
+        self._thread.start()
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def stop(self) -> None:
+        self.engine.stop()
+
+    def stop_and_wait(self, timeout_ms: int = 5000) -> bool:
+        """Stop the engine and wait for its thread; True when it has finished."""
+        self.engine.stop()
+        thread = self._thread
+        if thread is None:
+            return True
+        return thread.wait(timeout_ms)
+
+    def _deliver(self, batch: Batch) -> None:
+        try:
+            self._on_batch(batch)
+        finally:
+            if self._worker is not None:
+                self._worker.acknowledge()
+
+    def _on_thread_finished(self) -> None:
+        self._thread = None
+        self._worker = None
+        self.finished.emit()

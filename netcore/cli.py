@@ -1,0 +1,223 @@
+"""``python -m netcore SUBCOMMAND``: every tab's work, headless. Exit 0 on success, non-zero with the hint."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from netcore import __version__
+from netcore.address import parse_port
+from netcore.errors import InputError, NetError, ProtocolError, SocketLabError
+from netcore.events import Answered, Closed, Connected, Event, Failed, Listening, Stopped, Traffic, WriteShutdown
+from netcore.framing import FRAMING_CHOICES, Frame
+from netcore.hexdump import format_rows
+from netcore.payload import ENCODINGS, parse_payload
+from netcore.tcp_echo import ReplyMode, TcpEchoClient, TcpEchoServer
+from netcore.traffic import Chunk, Direction
+
+EXIT_OK, EXIT_NET, EXIT_USAGE, EXIT_PROTOCOL = 0, 1, 2, 3
+
+
+# -- shared output helpers ----------------------------------------------------------------------
+def chunk_json(chunk: Chunk, encoding: str = "utf-8") -> dict[str, Any]:
+    return {"offset": chunk.offset, "length": len(chunk.data), "hex": chunk.data.hex(),
+            "text": chunk.data.decode(encoding, errors="backslashreplace"), "time": chunk.wall}
+
+
+def frame_line(frame: Frame) -> str:
+    parts = [f"frame #{frame.index + 1}:"]
+    if frame.payload_start > frame.start:
+        parts.append(f"header {frame.start}–{frame.payload_start} ({frame.header_length} B),")
+    parts.append(f"payload {frame.payload_start}–{frame.payload_end} ({len(frame.payload)} B)")
+    if frame.end > frame.payload_end:
+        parts.append(f", delimiter {frame.payload_end}–{frame.end}")
+    if frame.header is not None:
+        parts.append(f" header={json.dumps(frame.header, ensure_ascii=False)}")
+    return " ".join(parts).replace(" ,", ",")
+
+
+def print_event(event: Event, out: TextIO, label: str = "") -> None:
+    """Human output: one line per event, a hexdump per chunk with its frames under it."""
+    who = f"[{label}] " if label else ""
+    if isinstance(event, Traffic):
+        c = event.chunk
+        call = "send()" if c.direction is Direction.SENT else "recv()"
+        print(f"{who}{c.direction.arrow} {call} {len(c.data)} bytes {'to' if c.direction is Direction.SENT else 'from'}"
+              f" {c.peer}  [#{c.conn}, stream offset {c.offset}–{c.end}]", file=out)
+        for row in format_rows(c.data, c.offset):
+            print(f"    {row}", file=out)
+        for frame in event.frames:
+            print(f"    └ {frame_line(frame)}", file=out)
+    elif isinstance(event, Listening):
+        print(f"{who}listening on {event.address}", file=out)
+    elif isinstance(event, Connected):
+        print(f"{who}#{event.conn} connected: {event.local} ⇄ {event.peer}", file=out)
+    elif isinstance(event, Answered):
+        print(f"{who}reply to message {event.index + 1}: round trip {event.rtt_s * 1000:.3f} ms", file=out)
+    elif isinstance(event, WriteShutdown):
+        print(f"{who}#{event.conn} write side shut down (FIN sent)", file=out)
+    elif isinstance(event, Closed):
+        text = f"{who}#{event.conn} {event.peer} closed: {event.reason.value}"
+        print(text + (f" — {event.error.describe()}" if event.error else ""), file=out)
+    elif isinstance(event, Failed):
+        print(f"{who}error: {event.error.describe()}", file=out)
+    elif isinstance(event, Stopped):
+        print(f"{who}stopped", file=out)
+
+
+def fail(error: SocketLabError, err: TextIO) -> int:
+    print(f"error: {error.summary}", file=err)
+    if error.hint:
+        print(f"hint: {error.hint}", file=err)
+    if isinstance(error, InputError):
+        return EXIT_USAGE
+    return EXIT_PROTOCOL if isinstance(error, ProtocolError) else EXIT_NET
+
+
+def serve_until_stopped(engine: TcpEchoServer, duration: float | None, quiet: bool, out: TextIO) -> int:
+    """Run a server engine in a thread, print its events, stop on Ctrl+C or after *duration*."""
+    batches: queue.SimpleQueue[Sequence[Event]] = queue.SimpleQueue()
+    engine.start_thread(batches.put, name="server")
+    deadline = None if duration is None else time.monotonic() + duration
+    failed: SocketLabError | None = None
+    try:
+        while True:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            try:
+                batch = batches.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            for event in batch:
+                if isinstance(event, Failed) and event.conn is None:
+                    failed = event.error
+                if not quiet or isinstance(event, Listening | Failed):
+                    print_event(event, out)
+            out.flush()
+            if any(isinstance(e, Stopped) for e in batch):
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.join()
+    return fail(failed, sys.stderr) if failed else EXIT_OK
+
+
+# -- payload and common options -----------------------------------------------------------------
+def add_payload_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--message", "-m", help=r"text to send; escapes \r \n \t \0 \xHH work")
+    group.add_argument("--hex", help="raw bytes in hex: '48 65 6c', '48656c' or '0x48,0x65'")
+    p.add_argument("--encoding", choices=ENCODINGS, default="utf-8", help="text encoding (default utf-8)")
+
+
+def payload_from(args: argparse.Namespace) -> bytes:
+    if args.hex is not None:
+        return parse_payload(args.hex, "hex")
+    return parse_payload(args.message, "text", args.encoding)
+
+
+def add_endpoint(p: argparse.ArgumentParser, host: str, port: int | None) -> None:
+    p.add_argument("--host", default=host, help=f"host name or address (default {host})")
+    if port is None:
+        p.add_argument("--port", "-p", type=parse_port, required=True, help="TCP/UDP port")
+    else:
+        p.add_argument("--port", "-p", type=parse_port, default=port, help=f"port (default {port}; 0 = any free)")
+
+
+def add_framing(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--framing", default="raw", metavar="SPEC",
+                   help=f"message framing: {', '.join(FRAMING_CHOICES)}, delim:HEX, fixed:N (default raw)")
+
+
+# -- tcp-echo-server ----------------------------------------------------------------------------
+def cmd_tcp_echo_server(args: argparse.Namespace, out: TextIO) -> int:
+    server = TcpEchoServer(args.host, args.port, args.mode, args.framing,
+                           parse_payload(args.prefix, "text", args.encoding), args.reuse_addr)
+    server.bind()
+    return serve_until_stopped(server, args.duration, args.quiet, out)
+
+
+# -- tcp-echo -----------------------------------------------------------------------------------
+def cmd_tcp_echo(args: argparse.Namespace, out: TextIO) -> int:
+    payload = payload_from(args)
+    client = TcpEchoClient(args.host, args.port, args.framing, args.timeout, args.nodelay)
+    connected = client.connect()
+    events: list[Event] = []
+    try:
+        for _ in range(args.count):
+            _, new = client.request(payload)
+            events += new
+            if not args.json:
+                for event in new:
+                    print_event(event, out)
+    finally:
+        client.close()
+    rtts = [e.rtt_s * 1000 for e in events if isinstance(e, Answered)]
+    chunks = [e.chunk for e in events if isinstance(e, Traffic)]
+    if args.json:
+        doc = {
+            "local": connected.local, "peer": connected.peer, "framing": args.framing,
+            "sent": [chunk_json(c, args.encoding) for c in chunks if c.direction is Direction.SENT],
+            "received": [chunk_json(c, args.encoding) for c in chunks if c.direction is Direction.RECEIVED],
+            "frames_received": [f.payload.hex() for e in events if isinstance(e, Traffic)
+                                and e.chunk.direction is Direction.RECEIVED for f in e.frames],
+            "rtt_ms": rtts,
+        }
+        print(json.dumps(doc, ensure_ascii=False), file=out)
+    else:
+        print(f"{len(rtts)} of {args.count} replies; round trip min {min(rtts):.3f} / median "
+              f"{statistics.median(rtts):.3f} / max {max(rtts):.3f} ms", file=out)
+    return EXIT_OK
+
+
+# -- parser -------------------------------------------------------------------------------------
+Handler = Callable[[argparse.Namespace, TextIO], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="socketlab-cli", description="Socket Lab on the command line.")
+    parser.add_argument("--version", action="version", version=f"Socket Lab {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("tcp-echo-server", help="run a TCP echo server")
+    add_endpoint(p, "127.0.0.1", 9000)
+    p.add_argument("--mode", choices=[m.value for m in ReplyMode if m is not ReplyMode.MANUAL], default="echo")
+    p.add_argument("--prefix", default="echo: ", help="text put before each reply in prefix mode")
+    p.add_argument("--encoding", choices=ENCODINGS, default="utf-8")
+    add_framing(p)
+    p.add_argument("--reuse-addr", action="store_true", help="set SO_REUSEADDR (restart while in TIME_WAIT)")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
+    p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
+    p.set_defaults(handler=cmd_tcp_echo_server)
+
+    p = sub.add_parser("tcp-echo", help="send messages to a TCP echo server and time the replies")
+    add_endpoint(p, "127.0.0.1", None)
+    add_payload_options(p)
+    add_framing(p)
+    p.add_argument("--count", "-n", type=int, default=1, help="how many times to send the message")
+    p.add_argument("--timeout", type=float, default=5.0, help="connect/reply timeout in seconds (default 5)")
+    p.add_argument("--nodelay", action="store_true", help="set TCP_NODELAY (turn Nagle's algorithm off)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of hexdumps")
+    p.set_defaults(handler=cmd_tcp_echo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args, out or sys.stdout)
+    except SocketLabError as exc:
+        return fail(exc, sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+
+
+__all__ = ["EXIT_NET", "EXIT_OK", "EXIT_PROTOCOL", "EXIT_USAGE", "NetError", "main"]

@@ -1,0 +1,1 @@
+"""Reusable Qt widgets and models: they know bytes and spans, never sockets."""

@@ -1,0 +1,203 @@
+"""Address and payload inputs with inline validation (the error says where and why, as you type)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from netcore.address import Address, parse_address
+from netcore.errors import InputError
+from netcore.payload import ENCODINGS, PayloadMode, parse_payload, to_hex_text
+from widgets import style
+
+_ERROR_CSS = f"color: {style.ERROR_FG.name()};"
+_OK_CSS = "color: palette(placeholder-text);"
+
+
+class AddressEdit(QWidget):
+    """Host field (accepts ``host``, ``host:port``, ``[::1]:port``) plus a port box."""
+
+    changed = Signal()
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 9000, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.host = QLineEdit(host, self)
+        self.host.setPlaceholderText(self.tr("127.0.0.1, ::1, a host name, or host:port"))
+        self.host.setToolTip(self.tr("IPv4, IPv6 (::1 or [::1]:8000) or a host name; a port typed here "
+                                     "wins over the port box"))
+        self.port = QSpinBox(self)
+        self.port.setRange(0, 65535)
+        self.port.setValue(port)
+        self.port.setAccelerated(True)
+        self.port.setToolTip(self.tr("TCP/UDP port, 0–65535 (0 = any free port when listening)"))
+        self.error = QLabel(self)
+        self.error.setStyleSheet(_ERROR_CSS)
+        self.error.setWordWrap(True)
+        self.error.hide()
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.host, 3)
+        row.addWidget(QLabel(self.tr("Port"), self))
+        row.addWidget(self.port, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.error)
+        self.host.textChanged.connect(self._validate)
+        self.port.valueChanged.connect(self._validate)
+
+    def address(self) -> Address:
+        """The parsed address, or ``InputError`` with a message for the user."""
+        return parse_address(self.host.text(), self.port.value())
+
+    def set_address(self, host: str, port: int) -> None:
+        self.host.setText(host)
+        self.port.setValue(port)
+
+    def is_valid(self) -> bool:
+        return self._validate()
+
+    def _validate(self) -> bool:
+        try:
+            self.address()
+        except InputError as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            self.host.setStyleSheet(f"border: 1px solid {style.ERROR_FG.name()};")
+            self.changed.emit()
+            return False
+        self.error.hide()
+        self.host.setStyleSheet("")
+        self.changed.emit()
+        return True
+
+
+class _MessageEdit(QPlainTextEdit):
+    """Plain text box where Ctrl+Enter submits (Enter alone types a new line)."""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class PayloadEdit(QWidget):
+    """What to send: text (UTF-8 or GBK, with \\r \\n \\t \\0 \\xHH escapes) or hex, always visible.
+
+    Switching between Text and Hex converts what is typed, so nothing is lost.
+    """
+
+    submitted = Signal()
+    changed = Signal()
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = _MessageEdit(self)
+        self.edit.setPlainText(text)
+        self.edit.setTabChangesFocus(True)
+        self.edit.setPlaceholderText(self.tr("Message to send (Ctrl+Enter sends)"))
+        self.edit.setFixedHeight(self.edit.fontMetrics().height() * 4 + 12)
+        self.mode = QComboBox(self)
+        self.mode.addItem(self.tr("Text"), PayloadMode.TEXT.value)
+        self.mode.addItem(self.tr("Hex"), PayloadMode.HEX.value)
+        self.mode.setToolTip(self.tr("Hex accepts 48 65 6c, 48656c, 0x48,0x65 or \\x48\\x65"))
+        self.encoding = QComboBox(self)
+        for name in ENCODINGS:
+            self.encoding.addItem(name.upper(), name)
+        self.escapes = QCheckBox(self.tr("Escapes \\r \\n \\xHH"), self)
+        self.escapes.setChecked(True)
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        options = QHBoxLayout()
+        options.setContentsMargins(0, 0, 0, 0)
+        options.addWidget(self.mode)
+        options.addWidget(self.encoding)
+        options.addWidget(self.escapes)
+        options.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit)
+        layout.addLayout(options)
+        layout.addWidget(self.status)
+        self._mode = PayloadMode.TEXT
+        self.edit.textChanged.connect(self._validate)
+        self.encoding.currentIndexChanged.connect(self._validate)
+        self.escapes.toggled.connect(self._validate)
+        self.mode.currentIndexChanged.connect(self._switch_mode)
+        self.edit.submitted.connect(self.submitted)
+        QShortcut(QKeySequence("Ctrl+H"), self, self._toggle_mode, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._validate()
+
+    def current_encoding(self) -> str:
+        return str(self.encoding.currentData())
+
+    def payload(self) -> bytes:
+        """The bytes to send, or ``InputError`` pointing at the bad character."""
+        return parse_payload(self.edit.toPlainText(), self._mode, self.current_encoding(), self.escapes.isChecked())
+
+    def set_mode(self, mode: PayloadMode | str) -> None:
+        self.mode.setCurrentIndex(self.mode.findData(PayloadMode(mode).value))
+
+    def _toggle_mode(self) -> None:
+        self.set_mode(PayloadMode.HEX if self._mode is PayloadMode.TEXT else PayloadMode.TEXT)
+
+    def _switch_mode(self) -> None:
+        new = PayloadMode(self.mode.currentData())
+        if new is self._mode:
+            return
+        try:
+            data = self.payload()
+        except InputError:
+            data = None  # keep the text as typed; the status line shows what is wrong with it
+        self._mode = new
+        self.encoding.setEnabled(new is PayloadMode.TEXT)
+        self.escapes.setEnabled(new is PayloadMode.TEXT)
+        if data is not None:
+            self.edit.setPlainText(to_hex_text(data) if new is PayloadMode.HEX else self._as_text(data))
+        self._validate()
+
+    def _as_text(self, data: bytes) -> str:
+        """Bytes → text that parses back to the same bytes: undecodable and control bytes become
+        escapes (a real newline stays a new line), and escapes are switched on when needed."""
+        out = []
+        for ch in data.decode(self.current_encoding(), errors="surrogateescape"):
+            code = ord(ch)
+            if 0xDC80 <= code <= 0xDCFF:
+                out.append(f"\\x{code - 0xDC00:02x}")
+            elif ch == "\\":
+                out.append("\\\\")
+            elif ch != "\n" and (code < 0x20 or code == 0x7F):
+                out.append({"\r": "\\r", "\t": "\\t", "\0": "\\0"}.get(ch, f"\\x{code:02x}"))
+            else:
+                out.append(ch)
+        text = "".join(out)
+        if text != data.decode(self.current_encoding(), errors="replace"):
+            self.escapes.setChecked(True)
+        return text
+
+    def _validate(self) -> None:
+        try:
+            data = self.payload()
+        except InputError as exc:
+            self.status.setStyleSheet(_ERROR_CSS)
+            self.status.setText(str(exc))
+        else:
+            self.status.setStyleSheet(_OK_CSS)
+            self.status.setText(self.tr("%n byte(s)", "", len(data)))
+        self.changed.emit()

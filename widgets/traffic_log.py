@@ -1,0 +1,194 @@
+"""TrafficLogModel (one row per send()/recv() chunk over a bounded TrafficStore) and TrafficView,
+the log + hexdump pair every tab shows."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QItemSelection, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+
+from netcore.framing import Frame
+from netcore.traffic import Chunk, Direction, TrafficStore
+from widgets import style
+from widgets.hexdump_view import HexdumpModel, HexdumpView
+
+PREVIEW_BYTES = 64
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x00": "\\0"}
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def preview_text(data: bytes, encoding: str = "utf-8") -> str:
+    """The first bytes as text, with control characters shown as escapes (``\\r\\n`` stays visible)."""
+    text = data[:PREVIEW_BYTES].decode(encoding, errors="replace")
+    text = _CONTROL.sub(lambda m: _ESCAPES.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
+    return text + ("…" if len(data) > PREVIEW_BYTES else "")
+
+
+class TrafficLogModel(QAbstractTableModel):
+    """Columns: #, time, direction, peer, length, preview. Rows follow the store, oldest first."""
+
+    COLUMNS = 6
+
+    def __init__(self, store: TrafficStore, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.encoding = "utf-8"
+        self._rows = 0
+        self._first_seq = store.first_seq
+
+    def sync(self) -> None:
+        """Call after the store changed: removes dropped rows and inserts new ones, in batches."""
+        dropped = self.store.first_seq - self._first_seq
+        if dropped < 0 or dropped > self._rows:
+            self.beginResetModel()
+            self._rows, self._first_seq = len(self.store), self.store.first_seq
+            self.endResetModel()
+            return
+        if dropped:
+            self.beginRemoveRows(QModelIndex(), 0, dropped - 1)
+            self._rows -= dropped
+            self._first_seq = self.store.first_seq
+            self.endRemoveRows()
+        rows = len(self.store)
+        if rows > self._rows:
+            self.beginInsertRows(QModelIndex(), self._rows, rows - 1)
+            self._rows = rows
+            self.endInsertRows()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else self._rows
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else self.COLUMNS
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return [self.tr("#"), self.tr("Time"), self.tr("Call"), self.tr("Peer"), self.tr("Bytes"),
+                self.tr("Data")][section]
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= self._rows:
+            return None
+        chunk = self.store.chunk(index.row())
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return str(self._first_seq + index.row() + 1)
+            if col == 1:
+                return time.strftime("%H:%M:%S", time.localtime(chunk.wall)) + f".{int(chunk.wall * 1e6) % 1000000:06d}"
+            if col == 2:
+                return (f"{chunk.direction.arrow} send()" if chunk.direction is Direction.SENT
+                        else f"{chunk.direction.arrow} recv()")
+            if col == 3:
+                return chunk.peer
+            if col == 4:
+                return f"{len(chunk.data):,}"
+            return preview_text(chunk.data, self.encoding)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return style.direction_colours(chunk.direction)[2]
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (0, 4):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and col == 5:
+            return self.tr("stream offset {0}–{1} of connection #{2}").format(chunk.offset, chunk.end, chunk.conn)
+        return None
+
+
+class TrafficView(QWidget):
+    """Traffic log above a hexdump, both over one bounded store; says how much was dropped."""
+
+    def __init__(self, parent: QWidget | None = None, max_bytes: int | None = None) -> None:
+        super().__init__(parent)
+        self.store = TrafficStore() if max_bytes is None else TrafficStore(max_bytes)
+        self.log_model = TrafficLogModel(self.store, self)
+        self.hex_model = HexdumpModel(self.store, self)
+
+        self.log = QTableView(self)
+        self.log.setModel(self.log_model)
+        self.log.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.log.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.log.verticalHeader().hide()
+        self.log.verticalHeader().setDefaultSectionSize(self.log.fontMetrics().height() + 4)
+        self.log.setWordWrap(False)
+        header = self.log.horizontalHeader()
+        header.setStretchLastSection(True)
+        for col, chars in enumerate((6, 15, 9, 20, 7)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            self.log.setColumnWidth(col, self.log.fontMetrics().horizontalAdvance("0") * chars + 12)
+        self.log.selectionModel().selectionChanged.connect(self._on_log_selection)
+
+        self.hexdump = HexdumpView(self.hex_model, self)
+        self.status = QLabel(self)
+        self.hover = QLabel(self)
+        self.hover.setWordWrap(True)
+        self.hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hexdump.hovered.connect(self.hover.setText)
+
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(self.log)
+        splitter.addWidget(self.hexdump)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.hover)
+        layout.addWidget(self.status)
+        self._update_status()
+
+    def add(self, items: Iterable[tuple[Chunk, Iterable[Frame]]], dropped_chunks: int = 0,
+            dropped_bytes: int = 0) -> None:
+        """Append a batch of chunks (each with the frames it completed) and refresh both views once."""
+        log_bottom, hex_bottom = self._at_bottom(self.log), self.hexdump.at_bottom()
+        for chunk, frames in items:
+            self.store.append(chunk, frames)
+        self.store.dropped_chunks += dropped_chunks
+        self.store.dropped_bytes += dropped_bytes
+        self.log_model.sync()
+        self.hex_model.sync()
+        if log_bottom:
+            self.log.scrollToBottom()
+        self.hexdump.follow_tail(hex_bottom)
+        self._update_status()
+
+    def clear(self) -> None:
+        self.store.clear()
+        self.log_model.sync()
+        self.hex_model.sync()
+        self.hex_model.set_highlight(0, 0)
+        self.hover.clear()
+        self._update_status()
+
+    def set_encoding(self, encoding: str) -> None:
+        self.log_model.encoding = encoding
+        self.log.viewport().update()
+
+    @staticmethod
+    def _at_bottom(view: QTableView) -> bool:
+        bar = view.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 2
+
+    def _on_log_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = selected.indexes()
+        if not rows:
+            return
+        row = rows[0].row()
+        start = self.store.chunk_start(row)
+        end = start + len(self.store.chunk(row).data)
+        self.hex_model.set_highlight(start, end)
+        self.hexdump.scrollTo(self.hex_model.index(self.hex_model.row_of(start), 1),
+                              QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def _update_status(self) -> None:
+        s = self.store
+        text = self.tr("{0:,} chunks · {1:,} bytes").format(len(s), s.byte_count)
+        if s.dropped_chunks:
+            text += self.tr(" · {0:,} older chunks ({1:,} bytes) dropped to stay within {2:,} MB").format(
+                s.dropped_chunks, s.dropped_bytes, s.max_bytes // (1024 * 1024))
+        self.status.setText(text)
