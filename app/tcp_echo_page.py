@@ -258,7 +258,9 @@ class ServerPane(QGroupBox):
         self.framing = framing_combo(self)
         self.framing.setToolTip(self.tr("With framing, the server replies once per decoded message"))
         self.reuse = QCheckBox(self.tr("SO_REUSEADDR"), self)
-        self.reuse.setToolTip(self.tr("Allow listening again at once while old connections are in TIME_WAIT"))
+        self.reuse.setChecked(True)
+        self.reuse.setToolTip(self.tr("Allow listening again at once while old connections are in TIME_WAIT "
+                                      "(untick it to see the 'address already in use' lesson)"))
         self.start_button = QPushButton(self.tr("S&tart server"), self)
         self.clear_button = QPushButton(self.tr("Clear log"), self)
         self.state = QLabel(self.tr("Stopped"), self)
@@ -431,6 +433,7 @@ class ServerPane(QGroupBox):
         settings.setValue("tcp/server/mode", self.mode.currentData())
         settings.setValue("tcp/server/framing", self.framing.currentText())
         settings.setValue("tcp/server/prefix", self.prefix.text())
+        settings.setValue("tcp/server/reuse", self.reuse.isChecked())
 
     def load_settings(self, settings: QSettings) -> None:
         self.address.set_address(str(settings.value("tcp/server/host", "127.0.0.1")),
@@ -439,6 +442,7 @@ class ServerPane(QGroupBox):
         self.mode.setCurrentIndex(max(0, index))
         self.framing.setCurrentText(str(settings.value("tcp/server/framing", "raw")))
         self.prefix.setText(str(settings.value("tcp/server/prefix", "echo: ")))
+        self.reuse.setChecked(settings.value("tcp/server/reuse", True, bool) is True)
 
 
 class TcpEchoPage(QWidget):

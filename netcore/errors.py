@@ -8,7 +8,6 @@ the same parameters. ``from_os_error`` is the one table that turns an ``OSError`
 from __future__ import annotations
 
 import errno
-import socket
 from typing import Any, ClassVar
 
 
@@ -154,6 +153,8 @@ _BY_ERRNO: dict[int, type[NetError]] = {
 
 def from_os_error(exc: OSError, *, action: str, host: str, port: int, timeout: float = 0.0) -> NetError:
     """Map an ``OSError`` raised while doing *action* (``connect to``, ``listen on``, ...) to a NetError."""
+    import socket  # here, not at the top: the pure modules (and so widgets) never load socket
+
     where = format_endpoint(host, port)
     common: dict[str, Any] = {"action": action, "where": where, "host": host, "port": port, "timeout": timeout}
     if isinstance(exc, socket.gaierror):

@@ -234,11 +234,13 @@ class DelimiterCodec(FramingCodec):
         return f"{left} bytes after the last {self.delimiter!r} have no delimiter"
 
     def encode(self, payload: bytes, header: Mapping[str, Any] | None = None) -> bytes:
-        if self.delimiter in payload:
+        framed = bytes(payload) + self.delimiter
+        # Also catches a payload ending in the start of a self-overlapping delimiter (b"a\n" + b"\n\n").
+        if framed.find(self.delimiter) != len(payload):
             raise LocalProtocolError(
                 f"the payload contains the delimiter {self.delimiter!r}: the receiver would split it there"
             )
-        return bytes(payload) + self.delimiter
+        return framed
 
 
 class FixedLengthCodec(FramingCodec):

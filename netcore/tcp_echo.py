@@ -139,8 +139,12 @@ class TcpEchoServer(Engine):
                 self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
                 return
             conn = self._next_conn
+            try:
+                stream = TcpStream(sock, conn, self.framing, self._emit_stream_event, before_close=self._forget)
+            except OSError:  # the client reset before we accepted it (getpeername: ENOTCONN)
+                sock.close()
+                continue
             self._next_conn += 1
-            stream = TcpStream(sock, conn, self.framing, self._emit_stream_event, before_close=self._forget)
             self._streams[conn] = stream
             self.emit(Connected(conn, stream.local, stream.peer))
             stream.sync_selector(self._sel)

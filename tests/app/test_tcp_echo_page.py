@@ -1,0 +1,224 @@
+"""pytest-qt through real widgets and real loopback sockets: the TCP echo tab end to end."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.main_window import MainWindow
+from netcore.traffic import Direction
+from widgets.hexdump_view import CHUNK_START_ROLE, FRAME_START_ROLE, HEX0
+from widgets.style import RECEIVED_BG, RECEIVED_HEADER_BG
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+
+
+def start_server(qtbot, page, mode_index=0, framing="raw"):
+    page.server.address.set_address("127.0.0.1", 0)
+    page.server.mode.setCurrentIndex(mode_index)
+    page.server.framing.setCurrentText(framing)
+    qtbot.mouseClick(page.server.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Listening on" in page.server.state.text(), timeout=5000)
+    return page.server.server.address
+
+
+def connect_client(qtbot, page, framing="raw"):
+    page.client.framing.setCurrentText(framing)
+    qtbot.mouseClick(page.client.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.client.send_button.isEnabled(), timeout=5000)
+
+
+def received_bytes(view) -> bytes:
+    store = view.store
+    return b"".join(store.chunk(i).data for i in range(len(store))
+                    if store.chunk(i).direction is Direction.RECEIVED)
+
+
+def type_and_send(qtbot, page, text):
+    page.client.payload.edit.clear()
+    qtbot.keyClicks(page.client.payload.edit, text)
+    qtbot.mouseClick(page.client.send_button, Qt.MouseButton.LeftButton)
+
+
+def test_type_send_reply_appears_in_log_and_hexdump(qtbot, window):
+    page = window.tcp_echo
+    addr = start_server(qtbot, page, mode_index=1)  # UPPER case
+    assert page.client.address.address().port == addr.port  # the idle client is aimed at our server
+    connect_client(qtbot, page)
+    type_and_send(qtbot, page, "hello")
+    qtbot.waitUntil(lambda: received_bytes(page.client.view) == b"HELLO", timeout=5000)
+    log = page.client.view.log_model
+    assert log.rowCount() == 2
+    assert "send()" in log.index(0, 2).data() and "recv()" in log.index(1, 2).data()
+    assert log.index(1, 5).data() == "HELLO"
+    hexm = page.client.view.hex_model
+    # sent bytes 0..4 then received 5..9: the received chunk starts at column 5 of row 0 with a boundary
+    first_received = hexm.index(0, HEX0 + 5)
+    assert first_received.data() == "48"
+    assert first_received.data(CHUNK_START_ROLE) is True
+    assert hexm.index(0, HEX0 + 6).data(CHUNK_START_ROLE) is False
+    assert first_received.data(Qt.ItemDataRole.BackgroundRole) == RECEIVED_BG
+    assert "RTT" in page.client.rtt.text() or "Replies: 1" in page.client.rtt.text()
+    # the server pane logged the same exchange from its side
+    qtbot.waitUntil(lambda: page.server.view.log_model.rowCount() == 2, timeout=5000)
+
+
+def test_ctrl_enter_sends(qtbot, window):
+    page = window.tcp_echo
+    start_server(qtbot, page)
+    connect_client(qtbot, page)
+    page.client.payload.edit.clear()
+    qtbot.keyClicks(page.client.payload.edit, "abc")
+    qtbot.keyClick(page.client.payload.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: received_bytes(page.client.view) == b"abc", timeout=5000)
+
+
+def test_length_prefix_framing_marks_header_and_payload(qtbot, window):
+    page = window.tcp_echo
+    start_server(qtbot, page, framing="length4")
+    connect_client(qtbot, page, framing="length4")
+    type_and_send(qtbot, page, "hi")
+    qtbot.waitUntil(lambda: received_bytes(page.client.view) == b"\x00\x00\x00\x02hi", timeout=5000)
+    hexm = page.client.view.hex_model
+    header = hexm.index(0, HEX0 + 6)  # sent frame is bytes 0..5, the received frame starts at 6
+    assert header.data(FRAME_START_ROLE) is True
+    assert header.data(Qt.ItemDataRole.BackgroundRole) == RECEIVED_HEADER_BG
+    payload = hexm.index(0, HEX0 + 10)
+    assert payload.data(Qt.ItemDataRole.BackgroundRole) == RECEIVED_BG
+    assert "frame #1" in payload.data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_bad_hex_is_refused_with_its_position(qtbot, window):
+    page = window.tcp_echo
+    start_server(qtbot, page)
+    connect_client(qtbot, page)
+    page.client.payload.set_mode("hex")
+    page.client.payload.edit.setPlainText("48 6g")
+    assert "column 5" in page.client.payload.status.text()
+    qtbot.mouseClick(page.client.send_button, Qt.MouseButton.LeftButton)
+    assert "column 5" in page.client.state.text()
+    qtbot.wait(200)
+    assert page.client.view.log_model.rowCount() == 0
+
+
+def test_connection_refused_shows_hint(qtbot, window):
+    page = window.tcp_echo
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    page.client.address.set_address("127.0.0.1", port)
+    qtbot.mouseClick(page.client.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Nothing is listening" in page.client.state.text(), timeout=5000)
+    qtbot.waitUntil(lambda: page.client.runner is None, timeout=5000)
+    assert page.client.connect_button.text().replace("&", "") == "Connect"
+    assert "Nothing is listening" in window.statusBar().currentMessage()
+
+
+def test_address_in_use_shows_hint(qtbot, window):
+    page = window.tcp_echo
+    with socket.create_server(("127.0.0.1", 0)) as holder:
+        page.server.address.set_address("127.0.0.1", holder.getsockname()[1])
+        qtbot.mouseClick(page.server.start_button, Qt.MouseButton.LeftButton)
+        assert "already in use" in page.server.state.text()
+        assert "SO_REUSEADDR" in page.server.state.text()
+        assert page.server.runner is None
+
+
+def test_manual_reply_goes_to_the_chosen_client(qtbot, window):
+    page = window.tcp_echo
+    start_server(qtbot, page, mode_index=3)  # manual
+    connect_client(qtbot, page)
+    qtbot.waitUntil(lambda: page.server.clients.count() == 1, timeout=5000)
+    type_and_send(qtbot, page, "question")
+    qtbot.waitUntil(lambda: page.server.view.log_model.rowCount() == 1, timeout=5000)
+    qtbot.wait(100)
+    assert received_bytes(page.client.view) == b""  # manual mode: no automatic reply
+    page.server.reply.edit.setPlainText("answer\\r\\n")
+    qtbot.mouseClick(page.server.reply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: received_bytes(page.client.view) == b"answer\r\n", timeout=5000)
+
+
+def test_half_close_then_server_closes(qtbot, window):
+    page = window.tcp_echo
+    start_server(qtbot, page)
+    connect_client(qtbot, page)
+    type_and_send(qtbot, page, "bye")
+    qtbot.mouseClick(page.client.half_close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "recv() returned b\"\"" in page.client.state.text(), timeout=5000)
+    assert received_bytes(page.client.view) == b"bye"
+    qtbot.waitUntil(lambda: page.client.runner is None, timeout=5000)
+
+
+def port_is_free(port: int) -> bool:
+    """True when a server with SO_REUSEADDR can listen on *port* again (TIME_WAIT is allowed)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+            sock.listen()
+        except OSError:
+            return False
+        return True
+
+
+def test_stop_server_releases_port_and_disconnects_clients(qtbot, window):
+    page = window.tcp_echo
+    addr = start_server(qtbot, page)
+    connect_client(qtbot, page)
+    assert not port_is_free(addr.port)
+    qtbot.mouseClick(page.server.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.server.runner is None, timeout=5000)
+    qtbot.waitUntil(lambda: page.client.runner is None, timeout=5000)
+    assert port_is_free(addr.port)
+    # and the same server can start again on that port at once (SO_REUSEADDR is on by default)
+    page.server.address.set_address("127.0.0.1", addr.port)
+    qtbot.mouseClick(page.server.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Listening on" in page.server.state.text(), timeout=5000)
+
+
+def test_closing_window_stops_workers(qtbot, settings):
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    page = win.tcp_echo
+    addr = start_server(qtbot, page)
+    connect_client(qtbot, page)
+    win.close()
+    assert page.server.runner is None or not page.server.runner.is_running()
+    assert page.client.runner is None or not page.client.runner.is_running()
+    assert port_is_free(addr.port)
+
+
+def test_settings_are_remembered(qtbot, settings):
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.tcp_echo.client.address.set_address("::1", 8123)
+    first.tcp_echo.server.framing.setCurrentText("line")
+    first.close()
+    second = MainWindow(settings)
+    qtbot.addWidget(second)
+    assert second.tcp_echo.client.address.address().port == 8123
+    assert second.tcp_echo.client.address.host.text() == "::1"
+    assert second.tcp_echo.server.framing.currentText() == "line"
+
+
+def test_self_test_command():
+    result = subprocess.run([sys.executable, "-m", "app", "--self-test"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "self-test ok" in result.stdout
+    assert "QThread" not in result.stderr

@@ -1,0 +1,31 @@
+"""Shared test setup: headless Qt, isolated settings, and no QThread left running after a test."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left_running(request: pytest.FixtureRequest):
+    """Fail any test that leaves an engine's QThread running (only for tests that used Qt)."""
+    yield
+    if "qtbot" not in request.fixturenames:
+        return
+    from app.workers import running_runners
+
+    left = running_runners()
+    for runner in left:
+        runner.stop_and_wait(5000)
+    assert not left, f"test left {len(left)} QThread(s) running: {[type(r.engine).__name__ for r in left]}"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """A QSettings in a temporary INI file, so tests never touch the user's settings."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "socketlab.ini"), QSettings.Format.IniFormat)
