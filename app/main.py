@@ -13,8 +13,11 @@ from netcore import __version__
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="socketlab", description="Socket Lab: see every byte on the wire.")
     parser.add_argument("--version", action="version", version=f"Socket Lab {__version__}")
-    parser.add_argument("--self-test", action="store_true",
-                        help="run the built-in check offscreen (no display needed), print 'self-test ok'")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="run the built-in check offscreen (no display needed), print 'self-test ok'",
+    )
     return parser.parse_args(argv)
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
+from app.settings import int_value
 from app.tcp_echo_page import TcpEchoPage
 from netcore import __version__
 
@@ -33,21 +34,27 @@ class MainWindow(QMainWindow):
 
         self.resize(1280, 800)
         self._load_settings()
-        self.statusBar().showMessage(self.tr("Ready. Start the server on the right, then connect the client."))
+        self.statusBar().showMessage(
+            self.tr("Ready. Start the server on the right, then connect the client.")
+        )
 
     def pages(self) -> list[TcpEchoPage]:
         return [self.tcp_echo]
 
     def _about(self) -> None:
-        QMessageBox.about(self, self.tr("About Socket Lab"),
-                          self.tr("Socket Lab {0}\nSee every byte, every send()/recv() chunk and every "
-                                  "message boundary.").format(__version__))
+        QMessageBox.about(
+            self,
+            self.tr("About Socket Lab"),
+            self.tr(
+                "Socket Lab {0}\nSee every byte, every send()/recv() chunk and every message boundary."
+            ).format(__version__),
+        )
 
     def _load_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)  # type: ignore[arg-type]
-        self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)))  # type: ignore[call-overload]
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        self.tabs.setCurrentIndex(int_value(self.settings, "window/tab", 0))
         for page in self.pages():
             page.load_settings(self.settings)
 

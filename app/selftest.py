@@ -34,8 +34,14 @@ def run_self_test(timeout_s: float = 10.0) -> tuple[bool, str]:
     try:
         page.server.address.set_address("127.0.0.1", 0)
         page.server.toggle_server()
-        if not wait_until(lambda: page.server.server is not None and page.server.clients is not None
-                          and "Listening" in page.server.state.text(), timeout_s):
+        if not wait_until(
+            lambda: (
+                page.server.server is not None
+                and page.server.clients is not None
+                and "Listening" in page.server.state.text()
+            ),
+            timeout_s,
+        ):
             return False, f"the TCP echo server did not start: {page.server.state.text()}"
         page.client.toggle_connection()
         if not wait_until(lambda: page.client.send_button.isEnabled(), timeout_s):
@@ -46,8 +52,11 @@ def run_self_test(timeout_s: float = 10.0) -> tuple[bool, str]:
 
         def replied() -> bool:
             store = page.client.view.store
-            got = b"".join(store.chunk(i).data for i in range(len(store))
-                           if store.chunk(i).direction is Direction.RECEIVED)
+            got = b"".join(
+                store.chunk(i).data
+                for i in range(len(store))
+                if store.chunk(i).direction is Direction.RECEIVED
+            )
             return got == expected
 
         if not wait_until(replied, timeout_s):

@@ -22,10 +22,20 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors_text import error_text
+from app.settings import bool_value, int_value, str_value
 from app.workers import Batch, EngineRunner
 from netcore.errors import SocketLabError
-from netcore.events import Answered, Closed, CloseReason, Connected, Failed, Listening, Stopped, Traffic
-from netcore.events import WriteShutdown
+from netcore.events import (
+    Answered,
+    Closed,
+    CloseReason,
+    Connected,
+    Failed,
+    Listening,
+    Stopped,
+    Traffic,
+    WriteShutdown,
+)
 from netcore.framing import FRAMING_CHOICES, make_codec
 from netcore.payload import parse_payload
 from netcore.tcp_echo import ReplyMode, TcpEchoClient, TcpEchoServer
@@ -41,9 +51,13 @@ def framing_combo(parent: QWidget) -> QComboBox:
     combo = QComboBox(parent)
     combo.setEditable(True)
     combo.addItems(list(FRAMING_CHOICES))
-    combo.setToolTip(parent.tr("How messages are delimited on the byte stream: raw (none), line (\\n), crlf, "
-                               "length1/2/4/8[le][s] (length prefix), json (4-byte length + JSON header + "
-                               "body), fixed:N, delim:HEX"))
+    combo.setToolTip(
+        parent.tr(
+            "How messages are delimited on the byte stream: raw (none), line (\\n), crlf, "
+            "length1/2/4/8[le][s] (length prefix), json (4-byte length + JSON header + "
+            "body), fixed:N, delim:HEX"
+        )
+    )
     return combo
 
 
@@ -79,8 +93,11 @@ class ClientPane(QGroupBox):
         self.framing = framing_combo(self)
         self.connect_button = QPushButton(self.tr("&Connect"), self)
         self.half_close_button = QPushButton(self.tr("&Half close"), self)
-        self.half_close_button.setToolTip(self.tr("shutdown(SHUT_WR): send FIN, keep receiving until the "
-                                                  "server closes (its recv() returns b\"\")"))
+        self.half_close_button.setToolTip(
+            self.tr(
+                'shutdown(SHUT_WR): send FIN, keep receiving until the server closes (its recv() returns b"")'
+            )
+        )
         self.payload = PayloadEdit("Hello, Socket Lab!", self)
         self.send_button = QPushButton(self.tr("&Send"), self)
         self.send_button.setToolTip(self.tr("Send the message (Ctrl+Enter in the message box)"))
@@ -120,7 +137,9 @@ class ClientPane(QGroupBox):
         self.half_close_button.clicked.connect(self.half_close)
         self.send_button.clicked.connect(self.send)
         self.payload.submitted.connect(self.send)
-        self.payload.encoding.currentIndexChanged.connect(lambda: self.view.set_encoding(self.payload.current_encoding()))
+        self.payload.encoding.currentIndexChanged.connect(
+            lambda: self.view.set_encoding(self.payload.current_encoding())
+        )
         self.clear_button.clicked.connect(self.view.clear)
         self._set_connected(False)
 
@@ -131,8 +150,13 @@ class ClientPane(QGroupBox):
             return
         try:
             addr = self.address.address()
-            client = TcpEchoClient(addr.host, addr.port, self.framing.currentText(), self.timeout.value(),
-                                   self.nodelay.isChecked())
+            client = TcpEchoClient(
+                addr.host,
+                addr.port,
+                self.framing.currentText(),
+                self.timeout.value(),
+                self.nodelay.isChecked(),
+            )
         except SocketLabError as exc:
             self._error(exc)
             return
@@ -176,14 +200,23 @@ class ClientPane(QGroupBox):
                 self.status_message.emit(self.state.text())
             elif isinstance(event, Answered):
                 self.rtts.append(event.rtt_s * 1000)
-                self.rtt.setText(self.tr("Replies: {0} · last {1:.3f} ms · min {2:.3f} / median {3:.3f} / "
-                                         "max {4:.3f} ms").format(len(self.rtts), self.rtts[-1], min(self.rtts),
-                                                                  statistics.median(self.rtts), max(self.rtts)))
+                self.rtt.setText(
+                    self.tr(
+                        "Replies: {0} · last {1:.3f} ms · min {2:.3f} / median {3:.3f} / max {4:.3f} ms"
+                    ).format(
+                        len(self.rtts),
+                        self.rtts[-1],
+                        min(self.rtts),
+                        statistics.median(self.rtts),
+                        max(self.rtts),
+                    )
+                )
             elif isinstance(event, WriteShutdown):
                 self.half_close_button.setEnabled(False)
                 self.send_button.setEnabled(False)
-                set_status(self.state, self.tr("Write side shut down (FIN sent): waiting for the server to "
-                                               "close…"))
+                set_status(
+                    self.state, self.tr("Write side shut down (FIN sent): waiting for the server to close…")
+                )
             elif isinstance(event, Closed):
                 self._on_closed(event)
             elif isinstance(event, Failed):
@@ -194,7 +227,7 @@ class ClientPane(QGroupBox):
             self._error(event.error)
             return
         text = {
-            CloseReason.PEER_CLOSED: self.tr("The server closed the connection (recv() returned b\"\")."),
+            CloseReason.PEER_CLOSED: self.tr('The server closed the connection (recv() returned b"").'),
             CloseReason.LOCAL: self.tr("Disconnected."),
         }.get(event.reason, event.reason.value)
         set_status(self.state, text)
@@ -228,10 +261,12 @@ class ClientPane(QGroupBox):
         settings.setValue("tcp/client/nodelay", self.nodelay.isChecked())
 
     def load_settings(self, settings: QSettings) -> None:
-        self.address.set_address(str(settings.value("tcp/client/host", "127.0.0.1")),
-                                 int(settings.value("tcp/client/port", DEFAULT_PORT)))  # type: ignore[call-overload]
-        self.framing.setCurrentText(str(settings.value("tcp/client/framing", "raw")))
-        self.nodelay.setChecked(settings.value("tcp/client/nodelay", False, bool) is True)
+        self.address.set_address(
+            str_value(settings, "tcp/client/host", "127.0.0.1"),
+            int_value(settings, "tcp/client/port", DEFAULT_PORT),
+        )
+        self.framing.setCurrentText(str_value(settings, "tcp/client/framing", "raw"))
+        self.nodelay.setChecked(bool_value(settings, "tcp/client/nodelay", False))
 
 
 class ServerPane(QGroupBox):
@@ -247,11 +282,19 @@ class ServerPane(QGroupBox):
         self.server: TcpEchoServer | None = None
 
         self.address = AddressEdit("127.0.0.1", DEFAULT_PORT, self)
-        self.address.host.setToolTip(self.tr("127.0.0.1 = this machine only; 0.0.0.0 = every IPv4 interface; "
-                                             ":: = every interface, IPv6 and IPv4"))
+        self.address.host.setToolTip(
+            self.tr(
+                "127.0.0.1 = this machine only; 0.0.0.0 = every IPv4 interface; "
+                ":: = every interface, IPv6 and IPv4"
+            )
+        )
         self.mode = QComboBox(self)
-        for mode, label in ((ReplyMode.ECHO, self.tr("Echo")), (ReplyMode.UPPER, self.tr("UPPER case")),
-                            (ReplyMode.PREFIX, self.tr("Prefix")), (ReplyMode.MANUAL, self.tr("Manual reply (chat)"))):
+        for mode, label in (
+            (ReplyMode.ECHO, self.tr("Echo")),
+            (ReplyMode.UPPER, self.tr("UPPER case")),
+            (ReplyMode.PREFIX, self.tr("Prefix")),
+            (ReplyMode.MANUAL, self.tr("Manual reply (chat)")),
+        ):
             self.mode.addItem(label, mode.value)
         self.prefix = QLineEdit("echo: ", self)
         self.prefix.setToolTip(self.tr("Text put before each reply in Prefix mode"))
@@ -259,8 +302,12 @@ class ServerPane(QGroupBox):
         self.framing.setToolTip(self.tr("With framing, the server replies once per decoded message"))
         self.reuse = QCheckBox(self.tr("SO_REUSEADDR"), self)
         self.reuse.setChecked(True)
-        self.reuse.setToolTip(self.tr("Allow listening again at once while old connections are in TIME_WAIT "
-                                      "(untick it to see the 'address already in use' lesson)"))
+        self.reuse.setToolTip(
+            self.tr(
+                "Allow listening again at once while old connections are in TIME_WAIT "
+                "(untick it to see the 'address already in use' lesson)"
+            )
+        )
         self.start_button = QPushButton(self.tr("S&tart server"), self)
         self.clear_button = QPushButton(self.tr("Clear log"), self)
         self.state = QLabel(self.tr("Stopped"), self)
@@ -322,8 +369,14 @@ class ServerPane(QGroupBox):
             return
         try:
             addr = self.address.address()
-            server = TcpEchoServer(addr.host, addr.port, self.current_mode(), self.framing.currentText(),
-                                   self._prefix_bytes(), self.reuse.isChecked())
+            server = TcpEchoServer(
+                addr.host,
+                addr.port,
+                self.current_mode(),
+                self.framing.currentText(),
+                self._prefix_bytes(),
+                self.reuse.isChecked(),
+            )
             server.bind()  # in the GUI thread: fast, and errors such as address-in-use show at once
         except SocketLabError as exc:
             self._error(exc)
@@ -436,13 +489,15 @@ class ServerPane(QGroupBox):
         settings.setValue("tcp/server/reuse", self.reuse.isChecked())
 
     def load_settings(self, settings: QSettings) -> None:
-        self.address.set_address(str(settings.value("tcp/server/host", "127.0.0.1")),
-                                 int(settings.value("tcp/server/port", DEFAULT_PORT)))  # type: ignore[call-overload]
+        self.address.set_address(
+            str_value(settings, "tcp/server/host", "127.0.0.1"),
+            int_value(settings, "tcp/server/port", DEFAULT_PORT),
+        )
         index = self.mode.findData(settings.value("tcp/server/mode", ReplyMode.ECHO.value))
         self.mode.setCurrentIndex(max(0, index))
-        self.framing.setCurrentText(str(settings.value("tcp/server/framing", "raw")))
-        self.prefix.setText(str(settings.value("tcp/server/prefix", "echo: ")))
-        self.reuse.setChecked(settings.value("tcp/server/reuse", True, bool) is True)
+        self.framing.setCurrentText(str_value(settings, "tcp/server/framing", "raw"))
+        self.prefix.setText(str_value(settings, "tcp/server/prefix", "echo: "))
+        self.reuse.setChecked(bool_value(settings, "tcp/server/reuse", True))
 
 
 class TcpEchoPage(QWidget):
@@ -467,8 +522,10 @@ class TcpEchoPage(QWidget):
     def _point_client_at_server(self, host: str, port: int) -> None:
         """When our server starts, aim an idle client at it (port 0 becomes the real port)."""
         if self.client.runner is None:
-            self.client.address.set_address("::1" if ":" in host and host != "::" else
-                                            "127.0.0.1" if host in ("0.0.0.0", "::") else host, port)
+            self.client.address.set_address(
+                "::1" if ":" in host and host != "::" else "127.0.0.1" if host in ("0.0.0.0", "::") else host,
+                port,
+            )
 
     def shutdown(self) -> None:
         self.client.shutdown()

@@ -115,8 +115,13 @@ class EngineRunner(QObject):
     batch = Signal(object)
     finished = Signal()
 
-    def __init__(self, engine: Engine, on_batch: Callable[[Batch], None], parent: QObject | None = None,
-                 max_pending_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        on_batch: Callable[[Batch], None],
+        parent: QObject | None = None,
+        max_pending_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
         super().__init__(parent)
         self.engine = engine
         self._thread: QThread | None = QThread()

@@ -81,7 +81,10 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20_000)
     args = parser.parse_args()
     results: dict[str, list[int]] = {}
-    paths = [("raw sockets (course code)", raw_server, raw_client), ("netcore", netcore_server, netcore_client)]
+    paths = [
+        ("raw sockets (course code)", raw_server, raw_client),
+        ("netcore", netcore_server, netcore_client),
+    ]
     for name, server, client in paths:
         proc, port = start(server)
         try:
@@ -96,11 +99,15 @@ def main() -> None:
     print(f"{args.messages:,} round trips of {len(MESSAGE)} bytes on 127.0.0.1")
     print(f"{'path':28} {'p50 µs':>8} {'p99 µs':>8} {'mean µs':>8}")
     for name, times in results.items():
-        print(f"{name:28} {percentile(times, 0.5):8.1f} {percentile(times, 0.99):8.1f} "
-              f"{statistics.fmean(times) / 1000:8.1f}")
+        print(
+            f"{name:28} {percentile(times, 0.5):8.1f} {percentile(times, 0.99):8.1f} "
+            f"{statistics.fmean(times) / 1000:8.1f}"
+        )
     raw, ours = results["raw sockets (course code)"], results["netcore"]
-    print(f"ratio netcore/raw: p50 {percentile(ours, 0.5) / percentile(raw, 0.5):.2f}x, "
-          f"p99 {percentile(ours, 0.99) / percentile(raw, 0.99):.2f}x (target ≤ 1.5x)")
+    print(
+        f"ratio netcore/raw: p50 {percentile(ours, 0.5) / percentile(raw, 0.5):.2f}x, "
+        f"p99 {percentile(ours, 0.99) / percentile(raw, 0.99):.2f}x (target ≤ 1.5x)"
+    )
 
 
 if __name__ == "__main__":

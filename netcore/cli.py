@@ -14,7 +14,17 @@ from typing import Any, TextIO
 from netcore import __version__
 from netcore.address import parse_port
 from netcore.errors import InputError, NetError, ProtocolError, SocketLabError
-from netcore.events import Answered, Closed, Connected, Event, Failed, Listening, Stopped, Traffic, WriteShutdown
+from netcore.events import (
+    Answered,
+    Closed,
+    Connected,
+    Event,
+    Failed,
+    Listening,
+    Stopped,
+    Traffic,
+    WriteShutdown,
+)
 from netcore.framing import FRAMING_CHOICES, Frame
 from netcore.hexdump import format_rows
 from netcore.payload import ENCODINGS, parse_payload
@@ -26,8 +36,13 @@ EXIT_OK, EXIT_NET, EXIT_USAGE, EXIT_PROTOCOL = 0, 1, 2, 3
 
 # -- shared output helpers ----------------------------------------------------------------------
 def chunk_json(chunk: Chunk, encoding: str = "utf-8") -> dict[str, Any]:
-    return {"offset": chunk.offset, "length": len(chunk.data), "hex": chunk.data.hex(),
-            "text": chunk.data.decode(encoding, errors="backslashreplace"), "time": chunk.wall}
+    return {
+        "offset": chunk.offset,
+        "length": len(chunk.data),
+        "hex": chunk.data.hex(),
+        "text": chunk.data.decode(encoding, errors="backslashreplace"),
+        "time": chunk.wall,
+    }
 
 
 def frame_line(frame: Frame) -> str:
@@ -48,8 +63,11 @@ def print_event(event: Event, out: TextIO, label: str = "") -> None:
     if isinstance(event, Traffic):
         c = event.chunk
         call = "send()" if c.direction is Direction.SENT else "recv()"
-        print(f"{who}{c.direction.arrow} {call} {len(c.data)} bytes {'to' if c.direction is Direction.SENT else 'from'}"
-              f" {c.peer}  [#{c.conn}, stream offset {c.offset}–{c.end}]", file=out)
+        print(
+            f"{who}{c.direction.arrow} {call} {len(c.data)} bytes {'to' if call == 'send()' else 'from'}"
+            f" {c.peer}  [#{c.conn}, stream offset {c.offset}–{c.end}]",
+            file=out,
+        )
         for row in format_rows(c.data, c.offset):
             print(f"    {row}", file=out)
         for frame in event.frames:
@@ -128,18 +146,30 @@ def add_endpoint(p: argparse.ArgumentParser, host: str, port: int | None) -> Non
     if port is None:
         p.add_argument("--port", "-p", type=parse_port, required=True, help="TCP/UDP port")
     else:
-        p.add_argument("--port", "-p", type=parse_port, default=port, help=f"port (default {port}; 0 = any free)")
+        p.add_argument(
+            "--port", "-p", type=parse_port, default=port, help=f"port (default {port}; 0 = any free)"
+        )
 
 
 def add_framing(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--framing", default="raw", metavar="SPEC",
-                   help=f"message framing: {', '.join(FRAMING_CHOICES)}, delim:HEX, fixed:N (default raw)")
+    p.add_argument(
+        "--framing",
+        default="raw",
+        metavar="SPEC",
+        help=f"message framing: {', '.join(FRAMING_CHOICES)}, delim:HEX, fixed:N (default raw)",
+    )
 
 
 # -- tcp-echo-server ----------------------------------------------------------------------------
 def cmd_tcp_echo_server(args: argparse.Namespace, out: TextIO) -> int:
-    server = TcpEchoServer(args.host, args.port, args.mode, args.framing,
-                           parse_payload(args.prefix, "text", args.encoding), args.reuse_addr)
+    server = TcpEchoServer(
+        args.host,
+        args.port,
+        args.mode,
+        args.framing,
+        parse_payload(args.prefix, "text", args.encoding),
+        args.reuse_addr,
+    )
     server.bind()
     return serve_until_stopped(server, args.duration, args.quiet, out)
 
@@ -163,17 +193,26 @@ def cmd_tcp_echo(args: argparse.Namespace, out: TextIO) -> int:
     chunks = [e.chunk for e in events if isinstance(e, Traffic)]
     if args.json:
         doc = {
-            "local": connected.local, "peer": connected.peer, "framing": args.framing,
+            "local": connected.local,
+            "peer": connected.peer,
+            "framing": args.framing,
             "sent": [chunk_json(c, args.encoding) for c in chunks if c.direction is Direction.SENT],
             "received": [chunk_json(c, args.encoding) for c in chunks if c.direction is Direction.RECEIVED],
-            "frames_received": [f.payload.hex() for e in events if isinstance(e, Traffic)
-                                and e.chunk.direction is Direction.RECEIVED for f in e.frames],
+            "frames_received": [
+                f.payload.hex()
+                for e in events
+                if isinstance(e, Traffic) and e.chunk.direction is Direction.RECEIVED
+                for f in e.frames
+            ],
             "rtt_ms": rtts,
         }
         print(json.dumps(doc, ensure_ascii=False), file=out)
     else:
-        print(f"{len(rtts)} of {args.count} replies; round trip min {min(rtts):.3f} / median "
-              f"{statistics.median(rtts):.3f} / max {max(rtts):.3f} ms", file=out)
+        print(
+            f"{len(rtts)} of {args.count} replies; round trip min {min(rtts):.3f} / median "
+            f"{statistics.median(rtts):.3f} / max {max(rtts):.3f} ms",
+            file=out,
+        )
     return EXIT_OK
 
 
@@ -188,7 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tcp-echo-server", help="run a TCP echo server")
     add_endpoint(p, "127.0.0.1", 9000)
-    p.add_argument("--mode", choices=[m.value for m in ReplyMode if m is not ReplyMode.MANUAL], default="echo")
+    p.add_argument(
+        "--mode", choices=[m.value for m in ReplyMode if m is not ReplyMode.MANUAL], default="echo"
+    )
     p.add_argument("--prefix", default="echo: ", help="text put before each reply in prefix mode")
     p.add_argument("--encoding", choices=ENCODINGS, default="utf-8")
     add_framing(p)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import socket
 import threading
@@ -50,10 +51,9 @@ class Engine:
         return self._stopping.is_set()
 
     def _wake(self) -> None:
-        try:
+        # OSError: the pipe is full (a wake-up is already pending) or the engine is gone.
+        with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
-        except OSError:
-            pass  # the pipe is full (a wake-up is already pending) or the engine is gone
 
     def _run_commands(self) -> None:
         try:

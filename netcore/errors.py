@@ -105,9 +105,7 @@ class AddressNotAvailable(NetError):
 
 class PermissionDenied(NetError):
     summary_template = "{action} {where} failed: permission denied"
-    hint_template = (
-        "Ports below 1024 need administrator rights — use a port from 1024 to 65535."
-    )
+    hint_template = "Ports below 1024 need administrator rights — use a port from 1024 to 65535."
 
 
 class HostNotFound(NetError):
@@ -127,7 +125,9 @@ class FamilyNotSupported(NetError):
 
 class ConnectionReset(NetError):
     summary_template = "connection with {where} was reset"
-    hint_template = "The peer closed abruptly (crashed, or closed with unread data) — this is not a clean close."
+    hint_template = (
+        "The peer closed abruptly (crashed, or closed with unread data) — this is not a clean close."
+    )
 
 
 def format_endpoint(host: str, port: int) -> str:
@@ -156,7 +156,13 @@ def from_os_error(exc: OSError, *, action: str, host: str, port: int, timeout: f
     import socket  # here, not at the top: the pure modules (and so widgets) never load socket
 
     where = format_endpoint(host, port)
-    common: dict[str, Any] = {"action": action, "where": where, "host": host, "port": port, "timeout": timeout}
+    common: dict[str, Any] = {
+        "action": action,
+        "where": where,
+        "host": host,
+        "port": port,
+        "timeout": timeout,
+    }
     if isinstance(exc, socket.gaierror):
         return HostNotFound(detail=str(exc.strerror or exc), errno_=exc.errno, **common)
     if isinstance(exc, TimeoutError) and exc.errno is None:

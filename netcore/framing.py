@@ -143,14 +143,22 @@ class FramingCodec(ABC):
         return len(self._buf) - self._pos
 
     # -- helpers for subclasses -----------------------------------------------------------------
-    def _take(self, header_len: int, payload_len: int, trailer_len: int = 0,
-              header: Mapping[str, Any] | None = None) -> Frame:
+    def _take(
+        self, header_len: int, payload_len: int, trailer_len: int = 0, header: Mapping[str, Any] | None = None
+    ) -> Frame:
         start = self._base + self._pos
         p0 = self._pos + header_len
         payload = bytes(self._buf[p0 : p0 + payload_len])
         self._pos = p0 + payload_len + trailer_len
-        return Frame(self._index, payload, start, start + header_len, start + header_len + payload_len,
-                     self._base + self._pos, header)
+        return Frame(
+            self._index,
+            payload,
+            start,
+            start + header_len,
+            start + header_len + payload_len,
+            self._base + self._pos,
+            header,
+        )
 
     def _check_size(self, size: int, what: str) -> None:
         if size < 0:
@@ -160,7 +168,7 @@ class FramingCodec(ABC):
                 f"{what} announces {size:,} bytes, over the limit of {self.max_frame:,} bytes"
             )
 
-    def _forget(self, n: int) -> None:
+    def _forget(self, n: int) -> None:  # noqa: B027 - an optional hook, empty by default
         """Called when *n* consumed bytes are dropped from the front of the buffer."""
 
     @abstractmethod
@@ -261,7 +269,9 @@ class FixedLengthCodec(FramingCodec):
 
     def encode(self, payload: bytes, header: Mapping[str, Any] | None = None) -> bytes:
         if len(payload) != self.size:
-            raise LocalProtocolError(f"fixed-length framing needs exactly {self.size} bytes, not {len(payload)}")
+            raise LocalProtocolError(
+                f"fixed-length framing needs exactly {self.size} bytes, not {len(payload)}"
+            )
         return bytes(payload)
 
 
@@ -271,8 +281,13 @@ ByteOrder = Literal["big", "little"]
 class LengthPrefixCodec(FramingCodec):
     """A 1/2/4/8-byte length (of the payload only), big or little endian, signed or unsigned."""
 
-    def __init__(self, width: int = 4, byteorder: ByteOrder = "big", signed: bool = False,
-                 max_frame: int = DEFAULT_MAX_FRAME) -> None:
+    def __init__(
+        self,
+        width: int = 4,
+        byteorder: ByteOrder = "big",
+        signed: bool = False,
+        max_frame: int = DEFAULT_MAX_FRAME,
+    ) -> None:
         if width not in (1, 2, 4, 8):
             raise InputError(f"a length prefix is 1, 2, 4 or 8 bytes, not {width}")
         super().__init__(max_frame)
@@ -312,8 +327,13 @@ class LengthPrefixCodec(FramingCodec):
 class JsonHeaderCodec(FramingCodec):
     """4-byte header length, a UTF-8 JSON object, then a body of ``header[size_key]`` bytes."""
 
-    def __init__(self, length_format: str = "!I", size_key: str = "data_all",
-                 max_header: int = DEFAULT_MAX_HEADER, max_frame: int = DEFAULT_MAX_FRAME) -> None:
+    def __init__(
+        self,
+        length_format: str = "!I",
+        size_key: str = "data_all",
+        max_header: int = DEFAULT_MAX_HEADER,
+        max_frame: int = DEFAULT_MAX_FRAME,
+    ) -> None:
         if length_format not in ("!I", "<i"):
             raise InputError(f"JSON header length format must be '!I' or '<i', not {length_format!r}")
         super().__init__(max_frame)
@@ -369,19 +389,31 @@ def decode_json_header(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RemoteProtocolError(f"the JSON header is not valid JSON: {exc.msg} at column {exc.colno}") from None
+        raise RemoteProtocolError(
+            f"the JSON header is not valid JSON: {exc.msg} at column {exc.colno}"
+        ) from None
     if not isinstance(value, dict):
         raise RemoteProtocolError(f"the JSON header must be an object {{...}}, not {type(value).__name__}")
     return value
 
 
-FRAMING_CHOICES: Final = ("raw", "line", "crlf", "length1", "length2", "length4", "length4le", "length8",
-                          "json", "fixed:16")
+FRAMING_CHOICES: Final = (
+    "raw",
+    "line",
+    "crlf",
+    "length1",
+    "length2",
+    "length4",
+    "length4le",
+    "length8",
+    "json",
+    "fixed:16",
+)
 _LENGTH_SPEC = re.compile(r"length(1|2|4|8)(le|be)?(s)?")
 
 
 def make_codec(spec: str, max_frame: int = DEFAULT_MAX_FRAME) -> FramingCodec:
-    """Build a codec from its name: raw, line, crlf, delim:HEX, fixed:N, length{1,2,4,8}[le][s], json, json-le."""
+    """A codec from its name: raw, line, crlf, delim:HEX, fixed:N, length{1,2,4,8}[le][s], json, json-le."""
     s = spec.strip().lower()
     if s == "raw":
         return RawCodec(max_frame)

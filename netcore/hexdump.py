@@ -30,7 +30,9 @@ def format_row(data: bytes | bytearray | memoryview, offset: int, width: int = W
     return f"{offset:08x}  {hex_text(data):<{hex_width}}  |{ascii_text(data)}|"
 
 
-def format_rows(data: bytes | bytearray | memoryview, start_offset: int = 0, width: int = WIDTH) -> Iterator[str]:
+def format_rows(
+    data: bytes | bytearray | memoryview, start_offset: int = 0, width: int = WIDTH
+) -> Iterator[str]:
     """Rows of a hexdump of *data* whose first byte is at stream offset *start_offset*."""
     view = memoryview(data)
     for i in range(0, len(view), width):
@@ -39,4 +41,3 @@ def format_rows(data: bytes | bytearray | memoryview, start_offset: int = 0, wid
 
 def hexdump(data: bytes | bytearray | memoryview, start_offset: int = 0) -> str:
     return "\n".join(format_rows(data, start_offset))
-

@@ -45,8 +45,9 @@ def parse_hex(text: str) -> bytes:
         digits = m.group("pdigits") if kind == "prefixed" else m.group("digits")
         start = m.start("pdigits") if kind == "prefixed" else m.start()
         if not digits:
-            raise InputError(f"'{m.group()}' at column {m.start() + 1} has no hex digits after it",
-                             position=m.start())
+            raise InputError(
+                f"'{m.group()}' at column {m.start() + 1} has no hex digits after it", position=m.start()
+            )
         if len(digits) % 2:
             raise InputError(
                 f"odd number of hex digits in '{digits}' at column {start + 1}: each byte needs two digits",
@@ -57,7 +58,7 @@ def parse_hex(text: str) -> bytes:
 
 
 def parse_text(text: str, encoding: str = "utf-8", escapes: bool = True) -> bytes:
-    """Encode *text*; with *escapes*, ``\\r \\n \\t \\0 \\\\ \\xHH`` become their bytes (``\\xHH`` is one raw byte)."""
+    """Encode *text*; with *escapes*, ``\\r \\n \\t \\0 \\\\ \\xHH`` become bytes (``\\xHH``: one byte)."""
     try:
         codecs.lookup(encoding)
     except LookupError:
@@ -102,8 +103,9 @@ def parse_text(text: str, encoding: str = "utf-8", escapes: bool = True) -> byte
     return bytes(out)
 
 
-def parse_payload(text: str, mode: PayloadMode | str = PayloadMode.TEXT, encoding: str = "utf-8",
-                  escapes: bool = True) -> bytes:
+def parse_payload(
+    text: str, mode: PayloadMode | str = PayloadMode.TEXT, encoding: str = "utf-8", escapes: bool = True
+) -> bytes:
     """Turn what the user typed into the bytes to send."""
     if PayloadMode(mode) is PayloadMode.HEX:
         return parse_hex(text)

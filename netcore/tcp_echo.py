@@ -12,9 +12,19 @@ from enum import StrEnum
 from netcore.address import Address
 from netcore.engine import TICK_S, Engine
 from netcore.errors import InputError, LocalProtocolError, NetError, SocketLabError, TimedOut, from_os_error
-from netcore.events import Answered, Closed, CloseReason, Connected, Event, EventSink, Failed, Listening, Stopped
+from netcore.events import (
+    Answered,
+    Closed,
+    CloseReason,
+    Connected,
+    Event,
+    EventSink,
+    Failed,
+    Listening,
+    Stopped,
+)
 from netcore.framing import RawCodec, make_codec
-from netcore.tcpstream import TcpStream, endpoint_of
+from netcore.tcpstream import TcpStream
 
 
 class ReplyMode(StrEnum):
@@ -63,8 +73,15 @@ def open_listener(host: str, port: int, kind: int, reuse_addr: bool) -> socket.s
 class TcpEchoServer(Engine):
     """Serves many clients at once from one select() loop; replies per decoded frame."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, mode: ReplyMode | str = ReplyMode.ECHO,
-                 framing: str = "raw", prefix: bytes = b"", reuse_addr: bool = False) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        mode: ReplyMode | str = ReplyMode.ECHO,
+        framing: str = "raw",
+        prefix: bytes = b"",
+        reuse_addr: bool = False,
+    ) -> None:
         super().__init__()
         make_codec(framing)  # raise InputError now for an unknown framing
         self.host, self.port, self.mode = host, port, ReplyMode(mode)
@@ -140,7 +157,9 @@ class TcpEchoServer(Engine):
                 return
             conn = self._next_conn
             try:
-                stream = TcpStream(sock, conn, self.framing, self._emit_stream_event, before_close=self._forget)
+                stream = TcpStream(
+                    sock, conn, self.framing, self._emit_stream_event, before_close=self._forget
+                )
             except OSError:  # the client reset before we accepted it (getpeername: ENOTCONN)
                 sock.close()
                 continue
@@ -196,8 +215,9 @@ class TcpEchoClient(Engine):
     framing, when as many bytes have come back as were sent up to its end.
     """
 
-    def __init__(self, host: str, port: int, framing: str = "raw", timeout: float = 5.0,
-                 nodelay: bool = False) -> None:
+    def __init__(
+        self, host: str, port: int, framing: str = "raw", timeout: float = 5.0, nodelay: bool = False
+    ) -> None:
         super().__init__()
         self.framed = not isinstance(make_codec(framing), RawCodec)
         self.host, self.port, self.framing, self.timeout, self.nodelay = host, port, framing, timeout, nodelay
@@ -214,8 +234,9 @@ class TcpEchoClient(Engine):
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except OSError as exc:
-            raise from_os_error(exc, action="connect to", host=self.host, port=self.port,
-                                timeout=self.timeout) from None
+            raise from_os_error(
+                exc, action="connect to", host=self.host, port=self.port, timeout=self.timeout
+            ) from None
         if self.nodelay:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.stream = TcpStream(sock, 1, self.framing, self.emit, before_close=self._forget)
@@ -316,8 +337,14 @@ class TcpEchoClient(Engine):
                     raise ev.error or LocalProtocolError(
                         f"the server closed the connection before replying to message #{index + 1}"
                     )
-        raise TimedOut(action="wait for the reply from", where=f"{self.host}:{self.port}", detail="timed out",
-                       host=self.host, port=self.port, timeout=limit)
+        raise TimedOut(
+            action="wait for the reply from",
+            where=f"{self.host}:{self.port}",
+            detail="timed out",
+            host=self.host,
+            port=self.port,
+            timeout=limit,
+        )
 
     def run(self, sink: EventSink) -> None:
         """Connect (unless already connected) and report traffic until closed or stopped."""

@@ -25,8 +25,15 @@ class TcpStream:
     its stream offsets and its unsent bytes. It reports every send()/recv() call as a ``Traffic``
     event into ``emit``."""
 
-    def __init__(self, sock: socket.socket, conn: int, framing: str, emit: Callable[[Event], None],
-                 recv_size: int = RECV_SIZE, before_close: Callable[[TcpStream], None] | None = None) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        conn: int,
+        framing: str,
+        emit: Callable[[Event], None],
+        recv_size: int = RECV_SIZE,
+        before_close: Callable[[TcpStream], None] | None = None,
+    ) -> None:
         sock.setblocking(False)
         self.before_close = before_close
         self.sock, self.conn, self.emit, self.recv_size = sock, conn, emit, recv_size

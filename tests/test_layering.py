@@ -41,22 +41,32 @@ def test_detector_sees_imports(tmp_path: Path) -> None:
 
 
 def _modules_after_import(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys\nprint('\\n'.join(sys.modules))"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys\nprint('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
     return set(out.stdout.split())
 
 
 def test_netcore_loads_no_qt_at_run_time() -> None:
-    code = "\n".join(f"import netcore.{p.stem}" for p in sorted((ROOT / "netcore").glob("*.py"))
-                     if p.stem not in ("__init__", "__main__"))
+    code = "\n".join(
+        f"import netcore.{p.stem}"
+        for p in sorted((ROOT / "netcore").glob("*.py"))
+        if p.stem not in ("__init__", "__main__")
+    )
     loaded = _modules_after_import(code)
     assert "netcore.tcp_echo" in loaded
     assert not {m for m in loaded if m.split(".")[0] in QT_MODULES}
 
 
 def test_widgets_load_no_socket_at_run_time() -> None:
-    code = "\n".join(f"import widgets.{p.stem}" for p in sorted((ROOT / "widgets").glob("*.py"))
-                     if p.stem != "__init__")
+    code = "\n".join(
+        f"import widgets.{p.stem}" for p in sorted((ROOT / "widgets").glob("*.py")) if p.stem != "__init__"
+    )
     loaded = _modules_after_import(code)
     assert "widgets.hexdump_view" in loaded and "PySide6.QtWidgets" in loaded
     assert not (loaded & set(NETWORK_MODULES))

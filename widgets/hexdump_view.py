@@ -12,9 +12,22 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QPainter, QPen
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyledItemDelegate, QStyleOptionViewItem, QTableView
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+)
 
 from netcore.hexdump import ASCII_CHAR, HEX_BYTE, WIDTH
 from netcore.traffic import Chunk, Direction, FrameSpan, TrafficStore
@@ -57,16 +70,32 @@ def describe_byte(info: ByteInfo) -> str:
     c = info.chunk
     call = "send()" if c.direction is Direction.SENT else "recv()"
     clock = time.strftime("%H:%M:%S", time.localtime(c.wall)) + f".{int(c.wall * 1000) % 1000:03d}"
-    text = _tr("byte 0x{value:02x} at offset {pos} · byte {within} of {call} #{row} "
-               "({size} B, stream {start}–{end}, {clock}, {peer})").format(
-        value=info.value, pos=info.position, within=info.stream_offset - c.offset, call=call, row=info.row + 1,
-        size=len(c.data), start=c.offset, end=c.end, clock=clock, peer=c.peer)
+    text = _tr(
+        "byte 0x{value:02x} at offset {pos} · byte {within} of {call} #{row} "
+        "({size} B, stream {start}–{end}, {clock}, {peer})"
+    ).format(
+        value=info.value,
+        pos=info.position,
+        within=info.stream_offset - c.offset,
+        call=call,
+        row=info.row + 1,
+        size=len(c.data),
+        start=c.offset,
+        end=c.end,
+        clock=clock,
+        peer=c.peer,
+    )
     f = info.frame
     if f is not None:
         role = {"header": _tr("header"), "payload": _tr("payload"), "delimiter": _tr("delimiter")}
         text += _tr(" · frame #{n} {role} (header {h0}–{h1}, payload {p0}–{p1})").format(
-            n=f.index + 1, role=role[info.role_in_frame], h0=f.start, h1=f.payload_start, p0=f.payload_start,
-            p1=f.payload_end)
+            n=f.index + 1,
+            role=role[info.role_in_frame],
+            h0=f.start,
+            h1=f.payload_start,
+            p0=f.payload_start,
+            p1=f.payload_end,
+        )
     return text
 
 
@@ -110,7 +139,9 @@ class HexdumpModel(QAbstractTableModel):
         self._highlight = (start, end)
         lo, hi = max(0, min(rows)), min(self._rows - 1, max(rows))
         if self._rows and lo <= hi:
-            self.dataChanged.emit(self.index(lo, 0), self.index(hi, COLUMNS - 1), [Qt.ItemDataRole.BackgroundRole])
+            self.dataChanged.emit(
+                self.index(lo, 0), self.index(hi, COLUMNS - 1), [Qt.ItemDataRole.BackgroundRole]
+            )
 
     def row_of(self, position: int) -> int:
         return (position - self._base) // WIDTH
@@ -122,7 +153,9 @@ class HexdumpModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else COLUMNS
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
         if section == 0:
@@ -207,7 +240,7 @@ class _BoundaryDelegate(QStyledItemDelegate):
         frame_start = bool(index.data(FRAME_START_ROLE))
         if not (chunk_start or frame_start):
             return
-        rect = option.rect  # type: ignore[attr-defined]
+        rect = option.rect
         painter.save()
         if chunk_start:
             painter.setPen(QPen(style.CHUNK_LINE, 2))

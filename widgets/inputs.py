@@ -34,8 +34,9 @@ class AddressEdit(QWidget):
         super().__init__(parent)
         self.host = QLineEdit(host, self)
         self.host.setPlaceholderText(self.tr("127.0.0.1, ::1, a host name, or host:port"))
-        self.host.setToolTip(self.tr("IPv4, IPv6 (::1 or [::1]:8000) or a host name; a port typed here "
-                                     "wins over the port box"))
+        self.host.setToolTip(
+            self.tr("IPv4, IPv6 (::1 or [::1]:8000) or a host name; a port typed here wins over the port box")
+        )
         self.port = QSpinBox(self)
         self.port.setRange(0, 65535)
         self.port.setValue(port)
@@ -141,7 +142,12 @@ class PayloadEdit(QWidget):
         self.escapes.toggled.connect(self._validate)
         self.mode.currentIndexChanged.connect(self._switch_mode)
         self.edit.submitted.connect(self.submitted)
-        QShortcut(QKeySequence("Ctrl+H"), self, self._toggle_mode, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(
+            QKeySequence("Ctrl+H"),
+            self,
+            self._toggle_mode,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
         self._validate()
 
     def current_encoding(self) -> str:
@@ -149,7 +155,9 @@ class PayloadEdit(QWidget):
 
     def payload(self) -> bytes:
         """The bytes to send, or ``InputError`` pointing at the bad character."""
-        return parse_payload(self.edit.toPlainText(), self._mode, self.current_encoding(), self.escapes.isChecked())
+        return parse_payload(
+            self.edit.toPlainText(), self._mode, self.current_encoding(), self.escapes.isChecked()
+        )
 
     def set_mode(self, mode: PayloadMode | str) -> None:
         self.mode.setCurrentIndex(self.mode.findData(PayloadMode(mode).value))

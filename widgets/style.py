@@ -33,4 +33,6 @@ def mono_font(point_size: float = 0) -> QFont:
     if point_size:
         font.setPointSizeF(point_size)
     return font
+
+
 OFFSET_FG = QColor("#707070")

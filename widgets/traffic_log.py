@@ -9,7 +9,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QItemSelection, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from netcore.framing import Frame
 from netcore.traffic import Chunk, Direction, TrafficStore
@@ -67,11 +75,19 @@ class TrafficLogModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else self.COLUMNS
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
-        return [self.tr("#"), self.tr("Time"), self.tr("Call"), self.tr("Peer"), self.tr("Bytes"),
-                self.tr("Data")][section]
+        return [
+            self.tr("#"),
+            self.tr("Time"),
+            self.tr("Call"),
+            self.tr("Peer"),
+            self.tr("Bytes"),
+            self.tr("Data"),
+        ][section]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= self._rows:
@@ -82,10 +98,16 @@ class TrafficLogModel(QAbstractTableModel):
             if col == 0:
                 return str(self._first_seq + index.row() + 1)
             if col == 1:
-                return time.strftime("%H:%M:%S", time.localtime(chunk.wall)) + f".{int(chunk.wall * 1e6) % 1000000:06d}"
+                return (
+                    time.strftime("%H:%M:%S", time.localtime(chunk.wall))
+                    + f".{int(chunk.wall * 1e6) % 1000000:06d}"
+                )
             if col == 2:
-                return (f"{chunk.direction.arrow} send()" if chunk.direction is Direction.SENT
-                        else f"{chunk.direction.arrow} recv()")
+                return (
+                    f"{chunk.direction.arrow} send()"
+                    if chunk.direction is Direction.SENT
+                    else f"{chunk.direction.arrow} recv()"
+                )
             if col == 3:
                 return chunk.peer
             if col == 4:
@@ -96,7 +118,9 @@ class TrafficLogModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (0, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and col == 5:
-            return self.tr("stream offset {0}–{1} of connection #{2}").format(chunk.offset, chunk.end, chunk.conn)
+            return self.tr("stream offset {0}–{1} of connection #{2}").format(
+                chunk.offset, chunk.end, chunk.conn
+            )
         return None
 
 
@@ -142,8 +166,9 @@ class TrafficView(QWidget):
         layout.addWidget(self.status)
         self._update_status()
 
-    def add(self, items: Iterable[tuple[Chunk, Iterable[Frame]]], dropped_chunks: int = 0,
-            dropped_bytes: int = 0) -> None:
+    def add(
+        self, items: Iterable[tuple[Chunk, Iterable[Frame]]], dropped_chunks: int = 0, dropped_bytes: int = 0
+    ) -> None:
         """Append a batch of chunks (each with the frames it completed) and refresh both views once."""
         log_bottom, hex_bottom = self._at_bottom(self.log), self.hexdump.at_bottom()
         for chunk, frames in items:
@@ -182,13 +207,16 @@ class TrafficView(QWidget):
         start = self.store.chunk_start(row)
         end = start + len(self.store.chunk(row).data)
         self.hex_model.set_highlight(start, end)
-        self.hexdump.scrollTo(self.hex_model.index(self.hex_model.row_of(start), 1),
-                              QAbstractItemView.ScrollHint.PositionAtCenter)
+        self.hexdump.scrollTo(
+            self.hex_model.index(self.hex_model.row_of(start), 1),
+            QAbstractItemView.ScrollHint.PositionAtCenter,
+        )
 
     def _update_status(self) -> None:
         s = self.store
         text = self.tr("{0:,} chunks · {1:,} bytes").format(len(s), s.byte_count)
         if s.dropped_chunks:
             text += self.tr(" · {0:,} older chunks ({1:,} bytes) dropped to stay within {2:,} MB").format(
-                s.dropped_chunks, s.dropped_bytes, s.max_bytes // (1024 * 1024))
+                s.dropped_chunks, s.dropped_bytes, s.max_bytes // (1024 * 1024)
+            )
         self.status.setText(text)

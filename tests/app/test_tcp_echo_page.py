@@ -44,8 +44,9 @@ def connect_client(qtbot, page, framing="raw"):
 
 def received_bytes(view) -> bytes:
     store = view.store
-    return b"".join(store.chunk(i).data for i in range(len(store))
-                    if store.chunk(i).direction is Direction.RECEIVED)
+    return b"".join(
+        store.chunk(i).data for i in range(len(store)) if store.chunk(i).direction is Direction.RECEIVED
+    )
 
 
 def type_and_send(qtbot, page, text):
@@ -158,7 +159,7 @@ def test_half_close_then_server_closes(qtbot, window):
     connect_client(qtbot, page)
     type_and_send(qtbot, page, "bye")
     qtbot.mouseClick(page.client.half_close_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "recv() returned b\"\"" in page.client.state.text(), timeout=5000)
+    qtbot.waitUntil(lambda: 'recv() returned b""' in page.client.state.text(), timeout=5000)
     assert received_bytes(page.client.view) == b"bye"
     qtbot.waitUntil(lambda: page.client.runner is None, timeout=5000)
 
@@ -217,8 +218,14 @@ def test_settings_are_remembered(qtbot, settings):
 
 
 def test_self_test_command():
-    result = subprocess.run([sys.executable, "-m", "app", "--self-test"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120, env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--self-test"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "self-test ok" in result.stdout
     assert "QThread" not in result.stderr
