@@ -6,8 +6,15 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from netcore import __version__
+
+
+def resource_path(*parts: str) -> Path:
+    """A file under resources/, from the source tree or from inside the PyInstaller bundle."""
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
+    return base.joinpath("resources", *parts)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -25,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from app.main_window import MainWindow
@@ -34,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("SocketLab")
     app.setApplicationName("Socket Lab")
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(QIcon(str(resource_path("icons", "socketlab.svg"))))
     if args.self_test:
         from app.selftest import run_self_test
 
