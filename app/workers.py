@@ -1,7 +1,8 @@
 """Run a netcore engine in a QThread and deliver its events to the GUI in batches.
 
-The standard wiring: a QObject worker moved to a QThread; ``started`` runs the engine loop,
-``finished`` quits the thread and deletes both. The worker hands the GUI at most one batch every
+The standard wiring: a QObject worker moved to a QThread; ``started`` runs the engine loop and
+the worker's ``finished`` quits the thread. Python owns both objects and releases them only after
+``QThread.wait()`` has returned. The worker hands the GUI at most one batch every
 ``BATCH_MS`` and never more than one batch in flight: while the GUI is busy, events accumulate in the
 worker, and traffic beyond ``max_pending_bytes`` (more than the traffic store keeps anyway) is
 dropped oldest first and counted, so a flood cannot freeze the GUI or grow memory without bound.
@@ -131,8 +132,6 @@ class EngineRunner(QObject):
         self._thread.started.connect(self._worker.run)
         # Direct: quit() is thread-safe, and stop_and_wait() blocks the GUI thread's event loop.
         self._worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
-        self._worker.finished.connect(self._worker.deleteLater)
-        self._thread.finished.connect(self._thread.deleteLater)
         self._thread.finished.connect(self._on_thread_finished)
         self._worker.batch.connect(self._deliver)
         self._on_batch = on_batch
@@ -164,6 +163,11 @@ class EngineRunner(QObject):
                 self._worker.acknowledge()
 
     def _on_thread_finished(self) -> None:
+        # QThread.finished is emitted from the thread just before it ends: wait() until it really has
+        # before the last Python references go (Python owns both objects; no deleteLater, which would
+        # race with the wrapper's own deletion).
+        if self._thread is not None:
+            self._thread.wait()
         self._thread = None
         self._worker = None
         self.finished.emit()
