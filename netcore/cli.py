@@ -141,13 +141,32 @@ def payload_from(args: argparse.Namespace) -> bytes:
     return parse_payload(args.message, "text", args.encoding)
 
 
+def positive_int(text: str) -> int:
+    """A count of at least 1 (``--count 0`` would send nothing and leave no round trip to report)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1")
+    return value
+
+
+def port_arg(text: str) -> int:
+    """``parse_port`` for argparse, which would hide the message of a ValueError."""
+    try:
+        return parse_port(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_endpoint(p: argparse.ArgumentParser, host: str, port: int | None) -> None:
     p.add_argument("--host", default=host, help=f"host name or address (default {host})")
     if port is None:
-        p.add_argument("--port", "-p", type=parse_port, required=True, help="TCP/UDP port")
+        p.add_argument("--port", "-p", type=port_arg, required=True, help="TCP/UDP port")
     else:
         p.add_argument(
-            "--port", "-p", type=parse_port, default=port, help=f"port (default {port}; 0 = any free)"
+            "--port", "-p", type=port_arg, default=port, help=f"port (default {port}; 0 = any free)"
         )
 
 
@@ -242,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_endpoint(p, "127.0.0.1", None)
     add_payload_options(p)
     add_framing(p)
-    p.add_argument("--count", "-n", type=int, default=1, help="how many times to send the message")
+    p.add_argument("--count", "-n", type=positive_int, default=1, help="how many times to send the message")
     p.add_argument("--timeout", type=float, default=5.0, help="connect/reply timeout in seconds (default 5)")
     p.add_argument("--nodelay", action="store_true", help="set TCP_NODELAY (turn Nagle's algorithm off)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of hexdumps")

@@ -93,8 +93,8 @@ class TimedOut(NetError):
 class AddressInUse(NetError):
     summary_template = "cannot listen on {where}: address already in use"
     hint_template = (
-        "Another program (or an earlier run still in TIME_WAIT) holds port {port} — stop it, "
-        "choose another port, or enable SO_REUSEADDR."
+        "Another program, or connections of an earlier run still in TIME_WAIT, hold port {port} — "
+        "stop it, choose another port, or enable SO_REUSEADDR (on Linux the earlier run needs it too)."
     )
 
 
@@ -130,6 +130,21 @@ class ConnectionReset(NetError):
     )
 
 
+class PortUnreachable(NetError):
+    summary_template = "{where} answered with ICMP 'port unreachable'"
+    hint_template = (
+        "Nothing is listening on that UDP port ({where}) — start the UDP server first, or check the port."
+    )
+
+
+class NoUdpReply(NetError):
+    summary_template = "no reply from {where} within {timeout:g} s"
+    hint_template = (
+        "The datagram or its reply was lost, or nothing is listening: plain UDP cannot tell which "
+        "(a connected UDP socket reports 'port unreachable')."
+    )
+
+
 def format_endpoint(host: str, port: int) -> str:
     """``127.0.0.1:80`` or ``[::1]:80``."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -151,8 +166,13 @@ _BY_ERRNO: dict[int, type[NetError]] = {
 }
 
 
-def from_os_error(exc: OSError, *, action: str, host: str, port: int, timeout: float = 0.0) -> NetError:
-    """Map an ``OSError`` raised while doing *action* (``connect to``, ``listen on``, ...) to a NetError."""
+def from_os_error(
+    exc: OSError, *, action: str, host: str, port: int, timeout: float = 0.0, udp: bool = False
+) -> NetError:
+    """Map an ``OSError`` raised while doing *action* (``connect to``, ``listen on``, ...) to a NetError.
+
+    With *udp*, a refusal is the ICMP 'port unreachable' a connected UDP socket reports.
+    """
     import socket  # here, not at the top: the pure modules (and so widgets) never load socket
 
     where = format_endpoint(host, port)
@@ -168,6 +188,8 @@ def from_os_error(exc: OSError, *, action: str, host: str, port: int, timeout: f
     if isinstance(exc, TimeoutError) and exc.errno is None:
         return TimedOut(detail="timed out", **common)
     cls = _BY_ERRNO.get(exc.errno or 0, NetError)
+    if udp and cls is ConnectionRefused:
+        cls = PortUnreachable
     if cls is PermissionDenied and port >= 1024:
         cls = NetError
     return cls(detail=exc.strerror or str(exc), errno_=exc.errno, **common)

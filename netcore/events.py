@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from netcore.errors import SocketLabError
 from netcore.framing import Frame
+from netcore.probe import ProbeStats, ReplyStatus
 from netcore.traffic import Chunk
 
 
@@ -73,9 +74,53 @@ class Failed:
 
 
 @dataclass(frozen=True, slots=True)
+class Truncated:
+    """A datagram was larger than the receive buffer: only *kept* of its *size* bytes were read,
+    and the rest is gone for good (unlike TCP, where it would wait for the next recv())."""
+
+    conn: int
+    peer: str
+    kept: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class LargeDatagram:
+    """We sent a datagram over 1,472 bytes: on a 1,500-byte MTU path IP fragments it."""
+
+    conn: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeReply:
+    seq: int
+    status: ReplyStatus
+    rtt_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeFinished:
+    stats: ProbeStats
+
+
+@dataclass(frozen=True, slots=True)
 class Stopped:
     """The engine has stopped and released its sockets."""
 
 
-Event = Listening | Connected | Traffic | Answered | WriteShutdown | Closed | Failed | Stopped
+Event = (
+    Listening
+    | Connected
+    | Traffic
+    | Answered
+    | WriteShutdown
+    | Closed
+    | Failed
+    | Truncated
+    | LargeDatagram
+    | ProbeReply
+    | ProbeFinished
+    | Stopped
+)
 EventSink = Callable[[Sequence[Event]], None]

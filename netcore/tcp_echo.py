@@ -82,9 +82,10 @@ class TcpEchoServer(Engine):
         prefix: bytes = b"",
         reuse_addr: bool = False,
     ) -> None:
+        make_codec(framing)  # raise InputError now for an unknown framing (before opening any socket)
+        reply_mode = ReplyMode(mode)
         super().__init__()
-        make_codec(framing)  # raise InputError now for an unknown framing
-        self.host, self.port, self.mode = host, port, ReplyMode(mode)
+        self.host, self.port, self.mode = host, port, reply_mode
         self.framing, self.prefix, self.reuse_addr = framing, prefix, reuse_addr
         self.address: Address | None = None
         self._listener: socket.socket | None = None
@@ -218,8 +219,9 @@ class TcpEchoClient(Engine):
     def __init__(
         self, host: str, port: int, framing: str = "raw", timeout: float = 5.0, nodelay: bool = False
     ) -> None:
+        framed = not isinstance(make_codec(framing), RawCodec)  # InputError before opening any socket
         super().__init__()
-        self.framed = not isinstance(make_codec(framing), RawCodec)
+        self.framed = framed
         self.host, self.port, self.framing, self.timeout, self.nodelay = host, port, framing, timeout, nodelay
         self.stream: TcpStream | None = None
         self._sel = selectors.DefaultSelector()
@@ -231,15 +233,18 @@ class TcpEchoClient(Engine):
 
     def connect(self) -> Connected:
         """Blocking connect with the timeout; raises ``NetError`` with a hint."""
+        sock: socket.socket | None = None
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
-        except OSError as exc:
+            if self.nodelay:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.stream = TcpStream(sock, 1, self.framing, self.emit, before_close=self._forget)
+        except OSError as exc:  # refused, timed out, or reset before getpeername()
+            if sock is not None:
+                sock.close()
             raise from_os_error(
                 exc, action="connect to", host=self.host, port=self.port, timeout=self.timeout
             ) from None
-        if self.nodelay:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.stream = TcpStream(sock, 1, self.framing, self.emit, before_close=self._forget)
         event = Connected(1, self.stream.local, self.stream.peer)
         self.emit(event)
         self.stream.sync_selector(self._sel)
@@ -271,8 +276,12 @@ class TcpEchoClient(Engine):
         stream.sync_selector(self._sel)
 
     def close(self) -> None:
+        """Close the connection and release every socket this client holds (idempotent)."""
         if self.stream is not None:
             self.stream.close(CloseReason.LOCAL)
+        if self._sel.get_map() is not None:
+            self._sel.close()
+            self._close_wake()
 
     def submit(self, payload: bytes) -> None:
         """Thread-safe ``send``: errors arrive as ``Failed`` events."""
@@ -359,7 +368,5 @@ class TcpEchoClient(Engine):
                 sink(self.pump(TICK_S))
         finally:
             self.close()
-            self._sel.close()
-            self._close_wake()
             self.emit(Stopped())
             self._flush(sink)

@@ -52,6 +52,10 @@ def make_chunk(direction: Direction, data: bytes, offset: int, conn: int, peer: 
     return Chunk(direction, data, offset, conn, peer, time.monotonic_ns(), time.time())
 
 
+# Put in a dropped chunk's slot so its bytes are freed now, not at the next compaction of the list.
+_DROPPED: Final = Chunk(Direction.SENT, b"", 0, 0, "", 0, 0.0)
+
+
 @dataclass(frozen=True, slots=True)
 class FrameSpan:
     """Where a decoded frame sits in its stream (no payload copy)."""
@@ -132,6 +136,7 @@ class TrafficStore:
 
     def _drop_oldest(self) -> None:
         chunk = self._chunks[self._head]
+        self._chunks[self._head] = _DROPPED
         self._head += 1
         self._first_seq += 1
         self._bytes -= len(chunk.data)

@@ -112,12 +112,16 @@ class HexdumpModel(QAbstractTableModel):
         self._rows = 0
         self._base = store.base
         self._cache: dict[int, list[ByteInfo]] = {}
+        self._frames = store.frame_count()
         self._highlight = (0, 0)
 
     # -- updates --------------------------------------------------------------------------------
     def sync(self) -> None:
         """Call after the store changed: resets if old bytes were dropped, else appends rows."""
         rows = -(-(self.store.end - self.store.base) // WIDTH)
+        frames, frames_changed = self.store.frame_count(), False
+        if frames != self._frames or frames >= self.store.max_chunks:  # at the bound the count stays put
+            self._frames, frames_changed = frames, True
         if self.store.base != self._base or rows < self._rows:
             self.beginResetModel()
             self._base, self._rows = self.store.base, rows
@@ -126,8 +130,14 @@ class HexdumpModel(QAbstractTableModel):
             return
         old = self._rows
         if old:
-            self._cache.pop(old - 1, None)  # the last row may have been partial
-            self.dataChanged.emit(self.index(old - 1, 0), self.index(old - 1, COLUMNS - 1))
+            # The last row may have been partial; a frame completed by the new bytes may start in
+            # rows formatted earlier (a frame split over several recv() chunks): recolour those too.
+            first = 0 if frames_changed else old - 1
+            if frames_changed:
+                self._cache.clear()
+            else:
+                self._cache.pop(old - 1, None)
+            self.dataChanged.emit(self.index(first, 0), self.index(old - 1, COLUMNS - 1))
         if rows > old:
             self.beginInsertRows(QModelIndex(), old, rows - 1)
             self._rows = rows

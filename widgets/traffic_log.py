@@ -53,7 +53,8 @@ class TrafficLogModel(QAbstractTableModel):
     def sync(self) -> None:
         """Call after the store changed: removes dropped rows and inserts new ones, in batches."""
         dropped = self.store.first_seq - self._first_seq
-        if dropped < 0 or dropped > self._rows:
+        # fewer rows than the drops explain: the store was cleared (first_seq back to 0, or still 0)
+        if dropped < 0 or dropped > self._rows or len(self.store) < self._rows - dropped:
             self.beginResetModel()
             self._rows, self._first_seq = len(self.store), self.store.first_seq
             self.endResetModel()
