@@ -38,7 +38,8 @@ from netcore.events import (
 )
 from netcore.framing import FRAMING_CHOICES, make_codec
 from netcore.payload import parse_payload
-from netcore.tcp_echo import ReplyMode, TcpEchoClient, TcpEchoServer
+from netcore.serving import ReplyMode
+from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
 from widgets import style
 from widgets.inputs import AddressEdit, PayloadEdit
 from widgets.traffic_log import TrafficView

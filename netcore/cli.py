@@ -28,7 +28,8 @@ from netcore.events import (
 from netcore.framing import FRAMING_CHOICES, Frame
 from netcore.hexdump import format_rows
 from netcore.payload import ENCODINGS, parse_payload
-from netcore.tcp_echo import ReplyMode, TcpEchoClient, TcpEchoServer
+from netcore.serving import ReplyMode
+from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.traffic import Chunk, Direction
 
 EXIT_OK, EXIT_NET, EXIT_USAGE, EXIT_PROTOCOL = 0, 1, 2, 3

@@ -8,6 +8,7 @@ already seen is also counted as reordered. Lost = sent and never answered once i
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import struct
 from dataclasses import dataclass
@@ -123,9 +124,7 @@ class ProbeTracker:
         lost = sorted(s for s in unanswered if now_ns - self._sent[s] > self.timeout_ns)
         rtts = self._rtts_ms
         ordered = sorted(rtts)
-        jitter = (
-            statistics.fmean(abs(b - a) for a, b in zip(rtts, rtts[1:], strict=False)) if len(rtts) > 1 else None
-        )
+        jitter = statistics.fmean(abs(b - a) for a, b in itertools.pairwise(rtts)) if len(rtts) > 1 else None
         return ProbeStats(
             sent=len(self._sent),
             received=len(rtts),

@@ -7,7 +7,6 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable
-from enum import StrEnum
 
 from netcore.address import Address
 from netcore.engine import TICK_S, Engine
@@ -24,50 +23,8 @@ from netcore.events import (
     Stopped,
 )
 from netcore.framing import RawCodec, make_codec
+from netcore.serving import ReplyMode, make_reply, open_listener
 from netcore.tcpstream import TcpStream
-
-
-class ReplyMode(StrEnum):
-    ECHO = "echo"
-    UPPER = "upper"
-    PREFIX = "prefix"
-    MANUAL = "manual"  # the operator types each reply (the course's chat server)
-
-
-def make_reply(mode: ReplyMode, payload: bytes, prefix: bytes = b"") -> bytes | None:
-    """The automatic reply to one message, or None in manual mode."""
-    if mode is ReplyMode.ECHO:
-        return payload
-    if mode is ReplyMode.UPPER:
-        return payload.upper()  # ASCII letters only, so UTF-8 and GBK text stays intact
-    if mode is ReplyMode.PREFIX:
-        return prefix + payload
-    return None
-
-
-def open_listener(host: str, port: int, kind: int, reuse_addr: bool) -> socket.socket:
-    """A bound socket of *kind* (SOCK_STREAM or SOCK_DGRAM) on host:port, or a ``NetError`` with a hint.
-
-    ``::`` listens on IPv6 and IPv4 both where the system allows it.
-    """
-    try:
-        infos = socket.getaddrinfo(host or None, port, socket.AF_UNSPEC, kind, 0, socket.AI_PASSIVE)
-    except OSError as exc:
-        raise from_os_error(exc, action="listen on", host=host, port=port) from None
-    family, socktype, proto, _, sockaddr = infos[0]
-    sock = socket.socket(family, socktype, proto)
-    try:
-        if reuse_addr:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if family == socket.AF_INET6 and host in ("::", ""):
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        sock.bind(sockaddr)
-        if kind == socket.SOCK_STREAM:
-            sock.listen(1024)
-    except OSError as exc:
-        sock.close()
-        raise from_os_error(exc, action="listen on", host=host, port=port) from None
-    return sock
 
 
 class TcpEchoServer(Engine):
@@ -258,6 +215,11 @@ class TcpEchoClient(Engine):
     def send(self, payload: bytes) -> int:
         """Queue one message and start sending it; returns its index. Raises ``LocalProtocolError``."""
         stream = self._require_stream()
+        if not payload and not self.framed:
+            raise LocalProtocolError(
+                "an empty message sends nothing over a TCP byte stream — "
+                "choose a framing to send an empty frame"
+            )
         stream.queue(payload)
         index = self._sent_messages
         self._sent_messages += 1

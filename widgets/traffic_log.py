@@ -217,7 +217,7 @@ class TrafficView(QWidget):
         s = self.store
         text = self.tr("{0:,} chunks · {1:,} bytes").format(len(s), s.byte_count)
         if s.dropped_chunks:
-            text += self.tr(" · {0:,} older chunks ({1:,} bytes) dropped to stay within {2:,} MB").format(
-                s.dropped_chunks, s.dropped_bytes, s.max_bytes // (1024 * 1024)
+            text += self.tr(" · {0:,} older chunks ({1:,} bytes) dropped to stay within {2:,} bytes").format(
+                s.dropped_chunks, s.dropped_bytes, s.max_bytes
             )
         self.status.setText(text)

@@ -1,0 +1,433 @@
+"""UDP echo: a server for any number of peers and a client with limits, truncation and probes.
+
+UDP teaches the opposite lesson of TCP: each datagram keeps its boundary (each is reported as its
+own frame), and may be lost, duplicated or reordered; one datagram carries at most 65,507 bytes
+over IPv4 (65,535 − 20 IP header − 8 UDP header), and over 1,472 bytes it is fragmented on a
+1,500-byte MTU; a receive buffer smaller than the datagram loses the rest of it.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+from netcore.address import Address
+from netcore.engine import TICK_S, Engine
+from netcore.errors import InputError, LocalProtocolError, NetError, NoUdpReply, SocketLabError, from_os_error
+from netcore.events import (
+    Connected,
+    Event,
+    EventSink,
+    Failed,
+    LargeDatagram,
+    Listening,
+    ProbeFinished,
+    ProbeReply,
+    Stopped,
+    Traffic,
+    Truncated,
+)
+from netcore.framing import Frame
+from netcore.probe import MIN_PROBE_SIZE, ProbeStats, ProbeTracker, decode_probe, encode_probe
+from netcore.serving import ReplyMode, make_reply, open_listener
+from netcore.tcpstream import endpoint_of
+from netcore.traffic import Direction, make_chunk
+
+MAX_PAYLOAD_IPV4: Final = 65_507  # 65,535 − 20 (IPv4 header) − 8 (UDP header)
+MAX_PAYLOAD_IPV6: Final = 65_527  # 65,535 − 8 (UDP header); the IPv6 header is not counted
+MTU_PAYLOAD: Final = 1_472  # 1,500 − 20 − 8: the largest datagram that is not fragmented on Ethernet
+RECV_SIZE: Final = 65_535
+_MSG_TRUNC: Final = getattr(socket, "MSG_TRUNC", 0)  # Linux: recv returns the datagram's real size
+
+
+def check_datagram_size(size: int, ipv6: bool = False) -> None:
+    """Refuse, before sending, a datagram larger than UDP can carry, saying why."""
+    limit = MAX_PAYLOAD_IPV6 if ipv6 else MAX_PAYLOAD_IPV4
+    if size > limit:
+        why = "65,535 − 8 (UDP header)" if ipv6 else "65,535 − 20 (IP header) − 8 (UDP header)"
+        raise LocalProtocolError(
+            f"{size:,} bytes do not fit in one UDP datagram over {'IPv6' if ipv6 else 'IPv4'}: "
+            f"the maximum is {limit:,} = {why}"
+        )
+
+
+class _Peers:
+    """Gives each peer address a connection id and tracks stream offsets per direction."""
+
+    def __init__(self) -> None:
+        self.ids: dict[Any, int] = {}
+        self.addrs: dict[int, Any] = {}
+        self.offsets: dict[tuple[int, Direction], int] = {}
+        self.frames: dict[tuple[int, Direction], int] = {}
+
+    def lookup(self, addr: Any) -> tuple[int, bool]:
+        """(connection id, is this peer new)."""
+        conn = self.ids.get(addr)
+        if conn is not None:
+            return conn, False
+        conn = len(self.ids) + 1
+        self.ids[addr] = conn
+        self.addrs[conn] = addr
+        return conn, True
+
+    def traffic(self, direction: Direction, data: bytes, conn: int) -> Traffic:
+        """The datagram as a chunk and as one frame of its own, at the next offsets of its stream."""
+        key = (conn, direction)
+        offset = self.offsets.get(key, 0)
+        index = self.frames.get(key, 0)
+        self.offsets[key] = offset + len(data)
+        self.frames[key] = index + 1
+        chunk = make_chunk(direction, data, offset, conn, endpoint_of(self.addrs[conn]))
+        end = offset + len(data)
+        return Traffic(chunk, (Frame(index, data, offset, offset, end, end),))
+
+
+def _receive(sock: socket.socket, buf: bytearray, recv_size: int) -> tuple[bytes, int, Any]:
+    """One datagram: (the bytes kept, its real size, sender). Real size > kept means truncated."""
+    size, addr = sock.recvfrom_into(buf, recv_size, _MSG_TRUNC)
+    return bytes(buf[: min(size, recv_size)]), size, addr
+
+
+class UdpEchoServer(Engine):
+    """Answers datagrams from any number of peers: echo / UPPER / prefix / manual reply."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        mode: ReplyMode | str = ReplyMode.ECHO,
+        prefix: bytes = b"",
+        reuse_addr: bool = False,
+        recv_size: int = RECV_SIZE,
+    ) -> None:
+        reply_mode = ReplyMode(mode)
+        if not 1 <= recv_size <= RECV_SIZE:
+            raise InputError(f"the receive buffer must be 1 to {RECV_SIZE:,} bytes, not {recv_size:,}")
+        super().__init__()
+        self.host, self.port, self.mode, self.prefix = host, port, reply_mode, prefix
+        self.reuse_addr, self.recv_size = reuse_addr, recv_size
+        self.address: Address | None = None
+        self._sock: socket.socket | None = None
+        self._peers = _Peers()
+
+    def bind(self) -> Address:
+        if self._sock is None:
+            self._sock = open_listener(self.host, self.port, socket.SOCK_DGRAM, self.reuse_addr)
+            self._sock.setblocking(False)
+            self.address = Address(*self._sock.getsockname()[:2])
+        assert self.address is not None
+        return self.address
+
+    def send_to(self, conn: int, payload: bytes) -> None:
+        """Send *payload* to peer *conn* (the manual reply of a UDP chat), thread-safe."""
+        self.call_soon(lambda: self._send(conn, payload))
+
+    def run(self, sink: EventSink) -> None:
+        try:
+            address = self.bind()
+        except SocketLabError as exc:
+            sink([Failed(exc), Stopped()])
+            self._close_wake()
+            return
+        assert self._sock is not None
+        sock = self._sock
+        buf = bytearray(RECV_SIZE)
+        sel = selectors.DefaultSelector()
+        sel.register(sock, selectors.EVENT_READ, "sock")
+        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self.emit(Listening(address.host, address.port, str(address)))
+        try:
+            while not self.stopping:
+                for key, _ in sel.select(TICK_S):
+                    if key.data == "wake":
+                        self._run_commands()
+                    else:
+                        self._read_all(sock, buf)
+                self._flush(sink)
+        finally:
+            sel.close()
+            sock.close()
+            self._close_wake()
+            self.emit(Stopped())
+            self._flush(sink)
+
+    def _read_all(self, sock: socket.socket, buf: bytearray, limit: int = 256) -> None:
+        """Read up to *limit* waiting datagrams (bounded, so commands and stop() are never starved)."""
+        for _ in range(limit):
+            try:
+                data, size, addr = _receive(sock, buf, self.recv_size)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # e.g. an ICMP error queued on the socket: report, keep serving
+                self.emit(
+                    Failed(from_os_error(exc, action="receive on", host=self.host, port=self.port, udp=True))
+                )
+                continue
+            conn, new = self._peers.lookup(addr)
+            if new:
+                self.emit(Connected(conn, str(self.address), endpoint_of(addr)))
+            self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
+            if size > len(data):
+                self.emit(Truncated(conn, endpoint_of(addr), len(data), size))
+            reply = make_reply(self.mode, data, self.prefix)
+            if reply is not None:
+                self._send(conn, reply)
+
+    def _send(self, conn: int, payload: bytes) -> None:
+        addr = self._peers.addrs.get(conn)
+        if addr is None or self._sock is None:
+            self.emit(Failed(InputError(f"no datagram has come from peer #{conn}"), conn))
+            return
+        try:
+            check_datagram_size(len(payload), self._sock.family == socket.AF_INET6)
+            self._sock.sendto(payload, addr)
+        except LocalProtocolError as exc:
+            self.emit(Failed(exc, conn))
+            return
+        except OSError as exc:
+            self.emit(
+                Failed(from_os_error(exc, action="send to", host=addr[0], port=addr[1], udp=True), conn)
+            )
+            return
+        self.emit(self._peers.traffic(Direction.SENT, payload, conn))
+
+
+class UdpEchoClient(Engine):
+    """Sends datagrams to one server and reports every reply with the address it came from.
+
+    With *connected*, the socket is ``connect()``-ed: the kernel then filters replies to that
+    address and reports ICMP 'port unreachable' as ``PortUnreachable``; without, a missing server
+    looks exactly like a lost datagram (a timeout).
+    """
+
+    def __init__(
+        self, host: str, port: int, timeout: float = 2.0, connected: bool = False, recv_size: int = RECV_SIZE
+    ) -> None:
+        if not 1 <= recv_size <= RECV_SIZE:
+            raise InputError(f"the receive buffer must be 1 to {RECV_SIZE:,} bytes, not {recv_size:,}")
+        super().__init__()
+        self.host, self.port, self.timeout, self.connected = host, port, timeout, connected
+        self.recv_size = recv_size
+        self.sock: socket.socket | None = None
+        self._server: Any = None  # the server's socket address, as getaddrinfo gave it
+        self._peers = _Peers()
+        self._buf = bytearray(RECV_SIZE)
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self._probe: _ProbeRun | None = None
+        self.local = ""
+
+    def open(self) -> None:
+        """Resolve the server and create the socket (connect() it in connected mode)."""
+        try:
+            infos = socket.getaddrinfo(self.host, self.port, socket.AF_UNSPEC, socket.SOCK_DGRAM)
+            family, socktype, proto, _, address = infos[0]
+            sockaddr: Any = address
+            sock = socket.socket(family, socktype, proto)
+        except OSError as exc:
+            raise from_os_error(exc, action="send to", host=self.host, port=self.port, udp=True) from None
+        try:
+            if self.connected:
+                sock.connect(sockaddr)
+            else:
+                sock.bind(("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0))
+        except OSError as exc:
+            sock.close()
+            raise from_os_error(exc, action="connect to", host=self.host, port=self.port, udp=True) from None
+        sock.setblocking(False)
+        self.sock, self._server = sock, sockaddr
+        self.local = endpoint_of(sock.getsockname())
+        conn, _ = self._peers.lookup(sockaddr)
+        self.emit(Connected(conn, self.local, endpoint_of(sockaddr)))
+        self._sel.register(sock, selectors.EVENT_READ, "sock")
+
+    @property
+    def ipv6(self) -> bool:
+        return self.sock is not None and self.sock.family == socket.AF_INET6
+
+    # -- sending --------------------------------------------------------------------------------
+    def send(self, payload: bytes) -> None:
+        """Send one datagram (an empty one is legal). Raises ``LocalProtocolError`` / ``NetError``."""
+        if self.sock is None:
+            self.open()
+        assert self.sock is not None
+        check_datagram_size(len(payload), self.ipv6)
+        try:
+            if self.connected:
+                self.sock.send(payload)
+            else:
+                self.sock.sendto(payload, self._server)
+        except OSError as exc:
+            raise from_os_error(exc, action="send to", host=self.host, port=self.port, udp=True) from None
+        conn, _ = self._peers.lookup(self._server)
+        self.emit(self._peers.traffic(Direction.SENT, payload, conn))
+        if len(payload) > MTU_PAYLOAD:
+            self.emit(LargeDatagram(conn, len(payload)))
+
+    def submit(self, payload: bytes) -> None:
+        """Thread-safe ``send``; errors arrive as ``Failed`` events."""
+        self.call_soon(lambda: self._guarded(lambda: self.send(payload)))
+
+    def submit_probe(self, count: int, interval_s: float, size: int = MIN_PROBE_SIZE) -> None:
+        """Start a probe in the engine's thread: ``ProbeReply`` per reply, then ``ProbeFinished``."""
+        self.call_soon(lambda: self._guarded(lambda: self._start_probe(count, interval_s, size)))
+
+    def _guarded(self, fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except SocketLabError as exc:
+            self.emit(Failed(exc, 1))
+
+    # -- receiving ------------------------------------------------------------------------------
+    def pump(self, timeout: float) -> list[Event]:
+        """Wait up to *timeout* s, read what arrived, advance a running probe; returns the events."""
+        if self._probe is not None:
+            timeout = min(timeout, max(0.0, self._probe.next_due() - time.monotonic()))
+        for key, _ in self._sel.select(timeout):
+            if key.data == "wake":
+                self._run_commands()
+            else:
+                self._read_all()
+        if self._probe is not None:
+            self._advance_probe()
+        events, self._events = self._events, []
+        return events
+
+    def _read_all(self, limit: int = 256) -> None:
+        assert self.sock is not None
+        for _ in range(limit):
+            try:
+                data, size, addr = _receive(self.sock, self._buf, self.recv_size)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self.emit(
+                    Failed(from_os_error(exc, action="send to", host=self.host, port=self.port, udp=True), 1)
+                )
+                return
+            received_ns = time.perf_counter_ns()
+            conn, new = self._peers.lookup(addr)
+            if new:
+                self.emit(Connected(conn, self.local, endpoint_of(addr)))
+            self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
+            if size > len(data):
+                self.emit(Truncated(conn, endpoint_of(addr), len(data), size))
+            if self._probe is not None:
+                self._probe.on_datagram(data, received_ns, self.emit)
+
+    def request(self, payload: bytes, timeout: float | None = None) -> tuple[Traffic, list[Event]]:
+        """Send one datagram and wait for the next one to arrive; returns it and every event."""
+        limit = self.timeout if timeout is None else timeout
+        self.send(payload)
+        events: list[Event] = []
+        deadline = time.monotonic() + limit
+        while (left := deadline - time.monotonic()) > 0:
+            new = self.pump(min(left, TICK_S))
+            events += new
+            for event in new:
+                if isinstance(event, Failed) and isinstance(event.error, NetError):
+                    raise event.error
+                if isinstance(event, Traffic) and event.chunk.direction is Direction.RECEIVED:
+                    return event, events
+        raise NoUdpReply(
+            action="wait for a reply from",
+            where=endpoint_of(self._server),
+            detail="timed out",
+            host=self.host,
+            port=self.port,
+            timeout=limit,
+        )
+
+    # -- probe ----------------------------------------------------------------------------------
+    def _start_probe(self, count: int, interval_s: float, size: int) -> None:
+        if self._probe is not None:
+            raise LocalProtocolError("a probe is already running")
+        if count < 1 or interval_s < 0:
+            raise InputError("a probe needs at least 1 datagram and an interval of 0 ms or more")
+        check_datagram_size(size, self.ipv6)
+        encode_probe(0, 0, size)  # refuse a size under 20 bytes now
+        if self.sock is None:
+            self.open()
+        self._probe = _ProbeRun(count, interval_s, size, self.timeout)
+
+    def _advance_probe(self) -> None:
+        probe = self._probe
+        assert probe is not None
+        now = time.monotonic()
+        while probe.sent < probe.count and now >= probe.next_send:
+            seq = probe.sent
+            sent_ns = time.perf_counter_ns()
+            try:
+                self.send(encode_probe(seq, sent_ns, probe.size))
+            except NetError as exc:
+                self.emit(Failed(exc, 1))  # e.g. port unreachable in connected mode: keep probing
+            probe.tracker.on_sent(seq, sent_ns)
+            probe.sent += 1
+            probe.next_send += probe.interval_s
+        if probe.sent == probe.count and probe.tracker.all_settled(time.perf_counter_ns()):
+            self.emit(ProbeFinished(probe.tracker.stats(time.perf_counter_ns())))
+            self._probe = None
+
+    def probe(
+        self, count: int, interval_s: float, size: int = MIN_PROBE_SIZE
+    ) -> tuple[ProbeStats, list[Event]]:
+        """Run a whole probe in the calling thread (CLI and tests)."""
+        self._start_probe(count, interval_s, size)
+        events: list[Event] = []
+        deadline = time.monotonic() + count * interval_s + self.timeout + 5
+        while time.monotonic() < deadline:
+            new = self.pump(TICK_S)
+            events += new
+            for event in new:
+                if isinstance(event, ProbeFinished):
+                    return event.stats, events
+        raise LocalProtocolError("the probe did not finish in time")
+
+    # -- lifetime -------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the socket, the selector and the wake-up pair (idempotent)."""
+        if self._sel.get_map() is not None:
+            self._sel.close()
+            self._close_wake()
+        if self.sock is not None:
+            self.sock.close()
+
+    def run(self, sink: EventSink) -> None:
+        """Open the socket and report datagrams until stopped (the GUI's worker)."""
+        try:
+            if self.sock is None:
+                try:
+                    self.open()
+                except NetError as exc:
+                    self.emit(Failed(exc))
+                    return
+            while not self.stopping:
+                sink(self.pump(TICK_S))
+        finally:
+            self.close()
+            self.emit(Stopped())
+            self._flush(sink)
+
+
+class _ProbeRun:
+    """State of one probe: what is sent, when the next one is due, what came back."""
+
+    def __init__(self, count: int, interval_s: float, size: int, timeout_s: float) -> None:
+        self.count, self.interval_s, self.size = count, interval_s, size
+        self.sent = 0
+        self.next_send = time.monotonic()
+        self.tracker = ProbeTracker(timeout_s)
+
+    def next_due(self) -> float:
+        return self.next_send if self.sent < self.count else time.monotonic() + TICK_S
+
+    def on_datagram(self, data: bytes, received_ns: int, emit: Callable[[Event], None]) -> None:
+        decoded = decode_probe(data)
+        if decoded is None:
+            self.tracker.on_unknown()
+            return
+        status, rtt_ms = self.tracker.on_reply(decoded[0], received_ns)
+        emit(ProbeReply(decoded[0], status, rtt_ms))

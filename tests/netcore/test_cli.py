@@ -1,0 +1,244 @@
+"""``python -m netcore``: a real echo server in a subprocess, the client as a subprocess and in-process."""
+
+from __future__ import annotations
+
+import io
+import json
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from netcore import __version__
+from netcore.cli import EXIT_NET, EXIT_OK, EXIT_USAGE, main
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT = 15
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "netcore", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+
+
+class Server:
+    """``python -m netcore tcp-echo-server`` in a subprocess, its stdout read by a thread."""
+
+    def __init__(self, port: int, *extra: str) -> None:
+        self.port = port
+        self.lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "netcore", "tcp-echo-server", "--port", str(port), *extra],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, text: str, timeout: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if text in line:
+                return line
+        raise AssertionError(f"the server did not print {text!r} within {timeout} s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self._reader.join(timeout=5)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+@pytest.fixture(scope="module")
+def upper_server() -> Iterator[Server]:
+    server = Server(free_port(), "--mode", "upper", "--duration", "20")
+    try:
+        line = server.wait_for("listening on")
+        assert f"127.0.0.1:{server.port}" in line
+        yield server
+    finally:
+        server.stop()
+
+
+def echo(port: int, *args: str) -> subprocess.CompletedProcess[str]:
+    return cli("tcp-echo", "--port", str(port), *args)
+
+
+def test_json_output(upper_server):
+    result = echo(upper_server.port, "--message", "hello", "--json")
+    assert result.returncode == EXIT_OK, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["peer"] == f"127.0.0.1:{upper_server.port}"
+    host, _, port = doc["local"].rpartition(":")
+    assert host == "127.0.0.1" and int(port) not in (0, upper_server.port)
+    assert doc["framing"] == "raw"
+    assert [c["hex"] for c in doc["sent"]] == ["68656c6c6f"]
+    assert [c["text"] for c in doc["sent"]] == ["hello"]
+    assert doc["sent"][0]["offset"] == 0 and doc["sent"][0]["length"] == 5
+    # a reply may arrive in more than one recv() chunk: compare what arrived in all of them
+    assert "".join(c["hex"] for c in doc["received"]) == "48454c4c4f"
+    assert "".join(c["text"] for c in doc["received"]) == "HELLO"
+    assert doc["frames_received"] == []
+    assert len(doc["rtt_ms"]) == 1
+    assert isinstance(doc["rtt_ms"][0], float) and 0 < doc["rtt_ms"][0] < RUN_TIMEOUT * 1000
+
+
+def test_human_output_has_a_hexdump_and_the_round_trip(upper_server):
+    result = echo(upper_server.port, "--message", "hello")
+    assert result.returncode == EXIT_OK, result.stderr
+    out = result.stdout
+    assert "connected:" in out
+    assert f"→ send() 5 bytes to 127.0.0.1:{upper_server.port}" in out
+    assert "00000000  68 65 6c 6c 6f" in out and "|hello|" in out
+    assert "|HELLO|" in out
+    assert "reply to message 1: round trip" in out
+    assert "1 of 1 replies; round trip min" in out
+
+
+def test_length4_framing_shows_frames(upper_server):
+    result = echo(upper_server.port, "--message", "hello", "--framing", "length4")
+    assert result.returncode == EXIT_OK, result.stderr
+    assert "00000000  00 00 00 05 68 65 6c 6c  6f" in result.stdout
+    assert "frame #1: header 0–4 (4 B), payload 4–9 (5 B)" in result.stdout
+    result = echo(upper_server.port, "--message", "hello", "--framing", "length4", "--json")
+    assert result.returncode == EXIT_OK, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["sent"][0]["hex"] == "0000000568656c6c6f"
+    assert doc["frames_received"] == ["48454c4c4f"]
+
+
+def test_count_gives_one_round_trip_per_message(upper_server):
+    result = echo(upper_server.port, "--hex", "61 62", "--count", "3", "--json", "--framing", "length4")
+    assert result.returncode == EXIT_OK, result.stderr
+    doc = json.loads(result.stdout)
+    assert len(doc["rtt_ms"]) == 3
+    assert doc["frames_received"] == ["4142"] * 3
+    assert "".join(c["hex"] for c in doc["sent"]) == "000000026162" * 3
+    result = echo(upper_server.port, "--message", "x", "-n", "3")
+    assert result.returncode == EXIT_OK, result.stderr
+    assert result.stdout.count("round trip ") == 4  # three replies and the summary
+    assert "3 of 3 replies" in result.stdout
+
+
+def test_gbk_message(upper_server):
+    result = echo(upper_server.port, "--message", "你好 abc", "--encoding", "gbk", "--json")
+    assert result.returncode == EXIT_OK, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["sent"][0]["hex"] == "你好 abc".encode("gbk").hex()
+    assert "".join(c["text"] for c in doc["received"]) == "你好 ABC"
+
+
+def test_connection_refused():
+    port = free_port()
+    result = echo(port, "--message", "hello", "--timeout", "2")
+    assert result.returncode == EXIT_NET == 1
+    assert "connection refused" in result.stderr
+    assert f"hint: Nothing is listening on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_bad_hex_digit_is_a_usage_error():
+    result = echo(free_port(), "--hex", "41 4g")
+    assert result.returncode == EXIT_USAGE == 2
+    assert "'g' at column 5 is not a hex digit" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["tcp-echo", "--port", "99999", "-m", "x"], "port 99999 is out of range"),
+        (["tcp-echo", "--port", "abc", "-m", "x"], "port 'abc' is not a number"),
+        (["tcp-echo", "--port", "9", "-m", "x", "--count", "0"], "--count/-n: 0 is less than 1"),
+        (["tcp-echo", "--port", "9"], "one of the arguments --message/-m --hex is required"),
+    ],
+)
+def test_bad_arguments_exit_2_with_the_reason(args, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(args, out=io.StringIO())
+    assert info.value.code == EXIT_USAGE
+    assert message in capsys.readouterr().err
+
+
+def test_address_in_use(upper_server):
+    result = cli("tcp-echo-server", "--port", str(upper_server.port), "--duration", "2")
+    assert result.returncode == EXIT_NET
+    assert "address already in use" in result.stderr
+    assert "SO_REUSEADDR" in result.stderr
+    assert str(upper_server.port) in result.stderr
+    assert "listening on" not in result.stdout
+    assert upper_server.proc.poll() is None  # the first server still runs
+
+
+def test_version():
+    result = cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"Socket Lab {__version__}"
+
+
+# -- in-process ---------------------------------------------------------------------------------
+def test_main_in_process_json(upper_server):
+    out = io.StringIO()
+    code = main(["tcp-echo", "--port", str(upper_server.port), "--message", r"a\r\n", "--json"], out=out)
+    assert code == EXIT_OK
+    doc = json.loads(out.getvalue())
+    assert doc["sent"][0]["hex"] == "610d0a"
+    assert "".join(c["hex"] for c in doc["received"]) == "410d0a"
+    assert len(doc["rtt_ms"]) == 1
+
+
+def test_main_in_process_errors(capsys):
+    port = free_port()
+    out = io.StringIO()
+    assert main(["tcp-echo", "--port", str(port), "-m", "hi", "--timeout", "2"], out=out) == EXIT_NET
+    assert f"Nothing is listening on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert main(["tcp-echo", "--port", str(port), "--hex", "0x4"], out=out) == EXIT_USAGE
+    assert "odd number of hex digits" in capsys.readouterr().err
+    assert out.getvalue() == ""
+
+
+def test_main_in_process_server_with_duration():
+    out = io.StringIO()
+    started = time.monotonic()
+    code = main(["tcp-echo-server", "--port", "0", "--duration", "0.3"], out=out)
+    assert code == EXIT_OK
+    assert time.monotonic() - started < 5
+    assert "listening on 127.0.0.1:" in out.getvalue()
