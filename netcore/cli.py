@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import queue
 import statistics
@@ -20,17 +21,22 @@ from netcore.events import (
     Connected,
     Event,
     Failed,
+    LargeDatagram,
     Listening,
+    ProbeReply,
     Stopped,
     Traffic,
+    Truncated,
     WriteShutdown,
 )
 from netcore.framing import FRAMING_CHOICES, Frame
 from netcore.hexdump import format_rows
 from netcore.payload import ENCODINGS, parse_payload
+from netcore.probe import MIN_PROBE_SIZE
 from netcore.serving import ReplyMode
 from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.traffic import Chunk, Direction
+from netcore.udp_echo import MTU_PAYLOAD, RECV_SIZE, UdpEchoClient, UdpEchoServer
 
 EXIT_OK, EXIT_NET, EXIT_USAGE, EXIT_PROTOCOL = 0, 1, 2, 3
 
@@ -86,6 +92,21 @@ def print_event(event: Event, out: TextIO, label: str = "") -> None:
         print(text + (f" — {event.error.describe()}" if event.error else ""), file=out)
     elif isinstance(event, Failed):
         print(f"{who}error: {event.error.describe()}", file=out)
+    elif isinstance(event, Truncated):
+        print(
+            f"{who}#{event.conn} datagram from {event.peer} truncated: kept {event.kept:,} of {event.size:,} "
+            "bytes (the rest of a datagram is discarded, unlike TCP)",
+            file=out,
+        )
+    elif isinstance(event, LargeDatagram):
+        print(
+            f"{who}note: {event.size:,} bytes is over {MTU_PAYLOAD:,}: IP fragments this datagram on a "
+            "1,500-byte MTU path",
+            file=out,
+        )
+    elif isinstance(event, ProbeReply):
+        rtt = "" if event.rtt_ms is None else f" {event.rtt_ms:.3f} ms"
+        print(f"{who}probe seq={event.seq} {event.status.value}{rtt}", file=out)
     elif isinstance(event, Stopped):
         print(f"{who}stopped", file=out)
 
@@ -99,7 +120,9 @@ def fail(error: SocketLabError, err: TextIO) -> int:
     return EXIT_PROTOCOL if isinstance(error, ProtocolError) else EXIT_NET
 
 
-def serve_until_stopped(engine: TcpEchoServer, duration: float | None, quiet: bool, out: TextIO) -> int:
+def serve_until_stopped(
+    engine: TcpEchoServer | UdpEchoServer, duration: float | None, quiet: bool, out: TextIO
+) -> int:
     """Run a server engine in a thread, print its events, stop on Ctrl+C or after *duration*."""
     batches: queue.SimpleQueue[Sequence[Event]] = queue.SimpleQueue()
     engine.start_thread(batches.put, name="server")
@@ -129,8 +152,8 @@ def serve_until_stopped(engine: TcpEchoServer, duration: float | None, quiet: bo
 
 
 # -- payload and common options -----------------------------------------------------------------
-def add_payload_options(p: argparse.ArgumentParser) -> None:
-    group = p.add_mutually_exclusive_group(required=True)
+def add_payload_options(p: argparse.ArgumentParser, required: bool = True) -> None:
+    group = p.add_mutually_exclusive_group(required=required)
     group.add_argument("--message", "-m", help=r"text to send; escapes \r \n \t \0 \xHH work")
     group.add_argument("--hex", help="raw bytes in hex: '48 65 6c', '48656c' or '0x48,0x65'")
     p.add_argument("--encoding", choices=ENCODINGS, default="utf-8", help="text encoding (default utf-8)")
@@ -236,6 +259,67 @@ def cmd_tcp_echo(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# -- udp-echo-server / udp-echo ------------------------------------------------------------------
+def cmd_udp_echo_server(args: argparse.Namespace, out: TextIO) -> int:
+    prefix = parse_payload(args.prefix, "text", args.encoding)
+    server = UdpEchoServer(args.host, args.port, args.mode, prefix, args.reuse_addr, args.recv_size)
+    server.bind()
+    return serve_until_stopped(server, args.duration, args.quiet, out)
+
+
+def cmd_udp_echo(args: argparse.Namespace, out: TextIO) -> int:
+    client = UdpEchoClient(args.host, args.port, args.timeout, args.connected, args.recv_size)
+    try:
+        if args.probe:
+            return _udp_probe(client, args, out)
+        if args.message is None and args.hex is None:
+            raise InputError("give --message TEXT or --hex HEX (an empty datagram: --message '')")
+        reply, events = client.request(payload_from(args))
+    finally:
+        client.close()
+    if args.json:
+        sent = [e.chunk for e in events if isinstance(e, Traffic) and e.chunk.direction is Direction.SENT]
+        doc = {
+            "local": client.local,
+            "peer": reply.chunk.peer,
+            "sent": [chunk_json(c, args.encoding) for c in sent],
+            "received": chunk_json(reply.chunk, args.encoding),
+            "truncated": [{"kept": e.kept, "size": e.size} for e in events if isinstance(e, Truncated)],
+            "rtt_ms": (reply.chunk.mono_ns - sent[0].mono_ns) / 1e6,
+        }
+        print(json.dumps(doc, ensure_ascii=False), file=out)
+    else:
+        for event in events:
+            print_event(event, out)
+    return EXIT_OK
+
+
+def _udp_probe(client: UdpEchoClient, args: argparse.Namespace, out: TextIO) -> int:
+    stats, events = client.probe(args.probe, args.interval / 1000, args.size)
+    if args.json:
+        doc = dataclasses.asdict(stats) | {"loss_percent": stats.loss_percent}
+        print(json.dumps(doc), file=out)
+        return EXIT_OK
+    for event in events:
+        if isinstance(event, ProbeReply | Failed | LargeDatagram):
+            print_event(event, out)
+
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    print(
+        f"{stats.sent} sent, {stats.received} received, {stats.lost} lost ({stats.loss_percent:.1f} %), "
+        f"{stats.late} late, {stats.duplicates} duplicated, {stats.reordered} reordered",
+        file=out,
+    )
+    print(
+        f"round trip min/avg/max = {ms(stats.rtt_min_ms)}/{ms(stats.rtt_avg_ms)}/{ms(stats.rtt_max_ms)} ms, "
+        f"p50 {ms(stats.rtt_p50_ms)}, p99 {ms(stats.rtt_p99_ms)}, jitter {ms(stats.jitter_ms)} ms",
+        file=out,
+    )
+    return EXIT_OK
+
+
 # -- parser -------------------------------------------------------------------------------------
 Handler = Callable[[argparse.Namespace, TextIO], int]
 
@@ -267,6 +351,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nodelay", action="store_true", help="set TCP_NODELAY (turn Nagle's algorithm off)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of hexdumps")
     p.set_defaults(handler=cmd_tcp_echo)
+
+    p = sub.add_parser("udp-echo-server", help="run a UDP echo server")
+    add_endpoint(p, "127.0.0.1", 9000)
+    p.add_argument(
+        "--mode", choices=[m.value for m in ReplyMode if m is not ReplyMode.MANUAL], default="echo"
+    )
+    p.add_argument("--prefix", default="echo: ", help="text put before each reply in prefix mode")
+    p.add_argument("--encoding", choices=ENCODINGS, default="utf-8")
+    p.add_argument(
+        "--recv-size",
+        type=positive_int,
+        default=RECV_SIZE,
+        help=f"receive buffer per datagram (default {RECV_SIZE:,}; smaller truncates)",
+    )
+    p.add_argument("--reuse-addr", action="store_true", help="set SO_REUSEADDR")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
+    p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
+    p.set_defaults(handler=cmd_udp_echo_server)
+
+    p = sub.add_parser("udp-echo", help="send a datagram and show the reply, or probe loss and round trips")
+    add_endpoint(p, "127.0.0.1", None)
+    add_payload_options(p, required=False)
+    p.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for a reply (default 2)")
+    p.add_argument(
+        "--connected",
+        action="store_true",
+        help="connect() the UDP socket: 'port unreachable' is reported instead of a timeout",
+    )
+    p.add_argument("--recv-size", type=positive_int, default=RECV_SIZE, help="receive buffer per datagram")
+    p.add_argument(
+        "--probe", type=positive_int, metavar="N", help="send N numbered datagrams, print statistics"
+    )
+    p.add_argument(
+        "--interval", type=float, default=100.0, metavar="MS", help="probe interval (default 100 ms)"
+    )
+    p.add_argument(
+        "--size", type=int, default=MIN_PROBE_SIZE, help=f"probe datagram size (min {MIN_PROBE_SIZE})"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=cmd_udp_echo)
     return parser
 
 

@@ -74,7 +74,7 @@ class NetError(SocketLabError):
     """An operating-system network error, with a hint a student understands."""
 
     summary_template = "{action} {where} failed: {detail}"
-    hint_template = "{detail}"
+    hint_template = "Check the address and the port; the system's message says what it refused."
 
     def __init__(self, *, action: str, where: str, detail: str, errno_: int | None = None, **extra: Any):
         super().__init__(action=action, where=where, detail=detail, errno=errno_, **extra)

@@ -107,7 +107,11 @@ def parse_payload(
     text: str, mode: PayloadMode | str = PayloadMode.TEXT, encoding: str = "utf-8", escapes: bool = True
 ) -> bytes:
     """Turn what the user typed into the bytes to send."""
-    if PayloadMode(mode) is PayloadMode.HEX:
+    try:
+        kind = PayloadMode(mode)
+    except ValueError:
+        raise InputError(f"unknown payload mode '{mode}': use text or hex") from None
+    if kind is PayloadMode.HEX:
         return parse_hex(text)
     return parse_text(text, encoding, escapes)
 

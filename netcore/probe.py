@@ -1,6 +1,6 @@
 """UDP probe bookkeeping, sans I/O: sequence-numbered datagrams in, ping-like statistics out.
 
-A probe datagram is ``MAGIC + seq (u32) + send time (u64 ns)``, padded to the chosen size. Every
+A probe datagram carries a sequence number and its send time, padded to the chosen size. Every
 reply is classified exactly once: on time, late (after its timeout: counted as late, not lost),
 duplicate, or from an unknown sequence number; a reply whose sequence number is lower than one
 already seen is also counted as reordered. Lost = sent and never answered once its timeout passed.
@@ -9,8 +9,8 @@ already seen is also counted as reordered. Lost = sent and never answered once i
 from __future__ import annotations
 
 import itertools
+import re
 import statistics
-import struct
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -18,24 +18,25 @@ from typing import Final
 from netcore.errors import LocalProtocolError
 
 MAGIC: Final = b"SLPROBE1"
-_HEADER = struct.Struct("!8sIQ")
-MIN_PROBE_SIZE: Final = _HEADER.size  # 20 bytes
+_PROBE = re.compile(rb"SLPROBE1:([0-9A-F]{8}):([0-9A-F]{16})")
+MIN_PROBE_SIZE: Final = 34  # MAGIC:SEQ(8 hex):TIME(16 hex)
 
 
 def encode_probe(seq: int, sent_ns: int, size: int = MIN_PROBE_SIZE) -> bytes:
-    """A probe datagram of *size* bytes (at least 20)."""
+    """A probe datagram of *size* bytes (at least 34): ``SLPROBE1:<seq>:<ns>`` in upper-case hex, so
+    an UPPER-case or prefixing echo server still returns a readable probe; padded with dots."""
     if size < MIN_PROBE_SIZE:
         raise LocalProtocolError(f"a probe datagram needs at least {MIN_PROBE_SIZE} bytes, not {size}")
-    head = _HEADER.pack(MAGIC, seq, sent_ns)
-    return head + bytes(i & 0xFF for i in range(size - len(head)))
+    head = b"%s:%08X:%016X" % (MAGIC, seq & 0xFFFFFFFF, sent_ns & 0xFFFFFFFFFFFFFFFF)
+    return head + b"." * (size - len(head))
 
 
 def decode_probe(data: bytes) -> tuple[int, int] | None:
-    """(seq, send time ns) of a probe reply, or None if *data* is not one of our probes."""
-    if len(data) < MIN_PROBE_SIZE or not data.startswith(MAGIC):
+    """(seq, send time ns) of a probe reply, or None if *data* holds none of our probes."""
+    match = _PROBE.search(data)
+    if match is None:
         return None
-    _, seq, sent_ns = _HEADER.unpack_from(data)
-    return seq, sent_ns
+    return int(match.group(1), 16), int(match.group(2), 16)
 
 
 class ReplyStatus(StrEnum):
