@@ -27,6 +27,16 @@ from netcore.serving import ReplyMode, make_reply, open_listener
 from netcore.tcpstream import TcpStream
 
 
+def check_message(payload: bytes, framing: str) -> None:
+    """Raise ``LocalProtocolError`` if *payload* cannot be sent as one message with *framing*."""
+    codec = make_codec(framing)
+    if not payload and isinstance(codec, RawCodec):
+        raise LocalProtocolError(
+            "an empty message sends nothing over a TCP byte stream — choose a framing to send an empty frame"
+        )
+    codec.encode(payload)
+
+
 class TcpEchoServer(Engine):
     """Serves many clients at once from one select() loop; replies per decoded frame."""
 
@@ -215,11 +225,7 @@ class TcpEchoClient(Engine):
     def send(self, payload: bytes) -> int:
         """Queue one message and start sending it; returns its index. Raises ``LocalProtocolError``."""
         stream = self._require_stream()
-        if not payload and not self.framed:
-            raise LocalProtocolError(
-                "an empty message sends nothing over a TCP byte stream — "
-                "choose a framing to send an empty frame"
-            )
+        check_message(payload, self.framing)
         stream.queue(payload)
         index = self._sent_messages
         self._sent_messages += 1

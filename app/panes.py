@@ -1,0 +1,340 @@
+"""What every tab's panes share: running one engine in a worker, its state line, its traffic view,
+and the built-in echo server pane used by the TCP and UDP tabs."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors_text import error_text
+from app.settings import bool_value, int_value, str_value
+from app.workers import Batch, EngineRunner
+from netcore.address import Address
+from netcore.engine import Engine
+from netcore.errors import SocketLabError
+from netcore.events import Closed, Connected, Event, Failed, Listening, Stopped, Traffic
+from netcore.payload import parse_payload
+from netcore.serving import ReplyMode
+from netcore.tcp_echo import TcpEchoServer
+from netcore.udp_echo import UdpEchoServer
+from widgets import style
+from widgets.inputs import AddressEdit, PayloadEdit
+from widgets.traffic_log import TrafficView
+
+DEFAULT_PORT = 9000
+
+
+class EnginePane(QGroupBox):
+    """A pane that runs one engine at a time in a QThread and shows its traffic and state."""
+
+    status_message = Signal(str)
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.runner: EngineRunner | None = None
+        self.state = QLabel(self)
+        self.state.setWordWrap(True)
+        self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.view = TrafficView(self)
+        self.clear_button = QPushButton(self.tr("Clear log"), self)
+        self.clear_button.setToolTip(self.tr("Forget the traffic shown in this pane"))
+        self.clear_button.clicked.connect(self.view.clear)
+
+    def start_engine(self, engine: Engine) -> None:
+        self.runner = EngineRunner(engine, self._on_batch, self)
+        self.runner.finished.connect(self._on_runner_finished)
+        self.runner.start()
+
+    def shutdown(self) -> None:
+        """Stop the engine and wait for its thread (the window is closing)."""
+        if self.runner is not None:
+            self.runner.stop_and_wait()
+
+    def set_state(self, text: str, error: bool = False) -> None:
+        self.state.setStyleSheet(f"color: {style.ERROR_FG.name()};" if error else "")
+        self.state.setText(text)
+
+    def show_error(self, error: SocketLabError) -> None:
+        text = error_text(error)
+        self.set_state(text, error=True)
+        self.status_message.emit(text)
+
+    def _on_batch(self, batch: Batch) -> None:
+        items = [(e.chunk, e.frames) for e in batch.events if isinstance(e, Traffic)]
+        self.view.add(items, batch.dropped_chunks, batch.dropped_bytes)
+        for event in batch.events:
+            self.handle_event(event)
+
+    def handle_event(self, event: Event) -> None:
+        """React to one engine event (the traffic itself is already in the view)."""
+        if isinstance(event, Failed):
+            self.show_error(event.error)
+
+    def _on_runner_finished(self) -> None:
+        self.runner = None
+        self.engine_finished()
+
+    def engine_finished(self) -> None:
+        """The engine's thread has ended; reset the controls."""
+
+
+class EchoServerPane(EnginePane):
+    """A built-in echo server: echo / UPPER / prefix / manual reply (chat) to a chosen peer.
+
+    Subclasses add their transport's options (``add_options``) and build the engine (``make_server``).
+    """
+
+    listening = Signal(str, int)
+    settings_group = ""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Server"), parent)
+        self.server: TcpEchoServer | UdpEchoServer | None = None
+        self.address = AddressEdit("127.0.0.1", DEFAULT_PORT, self)
+        self.address.host.setToolTip(
+            self.tr(
+                "127.0.0.1 = this machine only; 0.0.0.0 = every IPv4 interface; "
+                ":: = every interface, IPv6 and IPv4"
+            )
+        )
+        self.mode = QComboBox(self)
+        for mode, label in (
+            (ReplyMode.ECHO, self.tr("Echo")),
+            (ReplyMode.UPPER, self.tr("UPPER case")),
+            (ReplyMode.PREFIX, self.tr("Prefix")),
+            (ReplyMode.MANUAL, self.tr("Manual reply (chat)")),
+        ):
+            self.mode.addItem(label, mode.value)
+        self.prefix = QLineEdit("echo: ", self)
+        self.prefix.setToolTip(self.tr("Text put before each reply in Prefix mode"))
+        self.reuse = QCheckBox(self.tr("SO_REUSEADDR"), self)
+        self.reuse.setChecked(True)
+        self.start_button = QPushButton(self.tr("S&tart server"), self)
+        self.clients = QComboBox(self)
+        self.clients.setToolTip(self.tr("Peers seen so far: manual replies go to the chosen one"))
+        self.reply = PayloadEdit("", self)
+        self.reply_button = QPushButton(self.tr("Send &reply"), self)
+        self.options = QHBoxLayout()
+        self.manual_row = QHBoxLayout()
+
+        form = QFormLayout()
+        form.addRow(self.tr("Listen on"), self.address)
+        reply_options = QHBoxLayout()
+        reply_options.addWidget(QLabel(self.tr("Reply"), self))
+        reply_options.addWidget(self.mode)
+        reply_options.addWidget(self.prefix, 1)
+        form.addRow(reply_options)
+        form.addRow(self.options)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_button)
+        self.manual_row.addWidget(QLabel(self.tr("Peer"), self))
+        self.manual_row.addWidget(self.clients, 1)
+        reply_row = QHBoxLayout()
+        reply_row.addWidget(self.reply, 1)
+        reply_row.addWidget(self.reply_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.state)
+        layout.addLayout(self.manual_row)
+        layout.addLayout(reply_row)
+        layout.addWidget(self.view, 1)
+
+        self.add_options()
+        self.options.addWidget(self.reuse)
+        self.start_button.clicked.connect(self.toggle_server)
+        self.reply_button.clicked.connect(self.send_reply)
+        self.reply.submitted.connect(self.send_reply)
+        self.mode.currentIndexChanged.connect(self._apply_live_options)
+        self.prefix.textChanged.connect(self._apply_live_options)
+        self.set_state(self.tr("Stopped"))
+        self._set_running(False)
+
+    # -- for subclasses -------------------------------------------------------------------------
+    def add_options(self) -> None:
+        """Add transport-specific option widgets to ``self.options``."""
+
+    def make_server(self, addr: Address, prefix: bytes) -> TcpEchoServer | UdpEchoServer:
+        raise NotImplementedError
+
+    def check_reply(self, data: bytes) -> None:
+        """Raise ``SocketLabError`` if *data* cannot be sent as a reply (e.g. framing)."""
+
+    def option_widgets(self) -> list[QWidget]:
+        """Widgets that cannot change while the server runs."""
+        return [self.address, self.reuse]
+
+    # -- actions --------------------------------------------------------------------------------
+    def current_mode(self) -> ReplyMode:
+        return ReplyMode(self.mode.currentData())
+
+    def toggle_server(self) -> None:
+        if self.runner is not None:
+            self.start_button.setEnabled(False)
+            self.runner.stop()
+            return
+        try:
+            server = self.make_server(self.address.address(), self._prefix_bytes())
+            server.bind()  # in the GUI thread: fast, and errors such as address-in-use show at once
+        except SocketLabError as exc:
+            self.show_error(exc)
+            return
+        self.server = server
+        self.start_engine(server)
+        self._set_running(True)
+
+    def send_reply(self) -> None:
+        conn = self.clients.currentData()
+        if self.server is None or conn is None:
+            self.set_state(self.tr("No peer to reply to yet."), error=True)
+            return
+        try:
+            data = self.reply.payload()
+            self.check_reply(data)
+        except SocketLabError as exc:
+            self.show_error(exc)
+            return
+        self.server.send_to(int(conn), data)
+
+    def _prefix_bytes(self) -> bytes:
+        return parse_payload(self.prefix.text(), "text")
+
+    def _apply_live_options(self) -> None:
+        """Mode and prefix may change while the server runs (the engine reads them per message)."""
+        self._update_mode_widgets()
+        server = self.server
+        if server is None:
+            return
+        try:
+            prefix = self._prefix_bytes()
+        except SocketLabError as exc:
+            self.show_error(exc)
+            return
+        server.call_soon(partial(setattr, server, "mode", self.current_mode()))
+        server.call_soon(partial(setattr, server, "prefix", prefix))
+
+    def _update_mode_widgets(self) -> None:
+        manual = self.current_mode() is ReplyMode.MANUAL
+        self.prefix.setEnabled(self.current_mode() is ReplyMode.PREFIX)
+        self.reply.setEnabled(manual)
+        self.reply_button.setEnabled(manual and self.runner is not None)
+
+    # -- events ---------------------------------------------------------------------------------
+    def handle_event(self, event: Event) -> None:
+        if isinstance(event, Listening):
+            self.set_state(self.tr("Listening on {0}").format(event.address))
+            self.status_message.emit(self.state.text())
+            self.listening.emit(event.host, event.port)
+        elif isinstance(event, Connected):
+            self.clients.addItem(f"#{event.conn} {event.peer}", event.conn)
+            self.clients.setCurrentIndex(self.clients.count() - 1)
+        elif isinstance(event, Closed):
+            index = self.clients.findData(event.conn)
+            if index >= 0:
+                self.clients.removeItem(index)
+            if event.error is not None:
+                self.show_error(event.error)
+        elif isinstance(event, Stopped):
+            self.set_state(self.tr("Stopped"))
+        else:
+            super().handle_event(event)
+
+    def engine_finished(self) -> None:
+        self.server = None
+        self.clients.clear()
+        self._set_running(False)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(True)
+        self.start_button.setText(self.tr("S&top server") if running else self.tr("S&tart server"))
+        for widget in self.option_widgets():
+            widget.setEnabled(not running)
+        self._update_mode_widgets()
+
+    # -- settings -------------------------------------------------------------------------------
+    def save_settings(self, settings: QSettings) -> None:
+        group = self.settings_group
+        settings.setValue(f"{group}/host", self.address.host.text())
+        settings.setValue(f"{group}/port", self.address.port.value())
+        settings.setValue(f"{group}/mode", self.mode.currentData())
+        settings.setValue(f"{group}/prefix", self.prefix.text())
+        settings.setValue(f"{group}/reuse", self.reuse.isChecked())
+
+    def load_settings(self, settings: QSettings) -> None:
+        group = self.settings_group
+        self.address.set_address(
+            str_value(settings, f"{group}/host", "127.0.0.1"),
+            int_value(settings, f"{group}/port", DEFAULT_PORT),
+        )
+        self.mode.setCurrentIndex(max(0, self.mode.findData(str_value(settings, f"{group}/mode", "echo"))))
+        self.prefix.setText(str_value(settings, f"{group}/prefix", "echo: "))
+        self.reuse.setChecked(bool_value(settings, f"{group}/reuse", True))
+
+
+class ClientPane(EnginePane):
+    """A client pane: ``self.address`` says where to go; subclasses build the rest."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Client"), parent)
+        self.address = AddressEdit("127.0.0.1", DEFAULT_PORT, self)
+
+    def save_settings(self, settings: QSettings) -> None:
+        raise NotImplementedError
+
+    def load_settings(self, settings: QSettings) -> None:
+        raise NotImplementedError
+
+
+class ClientServerPage(QWidget):
+    """A tab with a client pane on the left and its built-in server pane on the right."""
+
+    status_message = Signal(str)
+
+    def __init__(self, client: ClientPane, server: EchoServerPane, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client, self.server = client, server
+        client.setParent(self)
+        server.setParent(self)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(client)
+        splitter.addWidget(server)
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        client.status_message.connect(self.status_message)
+        server.status_message.connect(self.status_message)
+        server.listening.connect(self._point_client_at_server)
+
+    def _point_client_at_server(self, host: str, port: int) -> None:
+        """When our server starts, aim the idle client at it (port 0 becomes the real port)."""
+        if self.client.runner is None:
+            wildcard = {"0.0.0.0": "127.0.0.1", "::": "::1"}
+            self.client.address.set_address(wildcard.get(host, host), port)
+
+    def shutdown(self) -> None:
+        self.client.shutdown()
+        self.server.shutdown()
+
+    def save_settings(self, settings: QSettings) -> None:
+        self.client.save_settings(settings)
+        self.server.save_settings(settings)
+
+    def load_settings(self, settings: QSettings) -> None:
+        self.client.load_settings(settings)
+        self.server.load_settings(settings)
