@@ -6,8 +6,10 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
+from app.panes import ClientServerPage
 from app.settings import int_value
 from app.tcp_echo_page import TcpEchoPage
+from app.udp_echo_page import UdpEchoPage
 from netcore import __version__
 
 
@@ -18,9 +20,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("Socket Lab"))
         self.tabs = QTabWidget(self)
         self.tcp_echo = TcpEchoPage(self)
+        self.udp_echo = UdpEchoPage(self)
         self.tabs.addTab(self.tcp_echo, self.tr("TCP echo"))
+        self.tabs.addTab(self.udp_echo, self.tr("UDP echo"))
         self.setCentralWidget(self.tabs)
-        self.tcp_echo.status_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        for page in self.pages():
+            page.status_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
 
         file_menu = self.menuBar().addMenu(self.tr("&File"))
         quit_action = QAction(self.tr("&Quit"), self)
@@ -38,8 +43,8 @@ class MainWindow(QMainWindow):
             self.tr("Ready. Start the server on the right, then connect the client.")
         )
 
-    def pages(self) -> list[TcpEchoPage]:
-        return [self.tcp_echo]
+    def pages(self) -> list[ClientServerPage]:
+        return [self.tcp_echo, self.udp_echo]
 
     def _about(self) -> None:
         QMessageBox.about(

@@ -1,0 +1,346 @@
+"""The UDP echo tab: datagrams keep their boundaries, may be lost, and have a size limit."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.panes import DEFAULT_PORT, ClientPane, ClientServerPage, EchoServerPane
+from app.settings import bool_value, int_value, str_value
+from netcore.address import Address
+from netcore.errors import NoUdpReply, SocketLabError
+from netcore.events import Connected, Event, LargeDatagram, ProbeFinished, ProbeReply, Traffic, Truncated
+from netcore.probe import MIN_PROBE_SIZE, ProbeStats, ReplyStatus
+from netcore.traffic import Direction
+from netcore.udp_echo import (
+    MAX_PAYLOAD_IPV4,
+    MTU_PAYLOAD,
+    RECV_SIZE,
+    UdpEchoClient,
+    UdpEchoServer,
+    check_datagram_size,
+)
+from widgets.inputs import PayloadEdit
+from widgets.rtt_plot import RttPlot
+
+
+def recv_size_box(parent: QWidget) -> QSpinBox:
+    box = QSpinBox(parent)
+    box.setRange(1, RECV_SIZE)
+    box.setValue(RECV_SIZE)
+    box.setSuffix(parent.tr(" B"))
+    box.setToolTip(
+        parent.tr(
+            "Receive buffer per datagram (recvfrom size). A smaller buffer truncates larger datagrams: "
+            "the rest is discarded, unlike TCP."
+        )
+    )
+    return box
+
+
+class UdpClientPane(ClientPane):
+    """Send one datagram (text, hex or empty) or probe loss and round trips like ping."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client: UdpEchoClient | None = None
+        self.timeout = QDoubleSpinBox(self)
+        self.timeout.setRange(0.05, 60)
+        self.timeout.setValue(2)
+        self.timeout.setSuffix(self.tr(" s"))
+        self.timeout.setToolTip(self.tr("How long to wait for a reply before calling it lost"))
+        self.connected = QCheckBox(self.tr("Connected UDP"), self)
+        self.connected.setToolTip(
+            self.tr(
+                "connect() the socket: the kernel then reports ICMP 'port unreachable' instead of a timeout"
+            )
+        )
+        self.recv_size = recv_size_box(self)
+        self.close_button = QPushButton(self.tr("Close &socket"), self)
+        self.payload = PayloadEdit("Hello, UDP!", self)
+        self.send_button = QPushButton(self.tr("&Send"), self)
+        self.send_button.setToolTip(self.tr("Send one datagram (Ctrl+Enter in the message box)"))
+        self.probe_count = QSpinBox(self)
+        self.probe_count.setRange(1, 100_000)
+        self.probe_count.setValue(50)
+        self.probe_interval = QSpinBox(self)
+        self.probe_interval.setRange(0, 60_000)
+        self.probe_interval.setValue(20)
+        self.probe_interval.setSuffix(self.tr(" ms"))
+        self.probe_size = QSpinBox(self)
+        self.probe_size.setRange(MIN_PROBE_SIZE, MAX_PAYLOAD_IPV4)
+        self.probe_size.setValue(64)
+        self.probe_size.setSuffix(self.tr(" B"))
+        self.probe_button = QPushButton(self.tr("&Probe"), self)
+        self.probe_button.setToolTip(
+            self.tr(
+                "Send numbered datagrams at an interval; count lost, late, duplicated and reordered replies"
+            )
+        )
+        self.stats = QLabel(self)
+        self.stats.setWordWrap(True)
+        self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.plot = RttPlot(self)
+        self._reply_timer = QTimer(self)
+        self._reply_timer.setSingleShot(True)
+        self._reply_timer.timeout.connect(self._no_reply)
+        self.set_state(self.tr("No socket open yet: Send or Probe opens one"))
+
+        form = QFormLayout()
+        form.addRow(self.tr("Server"), self.address)
+        options = QHBoxLayout()
+        options.addWidget(QLabel(self.tr("Timeout"), self))
+        options.addWidget(self.timeout)
+        options.addWidget(QLabel(self.tr("Receive buffer"), self))
+        options.addWidget(self.recv_size)
+        options.addWidget(self.connected)
+        form.addRow(options)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.close_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_button)
+        send_row = QHBoxLayout()
+        send_row.addWidget(self.payload, 1)
+        send_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignTop)
+        probe_row = QHBoxLayout()
+        probe_row.addWidget(QLabel(self.tr("Probe"), self))
+        probe_row.addWidget(self.probe_count)
+        probe_row.addWidget(QLabel(self.tr("every"), self))
+        probe_row.addWidget(self.probe_interval)
+        probe_row.addWidget(QLabel(self.tr("size"), self))
+        probe_row.addWidget(self.probe_size)
+        probe_row.addWidget(self.probe_button)
+        probe_row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.state)
+        layout.addLayout(send_row)
+        layout.addLayout(probe_row)
+        layout.addWidget(self.stats)
+        layout.addWidget(self.plot)
+        layout.addWidget(self.view, 1)
+
+        self.send_button.clicked.connect(self.send)
+        self.payload.submitted.connect(self.send)
+        self.probe_button.clicked.connect(self.probe)
+        self.close_button.clicked.connect(self.close_socket)
+        self.payload.changed.connect(self._size_note)
+        self.payload.encoding.currentIndexChanged.connect(
+            lambda: self.view.set_encoding(self.payload.current_encoding())
+        )
+        self._set_open(False)
+
+    # -- actions --------------------------------------------------------------------------------
+    def _ensure_client(self) -> UdpEchoClient | None:
+        """The running client engine, started on first use with the current settings."""
+        if self.client is not None:
+            return self.client
+        try:
+            addr = self.address.address()
+            client = UdpEchoClient(
+                addr.host, addr.port, self.timeout.value(), self.connected.isChecked(), self.recv_size.value()
+            )
+        except SocketLabError as exc:
+            self.show_error(exc)
+            return None
+        self.client = client
+        self.start_engine(client)
+        self._set_open(True)
+        return client
+
+    def send(self) -> None:
+        try:
+            data = self.payload.payload()
+            check_datagram_size(len(data), ":" in self.address.host.text())
+        except SocketLabError as exc:
+            self.show_error(exc)
+            return
+        client = self._ensure_client()
+        if client is not None:
+            client.submit(data)
+            self._reply_timer.start(int(self.timeout.value() * 1000))
+
+    def probe(self) -> None:
+        client = self._ensure_client()
+        if client is None:
+            return
+        self.plot.reset(self.probe_count.value())
+        self.stats.setText(self.tr("Probing…"))
+        self.probe_button.setEnabled(False)
+        client.submit_probe(
+            self.probe_count.value(), self.probe_interval.value() / 1000, self.probe_size.value()
+        )
+
+    def close_socket(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+            self.set_state(self.tr("Socket closed: Send or Probe opens a new one"))
+
+    def _no_reply(self) -> None:
+        addr = self.address.host.text()
+        self.show_error(
+            NoUdpReply(
+                action="wait for a reply from",
+                where=str(self.address.address()) if self.address.is_valid() else addr,
+                detail="timed out",
+                host=addr,
+                port=self.address.port.value(),
+                timeout=self.timeout.value(),
+            )
+        )
+
+    def _size_note(self) -> None:
+        try:
+            size = len(self.payload.payload())
+        except SocketLabError:
+            return
+        if size > MAX_PAYLOAD_IPV4:
+            self.payload.status.setText(
+                self.tr(
+                    "{0:,} bytes: too large for one UDP datagram (max 65,507 = 65,535 − 20 IP − 8 UDP)"
+                ).format(size)
+            )
+        elif size > MTU_PAYLOAD:
+            self.payload.status.setText(
+                self.tr("{0:,} bytes: over 1,472, so IP fragments it on a 1,500-byte MTU path").format(size)
+            )
+
+    # -- events ---------------------------------------------------------------------------------
+    def handle_event(self, event: Event) -> None:
+        if isinstance(event, Connected) and event.conn == 1:
+            mode = self.tr("connected") if self.connected.isChecked() else self.tr("unconnected")
+            self.set_state(self.tr("UDP socket {0} → {1} ({2})").format(event.local, event.peer, mode))
+        elif isinstance(event, Traffic) and event.chunk.direction is Direction.RECEIVED:
+            self._reply_timer.stop()
+            self.set_state(
+                self.tr("Reply of {0:,} bytes from {1}").format(len(event.chunk.data), event.chunk.peer)
+            )
+        elif isinstance(event, Truncated):
+            self.set_state(
+                self.tr(
+                    "Datagram from {0} truncated: kept {1:,} of {2:,} bytes — the rest is lost, unlike TCP"
+                ).format(event.peer, event.kept, event.size),
+                error=True,
+            )
+        elif isinstance(event, LargeDatagram):
+            self.status_message.emit(
+                self.tr("Sent {0:,} bytes: IP fragments this datagram on a 1,500-byte MTU path").format(
+                    event.size
+                )
+            )
+        elif isinstance(event, ProbeReply):
+            if event.status is ReplyStatus.ON_TIME and event.rtt_ms is not None:
+                self.plot.add(event.seq, event.rtt_ms)
+        elif isinstance(event, ProbeFinished):
+            self._show_stats(event.stats)
+        else:
+            super().handle_event(event)
+
+    def _show_stats(self, s: ProbeStats) -> None:
+        self.probe_button.setEnabled(True)
+        self._reply_timer.stop()
+        self.plot.mark_lost(list(s.lost_seqs))
+
+        def ms(value: float | None) -> str:
+            return "–" if value is None else f"{value:.3f}"
+
+        self.stats.setText(
+            self.tr(
+                "{0} sent · {1} received · {2} lost ({3:.1f} %) · {4} late · {5} duplicated · {6} reordered\n"
+                "round trip min {7} / avg {8} / max {9} ms · p50 {10} · p99 {11} · jitter {12} ms"
+            ).format(
+                s.sent,
+                s.received,
+                s.lost,
+                s.loss_percent,
+                s.late,
+                s.duplicates,
+                s.reordered,
+                ms(s.rtt_min_ms),
+                ms(s.rtt_avg_ms),
+                ms(s.rtt_max_ms),
+                ms(s.rtt_p50_ms),
+                ms(s.rtt_p99_ms),
+                ms(s.jitter_ms),
+            )
+        )
+
+    def engine_finished(self) -> None:
+        self.client = None
+        self._reply_timer.stop()
+        self.probe_button.setEnabled(True)
+        self._set_open(False)
+
+    def _set_open(self, is_open: bool) -> None:
+        self.close_button.setEnabled(is_open)
+        for widget in (self.address, self.timeout, self.connected, self.recv_size):
+            widget.setEnabled(not is_open)
+
+    # -- settings -------------------------------------------------------------------------------
+    def save_settings(self, settings: QSettings) -> None:
+        settings.setValue("udp/client/host", self.address.host.text())
+        settings.setValue("udp/client/port", self.address.port.value())
+        settings.setValue("udp/client/connected", self.connected.isChecked())
+        settings.setValue("udp/client/timeout", self.timeout.value())
+
+    def load_settings(self, settings: QSettings) -> None:
+        self.address.set_address(
+            str_value(settings, "udp/client/host", "127.0.0.1"),
+            int_value(settings, "udp/client/port", DEFAULT_PORT),
+        )
+        self.connected.setChecked(bool_value(settings, "udp/client/connected", False))
+        self.timeout.setValue(float(str_value(settings, "udp/client/timeout", "2")))
+
+
+class UdpServerPane(EchoServerPane):
+    """Answers any number of peers; shows each peer's address and every datagram as its own frame."""
+
+    settings_group = "udp/server"
+
+    def add_options(self) -> None:
+        self.recv_size = recv_size_box(self)
+        self.options.addWidget(QLabel(self.tr("Receive buffer"), self))
+        self.options.addWidget(self.recv_size)
+        self.options.addStretch(1)
+        self.reuse.setToolTip(self.tr("Let another socket bind the same address (SO_REUSEADDR)"))
+
+    def option_widgets(self) -> list[QWidget]:
+        return [*super().option_widgets(), self.recv_size]
+
+    def make_server(self, addr: Address, prefix: bytes) -> UdpEchoServer:
+        return UdpEchoServer(
+            addr.host, addr.port, self.current_mode(), prefix, self.reuse.isChecked(), self.recv_size.value()
+        )
+
+    def check_reply(self, data: bytes) -> None:
+        check_datagram_size(len(data), ":" in self.address.host.text())
+
+    def handle_event(self, event: Event) -> None:
+        if isinstance(event, Truncated):
+            self.set_state(
+                self.tr("Datagram from {0} truncated: kept {1:,} of {2:,} bytes").format(
+                    event.peer, event.kept, event.size
+                ),
+                error=True,
+            )
+        else:
+            super().handle_event(event)
+
+
+class UdpEchoPage(ClientServerPage):
+    client: UdpClientPane
+    server: UdpServerPane
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(UdpClientPane(), UdpServerPane(), parent)
