@@ -1,5 +1,6 @@
-"""``--self-test``: open the window offscreen, run the TCP echo server on port 0, send a message
-from the client pane, check the reply reached the log. Prints ``self-test ok`` or the reason."""
+"""``--self-test``: open the window offscreen and, in every tab, run its built-in server on a free
+port, talk to it from the tab's client pane and check the reply reached the traffic log.
+Prints ``self-test ok`` or the reason."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from collections.abc import Callable
 from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings
 
 from app.main_window import MainWindow
+from app.panes import ClientServerPage
 from netcore.traffic import Direction
+from widgets.traffic_log import TrafficView
 
 MESSAGE = "self-test ✓"
 
@@ -24,43 +27,61 @@ def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
     return condition()
 
 
+def received(view: TrafficView) -> bytes:
+    store = view.store
+    chunks = (store.chunk(i) for i in range(len(store)))
+    return b"".join(c.data for c in chunks if c.direction is Direction.RECEIVED)
+
+
+def start_server(page: ClientServerPage, timeout_s: float) -> str | None:
+    """Start the page's server on a free port; None when listening, else the reason."""
+    page.server.address.set_address("127.0.0.1", 0)
+    page.server.toggle_server()
+    if wait_until(
+        lambda: page.server.server is not None and "Listening" in page.server.state.text(), timeout_s
+    ):
+        return None
+    return f"the server did not start: {page.server.state.text()}"
+
+
+def check_tcp(window: MainWindow, timeout_s: float) -> str | None:
+    page = window.tcp_echo
+    if reason := start_server(page, timeout_s):
+        return reason
+    page.client.toggle_connection()
+    if not wait_until(page.client.send_button.isEnabled, timeout_s):
+        return f"the client did not connect: {page.client.state.text()}"
+    page.client.payload.edit.setPlainText(MESSAGE)
+    page.client.send()
+    if not wait_until(lambda: received(page.client.view) == MESSAGE.encode(), timeout_s):
+        return "the reply did not arrive in the client's traffic log"
+    return None
+
+
+def check_udp(window: MainWindow, timeout_s: float) -> str | None:
+    page = window.udp_echo
+    if reason := start_server(page, timeout_s):
+        return reason
+    page.client.payload.edit.setPlainText(MESSAGE)
+    page.client.send()
+    if not wait_until(lambda: received(page.client.view) == MESSAGE.encode(), timeout_s):
+        return f"the reply datagram did not arrive: {page.client.state.text()}"
+    return None
+
+
+CHECKS: dict[str, Callable[[MainWindow, float], str | None]] = {"TCP echo": check_tcp, "UDP echo": check_udp}
+
+
 def run_self_test(timeout_s: float = 10.0) -> tuple[bool, str]:
     """Returns (ok, reason)."""
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "SocketLab", "self-test")
     settings.clear()
     window = MainWindow(settings)
     window.show()
-    page = window.tcp_echo
     try:
-        page.server.address.set_address("127.0.0.1", 0)
-        page.server.toggle_server()
-        if not wait_until(
-            lambda: (
-                page.server.server is not None
-                and page.server.clients is not None
-                and "Listening" in page.server.state.text()
-            ),
-            timeout_s,
-        ):
-            return False, f"the TCP echo server did not start: {page.server.state.text()}"
-        page.client.toggle_connection()
-        if not wait_until(lambda: page.client.send_button.isEnabled(), timeout_s):
-            return False, f"the client did not connect: {page.client.state.text()}"
-        page.client.payload.edit.setPlainText(MESSAGE)
-        page.client.send()
-        expected = MESSAGE.encode()
-
-        def replied() -> bool:
-            store = page.client.view.store
-            got = b"".join(
-                store.chunk(i).data
-                for i in range(len(store))
-                if store.chunk(i).direction is Direction.RECEIVED
-            )
-            return got == expected
-
-        if not wait_until(replied, timeout_s):
-            return False, "the reply did not arrive in the client's traffic log"
+        for name, check in CHECKS.items():
+            if reason := check(window, timeout_s):
+                return False, f"{name}: {reason}"
         return True, "ok"
     finally:
         window.close()
