@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import socket
 from enum import StrEnum
+from typing import ClassVar
 
-from netcore.errors import from_os_error
+from netcore.address import Address
+from netcore.engine import Engine
+from netcore.errors import SocketLabError, from_os_error
+from netcore.events import EventSink, Failed, Stopped
 
 
 class ReplyMode(StrEnum):
@@ -49,3 +53,40 @@ def open_listener(host: str, port: int, kind: int, reuse_addr: bool) -> socket.s
         sock.close()
         raise from_os_error(exc, action="listen on", host=host, port=port) from None
     return sock
+
+
+class ServerEngine(Engine):
+    """Base of the built-in servers: options, binding with a hint, and manual replies by peer id."""
+
+    socket_kind: ClassVar[int] = socket.SOCK_STREAM
+
+    def __init__(self, host: str, port: int, mode: ReplyMode, prefix: bytes, reuse_addr: bool) -> None:
+        super().__init__()
+        self.host, self.port, self.mode, self.prefix, self.reuse_addr = host, port, mode, prefix, reuse_addr
+        self.address: Address | None = None
+        self._sock: socket.socket | None = None
+
+    def bind(self) -> Address:
+        """Open the listening socket now (so errors such as address-in-use surface at once)."""
+        if self._sock is None:
+            self._sock = open_listener(self.host, self.port, self.socket_kind, self.reuse_addr)
+            self._sock.setblocking(False)
+            self.address = Address(*self._sock.getsockname()[:2])
+        assert self.address is not None
+        return self.address
+
+    def _bind_or_report(self, sink: EventSink) -> Address | None:
+        """``bind()`` at the start of ``run``; on failure report ``Failed`` + ``Stopped`` and clean up."""
+        try:
+            return self.bind()
+        except SocketLabError as exc:
+            sink([Failed(exc), Stopped()])
+            self._close_wake()
+            return None
+
+    def send_to(self, conn: int, payload: bytes) -> None:
+        """Send *payload* to peer *conn* (the operator's reply in manual mode), thread-safe."""
+        self.call_soon(lambda: self._send(conn, payload))
+
+    def _send(self, conn: int, payload: bytes) -> None:
+        raise NotImplementedError

@@ -8,7 +8,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from netcore.address import Address
 from netcore.engine import TICK_S, Engine
 from netcore.errors import InputError, LocalProtocolError, NetError, SocketLabError, TimedOut, from_os_error
 from netcore.events import (
@@ -23,7 +22,7 @@ from netcore.events import (
     Stopped,
 )
 from netcore.framing import RawCodec, make_codec
-from netcore.serving import ReplyMode, make_reply, open_listener
+from netcore.serving import ReplyMode, ServerEngine, make_reply
 from netcore.tcpstream import TcpStream
 
 
@@ -37,7 +36,7 @@ def check_message(payload: bytes, framing: str) -> None:
     codec.encode(payload)
 
 
-class TcpEchoServer(Engine):
+class TcpEchoServer(ServerEngine):
     """Serves many clients at once from one select() loop; replies per decoded frame."""
 
     def __init__(
@@ -50,30 +49,13 @@ class TcpEchoServer(Engine):
         reuse_addr: bool = False,
     ) -> None:
         make_codec(framing)  # raise InputError now for an unknown framing (before opening any socket)
-        reply_mode = ReplyMode(mode)
-        super().__init__()
-        self.host, self.port, self.mode = host, port, reply_mode
-        self.framing, self.prefix, self.reuse_addr = framing, prefix, reuse_addr
-        self.address: Address | None = None
-        self._listener: socket.socket | None = None
+        super().__init__(host, port, ReplyMode(mode), prefix, reuse_addr)
+        self.framing = framing
         self._streams: dict[int, TcpStream] = {}
         self._next_conn = 1
         self._sel: selectors.BaseSelector | None = None
 
-    def bind(self) -> Address:
-        """Open the listening socket now (so errors such as address-in-use surface at once)."""
-        if self._listener is None:
-            self._listener = open_listener(self.host, self.port, socket.SOCK_STREAM, self.reuse_addr)
-            self._listener.setblocking(False)
-            self.address = Address(*self._listener.getsockname()[:2])
-        assert self.address is not None
-        return self.address
-
     # -- thread-safe commands -------------------------------------------------------------------
-    def send_to(self, conn: int, payload: bytes) -> None:
-        """Send *payload* (framed) to client *conn*: the manual reply of a chat server."""
-        self.call_soon(lambda: self._send(conn, payload))
-
     def disconnect(self, conn: int) -> None:
         self.call_soon(lambda: self._disconnect(conn))
 
@@ -83,15 +65,12 @@ class TcpEchoServer(Engine):
 
     # -- loop -----------------------------------------------------------------------------------
     def run(self, sink: EventSink) -> None:
-        try:
-            address = self.bind()
-        except SocketLabError as exc:
-            sink([Failed(exc), Stopped()])
-            self._close_wake()
+        address = self._bind_or_report(sink)
+        if address is None:
             return
-        assert self._listener is not None
+        assert self._sock is not None
         sel = self._sel = selectors.DefaultSelector()
-        sel.register(self._listener, selectors.EVENT_READ, "listener")
+        sel.register(self._sock, selectors.EVENT_READ, "listener")
         sel.register(self._wake_r, selectors.EVENT_READ, "wake")
         self.emit(Listening(address.host, address.port, str(address)))
         try:
@@ -108,16 +87,16 @@ class TcpEchoServer(Engine):
             for stream in list(self._streams.values()):
                 stream.close(CloseReason.LOCAL)
             sel.close()
-            self._listener.close()
+            self._sock.close()
             self._close_wake()
             self.emit(Stopped())
             self._flush(sink)
 
     def _accept(self) -> None:
-        assert self._listener is not None and self._sel is not None
+        assert self._sock is not None and self._sel is not None
         while True:
             try:
-                sock, _ = self._listener.accept()
+                sock, _ = self._sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:

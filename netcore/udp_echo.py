@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from netcore.address import Address
 from netcore.engine import TICK_S, Engine
 from netcore.errors import InputError, LocalProtocolError, NetError, NoUdpReply, SocketLabError, from_os_error
 from netcore.events import (
@@ -32,7 +31,7 @@ from netcore.events import (
 )
 from netcore.framing import Frame
 from netcore.probe import MIN_PROBE_SIZE, ProbeStats, ProbeTracker, decode_probe, encode_probe
-from netcore.serving import ReplyMode, make_reply, open_listener
+from netcore.serving import ReplyMode, ServerEngine, make_reply
 from netcore.tcpstream import endpoint_of
 from netcore.traffic import Direction, make_chunk
 
@@ -91,8 +90,10 @@ def _receive(sock: socket.socket, buf: bytearray, recv_size: int) -> tuple[bytes
     return bytes(buf[: min(size, recv_size)]), size, addr
 
 
-class UdpEchoServer(Engine):
+class UdpEchoServer(ServerEngine):
     """Answers datagrams from any number of peers: echo / UPPER / prefix / manual reply."""
+
+    socket_kind = socket.SOCK_DGRAM
 
     def __init__(
         self,
@@ -106,31 +107,13 @@ class UdpEchoServer(Engine):
         reply_mode = ReplyMode(mode)
         if not 1 <= recv_size <= RECV_SIZE:
             raise InputError(f"the receive buffer must be 1 to {RECV_SIZE:,} bytes, not {recv_size:,}")
-        super().__init__()
-        self.host, self.port, self.mode, self.prefix = host, port, reply_mode, prefix
-        self.reuse_addr, self.recv_size = reuse_addr, recv_size
-        self.address: Address | None = None
-        self._sock: socket.socket | None = None
+        super().__init__(host, port, reply_mode, prefix, reuse_addr)
+        self.recv_size = recv_size
         self._peers = _Peers()
 
-    def bind(self) -> Address:
-        if self._sock is None:
-            self._sock = open_listener(self.host, self.port, socket.SOCK_DGRAM, self.reuse_addr)
-            self._sock.setblocking(False)
-            self.address = Address(*self._sock.getsockname()[:2])
-        assert self.address is not None
-        return self.address
-
-    def send_to(self, conn: int, payload: bytes) -> None:
-        """Send *payload* to peer *conn* (the manual reply of a UDP chat), thread-safe."""
-        self.call_soon(lambda: self._send(conn, payload))
-
     def run(self, sink: EventSink) -> None:
-        try:
-            address = self.bind()
-        except SocketLabError as exc:
-            sink([Failed(exc), Stopped()])
-            self._close_wake()
+        address = self._bind_or_report(sink)
+        if address is None:
             return
         assert self._sock is not None
         sock = self._sock

@@ -30,7 +30,7 @@ from netcore.errors import (
     format_endpoint,
     from_os_error,
 )
-from netcore.tcp_echo import open_listener
+from netcore.serving import open_listener
 
 
 def os_error(code: int) -> OSError:

@@ -46,8 +46,8 @@ from netcore.events import (
     Traffic,
     WriteShutdown,
 )
-from netcore.serving import ReplyMode
-from netcore.tcp_echo import TcpEchoClient, TcpEchoServer, make_reply, open_listener
+from netcore.serving import ReplyMode, make_reply, open_listener
+from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.tcpstream import OUTBUF_HIGH_WATER, RECV_SIZE, TcpStream
 from netcore.traffic import Direction
 
