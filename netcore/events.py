@@ -9,6 +9,7 @@ from enum import StrEnum
 from netcore.errors import SocketLabError
 from netcore.framing import Frame
 from netcore.probe import ProbeStats, ReplyStatus
+from netcore.timeproto import TimeResult
 from netcore.traffic import Chunk
 
 
@@ -105,6 +106,14 @@ class ProbeFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class TimeQueried:
+    """Event: a query finished (result) — reported by ``TimeClient.run``."""
+
+    index: int
+    result: TimeResult
+
+
+@dataclass(frozen=True, slots=True)
 class Stopped:
     """The engine has stopped and released its sockets."""
 
@@ -121,6 +130,7 @@ Event = (
     | LargeDatagram
     | ProbeReply
     | ProbeFinished
+    | TimeQueried
     | Stopped
 )
 EventSink = Callable[[Sequence[Event]], None]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 from enum import StrEnum
-from typing import ClassVar
 
 from netcore.address import Address
 from netcore.engine import Engine
@@ -58,7 +57,7 @@ def open_listener(host: str, port: int, kind: int, reuse_addr: bool) -> socket.s
 class ServerEngine(Engine):
     """Base of the built-in servers: options, binding with a hint, and manual replies by peer id."""
 
-    socket_kind: ClassVar[int] = socket.SOCK_STREAM
+    socket_kind: int = socket.SOCK_STREAM  # or SOCK_DGRAM
 
     def __init__(self, host: str, port: int, mode: ReplyMode, prefix: bytes, reuse_addr: bool) -> None:
         super().__init__()

@@ -53,7 +53,7 @@ def check_datagram_size(size: int, ipv6: bool = False) -> None:
         )
 
 
-class _Peers:
+class PeerTable:
     """Gives each peer address a connection id and tracks stream offsets per direction."""
 
     def __init__(self) -> None:
@@ -109,7 +109,7 @@ class UdpEchoServer(ServerEngine):
             raise InputError(f"the receive buffer must be 1 to {RECV_SIZE:,} bytes, not {recv_size:,}")
         super().__init__(host, port, reply_mode, prefix, reuse_addr)
         self.recv_size = recv_size
-        self._peers = _Peers()
+        self._peers = PeerTable()
 
     def run(self, sink: EventSink) -> None:
         address = self._bind_or_report(sink)
@@ -196,7 +196,7 @@ class UdpEchoClient(Engine):
         self.recv_size = recv_size
         self.sock: socket.socket | None = None
         self._server: Any = None  # the server's socket address, as getaddrinfo gave it
-        self._peers = _Peers()
+        self._peers = PeerTable()
         self._buf = bytearray(RECV_SIZE)
         self._sel = selectors.DefaultSelector()
         self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")

@@ -1,0 +1,344 @@
+"""Time clients and servers for every protocol of ``netcore.timeproto``, over TCP and UDP."""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import time
+from typing import Any
+
+from netcore.engine import TICK_S, Engine
+from netcore.errors import (
+    InputError,
+    NoUdpReply,
+    RemoteProtocolError,
+    SocketLabError,
+    from_os_error,
+)
+from netcore.events import (
+    Closed,
+    CloseReason,
+    Connected,
+    EventSink,
+    Failed,
+    Listening,
+    Stopped,
+    TimeQueried,
+)
+from netcore.serving import ReplyMode, ServerEngine
+from netcore.tcpstream import endpoint_of
+from netcore.timeproto import (
+    SNTP_PACKET_SIZE,
+    SntpPacket,
+    SntpResult,
+    TimeProtocol,
+    TimeResult,
+    check_sntp_reply,
+    decode_daytime_reply,
+    decode_simple_reply,
+    decode_time_reply,
+    encode_daytime_reply,
+    encode_simple_reply,
+    encode_time_reply,
+    sntp_request,
+    unix_to_ntp,
+)
+from netcore.traffic import Direction
+from netcore.udp_echo import PeerTable
+
+MAX_REPLY = 4096  # no time protocol answers with more; a longer reply is a protocol error
+
+
+class TimeClient(Engine):
+    """Queries a time server once (``query``) or *count* times (``run``, for the GUI's worker)."""
+
+    def __init__(
+        self,
+        protocol: TimeProtocol | str,
+        host: str,
+        port: int,
+        timeout: float = 2.0,
+        count: int = 1,
+        interval: float = 1.0,
+    ) -> None:
+        self.protocol = TimeProtocol(protocol)
+        if count < 1 or interval < 0 or timeout <= 0:
+            raise InputError("queries need a count of at least 1, an interval ≥ 0 and a timeout > 0")
+        super().__init__()
+        self.host, self.port, self.timeout, self.count, self.interval = host, port, timeout, count, interval
+        self._peers = PeerTable()
+
+    # -- one query ------------------------------------------------------------------------------
+    def query(self) -> TimeResult:
+        """Ask once; raises ``NetError`` (with a hint) or ``RemoteProtocolError`` (naming the fault)."""
+        try:
+            infos = socket.getaddrinfo(
+                self.host,
+                self.port,
+                socket.AF_UNSPEC,
+                socket.SOCK_STREAM if self.protocol.is_tcp else socket.SOCK_DGRAM,
+            )
+        except OSError as exc:
+            raise from_os_error(exc, action="query", host=self.host, port=self.port) from None
+        family, kind, proto, _, address = infos[0]
+        sockaddr: Any = address
+        with socket.socket(family, kind, proto) as sock:
+            try:
+                sock.settimeout(self.timeout)
+                sock.connect(sockaddr)
+                conn, _ = self._peers.lookup(sockaddr)
+                if self.protocol.is_tcp:
+                    return self._query_tcp(sock, conn, sockaddr)
+                return self._query_udp(sock, conn, sockaddr)
+            except OSError as exc:
+                if isinstance(exc, TimeoutError) and not self.protocol.is_tcp:
+                    raise NoUdpReply(
+                        action="query",
+                        where=endpoint_of(sockaddr),
+                        detail="timed out",
+                        host=self.host,
+                        port=self.port,
+                        timeout=self.timeout,
+                    ) from None
+                raise from_os_error(
+                    exc,
+                    action="query",
+                    host=self.host,
+                    port=self.port,
+                    timeout=self.timeout,
+                    udp=not self.protocol.is_tcp,
+                ) from None
+
+    def _query_tcp(self, sock: socket.socket, conn: int, sockaddr: Any) -> TimeResult:
+        """TIME/DAYTIME over TCP: the server speaks first and closes; we read until EOF."""
+        t1 = time.time()
+        self.emit(Connected(conn, endpoint_of(sock.getsockname()), endpoint_of(sockaddr)))
+        data = bytearray()
+        while piece := sock.recv(1024):
+            self.emit(self._peers.traffic(Direction.RECEIVED, piece, conn))
+            data += piece
+            if len(data) > MAX_REPLY:
+                raise RemoteProtocolError(f"the server sent more than {MAX_REPLY:,} bytes: not a time reply")
+        t4 = time.time()
+        self.emit(Closed(conn, endpoint_of(sockaddr), CloseReason.PEER_CLOSED))
+        return self._result(bytes(data), t1, t4, endpoint_of(sockaddr))
+
+    def _query_udp(self, sock: socket.socket, conn: int, sockaddr: Any) -> TimeResult:
+        t1 = time.time()
+        request = sntp_request(t1) if self.protocol is TimeProtocol.SNTP else None
+        payload = request.encode() if request is not None else b""
+        sock.send(payload)
+        self.emit(self._peers.traffic(Direction.SENT, payload, conn))
+        data = sock.recv(MAX_REPLY)
+        t4 = time.time()
+        self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
+        if request is not None:
+            result = check_sntp_reply(data, request, t4)
+            return TimeResult(
+                self.protocol,
+                endpoint_of(sockaddr),
+                result.t3,
+                t4,
+                result.offset,
+                result.delay,
+                _sntp_text(result),
+                result,
+            )
+        return self._result(data, t1, t4, endpoint_of(sockaddr))
+
+    def _result(self, data: bytes, t1: float, t4: float, server: str) -> TimeResult:
+        middle = (t1 + t4) / 2
+        if self.protocol in (TimeProtocol.DAYTIME_TCP, TimeProtocol.DAYTIME_UDP):
+            return TimeResult(self.protocol, server, middle, t4, None, t4 - t1, decode_daytime_reply(data))
+        if self.protocol is TimeProtocol.SIMPLE:
+            seconds = decode_simple_reply(data)
+        else:
+            seconds = decode_time_reply(data)
+        text = f"{seconds} s"
+        # whole seconds: the server's time lies anywhere in [seconds, seconds + 1)
+        return TimeResult(self.protocol, server, seconds + 0.5, t4, seconds + 0.5 - middle, t4 - t1, text)
+
+    def close(self) -> None:
+        """Release the engine's wake-up sockets (``run`` does this itself)."""
+        self._close_wake()
+
+    # -- the GUI's worker -----------------------------------------------------------------------
+    def run(self, sink: EventSink) -> None:
+        """Query ``count`` times, ``interval`` apart; each result or error is reported as an event."""
+        try:
+            for index in range(self.count):
+                if self.stopping:
+                    break
+                try:
+                    self.emit(TimeQueried(index, self.query()))
+                except SocketLabError as exc:
+                    self.emit(Failed(exc))
+                self._flush(sink)
+                deadline = time.monotonic() + (self.interval if index + 1 < self.count else 0)
+                while not self.stopping and time.monotonic() < deadline:
+                    self._stopping.wait(min(TICK_S, deadline - time.monotonic()))
+        finally:
+            self.close()
+            self.emit(Stopped())
+            self._flush(sink)
+
+
+def _sntp_text(result: SntpResult) -> str:
+    packet = result.packet
+    text = f"stratum {packet.stratum}, reference {packet.reference_text}"
+    return text if result.synchronised else text + ", UNSYNCHRONISED (leap indicator 3): do not trust"
+
+
+class TimeServer(ServerEngine):
+    """Serves one time protocol to many clients, optionally with a deliberate clock offset."""
+
+    def __init__(
+        self,
+        protocol: TimeProtocol | str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        offset: float = 0.0,
+        stratum: int = 1,
+        reference_id: str = "LOCL",
+        reuse_addr: bool = False,
+    ) -> None:
+        proto = TimeProtocol(protocol)
+        refid = reference_id.encode("ascii", errors="replace")[:4].ljust(4, b"\0")
+        if not 1 <= stratum <= 15:
+            raise InputError(f"an SNTP server's stratum is 1 to 15, not {stratum}")
+        super().__init__(host, port, ReplyMode.MANUAL, b"", reuse_addr)
+        self.protocol, self.offset, self.stratum, self.reference_id = proto, offset, stratum, refid
+        self.socket_kind = socket.SOCK_STREAM if proto.is_tcp else socket.SOCK_DGRAM
+        self._peers = PeerTable()
+
+    def now(self) -> float:
+        """This server's clock: the real time plus the deliberate offset."""
+        return time.time() + self.offset
+
+    def reply_for(self, request: bytes) -> bytes | None:
+        """The reply to one request (None: not a request we answer)."""
+        if self.protocol is TimeProtocol.SNTP:
+            return self._sntp_reply(request)
+        if self.protocol in (TimeProtocol.TIME_TCP, TimeProtocol.TIME_UDP):
+            return encode_time_reply(self.now())
+        if self.protocol is TimeProtocol.SIMPLE:
+            return encode_simple_reply(self.now())
+        return encode_daytime_reply(self.now())
+
+    def _sntp_reply(self, request: bytes) -> bytes | None:
+        if len(request) < SNTP_PACKET_SIZE:
+            return None
+        t2 = self.now()
+        query = SntpPacket.decode(request)
+        if query.mode != 3:
+            return None
+        reply = SntpPacket(
+            leap=0,
+            version=query.version or 4,
+            mode=4,
+            stratum=self.stratum,
+            poll=query.poll,
+            precision=-20,
+            root_delay=0,
+            root_dispersion=int(0.001 * 65536),
+            reference_id=self.reference_id,
+            reference=unix_to_ntp(t2 - 16),
+            origin=query.transmit,
+            receive=unix_to_ntp(t2),
+            transmit=unix_to_ntp(self.now()),
+        )
+        return reply.encode()
+
+    def run(self, sink: EventSink) -> None:
+        address = self._bind_or_report(sink)
+        if address is None:
+            return
+        assert self._sock is not None
+        sel = selectors.DefaultSelector()
+        sel.register(self._sock, selectors.EVENT_READ, "sock")
+        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self.emit(Listening(address.host, address.port, str(address)))
+        try:
+            while not self.stopping:
+                for key, _ in sel.select(TICK_S):
+                    if key.data == "wake":
+                        self._run_commands()
+                    elif self.protocol.is_tcp:
+                        self._serve_tcp()
+                    else:
+                        self._serve_udp()
+                self._flush(sink)
+        finally:
+            sel.close()
+            self._sock.close()
+            self._close_wake()
+            self.emit(Stopped())
+            self._flush(sink)
+
+    def _serve_tcp(self) -> None:
+        """TIME/DAYTIME over TCP: send the time as soon as a client connects, then close."""
+        assert self._sock is not None
+        try:
+            sock, addr = self._sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
+            return
+        with sock:
+            conn, _ = self._peers.lookup(addr)
+            self.emit(Connected(conn, str(self.address), endpoint_of(addr)))
+            reply = self.reply_for(b"")
+            assert reply is not None
+            try:
+                sock.settimeout(1.0)
+                sock.sendall(reply)
+            except OSError as exc:
+                self.emit(
+                    Closed(
+                        conn,
+                        endpoint_of(addr),
+                        CloseReason.ERROR,
+                        from_os_error(exc, action="send to", host=str(addr[0]), port=addr[1]),
+                    )
+                )
+                return
+            self.emit(self._peers.traffic(Direction.SENT, reply, conn))
+            self.emit(Closed(conn, endpoint_of(addr), CloseReason.LOCAL))
+
+    def _serve_udp(self, limit: int = 256) -> None:
+        assert self._sock is not None
+        for _ in range(limit):
+            try:
+                data, addr = self._sock.recvfrom(MAX_REPLY)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self.emit(
+                    Failed(from_os_error(exc, action="receive on", host=self.host, port=self.port, udp=True))
+                )
+                continue
+            conn, new = self._peers.lookup(addr)
+            if new:
+                self.emit(Connected(conn, str(self.address), endpoint_of(addr)))
+            self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
+            reply = self.reply_for(data)
+            if reply is None:
+                self.emit(
+                    Failed(
+                        RemoteProtocolError(
+                            f"ignored a {len(data)}-byte datagram that is not an SNTP "
+                            "client request (48+ bytes, mode 3)"
+                        ),
+                        conn,
+                    )
+                )
+                continue
+            try:
+                self._sock.sendto(reply, addr)
+            except OSError as exc:
+                self.emit(
+                    Failed(from_os_error(exc, action="send to", host=str(addr[0]), port=addr[1], udp=True))
+                )
+                continue
+            self.emit(self._peers.traffic(Direction.SENT, reply, conn))
