@@ -33,8 +33,10 @@ from netcore.framing import FRAMING_CHOICES, Frame
 from netcore.hexdump import format_rows
 from netcore.payload import ENCODINGS, parse_payload
 from netcore.probe import MIN_PROBE_SIZE
-from netcore.serving import ReplyMode
+from netcore.serving import ReplyMode, ServerEngine
 from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
+from netcore.time_service import TimeClient, TimeServer
+from netcore.timeproto import TimeProtocol, TimeResult, describe_sntp_fields, iso
 from netcore.traffic import Chunk, Direction
 from netcore.udp_echo import MTU_PAYLOAD, RECV_SIZE, UdpEchoClient, UdpEchoServer
 
@@ -120,9 +122,7 @@ def fail(error: SocketLabError, err: TextIO) -> int:
     return EXIT_PROTOCOL if isinstance(error, ProtocolError) else EXIT_NET
 
 
-def serve_until_stopped(
-    engine: TcpEchoServer | UdpEchoServer, duration: float | None, quiet: bool, out: TextIO
-) -> int:
+def serve_until_stopped(engine: ServerEngine, duration: float | None, quiet: bool, out: TextIO) -> int:
     """Run a server engine in a thread, print its events, stop on Ctrl+C or after *duration*."""
     batches: queue.SimpleQueue[Sequence[Event]] = queue.SimpleQueue()
     engine.start_thread(batches.put, name="server")
@@ -320,6 +320,79 @@ def _udp_probe(client: UdpEchoClient, args: argparse.Namespace, out: TextIO) -> 
     return EXIT_OK
 
 
+# -- time-server / time -------------------------------------------------------------------------
+def cmd_time_server(args: argparse.Namespace, out: TextIO) -> int:
+    server = TimeServer(
+        args.protocol, args.host, args.port, args.offset, args.stratum, args.refid, args.reuse_addr
+    )
+    server.bind()
+    return serve_until_stopped(server, args.duration, args.quiet, out)
+
+
+def time_json(result: TimeResult) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "protocol": result.protocol.value,
+        "server": result.server,
+        "server_time": iso(result.server_time),
+        "local_time": iso(result.local_time),
+        "offset_s": result.offset,
+        "delay_s": result.delay,
+        "text": result.text,
+    }
+    if result.sntp is not None:
+        packet = result.sntp.packet
+        doc["fields"] = {name: value for _, _, name, value in describe_sntp_fields(packet)}
+        doc |= {
+            "stratum": packet.stratum,
+            "reference_id": packet.reference_text,
+            "leap": packet.leap,
+            "synchronised": result.sntp.synchronised,
+            "t1": result.sntp.t1,
+            "t2": result.sntp.t2,
+            "t3": result.sntp.t3,
+            "t4": result.sntp.t4,
+        }
+    return doc
+
+
+def print_time_result(result: TimeResult, out: TextIO) -> None:
+    if result.sntp is not None:
+        for start, end, name, value in describe_sntp_fields(result.sntp.packet):
+            print(f"    [{start:2}–{end:2}) {name:24} {value}", file=out)
+        r = result.sntp
+        print(f"  T1 {iso(r.t1)}  T2 {iso(r.t2)}  T3 {iso(r.t3)}  T4 {iso(r.t4)}", file=out)
+        print("  offset = ((T2 − T1) + (T3 − T4)) / 2;  delay = (T4 − T1) − (T3 − T2)", file=out)
+    print(f"  server says: {result.text}", file=out)
+    print(f"  server time {iso(result.server_time)} · local time {iso(result.local_time)}", file=out)
+    offset = "unknown (free-form text)" if result.offset is None else f"{result.offset:+.6f} s"
+    print(f"  offset {offset} · delay {result.delay * 1000:.3f} ms", file=out)
+
+
+def cmd_time(args: argparse.Namespace, out: TextIO) -> int:
+    port = args.port if args.port is not None else TimeProtocol(args.protocol).default_port
+    client = TimeClient(args.protocol, args.host, port, args.timeout)
+    results: list[TimeResult] = []
+    try:
+        for index in range(args.count):
+            if index:
+                time.sleep(args.interval)
+            result = client.query()
+            results.append(result)
+            events = client.take_events()
+            if not args.json:
+                for event in events:
+                    print_event(event, out)
+                print_time_result(result, out)
+    finally:
+        client.close()
+    if args.json:
+        doc = time_json(results[-1])
+        if len(results) > 1:
+            doc["queries"] = [time_json(r) for r in results]
+        print(json.dumps(doc, ensure_ascii=False), file=out)
+    return EXIT_OK
+
+
 # -- parser -------------------------------------------------------------------------------------
 Handler = Callable[[argparse.Namespace, TextIO], int]
 
@@ -391,6 +464,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_udp_echo)
+
+    protocols = [p.value for p in TimeProtocol]
+    p = sub.add_parser("time-server", help="serve the time (SNTP, TIME, DAYTIME or the course's protocol)")
+    p.add_argument("--protocol", choices=protocols, default="sntp")
+    add_endpoint(p, "127.0.0.1", 8123)
+    p.add_argument("--offset", type=float, default=0.0, help="deliberate clock offset in seconds, e.g. 3.5")
+    p.add_argument("--stratum", type=int, default=1, help="SNTP stratum to announce (1-15, default 1)")
+    p.add_argument("--refid", default="LOCL", help="SNTP reference ID (4 ASCII characters, default LOCL)")
+    p.add_argument("--reuse-addr", action="store_true", help="set SO_REUSEADDR")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
+    p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
+    p.set_defaults(handler=cmd_time_server)
+
+    p = sub.add_parser("time", help="ask a time server for the time; offset and delay")
+    p.add_argument("--protocol", choices=protocols, default="sntp")
+    p.add_argument("--host", default="127.0.0.1", help="time server (default 127.0.0.1)")
+    p.add_argument("--port", "-p", type=port_arg, help="port (default: the protocol's: 123, 37, 13 or 8090)")
+    p.add_argument("--count", "-n", type=positive_int, default=1, help="how many queries")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between queries (default 1)")
+    p.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for each reply (default 2)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=cmd_time)
     return parser
 
 

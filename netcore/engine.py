@@ -36,6 +36,11 @@ class Engine:
     def emit(self, event: Event) -> None:
         self._events.append(event)
 
+    def take_events(self) -> list[Event]:
+        """The events reported since the last call (for callers that drive the engine themselves)."""
+        events, self._events = self._events, []
+        return events
+
     def call_soon(self, fn: Callable[[], None]) -> None:
         """Run *fn* in the engine's thread at its next round (thread-safe)."""
         self._commands.put(fn)
