@@ -28,7 +28,7 @@ from netcore.engine import Engine
 from netcore.errors import SocketLabError
 from netcore.events import Closed, Connected, Event, Failed, Listening, Stopped, Traffic
 from netcore.payload import parse_payload
-from netcore.serving import ReplyMode
+from netcore.serving import ReplyMode, ServerEngine
 from netcore.tcp_echo import TcpEchoServer
 from netcore.udp_echo import UdpEchoServer
 from widgets import style
@@ -92,25 +92,124 @@ class EnginePane(QGroupBox):
         """The engine's thread has ended; reset the controls."""
 
 
-class EchoServerPane(EnginePane):
-    """A built-in echo server: echo / UPPER / prefix / manual reply (chat) to a chosen peer.
+class ServerPane(EnginePane):
+    """A built-in server: where to listen, Start/Stop, its state and traffic.
 
-    Subclasses add their transport's options (``add_options``) and build the engine (``make_server``).
+    Subclasses add option rows (``form``, ``options``), widgets under the state line (``extras``),
+    and build the engine in ``make_server``.
     """
 
     listening = Signal(str, int)
     settings_group = ""
+    default_port = DEFAULT_PORT
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(self.tr("Server"), parent)
-        self.server: TcpEchoServer | UdpEchoServer | None = None
-        self.address = AddressEdit("127.0.0.1", DEFAULT_PORT, self)
+        self.server: ServerEngine | None = None
+        self.address = AddressEdit("127.0.0.1", self.default_port, self)
         self.address.host.setToolTip(
             self.tr(
                 "127.0.0.1 = this machine only; 0.0.0.0 = every IPv4 interface; "
                 ":: = every interface, IPv6 and IPv4"
             )
         )
+        self.reuse = QCheckBox(self.tr("SO_REUSEADDR"), self)
+        self.reuse.setChecked(True)
+        self.start_button = QPushButton(self.tr("S&tart server"), self)
+        self.form = QFormLayout()
+        self.form.addRow(self.tr("Listen on"), self.address)
+        self.options = QHBoxLayout()
+        self.extras = QVBoxLayout()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.state)
+        layout.addLayout(self.extras)
+        layout.addWidget(self.view, 1)
+        self.build()
+        self.form.addRow(self.options)
+        self.options.addWidget(self.reuse)
+        self.start_button.clicked.connect(self.toggle_server)
+        self.set_state(self.tr("Stopped"))
+        self._set_running(False)
+
+    # -- for subclasses -------------------------------------------------------------------------
+    def build(self) -> None:
+        """Add this server's option widgets to ``self.form`` / ``self.options`` / ``self.extras``."""
+
+    def make_server(self, addr: Address) -> ServerEngine:
+        raise NotImplementedError
+
+    def option_widgets(self) -> list[QWidget]:
+        """Widgets that cannot change while the server runs."""
+        return [self.address, self.reuse]
+
+    # -- actions --------------------------------------------------------------------------------
+    def toggle_server(self) -> None:
+        if self.runner is not None:
+            self.start_button.setEnabled(False)
+            self.runner.stop()
+            return
+        try:
+            server = self.make_server(self.address.address())
+            server.bind()  # in the GUI thread: fast, and errors such as address-in-use show at once
+        except SocketLabError as exc:
+            self.show_error(exc)
+            return
+        self.server = server
+        self.start_engine(server)
+        self._set_running(True)
+
+    # -- events ---------------------------------------------------------------------------------
+    def handle_event(self, event: Event) -> None:
+        if isinstance(event, Listening):
+            self.set_state(self.tr("Listening on {0}").format(event.address))
+            self.status_message.emit(self.state.text())
+            self.listening.emit(event.host, event.port)
+        elif isinstance(event, Stopped):
+            self.set_state(self.tr("Stopped"))
+        else:
+            super().handle_event(event)
+
+    def engine_finished(self) -> None:
+        self.server = None
+        self._set_running(False)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(True)
+        self.start_button.setText(self.tr("S&top server") if running else self.tr("S&tart server"))
+        for widget in self.option_widgets():
+            widget.setEnabled(not running)
+
+    # -- settings -------------------------------------------------------------------------------
+    def save_settings(self, settings: QSettings) -> None:
+        group = self.settings_group
+        settings.setValue(f"{group}/host", self.address.host.text())
+        settings.setValue(f"{group}/port", self.address.port.value())
+        settings.setValue(f"{group}/reuse", self.reuse.isChecked())
+
+    def load_settings(self, settings: QSettings) -> None:
+        group = self.settings_group
+        self.address.set_address(
+            str_value(settings, f"{group}/host", "127.0.0.1"),
+            int_value(settings, f"{group}/port", self.default_port),
+        )
+        self.reuse.setChecked(bool_value(settings, f"{group}/reuse", True))
+
+
+class EchoServerPane(ServerPane):
+    """A built-in echo server: echo / UPPER / prefix / manual reply (chat) to a chosen peer.
+
+    Subclasses add their transport's options (``add_options``) and build the engine (``make_echo_server``).
+    """
+
+    server: TcpEchoServer | UdpEchoServer | None
+
+    def build(self) -> None:
         self.mode = QComboBox(self)
         for mode, label in (
             (ReplyMode.ECHO, self.tr("Echo")),
@@ -121,83 +220,45 @@ class EchoServerPane(EnginePane):
             self.mode.addItem(label, mode.value)
         self.prefix = QLineEdit("echo: ", self)
         self.prefix.setToolTip(self.tr("Text put before each reply in Prefix mode"))
-        self.reuse = QCheckBox(self.tr("SO_REUSEADDR"), self)
-        self.reuse.setChecked(True)
-        self.start_button = QPushButton(self.tr("S&tart server"), self)
         self.clients = QComboBox(self)
         self.clients.setToolTip(self.tr("Peers seen so far: manual replies go to the chosen one"))
         self.reply = PayloadEdit("", self)
         self.reply_button = QPushButton(self.tr("Send &reply"), self)
-        self.options = QHBoxLayout()
-        self.manual_row = QHBoxLayout()
-
-        form = QFormLayout()
-        form.addRow(self.tr("Listen on"), self.address)
         reply_options = QHBoxLayout()
         reply_options.addWidget(QLabel(self.tr("Reply"), self))
         reply_options.addWidget(self.mode)
         reply_options.addWidget(self.prefix, 1)
-        form.addRow(reply_options)
-        form.addRow(self.options)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.clear_button)
+        self.form.addRow(reply_options)
+        self.manual_row = QHBoxLayout()
         self.manual_row.addWidget(QLabel(self.tr("Peer"), self))
         self.manual_row.addWidget(self.clients, 1)
         reply_row = QHBoxLayout()
         reply_row.addWidget(self.reply, 1)
         reply_row.addWidget(self.reply_button, 0, Qt.AlignmentFlag.AlignTop)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.state)
-        layout.addLayout(self.manual_row)
-        layout.addLayout(reply_row)
-        layout.addWidget(self.view, 1)
-
+        self.extras.addLayout(self.manual_row)
+        self.extras.addLayout(reply_row)
         self.add_options()
-        self.options.addWidget(self.reuse)
-        self.start_button.clicked.connect(self.toggle_server)
         self.reply_button.clicked.connect(self.send_reply)
         self.reply.submitted.connect(self.send_reply)
         self.mode.currentIndexChanged.connect(self._apply_live_options)
         self.prefix.textChanged.connect(self._apply_live_options)
-        self.set_state(self.tr("Stopped"))
-        self._set_running(False)
 
     # -- for subclasses -------------------------------------------------------------------------
     def add_options(self) -> None:
         """Add transport-specific option widgets to ``self.options``."""
 
-    def make_server(self, addr: Address, prefix: bytes) -> TcpEchoServer | UdpEchoServer:
+    def make_echo_server(self, addr: Address, prefix: bytes) -> TcpEchoServer | UdpEchoServer:
         raise NotImplementedError
 
     def check_reply(self, data: bytes) -> None:
         """Raise ``SocketLabError`` if *data* cannot be sent as a reply (e.g. framing)."""
 
-    def option_widgets(self) -> list[QWidget]:
-        """Widgets that cannot change while the server runs."""
-        return [self.address, self.reuse]
+    def make_server(self, addr: Address) -> ServerEngine:
+        return self.make_echo_server(addr, self._prefix_bytes())
 
     # -- actions --------------------------------------------------------------------------------
     def current_mode(self) -> ReplyMode:
         return ReplyMode(self.mode.currentData())
-
-    def toggle_server(self) -> None:
-        if self.runner is not None:
-            self.start_button.setEnabled(False)
-            self.runner.stop()
-            return
-        try:
-            server = self.make_server(self.address.address(), self._prefix_bytes())
-            server.bind()  # in the GUI thread: fast, and errors such as address-in-use show at once
-        except SocketLabError as exc:
-            self.show_error(exc)
-            return
-        self.server = server
-        self.start_engine(server)
-        self._set_running(True)
 
     def send_reply(self) -> None:
         conn = self.clients.currentData()
@@ -237,11 +298,7 @@ class EchoServerPane(EnginePane):
 
     # -- events ---------------------------------------------------------------------------------
     def handle_event(self, event: Event) -> None:
-        if isinstance(event, Listening):
-            self.set_state(self.tr("Listening on {0}").format(event.address))
-            self.status_message.emit(self.state.text())
-            self.listening.emit(event.host, event.port)
-        elif isinstance(event, Connected):
+        if isinstance(event, Connected):
             self.clients.addItem(f"#{event.conn} {event.peer}", event.conn)
             self.clients.setCurrentIndex(self.clients.count() - 1)
         elif isinstance(event, Closed):
@@ -250,41 +307,28 @@ class EchoServerPane(EnginePane):
                 self.clients.removeItem(index)
             if event.error is not None:
                 self.show_error(event.error)
-        elif isinstance(event, Stopped):
-            self.set_state(self.tr("Stopped"))
         else:
             super().handle_event(event)
 
     def engine_finished(self) -> None:
-        self.server = None
         self.clients.clear()
-        self._set_running(False)
+        super().engine_finished()
 
     def _set_running(self, running: bool) -> None:
-        self.start_button.setEnabled(True)
-        self.start_button.setText(self.tr("S&top server") if running else self.tr("S&tart server"))
-        for widget in self.option_widgets():
-            widget.setEnabled(not running)
+        super()._set_running(running)
         self._update_mode_widgets()
 
     # -- settings -------------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:
-        group = self.settings_group
-        settings.setValue(f"{group}/host", self.address.host.text())
-        settings.setValue(f"{group}/port", self.address.port.value())
-        settings.setValue(f"{group}/mode", self.mode.currentData())
-        settings.setValue(f"{group}/prefix", self.prefix.text())
-        settings.setValue(f"{group}/reuse", self.reuse.isChecked())
+        super().save_settings(settings)
+        settings.setValue(f"{self.settings_group}/mode", self.mode.currentData())
+        settings.setValue(f"{self.settings_group}/prefix", self.prefix.text())
 
     def load_settings(self, settings: QSettings) -> None:
+        super().load_settings(settings)
         group = self.settings_group
-        self.address.set_address(
-            str_value(settings, f"{group}/host", "127.0.0.1"),
-            int_value(settings, f"{group}/port", DEFAULT_PORT),
-        )
         self.mode.setCurrentIndex(max(0, self.mode.findData(str_value(settings, f"{group}/mode", "echo"))))
         self.prefix.setText(str_value(settings, f"{group}/prefix", "echo: "))
-        self.reuse.setChecked(bool_value(settings, f"{group}/reuse", True))
 
 
 class ClientPane(EnginePane):
@@ -306,7 +350,7 @@ class ClientServerPage(QWidget):
 
     status_message = Signal(str)
 
-    def __init__(self, client: ClientPane, server: EchoServerPane, parent: QWidget | None = None) -> None:
+    def __init__(self, client: ClientPane, server: ServerPane, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.client, self.server = client, server
         client.setParent(self)

@@ -238,7 +238,7 @@ class TcpServerPane(EchoServerPane):
     def option_widgets(self) -> list[QWidget]:
         return [*super().option_widgets(), self.framing]
 
-    def make_server(self, addr: Address, prefix: bytes) -> TcpEchoServer:
+    def make_echo_server(self, addr: Address, prefix: bytes) -> TcpEchoServer:
         return TcpEchoServer(
             addr.host,
             addr.port,

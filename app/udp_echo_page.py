@@ -318,7 +318,7 @@ class UdpServerPane(EchoServerPane):
     def option_widgets(self) -> list[QWidget]:
         return [*super().option_widgets(), self.recv_size]
 
-    def make_server(self, addr: Address, prefix: bytes) -> UdpEchoServer:
+    def make_echo_server(self, addr: Address, prefix: bytes) -> UdpEchoServer:
         return UdpEchoServer(
             addr.host, addr.port, self.current_mode(), prefix, self.reuse.isChecked(), self.recv_size.value()
         )
