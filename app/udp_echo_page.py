@@ -31,7 +31,7 @@ from netcore.udp_echo import (
     check_datagram_size,
 )
 from widgets.inputs import PayloadEdit
-from widgets.rtt_plot import RttPlot
+from widgets.line_plot import LinePlot
 
 
 def recv_size_box(parent: QWidget) -> QSpinBox:
@@ -90,7 +90,7 @@ class UdpClientPane(ClientPane):
         self.stats = QLabel(self)
         self.stats.setWordWrap(True)
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.plot = RttPlot(self)
+        self.plot = LinePlot(self.tr("round trip (ms) by sequence number; red: lost"), self)
         self._reply_timer = QTimer(self)
         self._reply_timer.setSingleShot(True)
         self._reply_timer.timeout.connect(self._no_reply)
@@ -175,7 +175,7 @@ class UdpClientPane(ClientPane):
         client = self._ensure_client()
         if client is None:
             return
-        self.plot.reset(self.probe_count.value())
+        self.plot.reset(self.probe_count.value() - 1)
         self.stats.setText(self.tr("Probing…"))
         self.probe_button.setEnabled(False)
         client.submit_probe(
@@ -241,7 +241,7 @@ class UdpClientPane(ClientPane):
             )
         elif isinstance(event, ProbeReply):
             if event.status is ReplyStatus.ON_TIME and event.rtt_ms is not None:
-                self.plot.add(event.seq, event.rtt_ms)
+                self.plot.add("rtt", event.seq, event.rtt_ms)
         elif isinstance(event, ProbeFinished):
             self._show_stats(event.stats)
         else:
@@ -250,7 +250,7 @@ class UdpClientPane(ClientPane):
     def _show_stats(self, s: ProbeStats) -> None:
         self.probe_button.setEnabled(True)
         self._reply_timer.stop()
-        self.plot.mark_lost(list(s.lost_seqs))
+        self.plot.set_marks([float(seq) for seq in s.lost_seqs])
 
         def ms(value: float | None) -> str:
             return "–" if value is None else f"{value:.3f}"

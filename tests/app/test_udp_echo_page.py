@@ -106,7 +106,7 @@ def test_probe_shows_statistics_and_plot(qtbot, page):
     qtbot.mouseClick(page.client.probe_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "20 sent" in page.client.stats.text(), timeout=10000)
     assert "20 received" in page.client.stats.text() and "0 lost" in page.client.stats.text()
-    assert len(page.client.plot.points) == 20
+    assert len(page.client.plot.points("rtt")) == 20
     assert page.client.probe_button.isEnabled()
 
 
