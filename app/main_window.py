@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 from app.panes import ClientServerPage
 from app.settings import int_value
 from app.tcp_echo_page import TcpEchoPage
+from app.time_page import TimePage
 from app.udp_echo_page import UdpEchoPage
 from netcore import __version__
 
@@ -22,7 +23,9 @@ class MainWindow(QMainWindow):
         self.tcp_echo = TcpEchoPage(self)
         self.udp_echo = UdpEchoPage(self)
         self.tabs.addTab(self.tcp_echo, self.tr("TCP echo"))
+        self.time = TimePage(self)
         self.tabs.addTab(self.udp_echo, self.tr("UDP echo"))
+        self.tabs.addTab(self.time, self.tr("Time"))
         self.setCentralWidget(self.tabs)
         for page in self.pages():
             page.status_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
@@ -44,7 +47,7 @@ class MainWindow(QMainWindow):
         )
 
     def pages(self) -> list[ClientServerPage]:
-        return [self.tcp_echo, self.udp_echo]
+        return [self.tcp_echo, self.udp_echo, self.time]
 
     def _about(self) -> None:
         QMessageBox.about(

@@ -359,6 +359,9 @@ class ClientServerPage(QWidget):
         splitter.addWidget(client)
         splitter.addWidget(server)
         splitter.setChildrenCollapsible(False)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([1000, 1000])  # equal halves, whatever each pane's size hint says
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         client.status_message.connect(self.status_message)

@@ -69,7 +69,24 @@ def check_udp(window: MainWindow, timeout_s: float) -> str | None:
     return None
 
 
-CHECKS: dict[str, Callable[[MainWindow, float], str | None]] = {"TCP echo": check_tcp, "UDP echo": check_udp}
+def check_time(window: MainWindow, timeout_s: float) -> str | None:
+    page = window.time
+    if reason := start_server(page, timeout_s):
+        return reason
+    page.client.count.setValue(1)
+    page.client.toggle_query()
+    if not wait_until(
+        lambda: page.client.runner is None and "Reply 1 of 1" in page.client.state.text(), timeout_s
+    ):
+        return f"no SNTP reply: {page.client.state.text()}"
+    return None
+
+
+CHECKS: dict[str, Callable[[MainWindow, float], str | None]] = {
+    "TCP echo": check_tcp,
+    "UDP echo": check_udp,
+    "Time": check_time,
+}
 
 
 def run_self_test(timeout_s: float = 10.0) -> tuple[bool, str]:

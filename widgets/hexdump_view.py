@@ -268,7 +268,8 @@ class HexdumpView(QTableView):
 
     hovered = Signal(str)  # description of the byte under the mouse
 
-    def __init__(self, model: HexdumpModel, parent: Any = None) -> None:
+    def __init__(self, model: QAbstractTableModel, parent: Any = None) -> None:
+        """*model*: a HexdumpModel, or any model with the same columns (offset, 16 hex, 16 ASCII)."""
         super().__init__(parent)
         self.setModel(model)
         self.setItemDelegate(_BoundaryDelegate(self))
@@ -280,11 +281,6 @@ class HexdumpView(QTableView):
         self.verticalHeader().hide()
         self.entered.connect(self._on_entered)
         self.apply_font(style.mono_font())
-
-    def hexdump_model(self) -> HexdumpModel:
-        model = self.model()
-        assert isinstance(model, HexdumpModel)
-        return model
 
     def apply_font(self, font: Any) -> None:
         """Size every column and row from the font (used for presentation zoom too)."""
@@ -306,9 +302,9 @@ class HexdumpView(QTableView):
         vheader.setDefaultSectionSize(metrics.height() + 2)
 
     def _on_entered(self, index: QModelIndex) -> None:
-        info = self.hexdump_model().byte_at(index)
-        if info is not None:
-            self.hovered.emit(describe_byte(info))
+        text = index.data(Qt.ItemDataRole.ToolTipRole)
+        if text:
+            self.hovered.emit(str(text))
 
     def follow_tail(self, was_at_bottom: bool) -> None:
         if was_at_bottom:
@@ -317,3 +313,66 @@ class HexdumpView(QTableView):
     def at_bottom(self) -> bool:
         bar = self.verticalScrollBar()
         return bar.value() >= bar.maximum() - 2
+
+
+class FieldHexModel(QAbstractTableModel):
+    """A hexdump of one packet whose fields are labelled: each field in its own shade, an orange
+    bar where it starts, and its name and decoded value on hover (same columns as HexdumpModel)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.data_bytes = b""
+        self.fields: list[tuple[int, int, str, str]] = []
+        self._field_of: list[int] = []
+
+    def set_packet(self, data: bytes, fields: list[tuple[int, int, str, str]]) -> None:
+        """*fields*: (start, end, name, decoded value) spans covering the packet."""
+        self.beginResetModel()
+        self.data_bytes, self.fields = data, fields
+        self._field_of = [-1] * len(data)
+        for i, (start, end, _, _) in enumerate(fields):
+            for pos in range(start, min(end, len(data))):
+                self._field_of[pos] = i
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else -(-len(self.data_bytes) // WIDTH)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else COLUMNS
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 < section < ASCII0
+        ):
+            return f"{section - HEX0:x}"
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        col = index.column()
+        if col == 0:
+            return f"{index.row() * WIDTH:08x}" if role == Qt.ItemDataRole.DisplayRole else None
+        pos = index.row() * WIDTH + (col - HEX0 if col < ASCII0 else col - ASCII0)
+        if pos >= len(self.data_bytes):
+            return None
+        value, field = self.data_bytes[pos], self._field_of[pos]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEX_BYTE[value] if col < ASCII0 else ASCII_CHAR[value]
+        if field < 0:
+            return None
+        start, end, name, decoded = self.fields[field]
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return style.FIELD_SHADES[field % len(style.FIELD_SHADES)]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tr("bytes {start}–{end}: {name} = {value}").format(
+                start=start, end=end - 1, name=name, value=decoded
+            )
+        if role == FRAME_START_ROLE:
+            return pos == start
+        return None

@@ -36,3 +36,4 @@ def mono_font(point_size: float = 0) -> QFont:
 
 
 OFFSET_FG = QColor("#707070")
+FIELD_SHADES = (QColor("#dfe9fc"), QColor("#fde3e3"), QColor("#e2f4dc"), QColor("#fbf0d0"), QColor("#ece0f8"))

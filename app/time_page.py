@@ -1,0 +1,307 @@
+"""The Time tab: ask a time server (SNTP, TIME, DAYTIME or the course's protocol) and see how clock
+synchronisation works on the wire; serve the time with a deliberate offset."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.panes import ClientPane, ClientServerPage, ServerPane
+from app.settings import int_value, str_value
+from netcore.address import Address
+from netcore.errors import SocketLabError
+from netcore.events import Event, TimeQueried
+from netcore.time_service import TimeClient, TimeServer
+from netcore.timeproto import TimeProtocol, TimeResult, describe_sntp_fields, iso
+from widgets import style
+from widgets.hexdump_view import FieldHexModel, HexdumpView
+from widgets.line_plot import LinePlot
+from widgets.time_diagram import ExchangeDiagram, clock_text
+
+TIME_PORT = 8123  # our server's default: the standard ports (123, 37, 13) need administrator rights
+
+
+def protocol_combo(parent: QWidget) -> QComboBox:
+    combo = QComboBox(parent)
+    for protocol, label in (
+        (TimeProtocol.SNTP, parent.tr("SNTP v4 (RFC 4330), UDP")),
+        (TimeProtocol.TIME_TCP, parent.tr("TIME (RFC 868), TCP")),
+        (TimeProtocol.TIME_UDP, parent.tr("TIME (RFC 868), UDP")),
+        (TimeProtocol.DAYTIME_TCP, parent.tr("DAYTIME (RFC 867), TCP")),
+        (TimeProtocol.DAYTIME_UDP, parent.tr("DAYTIME (RFC 867), UDP")),
+        (TimeProtocol.SIMPLE, parent.tr("Course: 4-byte '!I' Unix time, UDP")),
+    ):
+        combo.addItem(label, protocol.value)
+    return combo
+
+
+class TimeClientPane(ClientPane):
+    """Query once or N times; server time, local time, offset and delay; SNTP packet and T1–T4."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.address.port.setValue(TIME_PORT)
+        self.client: TimeClient | None = None
+        self.protocol = protocol_combo(self)
+        self.count = QSpinBox(self)
+        self.count.setRange(1, 100_000)
+        self.count.setToolTip(self.tr("How many queries"))
+        self.interval = QDoubleSpinBox(self)
+        self.interval.setRange(0, 3600)
+        self.interval.setValue(1)
+        self.interval.setSuffix(self.tr(" s"))
+        self.interval.setToolTip(self.tr("Time between queries"))
+        self.timeout = QDoubleSpinBox(self)
+        self.timeout.setRange(0.05, 60)
+        self.timeout.setValue(2)
+        self.timeout.setSuffix(self.tr(" s"))
+        self.timeout.setToolTip(self.tr("How long to wait for each reply"))
+        self.query_button = QPushButton(self.tr("&Query"), self)
+        self.server_time = QLabel("–", self)
+        self.local_time = QLabel("–", self)
+        self.offset = QLabel("–", self)
+        self.delay = QLabel("–", self)
+        self.said = QLabel("–", self)
+        self.said.setWordWrap(True)
+        for label in (self.server_time, self.local_time, self.offset, self.delay, self.said):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        big = self.offset.font()
+        big.setPointSizeF(big.pointSizeF() * 1.4)
+        big.setBold(True)
+        self.offset.setFont(big)
+        self.packet_model = FieldHexModel(self)
+        self.packet = HexdumpView(self.packet_model, self)
+        self.packet.setMinimumHeight(self.packet.verticalHeader().defaultSectionSize() * 4 + 8)
+        self.packet_hover = QLabel(self.tr("Hover a byte of the SNTP reply to see its field"), self)
+        self.packet_hover.setWordWrap(True)
+        self.packet.hovered.connect(self.packet_hover.setText)
+        self.diagram = ExchangeDiagram(self)
+        self.plot = LinePlot(self.tr("offset (red) and delay (blue), ms, by query"), self)
+        self.set_state(self.tr("Choose a protocol and press Query"))
+
+        form = QFormLayout()
+        form.addRow(self.tr("Protocol"), self.protocol)
+        form.addRow(self.tr("Server"), self.address)
+        options = QHBoxLayout()
+        options.addWidget(QLabel(self.tr("Queries"), self))
+        options.addWidget(self.count)
+        options.addWidget(QLabel(self.tr("every"), self))
+        options.addWidget(self.interval)
+        options.addWidget(QLabel(self.tr("Timeout"), self))
+        options.addWidget(self.timeout)
+        options.addStretch(1)
+        form.addRow(options)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.query_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_button)
+        results = QGridLayout()
+        for row, (name, value) in enumerate(
+            (
+                (self.tr("Server time"), self.server_time),
+                (self.tr("Local time"), self.local_time),
+                (self.tr("Offset"), self.offset),
+                (self.tr("Delay"), self.delay),
+                (self.tr("Server says"), self.said),
+            )
+        ):
+            results.addWidget(QLabel(name, self), row, 0)
+            results.addWidget(value, row, 1)
+        results.setColumnStretch(1, 1)
+        packet_page = QWidget(self)
+        packet_box = QVBoxLayout(packet_page)
+        packet_box.addWidget(self.packet, 1)
+        packet_box.addWidget(self.packet_hover)
+        self.details_tabs = QTabWidget(self)
+        self.details_tabs.addTab(packet_page, self.tr("SNTP packet"))
+        self.details_tabs.addTab(self.diagram, self.tr("T1–T4"))
+        self.details_tabs.addTab(self.plot, self.tr("Over time"))
+        details = QWidget(self)
+        details_layout = QVBoxLayout(details)
+        details_layout.setContentsMargins(0, 0, 0, 0)
+        details_layout.addLayout(results)
+        details_layout.addWidget(self.details_tabs, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(details)
+        splitter.addWidget(self.view)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.state)
+        layout.addWidget(splitter, 1)
+
+        self.query_button.clicked.connect(self.toggle_query)
+
+    def current_protocol(self) -> TimeProtocol:
+        return TimeProtocol(self.protocol.currentData())
+
+    def set_protocol(self, protocol: TimeProtocol) -> None:
+        self.protocol.setCurrentIndex(self.protocol.findData(protocol.value))
+
+    def toggle_query(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+            return
+        try:
+            addr = self.address.address()
+            client = TimeClient(
+                self.current_protocol(),
+                addr.host,
+                addr.port,
+                self.timeout.value(),
+                self.count.value(),
+                self.interval.value(),
+            )
+        except SocketLabError as exc:
+            self.show_error(exc)
+            return
+        self.client = client
+        self.plot.reset(self.count.value() - 1)
+        self.query_button.setText(self.tr("S&top"))
+        self.set_state(self.tr("Asking {0}…").format(addr))
+        self.start_engine(client)
+
+    def handle_event(self, event: Event) -> None:
+        if isinstance(event, TimeQueried):
+            self.show_result(event.index, event.result)
+        else:
+            super().handle_event(event)
+
+    def show_result(self, index: int, result: TimeResult) -> None:
+        self.server_time.setText(f"{iso(result.server_time)}  ({clock_text(result.server_time)})")
+        self.local_time.setText(f"{iso(result.local_time)}  ({clock_text(result.local_time)})")
+        if result.offset is None:
+            self.offset.setText(self.tr("unknown: DAYTIME is free-form text"))
+        else:
+            self.offset.setText(
+                self.tr("{0:+.3f} ms (the server's clock is {1})").format(
+                    result.offset * 1000, self.tr("ahead") if result.offset >= 0 else self.tr("behind")
+                )
+            )
+            self.plot.add("offset", index, result.offset * 1000, style.SENT_FG)
+        self.delay.setText(self.tr("{0:.3f} ms").format(result.delay * 1000))
+        self.plot.add("delay", index, result.delay * 1000, style.RECEIVED_FG)
+        self.said.setText(result.text)
+        unsynchronised = result.sntp is not None and not result.sntp.synchronised
+        self.said.setStyleSheet(f"color: {style.ERROR_FG.name()};" if unsynchronised else "")
+        if result.sntp is not None:
+            r = result.sntp
+            self.packet_model.set_packet(r.packet.encode(), describe_sntp_fields(r.packet))
+            self.diagram.set_times(r.t1, r.t2, r.t3, r.t4)
+        else:
+            self.packet_model.set_packet(b"", [])
+            self.diagram.clear()
+        self.set_state(
+            self.tr("Reply {0} of {1} from {2}").format(index + 1, self.count.value(), result.server)
+        )
+
+    def engine_finished(self) -> None:
+        self.client = None
+        self.query_button.setText(self.tr("&Query"))
+
+    def save_settings(self, settings: QSettings) -> None:
+        settings.setValue("time/client/protocol", self.current_protocol().value)
+        settings.setValue("time/client/host", self.address.host.text())
+        settings.setValue("time/client/port", self.address.port.value())
+
+    def load_settings(self, settings: QSettings) -> None:
+        self.set_protocol(TimeProtocol(str_value(settings, "time/client/protocol", "sntp")))
+        self.address.set_address(
+            str_value(settings, "time/client/host", "127.0.0.1"),
+            int_value(settings, "time/client/port", TIME_PORT),
+        )
+
+
+class TimeServerPane(ServerPane):
+    """Serves one time protocol; a deliberate offset shows what 'offset' means."""
+
+    settings_group = "time/server"
+    default_port = TIME_PORT
+
+    def build(self) -> None:
+        self.protocol = protocol_combo(self)
+        self.clock_offset = QDoubleSpinBox(self)
+        self.clock_offset.setRange(-86_400, 86_400)
+        self.clock_offset.setSingleStep(0.5)
+        self.clock_offset.setDecimals(3)
+        self.clock_offset.setSuffix(self.tr(" s"))
+        self.clock_offset.setToolTip(self.tr("Run this server's clock ahead (+) or behind (−) the real time"))
+        self.stratum = QSpinBox(self)
+        self.stratum.setRange(1, 15)
+        self.stratum.setToolTip(
+            self.tr("SNTP stratum: 1 = a reference clock, 2+ = synchronised to another server")
+        )
+        self.reference = QLineEdit("LOCL", self)
+        self.reference.setMaxLength(4)
+        self.reference.setToolTip(self.tr("SNTP reference ID: 4 ASCII characters for stratum 1"))
+        self.form.addRow(self.tr("Protocol"), self.protocol)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(self.tr("Clock offset"), self))
+        row.addWidget(self.clock_offset)
+        row.addWidget(QLabel(self.tr("Stratum"), self))
+        row.addWidget(self.stratum)
+        row.addWidget(QLabel(self.tr("Reference ID"), self))
+        row.addWidget(self.reference)
+        row.addStretch(1)
+        self.form.addRow(row)
+        self.clock_offset.valueChanged.connect(self._apply_offset)
+
+    def option_widgets(self) -> list[QWidget]:
+        return [*super().option_widgets(), self.protocol, self.stratum, self.reference]
+
+    def make_server(self, addr: Address) -> TimeServer:
+        return TimeServer(
+            TimeProtocol(self.protocol.currentData()),
+            addr.host,
+            addr.port,
+            self.clock_offset.value(),
+            self.stratum.value(),
+            self.reference.text() or "LOCL",
+            self.reuse.isChecked(),
+        )
+
+    def _apply_offset(self, value: float) -> None:
+        """The offset may change while the server runs."""
+        server = self.server
+        if isinstance(server, TimeServer):
+            server.call_soon(lambda: setattr(server, "offset", value))
+
+    def save_settings(self, settings: QSettings) -> None:
+        super().save_settings(settings)
+        settings.setValue("time/server/protocol", self.protocol.currentData())
+        settings.setValue("time/server/offset", self.clock_offset.value())
+
+    def load_settings(self, settings: QSettings) -> None:
+        super().load_settings(settings)
+        index = self.protocol.findData(str_value(settings, "time/server/protocol", "sntp"))
+        self.protocol.setCurrentIndex(max(0, index))
+        self.clock_offset.setValue(float(str_value(settings, "time/server/offset", "0")))
+
+
+class TimePage(ClientServerPage):
+    client: TimeClientPane
+    server: TimeServerPane
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(TimeClientPane(), TimeServerPane(), parent)
+
+    def _point_client_at_server(self, host: str, port: int) -> None:
+        super()._point_client_at_server(host, port)
+        if self.client.runner is None:
+            self.client.set_protocol(TimeProtocol(self.server.protocol.currentData()))
