@@ -1,0 +1,491 @@
+"""Packet sticking (粘包) on demand: both ends of a loopback TCP connection with plain blocking
+sockets and the course's calls (``send``, ``sendall``, ``recv(n)``), recording every send call,
+every recv chunk and every decoded frame, and saying in words what happened.
+
+The receiver's delay before its first ``recv`` makes merging certain (both sends are already in
+its buffer), so every preset gives the same verdict on every run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import json
+import socket
+import struct
+import termios
+import threading
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from netcore.errors import InputError, LocalProtocolError, ProtocolError, RemoteProtocolError
+from netcore.framing import DelimiterCodec, Frame, FramingCodec, JsonHeaderCodec, LengthPrefixCodec
+
+READY: Final = b"recv_ready"
+_TCP_INFO_DATA_SEGS_OUT: Final = 156  # offset of tcpi_data_segs_out in Linux's struct tcp_info
+
+
+class Cure(StrEnum):
+    NONE = "none"
+    LENGTH = "length"  # struct.pack("!I", n) + payload
+    DELIMITER = "delimiter"
+    JSON = "json"  # 4-byte length + JSON header {"data_all": n, "md5": ...} + body
+    ANNOUNCE = "announce"  # the course's first cure: send the length, wait for recv_ready, send the data
+
+    @property
+    def label(self) -> str:
+        return {
+            "none": "no framing",
+            "length": "length prefix",
+            "delimiter": "delimiter",
+            "json": "JSON header",
+            "announce": "announce and wait",
+        }[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    messages: tuple[bytes, ...]
+    sendall: bool = False  # all messages in one sendall() instead of a send() each
+    gap_s: float = 0.0  # pause between the sender's messages
+    nodelay: bool = False  # TCP_NODELAY: Nagle's algorithm off
+    cure: Cure = Cure.NONE
+    delimiter: bytes = b"\n"
+    recv_delay_s: float = 0.2  # receiver sleeps before its first recv(): lets bytes pile up
+    recv_size: int = 1024
+    recv_sizes: tuple[int, ...] = ()  # explicit size of each recv() (then recv_size for the rest)
+    recv_gap_s: float = 0.0
+    max_recvs: int | None = None  # stop after this many recv() calls (bytes may be left waiting)
+
+    def __post_init__(self) -> None:
+        if not self.messages:
+            raise InputError("a scenario needs at least one message")
+        if self.recv_size < 1 or any(n < 1 for n in self.recv_sizes):
+            raise InputError("recv() sizes must be at least 1 byte")
+        if self.cure is Cure.DELIMITER and any(self.delimiter in m for m in self.messages):
+            raise LocalProtocolError("a message contains the delimiter: the receiver would split it there")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One send() or recv() call: when (s after the start), where in the stream, what."""
+
+    time: float
+    offset: int
+    data: bytes
+    waiting: int | None = None  # recv only: bytes in the receive buffer just before the call
+
+    @property
+    def length(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioResult:
+    scenario: Scenario
+    sends: tuple[Call, ...]
+    recvs: tuple[Call, ...]
+    frames: tuple[Frame, ...]
+    waiting_after: int | None  # bytes still unread when the receiver stopped
+    segments: int | None  # TCP segments with data the sender emitted (Linux TCP_INFO)
+    announce_rtt_ms: float | None  # announce-and-wait: the extra round trip
+    verdict: str
+    segments_note: str
+
+    def to_json(self) -> dict[str, Any]:
+        def call(c: Call) -> dict[str, Any]:
+            item = {"offset": c.offset, "length": c.length, "time": c.time, "hex": c.data.hex()}
+            return item if c.waiting is None else item | {"waiting": c.waiting}
+
+        return {
+            "sends": [call(c) for c in self.sends],
+            "recvs": [call(c) for c in self.recvs],
+            "frames": [
+                {
+                    "offset": f.start,
+                    "length": f.end - f.start,
+                    "payload_offset": f.payload_start,
+                    "payload_length": len(f.payload),
+                    "hex": f.payload.hex(),
+                    "time": self._frame_time(f),
+                }
+                for f in self.frames
+            ],
+            "verdict": self.verdict,
+            "segments": self.segments,
+            "segments_note": self.segments_note,
+            "waiting_after": self.waiting_after,
+            "announce_rtt_ms": self.announce_rtt_ms,
+        }
+
+    def _frame_time(self, frame: Frame) -> float | None:
+        """When the recv() that completed *frame* returned."""
+        return next((c.time for c in self.recvs if c.offset + c.length >= frame.end), None)
+
+
+def bytes_waiting(sock: socket.socket) -> int | None:
+    """Bytes in the socket's receive buffer (FIONREAD / SIOCINQ), or None where unknown."""
+    try:
+        raw = fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+    except OSError:
+        return None
+    return int(struct.unpack("i", raw)[0])
+
+
+def data_segments_out(sock: socket.socket) -> int | None:
+    """TCP segments carrying data that *sock* has sent (Linux ``tcpi_data_segs_out``), else None."""
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, getattr(socket, "TCP_INFO", 11), 256)
+    except OSError:
+        return None
+    if len(info) < _TCP_INFO_DATA_SEGS_OUT + 4:
+        return None
+    return int(struct.unpack_from("I", info, _TCP_INFO_DATA_SEGS_OUT)[0])
+
+
+def _codec(scenario: Scenario) -> FramingCodec | None:
+    return {
+        Cure.LENGTH: LengthPrefixCodec(4, "big"),
+        Cure.DELIMITER: DelimiterCodec(scenario.delimiter),
+        Cure.JSON: JsonHeaderCodec("!I"),
+    }.get(scenario.cure)
+
+
+def _wire_pieces(scenario: Scenario, message: bytes) -> list[bytes]:
+    """What the sender passes to send() for one message, one item per call, as the course writes it."""
+    if scenario.cure is Cure.LENGTH:
+        return [struct.pack("!I", len(message)), message]
+    if scenario.cure is Cure.DELIMITER:
+        return [message + scenario.delimiter]
+    if scenario.cure is Cure.JSON:
+        header = json.dumps({"data_all": len(message), "md5": hashlib.md5(message).hexdigest()}).encode()
+        return [struct.pack("!I", len(header)), header, message]
+    return [message]
+
+
+class StickingSession:
+    """One run of a scenario. ``start()`` connects and starts the sender; each ``step()`` is one
+    ``recv()`` by the receiver (step mode); ``finish()`` stops and returns the result."""
+
+    def __init__(self, scenario: Scenario, timeout: float = 5.0) -> None:
+        self.scenario, self.timeout = scenario, timeout
+        self.sends: list[Call] = []
+        self.recvs: list[Call] = []
+        self.frames: list[Frame] = []
+        self._codec = _codec(scenario)
+        self._t0 = 0.0
+        self._sent_total = 0
+        self._sender_done = threading.Event()
+        self._sender_error: BaseException | None = None
+        self._segments: int | None = None
+        self._announce_rtt: float | None = None
+        self._announced: int | None = None  # announce-and-wait: the length the receiver read
+        self._conn: socket.socket | None = None
+        self._client: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._eof = False
+
+    @property
+    def expected_bytes(self) -> int:
+        """Every byte the sender will put on the wire."""
+        s = self.scenario
+        if s.cure is Cure.ANNOUNCE:
+            return sum(len(str(len(m)).encode()) + len(m) for m in s.messages)
+        return sum(len(piece) for m in s.messages for piece in _wire_pieces(s, m))
+
+    def now(self) -> float:
+        return time.perf_counter() - self._t0
+
+    # -- lifetime -------------------------------------------------------------------------------
+    def start(self) -> None:
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            self._client = socket.create_connection(listener.getsockname(), timeout=self.timeout)
+            self._conn, _ = listener.accept()
+        self._conn.settimeout(self.timeout)
+        if self.scenario.nodelay:
+            self._client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._t0 = time.perf_counter()
+        self._thread = threading.Thread(target=self._send_all, name="sticking-sender", daemon=True)
+        self._thread.start()
+
+    def finish(self) -> ScenarioResult:
+        """Stop the run: wait for the sender, read nothing more, close both ends."""
+        if self._thread is not None:
+            self._thread.join(self.timeout)
+        waiting = bytes_waiting(self._conn) if self._conn is not None else None
+        for sock in (self._conn, self._client):
+            if sock is not None:
+                sock.close()
+        if self._sender_error is not None:
+            raise self._sender_error
+        return self._result(waiting)
+
+    def __enter__(self) -> StickingSession:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sock in (self._conn, self._client):
+            if sock is not None:
+                sock.close()
+        if self._thread is not None:
+            self._thread.join(self.timeout)
+
+    # -- sender (its own thread) ----------------------------------------------------------------
+    def _send_all(self) -> None:
+        assert self._client is not None
+        sock, s = self._client, self.scenario
+        try:
+            if s.cure is Cure.ANNOUNCE:
+                self._send_announced(sock)
+            elif s.sendall:
+                data = b"".join(piece for m in s.messages for piece in _wire_pieces(s, m))
+                sock.sendall(data)
+                self._record_send(data)
+            else:
+                for i, message in enumerate(s.messages):
+                    if i and s.gap_s:
+                        time.sleep(s.gap_s)
+                    for piece in _wire_pieces(s, message):
+                        self._send(sock, piece)
+            self._wait_acked(sock)
+            self._segments = data_segments_out(sock)
+        except OSError as exc:
+            self._sender_error = exc
+        finally:
+            self._sender_done.set()
+
+    def _send(self, sock: socket.socket, data: bytes) -> None:
+        """send() until all of *data* is out, recording each call (send may take less than asked)."""
+        view = memoryview(data)
+        while view:
+            n = sock.send(view)
+            self._record_send(bytes(view[:n]))
+            view = view[n:]
+
+    def _record_send(self, data: bytes) -> None:
+        self.sends.append(Call(self.now(), self._sent_total, data))
+        self._sent_total += len(data)
+
+    def _send_announced(self, sock: socket.socket) -> None:
+        for i, message in enumerate(self.scenario.messages):
+            if i and self.scenario.gap_s:
+                time.sleep(self.scenario.gap_s)
+            started = time.perf_counter()
+            self._send(sock, str(len(message)).encode())
+            reply = sock.recv(len(READY))
+            if reply != READY:
+                raise RemoteProtocolError(f"expected {READY!r} from the receiver, got {reply!r}")
+            self._announce_rtt = (time.perf_counter() - started) * 1000
+            self._send(sock, message)
+
+    @staticmethod
+    def _wait_acked(sock: socket.socket, limit_s: float = 2.0) -> None:
+        """Wait until the kernel has sent everything (so the segment count is final)."""
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            try:
+                raw = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+            except OSError:
+                return
+            if struct.unpack("i", raw)[0] == 0:
+                return
+            time.sleep(0.001)
+
+    # -- receiver (the caller's thread) ---------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        """Nothing more to read: every expected byte arrived, the recv limit is reached, or EOF."""
+        limit = self.scenario.max_recvs
+        received = sum(c.length for c in self.recvs)
+        return (
+            self._eof or (limit is not None and len(self.recvs) >= limit) or received >= self.expected_bytes
+        )
+
+    def waiting(self) -> int | None:
+        """Bytes in the receiver's buffer now (step mode shows this before each step)."""
+        return bytes_waiting(self._conn) if self._conn is not None else None
+
+    def step(self) -> Call | None:
+        """One recv() of the scenario's next size; None when the run is done."""
+        assert self._conn is not None
+        if self.done:
+            return None
+        s = self.scenario
+        index = len(self.recvs)
+        size = s.recv_sizes[index] if index < len(s.recv_sizes) else s.recv_size
+        if s.cure is Cure.ANNOUNCE:
+            return self._step_announced(size)
+        waiting = bytes_waiting(self._conn)
+        data = self._conn.recv(size)
+        return self._record_recv(data, waiting)
+
+    def _record_recv(self, data: bytes, waiting: int | None) -> Call:
+        offset = sum(c.length for c in self.recvs)
+        call = Call(self.now(), offset, data, waiting)
+        self.recvs.append(call)
+        if not data:
+            self._eof = True
+        if self._codec is not None:
+            try:
+                self.frames += [e for e in self._codec.feed(data) if isinstance(e, Frame)]
+            except ProtocolError:
+                self._codec = None  # the decoder cannot go on; the verdict counts what it recovered
+        return call
+
+    def _step_announced(self, size: int) -> Call:
+        """The course's first cure, receiver side: read the length, answer recv_ready, read the data."""
+        assert self._conn is not None
+        waiting = bytes_waiting(self._conn)
+        if self._announced is None:
+            data = self._conn.recv(size)
+            call = self._record_recv(data, waiting)
+            try:
+                self._announced = int(data.decode("ascii"))
+            except ValueError:
+                raise RemoteProtocolError(f"expected a length in ASCII digits, got {data!r}") from None
+            start = call.offset
+            self.frames.append(
+                Frame(len(self.frames), data, start, start, start + len(data), start + len(data))
+            )
+            self._conn.sendall(READY)
+            return call
+        data = self._conn.recv(min(size, self._announced - self._pending_payload()))
+        call = self._record_recv(data, waiting)
+        if self._pending_payload() >= self._announced:
+            end = call.offset + call.length
+            start = end - self._announced
+            payload = b"".join(c.data for c in self.recvs)[start:end]
+            self.frames.append(Frame(len(self.frames), payload, start, start, end, end))
+            self._announced = None
+        return call
+
+    def _pending_payload(self) -> int:
+        """Payload bytes received since the last announced length."""
+        last_length = self.frames[-1]
+        return sum(c.length for c in self.recvs) - last_length.end
+
+    # -- result ---------------------------------------------------------------------------------
+    def _result(self, waiting: int | None) -> ScenarioResult:
+        s = self.scenario
+        frames = tuple(self.frames)
+        if s.cure is Cure.ANNOUNCE:
+            frames = tuple(f for f in frames if f.index % 2 == 1)  # the payloads, not the announcements
+        segments = self._segments
+        note = (
+            f"the sender's TCP emitted {segments} segment{'s' if segments != 1 else ''} with data for "
+            f"{len(self.sends)} send() call{'s' if len(self.sends) != 1 else ''}"
+            if segments is not None
+            else "how many TCP segments the sender emitted cannot be known on this system (no TCP_INFO)"
+        )
+        return ScenarioResult(
+            s,
+            tuple(self.sends),
+            tuple(self.recvs),
+            frames,
+            waiting,
+            segments,
+            self._announce_rtt,
+            verdict(s, self.sends, self.recvs, frames, waiting),
+            note,
+        )
+
+
+def _preview(message: bytes) -> str:
+    text = message[:20].decode("utf-8", errors="replace")
+    return text + ("…" if len(message) > 20 else "")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def verdict(
+    scenario: Scenario, sends: list[Call], recvs: list[Call], frames: tuple[Frame, ...], waiting: int | None
+) -> str:
+    """One line in words: what the receiver saw compared with what was sent."""
+    messages = scenario.messages
+    reads = [c for c in recvs if c.data]
+    if scenario.cure is not Cure.NONE:
+        recovered = sum(1 for f, m in zip(frames, messages, strict=False) if f.payload == m)
+        text = f"{scenario.cure.label}: {recovered} of {len(messages)} messages recovered"
+        return text + f" from {_plural(len(reads), 'recv() chunk')}"
+    total = sum(len(m) for m in messages)
+    if waiting:
+        got = sum(c.length for c in reads)
+        calls = " + ".join(f"recv({_size(scenario, i)}) returned {c.length:,}" for i, c in enumerate(reads))
+        return f"{total:,} bytes sent, {calls}: {waiting:,} bytes are still waiting" + (
+            "" if got else " (nothing read)"
+        )
+    if scenario.recv_sizes:
+        calls = ", ".join(f"recv({_size(scenario, i)}) returned {c.length:,}" for i, c in enumerate(reads))
+        return (
+            f"{_plural(len(messages), 'message')} ({total:,} bytes) sent; {calls}: "
+            "each read takes what is there, wherever the messages began and ended"
+        )
+    boundaries = {sum(len(m) for m in messages[: i + 1]) for i in range(len(messages))}
+    chunk_ends = {c.offset + c.length for c in reads}
+    head = f"{_plural(len(messages), 'message')} sent, received as {_plural(len(reads), 'chunk')}"
+    if len(reads) < len(messages):
+        return f"{head}: the receiver cannot tell where '{_preview(messages[0])}' ends"
+    if chunk_ends == boundaries:
+        return f"{head}: the boundaries survived this time, but TCP does not promise it"
+    return f"{head}: the chunk boundaries fall inside messages"
+
+
+def _size(scenario: Scenario, index: int) -> int:
+    return scenario.recv_sizes[index] if index < len(scenario.recv_sizes) else scenario.recv_size
+
+
+def run_scenario(scenario: Scenario, timeout: float = 5.0) -> ScenarioResult:
+    """Run a whole scenario: the receiver waits ``recv_delay_s``, then recv()s until done."""
+    with StickingSession(scenario, timeout) as session:
+        time.sleep(scenario.recv_delay_s)
+        deadline = time.monotonic() + timeout
+        while not session.done and time.monotonic() < deadline:
+            if session.step() is None:
+                break
+            if scenario.recv_gap_s:
+                time.sleep(scenario.recv_gap_s)
+        return session.finish()
+
+
+def variable_output(count: int, seed: int = 1) -> tuple[bytes, ...]:
+    """Replies of very different lengths, standing in for the course's remote-command server
+    (which ran shell commands: Socket Lab never executes anything it receives)."""
+    lines = [f"line {i}: {'#' * ((i * 37 + seed * 11) % 50)}\n".encode() for i in range(400)]
+    out = []
+    for i in range(count):
+        n = 1 + (i * 97 + seed * 13) % 120
+        out.append(b"".join(lines[:n]))
+    return tuple(out)
+
+
+_CURE_MESSAGES = (b"Hello", "你好，世界".encode(), b"x" * 3000, b"")
+PRESETS: Final[dict[str, Scenario]] = {
+    "two-sends": Scenario((b"Hello", b"World")),
+    "big-send-small-recv": Scenario(
+        (bytes(i % 251 for i in range(10 * 1024)),), sendall=True, recv_size=4096, max_recvs=1
+    ),
+    "nagle-burst": Scenario(tuple(b"%c" % (65 + i % 26) for i in range(20)), nodelay=False, recv_delay_s=0.0),
+    "nodelay-burst": Scenario(
+        tuple(b"%c" % (65 + i % 26) for i in range(20)), nodelay=True, recv_delay_s=0.0
+    ),
+    "recv-2-then-10": Scenario((b"hello", b"world!"), recv_sizes=(2, 10)),
+    "cure-length-prefix": Scenario(_CURE_MESSAGES, cure=Cure.LENGTH),
+    "cure-delimiter": Scenario(_CURE_MESSAGES[:3], cure=Cure.DELIMITER),
+    "cure-json-header": Scenario(_CURE_MESSAGES, cure=Cure.JSON),
+    "cure-announce-and-wait": Scenario(_CURE_MESSAGES[:3], cure=Cure.ANNOUNCE),
+}
+
+
+def preset(name: str, **changes: Any) -> Scenario:
+    """A preset by its stable name, with any field changed."""
+    try:
+        base = PRESETS[name]
+    except KeyError:
+        raise InputError(f"unknown preset '{name}': choose one of {', '.join(PRESETS)}") from None
+    return dataclasses.replace(base, **changes)
