@@ -74,7 +74,10 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def shutdown(self) -> None:
-        """Stop every worker and wait for it (no QThread is left running)."""
+        """Stop every worker and wait for it (no QThread is left running): all are asked first, so
+        they stop side by side."""
+        for page in self.pages():
+            page.stop()
         for page in self.pages():
             page.shutdown()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,6 +38,12 @@ from widgets.traffic_log import TrafficView
 DEFAULT_PORT = 9000
 
 
+def _tr(text: str) -> str:
+    """Translate with one fixed context: ``self.tr`` in a base class would look the text up
+    under each subclass's name, where the translation file does not have it."""
+    return QCoreApplication.translate("Panes", text)
+
+
 class EnginePane(QGroupBox):
     """A pane that runs one engine at a time in a QThread and shows its traffic and state."""
 
@@ -50,8 +56,8 @@ class EnginePane(QGroupBox):
         self.state.setWordWrap(True)
         self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.view = TrafficView(self)
-        self.clear_button = QPushButton(self.tr("Clear log"), self)
-        self.clear_button.setToolTip(self.tr("Forget the traffic shown in this pane"))
+        self.clear_button = QPushButton(_tr("Clear log"), self)
+        self.clear_button.setToolTip(_tr("Forget the traffic shown in this pane"))
         self.clear_button.clicked.connect(self.view.clear)
 
     def start_engine(self, engine: Engine) -> None:
@@ -59,13 +65,20 @@ class EnginePane(QGroupBox):
         self.runner.finished.connect(self._on_runner_finished)
         self.runner.start()
 
+    def stop(self) -> None:
+        """Ask the engine to stop (returns at once)."""
+        if self.runner is not None:
+            self.runner.stop()
+
     def shutdown(self) -> None:
         """Stop the engine and wait for its thread (the window is closing)."""
         if self.runner is not None:
             self.runner.stop_and_wait()
 
     def set_state(self, text: str, error: bool = False) -> None:
-        self.state.setStyleSheet(f"color: {style.ERROR_FG.name()};" if error else "")
+        if error != self.state.property("error"):  # restyling is slow: only when it changes
+            self.state.setProperty("error", error)
+            self.state.setStyleSheet(f"color: {style.ERROR_FG.name()};" if error else "")
         self.state.setText(text)
 
     def show_error(self, error: SocketLabError) -> None:
@@ -85,6 +98,8 @@ class EnginePane(QGroupBox):
             self.show_error(event.error)
 
     def _on_runner_finished(self) -> None:
+        if self.runner is not None:
+            self.runner.deleteLater()  # its thread has been waited for
         self.runner = None
         self.engine_finished()
 
@@ -104,20 +119,20 @@ class ServerPane(EnginePane):
     default_port = DEFAULT_PORT
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(self.tr("Server"), parent)
+        super().__init__(_tr("Server"), parent)
         self.server: ServerEngine | None = None
         self.address = AddressEdit("127.0.0.1", self.default_port, self)
         self.address.host.setToolTip(
-            self.tr(
+            _tr(
                 "127.0.0.1 = this machine only; 0.0.0.0 = every IPv4 interface; "
                 ":: = every interface, IPv6 and IPv4"
             )
         )
-        self.reuse = QCheckBox(self.tr("SO_REUSEADDR"), self)
+        self.reuse = QCheckBox(_tr("SO_REUSEADDR"), self)
         self.reuse.setChecked(True)
-        self.start_button = QPushButton(self.tr("S&tart server"), self)
+        self.start_button = QPushButton(_tr("S&tart server"), self)
         self.form = QFormLayout()
-        self.form.addRow(self.tr("Listen on"), self.address)
+        self.form.addRow(_tr("Listen on"), self.address)
         self.options = QHBoxLayout()
         self.extras = QVBoxLayout()
         buttons = QHBoxLayout()
@@ -134,7 +149,7 @@ class ServerPane(EnginePane):
         self.form.addRow(self.options)
         self.options.addWidget(self.reuse)
         self.start_button.clicked.connect(self.toggle_server)
-        self.set_state(self.tr("Stopped"))
+        self.set_state(_tr("Stopped"))
         self._set_running(False)
 
     # -- for subclasses -------------------------------------------------------------------------
@@ -154,10 +169,13 @@ class ServerPane(EnginePane):
             self.start_button.setEnabled(False)
             self.runner.stop()
             return
+        server: ServerEngine | None = None
         try:
             server = self.make_server(self.address.address())
-            server.bind()  # in the GUI thread: fast, and errors such as address-in-use show at once
+            server.bind()  # in the GUI thread: errors such as address-in-use show at once
         except SocketLabError as exc:
+            if server is not None:
+                server.discard()
             self.show_error(exc)
             return
         self.server = server
@@ -167,11 +185,11 @@ class ServerPane(EnginePane):
     # -- events ---------------------------------------------------------------------------------
     def handle_event(self, event: Event) -> None:
         if isinstance(event, Listening):
-            self.set_state(self.tr("Listening on {0}").format(event.address))
+            self.set_state(_tr("Listening on {0}").format(event.address))
             self.status_message.emit(self.state.text())
             self.listening.emit(event.host, event.port)
         elif isinstance(event, Stopped):
-            self.set_state(self.tr("Stopped"))
+            self.set_state(_tr("Stopped"))
         else:
             super().handle_event(event)
 
@@ -181,7 +199,7 @@ class ServerPane(EnginePane):
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(True)
-        self.start_button.setText(self.tr("S&top server") if running else self.tr("S&tart server"))
+        self.start_button.setText(_tr("S&top server") if running else _tr("S&tart server"))
         for widget in self.option_widgets():
             widget.setEnabled(not running)
 
@@ -212,25 +230,25 @@ class EchoServerPane(ServerPane):
     def build(self) -> None:
         self.mode = QComboBox(self)
         for mode, label in (
-            (ReplyMode.ECHO, self.tr("Echo")),
-            (ReplyMode.UPPER, self.tr("UPPER case")),
-            (ReplyMode.PREFIX, self.tr("Prefix")),
-            (ReplyMode.MANUAL, self.tr("Manual reply (chat)")),
+            (ReplyMode.ECHO, _tr("Echo")),
+            (ReplyMode.UPPER, _tr("UPPER case")),
+            (ReplyMode.PREFIX, _tr("Prefix")),
+            (ReplyMode.MANUAL, _tr("Manual reply (chat)")),
         ):
             self.mode.addItem(label, mode.value)
         self.prefix = QLineEdit("echo: ", self)
-        self.prefix.setToolTip(self.tr("Text put before each reply in Prefix mode"))
+        self.prefix.setToolTip(_tr("Text put before each reply in Prefix mode"))
         self.clients = QComboBox(self)
-        self.clients.setToolTip(self.tr("Peers seen so far: manual replies go to the chosen one"))
+        self.clients.setToolTip(_tr("Peers seen so far: manual replies go to the chosen one"))
         self.reply = PayloadEdit("", self)
-        self.reply_button = QPushButton(self.tr("Send &reply"), self)
+        self.reply_button = QPushButton(_tr("Send &reply"), self)
         reply_options = QHBoxLayout()
-        reply_options.addWidget(QLabel(self.tr("Reply"), self))
+        reply_options.addWidget(QLabel(_tr("Reply"), self))
         reply_options.addWidget(self.mode)
         reply_options.addWidget(self.prefix, 1)
         self.form.addRow(reply_options)
         self.manual_row = QHBoxLayout()
-        self.manual_row.addWidget(QLabel(self.tr("Peer"), self))
+        self.manual_row.addWidget(QLabel(_tr("Peer"), self))
         self.manual_row.addWidget(self.clients, 1)
         reply_row = QHBoxLayout()
         reply_row.addWidget(self.reply, 1)
@@ -263,7 +281,7 @@ class EchoServerPane(ServerPane):
     def send_reply(self) -> None:
         conn = self.clients.currentData()
         if self.server is None or conn is None:
-            self.set_state(self.tr("No peer to reply to yet."), error=True)
+            self.set_state(_tr("No peer to reply to yet."), error=True)
             return
         try:
             data = self.reply.payload()
@@ -335,7 +353,7 @@ class ClientPane(EnginePane):
     """A client pane: ``self.address`` says where to go; subclasses build the rest."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(self.tr("Client"), parent)
+        super().__init__(_tr("Client"), parent)
         self.address = AddressEdit("127.0.0.1", DEFAULT_PORT, self)
 
     def save_settings(self, settings: QSettings) -> None:
@@ -373,6 +391,10 @@ class ClientServerPage(QWidget):
         if self.client.runner is None:
             wildcard = {"0.0.0.0": "127.0.0.1", "::": "::1"}
             self.client.address.set_address(wildcard.get(host, host), port)
+
+    def stop(self) -> None:
+        self.client.stop()
+        self.server.stop()
 
     def shutdown(self) -> None:
         self.client.shutdown()

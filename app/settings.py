@@ -19,3 +19,10 @@ def str_value(settings: QSettings, key: str, default: str) -> str:
 
 def bool_value(settings: QSettings, key: str, default: bool) -> bool:
     return str(settings.value(key, default)).lower() in ("true", "1")
+
+
+def float_value(settings: QSettings, key: str, default: float) -> float:
+    try:
+        return float(str(settings.value(key, default)))
+    except ValueError:
+        return default

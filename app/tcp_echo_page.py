@@ -17,16 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panes import ClientPane, ClientServerPage, EchoServerPane
-from app.settings import bool_value, int_value, str_value
+from app.panes import DEFAULT_PORT, ClientPane, ClientServerPage, EchoServerPane
+from app.settings import bool_value, float_value, int_value, str_value
 from netcore.address import Address
 from netcore.errors import SocketLabError
 from netcore.events import Answered, Closed, CloseReason, Connected, Event, WriteShutdown
 from netcore.framing import FRAMING_CHOICES, make_codec
 from netcore.tcp_echo import TcpEchoClient, TcpEchoServer, check_message
 from widgets.inputs import PayloadEdit
-
-DEFAULT_PORT = 9000
 
 
 def framing_combo(parent: QWidget) -> QComboBox:
@@ -205,6 +203,7 @@ class TcpClientPane(ClientPane):
         settings.setValue("tcp/client/port", self.address.port.value())
         settings.setValue("tcp/client/framing", self.framing.currentText())
         settings.setValue("tcp/client/nodelay", self.nodelay.isChecked())
+        settings.setValue("tcp/client/timeout", self.timeout.value())
 
     def load_settings(self, settings: QSettings) -> None:
         self.address.set_address(
@@ -213,6 +212,7 @@ class TcpClientPane(ClientPane):
         )
         self.framing.setCurrentText(str_value(settings, "tcp/client/framing", "raw"))
         self.nodelay.setChecked(bool_value(settings, "tcp/client/nodelay", False))
+        self.timeout.setValue(float_value(settings, "tcp/client/timeout", 5.0))
 
 
 class TcpServerPane(EchoServerPane):

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.panes import ClientPane, ClientServerPage, ServerPane
-from app.settings import int_value, str_value
+from app.settings import float_value, int_value, str_value
 from netcore.address import Address
 from netcore.errors import SocketLabError
 from netcore.events import Event, TimeQueried
@@ -291,7 +291,7 @@ class TimeServerPane(ServerPane):
         super().load_settings(settings)
         index = self.protocol.findData(str_value(settings, "time/server/protocol", "sntp"))
         self.protocol.setCurrentIndex(max(0, index))
-        self.clock_offset.setValue(float(str_value(settings, "time/server/offset", "0")))
+        self.clock_offset.setValue(float_value(settings, "time/server/offset", 0.0))
 
 
 class TimePage(ClientServerPage):

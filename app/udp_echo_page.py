@@ -16,10 +16,19 @@ from PySide6.QtWidgets import (
 )
 
 from app.panes import DEFAULT_PORT, ClientPane, ClientServerPage, EchoServerPane
-from app.settings import bool_value, int_value, str_value
+from app.settings import bool_value, float_value, int_value, str_value
 from netcore.address import Address
 from netcore.errors import NoUdpReply, SocketLabError
-from netcore.events import Connected, Event, LargeDatagram, ProbeFinished, ProbeReply, Traffic, Truncated
+from netcore.events import (
+    Connected,
+    Event,
+    Failed,
+    LargeDatagram,
+    ProbeFinished,
+    ProbeReply,
+    Traffic,
+    Truncated,
+)
 from netcore.probe import MIN_PROBE_SIZE, ProbeStats, ReplyStatus
 from netcore.traffic import Direction
 from netcore.udp_echo import (
@@ -162,7 +171,7 @@ class UdpClientPane(ClientPane):
     def send(self) -> None:
         try:
             data = self.payload.payload()
-            check_datagram_size(len(data), ":" in self.address.host.text())
+            check_datagram_size(len(data), self.address.address().is_ipv6)
         except SocketLabError as exc:
             self.show_error(exc)
             return
@@ -245,6 +254,8 @@ class UdpClientPane(ClientPane):
         elif isinstance(event, ProbeFinished):
             self._show_stats(event.stats)
         else:
+            if isinstance(event, Failed):
+                self._reply_timer.stop()  # e.g. 'port unreachable': not a timeout
             super().handle_event(event)
 
     def _show_stats(self, s: ProbeStats) -> None:
@@ -300,7 +311,7 @@ class UdpClientPane(ClientPane):
             int_value(settings, "udp/client/port", DEFAULT_PORT),
         )
         self.connected.setChecked(bool_value(settings, "udp/client/connected", False))
-        self.timeout.setValue(float(str_value(settings, "udp/client/timeout", "2")))
+        self.timeout.setValue(float_value(settings, "udp/client/timeout", 2.0))
 
 
 class UdpServerPane(EchoServerPane):
@@ -324,7 +335,7 @@ class UdpServerPane(EchoServerPane):
         )
 
     def check_reply(self, data: bytes) -> None:
-        check_datagram_size(len(data), ":" in self.address.host.text())
+        check_datagram_size(len(data), self.address.address().is_ipv6)
 
     def handle_event(self, event: Event) -> None:
         if isinstance(event, Truncated):

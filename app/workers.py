@@ -20,10 +20,13 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from netcore.engine import Engine
-from netcore.events import Event, Stopped, Traffic
+from netcore.errors import InternalError
+from netcore.events import Event, Failed, LargeDatagram, ProbeReply, Stopped, Traffic, Truncated
 from netcore.traffic import DEFAULT_MAX_BYTES
 
 BATCH_MS = 50
+MAX_PENDING_EVENTS = 50_000  # beyond this, the oldest traffic and notices are dropped (and counted)
+_DROPPABLE = (Truncated, ProbeReply, LargeDatagram, Failed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class EngineWorker(QObject):
     def run(self) -> None:
         try:
             self.engine.run(self._collect)
+        except Exception as exc:  # a bug: report it in the pane instead of stopping silently
+            self._collect([Failed(InternalError(f"{type(exc).__name__}: {exc}")), Stopped()])
         finally:
             self._emit(force=True)
             self.finished.emit()
@@ -71,21 +76,29 @@ class EngineWorker(QObject):
                 self._pending.append(event)
                 if isinstance(event, Traffic):
                     self._pending_bytes += len(event.chunk.data)
-            while self._pending_bytes > self.max_pending_bytes:
-                self._drop_oldest_traffic()
+            while self._pending_bytes > self.max_pending_bytes or len(self._pending) > MAX_PENDING_EVENTS:
+                if not self._drop_oldest_traffic():
+                    break
         self._emit(force=any(isinstance(e, Stopped) for e in events))
 
-    def _drop_oldest_traffic(self) -> None:
+    def _drop_oldest_traffic(self) -> bool:
+        """Drop the oldest droppable event (traffic, or a repeated notice); False if there is none."""
         kept: deque[Event] = deque()
+        dropped = False
         while self._pending:
             event = self._pending.popleft()
             if isinstance(event, Traffic):
                 self._pending_bytes -= len(event.chunk.data)
                 self._dropped_chunks += 1
                 self._dropped_bytes += len(event.chunk.data)
+                dropped = True
+                break
+            if isinstance(event, _DROPPABLE):
+                dropped = True
                 break
             kept.append(event)
         self._pending.extendleft(reversed(kept))
+        return dropped
 
     def _emit(self, force: bool) -> None:
         now = time.monotonic()

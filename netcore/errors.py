@@ -145,6 +145,16 @@ class NoUdpReply(NetError):
     )
 
 
+class InternalError(SocketLabError):
+    """Something Socket Lab did not expect: a bug, reported instead of silently stopping."""
+
+    summary_template = "internal error: {detail}"
+    hint_template = "This is a bug in Socket Lab; please report it with these details."
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail=detail)
+
+
 def format_endpoint(host: str, port: int) -> str:
     """``127.0.0.1:80`` or ``[::1]:80``."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

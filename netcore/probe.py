@@ -93,10 +93,16 @@ class ProbeTracker:
     def on_sent(self, seq: int, sent_ns: int) -> None:
         self._sent[seq] = sent_ns
 
-    def on_reply(self, seq: int, received_ns: int) -> tuple[ReplyStatus, float | None]:
-        """Classify one reply; returns its status and round trip in ms (None for duplicates/unknown)."""
+    def on_reply(
+        self, seq: int, received_ns: int, echoed_sent_ns: int | None = None
+    ) -> tuple[ReplyStatus, float | None]:
+        """Classify one reply; returns its status and round trip in ms (None for duplicates/unknown).
+
+        With *echoed_sent_ns* (the send time the reply carries), a reply to another run's probe of
+        the same number counts as unknown.
+        """
         sent_ns = self._sent.get(seq)
-        if sent_ns is None:
+        if sent_ns is None or (echoed_sent_ns is not None and echoed_sent_ns != sent_ns):
             self._unknown += 1
             return ReplyStatus.UNKNOWN, None
         if seq in self._answered:

@@ -9,6 +9,7 @@ from netcore.address import Address
 from netcore.engine import Engine
 from netcore.errors import SocketLabError, from_os_error
 from netcore.events import EventSink, Failed, Stopped
+from netcore.resolve import resolve
 
 
 class ReplyMode(StrEnum):
@@ -34,12 +35,11 @@ def open_listener(host: str, port: int, kind: int, reuse_addr: bool) -> socket.s
 
     ``::`` listens on IPv6 and IPv4 both where the system allows it.
     """
+    family, socktype, proto, _, sockaddr = resolve(host, port, kind, "listen on", passive=True)[0]
     try:
-        infos = socket.getaddrinfo(host or None, port, socket.AF_UNSPEC, kind, 0, socket.AI_PASSIVE)
+        sock = socket.socket(family, socktype, proto)
     except OSError as exc:
         raise from_os_error(exc, action="listen on", host=host, port=port) from None
-    family, socktype, proto, _, sockaddr = infos[0]
-    sock = socket.socket(family, socktype, proto)
     try:
         if reuse_addr:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -73,6 +73,12 @@ class ServerEngine(Engine):
             self.address = Address(*self._sock.getsockname()[:2])
         assert self.address is not None
         return self.address
+
+    def discard(self) -> None:
+        """Release the sockets of a server that will never run (e.g. its bind failed)."""
+        if self._sock is not None:
+            self._sock.close()
+        self._close_wake()
 
     def _bind_or_report(self, sink: EventSink) -> Address | None:
         """``bind()`` at the start of ``run``; on failure report ``Failed`` + ``Stopped`` and clean up."""

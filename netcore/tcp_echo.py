@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import selectors
 import socket
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from netcore.engine import TICK_S, Engine
-from netcore.errors import InputError, LocalProtocolError, NetError, SocketLabError, TimedOut, from_os_error
+from netcore.errors import InputError, LocalProtocolError, SocketLabError, TimedOut, from_os_error
 from netcore.events import (
     Answered,
     Closed,
@@ -22,6 +25,7 @@ from netcore.events import (
     Stopped,
 )
 from netcore.framing import RawCodec, make_codec
+from netcore.resolve import resolve
 from netcore.serving import ReplyMode, ServerEngine, make_reply
 from netcore.tcpstream import TcpStream
 
@@ -104,9 +108,7 @@ class TcpEchoServer(ServerEngine):
                 return
             conn = self._next_conn
             try:
-                stream = TcpStream(
-                    sock, conn, self.framing, self._emit_stream_event, before_close=self._forget
-                )
+                stream = TcpStream(sock, conn, self.framing, self.emit, before_close=self._forget)
             except OSError:  # the client reset before we accepted it (getpeername: ENOTCONN)
                 sock.close()
                 continue
@@ -114,9 +116,6 @@ class TcpEchoServer(ServerEngine):
             self._streams[conn] = stream
             self.emit(Connected(conn, stream.local, stream.peer))
             stream.sync_selector(self._sel)
-
-    def _emit_stream_event(self, event: Event) -> None:
-        self.emit(event)
 
     def _forget(self, stream: TcpStream) -> None:
         if stream.mask and self._sel is not None:
@@ -178,23 +177,49 @@ class TcpEchoClient(Engine):
         self._pending: deque[tuple[int, int, int]] = deque()  # (index, threshold, t0 ns)
 
     def connect(self) -> Connected:
-        """Blocking connect with the timeout; raises ``NetError`` with a hint."""
-        sock: socket.socket | None = None
-        try:
-            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
-            if self.nodelay:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.stream = TcpStream(sock, 1, self.framing, self.emit, before_close=self._forget)
-        except OSError as exc:  # refused, timed out, or reset before getpeername()
-            if sock is not None:
+        """Connect within the timeout, trying each address the name resolves to; raises ``NetError``.
+
+        The wait is done in ``TICK_S`` slices so that ``stop()`` from another thread ends it at once
+        (a cancelled connect raises ``LocalProtocolError``).
+        """
+        infos = resolve(self.host, self.port, socket.SOCK_STREAM, "connect to")
+        deadline = time.monotonic() + self.timeout
+        error: OSError = TimeoutError()
+        for family, kind, proto, _, sockaddr in infos:
+            sock = socket.socket(family, kind, proto)
+            try:
+                self._connect_one(sock, sockaddr, deadline)
+                if self.nodelay:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self.stream = TcpStream(sock, 1, self.framing, self.emit, before_close=self._forget)
+                break
+            except OSError as exc:  # refused, timed out, or reset before getpeername()
                 sock.close()
+                error = exc
+        else:
             raise from_os_error(
-                exc, action="connect to", host=self.host, port=self.port, timeout=self.timeout
-            ) from None
+                error, action="connect to", host=self.host, port=self.port, timeout=self.timeout
+            )
         event = Connected(1, self.stream.local, self.stream.peer)
         self.emit(event)
         self.stream.sync_selector(self._sel)
         return event
+
+    def _connect_one(self, sock: socket.socket, sockaddr: Any, deadline: float) -> None:
+        sock.setblocking(False)
+        code = sock.connect_ex(sockaddr)
+        if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
+            raise OSError(code, os.strerror(code))
+        with selectors.DefaultSelector() as sel:
+            sel.register(sock, selectors.EVENT_WRITE)
+            while not sel.select(min(TICK_S, max(0.0, deadline - time.monotonic()))):
+                if self.stopping:
+                    raise LocalProtocolError("the connection attempt was cancelled")
+                if time.monotonic() >= deadline:
+                    raise TimeoutError()
+        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if code:
+            raise OSError(code, os.strerror(code))
 
     @property
     def connected(self) -> bool:
@@ -308,8 +333,9 @@ class TcpEchoClient(Engine):
             if self.stream is None:
                 try:
                     self.connect()
-                except NetError as exc:
-                    self.emit(Failed(exc))
+                except SocketLabError as exc:
+                    if not self.stopping:
+                        self.emit(Failed(exc))
                     return
             while not self.stopping and self.connected:
                 sink(self.pump(TICK_S))

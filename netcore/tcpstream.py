@@ -54,7 +54,7 @@ class TcpStream:
 
     def queue(self, payload: bytes) -> None:
         """Frame *payload* and queue it; raises ``LocalProtocolError`` if the framing cannot carry it."""
-        self.outbuf += self.rx.encode(payload)
+        self.outbuf += self.tx.encode(payload)
 
     def wanted_mask(self) -> int:
         """Selector events this stream needs now: read unless paused, write while bytes wait."""

@@ -25,6 +25,7 @@ from netcore.events import (
     Stopped,
     TimeQueried,
 )
+from netcore.resolve import resolve
 from netcore.serving import ReplyMode, ServerEngine
 from netcore.tcpstream import endpoint_of
 from netcore.timeproto import (
@@ -71,15 +72,8 @@ class TimeClient(Engine):
     # -- one query ------------------------------------------------------------------------------
     def query(self) -> TimeResult:
         """Ask once; raises ``NetError`` (with a hint) or ``RemoteProtocolError`` (naming the fault)."""
-        try:
-            infos = socket.getaddrinfo(
-                self.host,
-                self.port,
-                socket.AF_UNSPEC,
-                socket.SOCK_STREAM if self.protocol.is_tcp else socket.SOCK_DGRAM,
-            )
-        except OSError as exc:
-            raise from_os_error(exc, action="query", host=self.host, port=self.port) from None
+        kind = socket.SOCK_STREAM if self.protocol.is_tcp else socket.SOCK_DGRAM
+        infos = resolve(self.host, self.port, kind, "query")
         family, kind, proto, _, address = infos[0]
         sockaddr: Any = address
         with socket.socket(family, kind, proto) as sock:

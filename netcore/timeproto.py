@@ -90,6 +90,24 @@ class KissOfDeath(RemoteProtocolError):
         self.params.update(code=code, meaning=KISS_CODES.get(code, "unknown code"))
 
 
+class ServerUnsynchronised(RemoteProtocolError):
+    """An SNTP server answered with stratum 0 and no kiss code: it has no synchronised time to give
+    (chronyd does this, with leap indicator 3, until it has a source)."""
+
+    hint_template = (
+        "The server's clock is not synchronised (stratum 0, leap indicator {leap}): do not trust its "
+        "time — wait until it has synchronised, or ask another server."
+    )
+
+    def __init__(self, leap: int) -> None:
+        RemoteProtocolError.__init__(
+            self,
+            f"the server is not synchronised: stratum 0 (unspecified) without a kiss code, "
+            f"leap indicator {leap} ({LEAP_NAMES[leap]})",
+        )
+        self.params.update(leap=leap)
+
+
 @dataclass(frozen=True, slots=True)
 class SntpPacket:
     """Every field of a 48-byte NTP/SNTP packet; timestamps as raw 64-bit NTP values."""
@@ -206,7 +224,9 @@ def check_sntp_reply(data: bytes, request: SntpPacket, t4: float) -> SntpResult:
             f"the reply's mode is {reply.mode} ({MODE_NAMES[reply.mode]}), not 4 (server)"
         )
     if reply.stratum == 0:
-        raise KissOfDeath(reply.reference_text or "?")
+        if not reply.reference_text:  # no code: stratum 0 as RFC 5905's "unspecified", not a kiss
+            raise ServerUnsynchronised(reply.leap)
+        raise KissOfDeath(reply.reference_text)
     if reply.origin != request.transmit:
         raise RemoteProtocolError(
             f"the reply's origin timestamp {reply.origin:016x} is not our transmit timestamp "

@@ -31,6 +31,7 @@ from netcore.events import (
 )
 from netcore.framing import Frame
 from netcore.probe import MIN_PROBE_SIZE, ProbeStats, ProbeTracker, decode_probe, encode_probe
+from netcore.resolve import resolve
 from netcore.serving import ReplyMode, ServerEngine, make_reply
 from netcore.tcpstream import endpoint_of
 from netcore.traffic import Direction, make_chunk
@@ -39,6 +40,7 @@ MAX_PAYLOAD_IPV4: Final = 65_507  # 65,535 − 20 (IPv4 header) − 8 (UDP heade
 MAX_PAYLOAD_IPV6: Final = 65_527  # 65,535 − 8 (UDP header); the IPv6 header is not counted
 MTU_PAYLOAD: Final = 1_472  # 1,500 − 20 − 8: the largest datagram that is not fragmented on Ethernet
 RECV_SIZE: Final = 65_535
+PROBE_BURST: Final = 32  # probes sent per round at most, so replies are read between bursts
 _MSG_TRUNC: Final = getattr(socket, "MSG_TRUNC", 0)  # Linux: recv returns the datagram's real size
 
 
@@ -205,10 +207,9 @@ class UdpEchoClient(Engine):
 
     def open(self) -> None:
         """Resolve the server and create the socket (connect() it in connected mode)."""
+        family, socktype, proto, _, address = resolve(self.host, self.port, socket.SOCK_DGRAM, "send to")[0]
+        sockaddr: Any = address
         try:
-            infos = socket.getaddrinfo(self.host, self.port, socket.AF_UNSPEC, socket.SOCK_DGRAM)
-            family, socktype, proto, _, address = infos[0]
-            sockaddr: Any = address
             sock = socket.socket(family, socktype, proto)
         except OSError as exc:
             raise from_os_error(exc, action="send to", host=self.host, port=self.port, udp=True) from None
@@ -340,7 +341,9 @@ class UdpEchoClient(Engine):
         probe = self._probe
         assert probe is not None
         now = time.monotonic()
-        while probe.sent < probe.count and now >= probe.next_send:
+        burst = 0
+        while probe.sent < probe.count and now >= probe.next_send and burst < PROBE_BURST:
+            burst += 1
             seq = probe.sent
             sent_ns = time.perf_counter_ns()
             try:
@@ -412,5 +415,5 @@ class _ProbeRun:
         if decoded is None:
             self.tracker.on_unknown()
             return
-        status, rtt_ms = self.tracker.on_reply(decoded[0], received_ns)
+        status, rtt_ms = self.tracker.on_reply(decoded[0], received_ns, decoded[1])
         emit(ProbeReply(decoded[0], status, rtt_ms))
