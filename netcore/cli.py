@@ -33,7 +33,9 @@ from netcore.framing import FRAMING_CHOICES, Frame
 from netcore.hexdump import format_rows
 from netcore.payload import ENCODINGS, parse_payload
 from netcore.probe import MIN_PROBE_SIZE
+from netcore.relay import ChunkPlan, RechunkRelay
 from netcore.serving import ReplyMode, ServerEngine
+from netcore.sticking import PRESETS, Cure, Scenario, ScenarioResult, preset, run_scenario, variable_output
 from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.time_service import TimeClient, TimeServer
 from netcore.timeproto import TimeProtocol, TimeResult, describe_sntp_fields, iso
@@ -393,6 +395,77 @@ def cmd_time(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# -- sticking / relay -----------------------------------------------------------------------------
+def scenario_from(args: argparse.Namespace) -> Scenario:
+    base = preset(args.preset) if args.preset else Scenario((b"Hello", b"World"))
+    changes: dict[str, Any] = {}
+    if args.message:
+        changes["messages"] = tuple(parse_payload(m, "text") for m in args.message)
+    elif args.variable:
+        changes["messages"] = variable_output(args.variable)
+    elif args.count:
+        changes["messages"] = tuple(bytes([65 + i % 26]) * args.size for i in range(args.count))
+    for name, value in (("sendall", args.sendall), ("nodelay", args.nodelay)):
+        if value is not None:
+            changes[name] = value
+    for name in ("gap", "recv_delay", "recv_gap"):
+        if getattr(args, name) is not None:
+            changes[f"{name}_s"] = getattr(args, name) / 1000
+    if args.framing is not None:
+        changes["cure"] = Cure(args.framing)
+    if args.recv_size is not None:
+        changes["recv_size"] = args.recv_size
+        changes["recv_sizes"] = ()
+    if args.max_recvs is not None:
+        changes["max_recvs"] = args.max_recvs
+    return dataclasses.replace(base, **changes)
+
+
+def print_lanes(result: ScenarioResult, out: TextIO) -> None:
+    """The three lanes as text: send calls, recv chunks, decoded frames, each with offsets."""
+    for title, calls in (("send() calls", result.sends), ("recv() chunks", result.recvs)):
+        print(f"{title}:", file=out)
+        for c in calls:
+            waiting = "" if c.waiting is None else f"  ({c.waiting:,} bytes were waiting)"
+            print(
+                f"  {c.time * 1000:9.3f} ms  offset {c.offset:6,}–{c.offset + c.length:<6,} "
+                f"{c.length:6,} B  {preview_bytes(c.data)}{waiting}",
+                file=out,
+            )
+    if result.scenario.cure is not Cure.NONE:
+        print("decoded frames:", file=out)
+        for f in result.frames:
+            print(
+                f"  frame #{f.index + 1}: header {f.start}–{f.payload_start}, payload "
+                f"{f.payload_start}–{f.payload_end} ({len(f.payload):,} B)  {preview_bytes(f.payload)}",
+                file=out,
+            )
+    print(result.segments_note, file=out)
+    if result.announce_rtt_ms is not None:
+        print(f"announce-and-wait costs one extra round trip: {result.announce_rtt_ms:.3f} ms", file=out)
+    print(f"verdict: {result.verdict}", file=out)
+
+
+def preview_bytes(data: bytes, limit: int = 32) -> str:
+    return repr(data[:limit]) + ("…" if len(data) > limit else "")
+
+
+def cmd_sticking(args: argparse.Namespace, out: TextIO) -> int:
+    result = run_scenario(scenario_from(args))
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False), file=out)
+    else:
+        print_lanes(result, out)
+    return EXIT_OK
+
+
+def cmd_relay(args: argparse.Namespace, out: TextIO) -> int:
+    plan = ChunkPlan.parse(args.chunks, args.seed, args.delay / 1000, args.max_chunk)
+    relay = RechunkRelay(args.to, plan, args.host, args.listen, args.reuse_addr)
+    relay.bind()
+    return serve_until_stopped(relay, args.duration, args.quiet, out)
+
+
 # -- parser -------------------------------------------------------------------------------------
 Handler = Callable[[argparse.Namespace, TextIO], int]
 
@@ -486,6 +559,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for each reply (default 2)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_time)
+
+    p = sub.add_parser("sticking", help="reproduce TCP packet sticking (粘包) and its cures on loopback")
+    p.add_argument("--preset", choices=list(PRESETS), help="start from one of the course's cases")
+    p.add_argument("--message", "-m", action="append", help="a message to send (repeat for several)")
+    p.add_argument("--count", type=int, help="generate N messages of --size bytes")
+    p.add_argument("--size", type=positive_int, default=8, help="size of generated messages")
+    p.add_argument("--variable", type=positive_int, metavar="N", help="N variable-length outputs")
+    p.add_argument("--framing", choices=[c.value for c in Cure], help="none or one of the cures")
+    p.add_argument("--gap", type=float, metavar="MS", help="pause between the sender's send() calls")
+    p.add_argument(
+        "--sendall", action=argparse.BooleanOptionalAction, default=None, help="all messages in one sendall()"
+    )
+    p.add_argument("--nodelay", action=argparse.BooleanOptionalAction, default=None, help="TCP_NODELAY")
+    p.add_argument("--recv-delay", type=float, metavar="MS", help="receiver waits before its first recv()")
+    p.add_argument("--recv-size", type=positive_int, help="bytes asked of each recv()")
+    p.add_argument("--recv-gap", type=float, metavar="MS", help="receiver pause between recv() calls")
+    p.add_argument("--max-recvs", type=positive_int, help="stop after this many recv() calls")
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object (sends, recvs, frames, verdict)"
+    )
+    p.set_defaults(handler=cmd_sticking)
+
+    p = sub.add_parser("relay", help="relay TCP to a server, re-chunking the stream (1 byte, N, random)")
+    p.add_argument("--listen", type=port_arg, required=True, metavar="PORT", help="port to listen on")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--to", required=True, metavar="HOST:PORT", help="the server to relay to")
+    p.add_argument("--chunks", default="1", help="chunk size in bytes, or 'random' (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="seed for random chunk sizes (replayable)")
+    p.add_argument("--max-chunk", type=positive_int, default=64, help="largest random chunk (default 64)")
+    p.add_argument("--delay", type=float, default=0.0, metavar="MS", help="pause between chunks")
+    p.add_argument("--reuse-addr", action="store_true", help="set SO_REUSEADDR")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
+    p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
+    p.set_defaults(handler=cmd_relay)
     return parser
 
 
