@@ -73,8 +73,9 @@ def test_parse_address_rejects(text: str, default: int | str | None, fragment: s
     assert info.value.summary == str(info.value)
 
 
-@pytest.mark.parametrize(("text", "value"),
-                         [("0", 0), ("65535", 65535), (" 8000 ", 8000), (0, 0), (65535, 65535), ("080", 80)])
+@pytest.mark.parametrize(
+    ("text", "value"), [("0", 0), ("65535", 65535), (" 8000 ", 8000), (0, 0), (65535, 65535), ("080", 80)]
+)
 def test_parse_port_accepts(text: str | int, value: int) -> None:
     assert parse_port(text) == value
 

@@ -148,13 +148,27 @@ def _error_classes() -> Iterator[type[SocketLabError]]:
 
 def test_every_error_class_derives_from_the_base_and_explains_itself() -> None:
     classes = set(_error_classes())
-    assert {InputError, ProtocolError, LocalProtocolError, RemoteProtocolError, NetError, ConnectionRefused,
-            TimedOut, AddressInUse, AddressNotAvailable, PermissionDenied, HostNotFound, NetworkUnreachable,
-            FamilyNotSupported, ConnectionReset} <= classes
+    assert {
+        InputError,
+        ProtocolError,
+        LocalProtocolError,
+        RemoteProtocolError,
+        NetError,
+        ConnectionRefused,
+        TimedOut,
+        AddressInUse,
+        AddressNotAvailable,
+        PermissionDenied,
+        HostNotFound,
+        NetworkUnreachable,
+        FamilyNotSupported,
+        ConnectionReset,
+    } <= classes
     for cls in classes:
         if issubclass(cls, NetError):
-            err: SocketLabError = cls(action="connect to", where="h:1", detail="d", host="h", port=1,
-                                      timeout=1.0)
+            err: SocketLabError = cls(
+                action="connect to", where="h:1", detail="d", host="h", port=1, timeout=1.0
+            )
         elif cls in (InputError, LocalProtocolError, RemoteProtocolError):
             err = cls("something broke")  # type: ignore[call-arg]
         else:
@@ -168,8 +182,17 @@ def test_every_error_class_derives_from_the_base_and_explains_itself() -> None:
 
 
 def test_net_errors_from_the_table_are_net_errors() -> None:
-    for code in (errno.ECONNREFUSED, errno.ETIMEDOUT, errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES,
-                 errno.ENETUNREACH, errno.ECONNRESET, errno.EAFNOSUPPORT, errno.EIO):
+    for code in (
+        errno.ECONNREFUSED,
+        errno.ETIMEDOUT,
+        errno.EADDRINUSE,
+        errno.EADDRNOTAVAIL,
+        errno.EACCES,
+        errno.ENETUNREACH,
+        errno.ECONNRESET,
+        errno.EAFNOSUPPORT,
+        errno.EIO,
+    ):
         err = from_os_error(os_error(code), action="connect to", host="127.0.0.1", port=80)
         assert isinstance(err, NetError) and isinstance(err, SocketLabError)
         assert err.hint and err.summary and "127.0.0.1" in err.describe()

@@ -103,6 +103,7 @@ def peak_memory(action: Callable[[], Any]) -> int:
 
 def rejects_before_body(codec: FramingCodec, header: bytes, match: str) -> None:
     """Feeding only *header* raises RemoteProtocolError at once, without a big allocation."""
+
     def go() -> None:
         with pytest.raises(RemoteProtocolError, match=match):
             codec.feed(header)
@@ -117,23 +118,39 @@ def _json_codec(length_format: str) -> Callable[[], FramingCodec]:
 
 
 SPLIT_CASES: list[tuple[str, Callable[[], FramingCodec], list[tuple[bytes, dict[str, Any] | None]]]] = [
-    ("line", lambda: make_codec("line"),
-     [(b"hello", None), (b"", None), (b"world\r", None), (b"\x00\xff", None)]),
+    (
+        "line",
+        lambda: make_codec("line"),
+        [(b"hello", None), (b"", None), (b"world\r", None), (b"\x00\xff", None)],
+    ),
     ("crlf", lambda: make_codec("crlf"), [(b"a\rb", None), (b"\n", None), (b"", None), (b"end\r", None)]),
     ("nul", lambda: DelimiterCodec(b"\x00"), [(b"abc", None), (b"\n\r", None), (b"", None)]),
     ("END", lambda: DelimiterCodec(b"END"), [(b"xEN", None), (b"NDE", None), (b"E", None), (b"", None)]),
-    ("fixed:4", lambda: make_codec("fixed:4"),
-     [(b"abcd", None), (b"\x00\x00\x00\x04", None), (b"wxyz", None)]),
+    (
+        "fixed:4",
+        lambda: make_codec("fixed:4"),
+        [(b"abcd", None), (b"\x00\x00\x00\x04", None), (b"wxyz", None)],
+    ),
     ("fixed:1", lambda: FixedLengthCodec(1), [(b"a", None), (b"\n", None), (b"z", None)]),
     *[
-        (spec, (lambda spec=spec: make_codec(spec)),
-         [(b"hello", None), (b"", None), (bytes(range(100)), None), (b"\x00\x00\x00\x05", None)])
+        (
+            spec,
+            (lambda spec=spec: make_codec(spec)),
+            [(b"hello", None), (b"", None), (bytes(range(100)), None), (b"\x00\x00\x00\x05", None)],
+        )
         for spec in LENGTH_SPECS
     ],
     *[
-        (f"json{fmt}", _json_codec(fmt),
-         [(b"body one", {"name": "a.txt", "md5": "0" * 32}), (b"", {}),
-          (b"{\"data_all\": 1}", {"name": "你好.txt"}), (b"\xff" * 40, None)])
+        (
+            f"json{fmt}",
+            _json_codec(fmt),
+            [
+                (b"body one", {"name": "a.txt", "md5": "0" * 32}),
+                (b"", {}),
+                (b'{"data_all": 1}', {"name": "你好.txt"}),
+                (b"\xff" * 40, None),
+            ],
+        )
         for fmt in ("!I", "<i")
     ],
 ]
@@ -164,8 +181,10 @@ def test_split_invariance_keeps_json_headers() -> None:
     messages = [(b"abc", {"name": "a", "md5": "x"}), (b"", {"n": [1, 2]})]
     stream = _encode_all(JsonHeaderCodec(), messages)
     frames = frames_of(decode_pieces(JsonHeaderCodec(), [stream[i : i + 1] for i in range(len(stream))]))
-    assert [f.header for f in frames] == [{"name": "a", "md5": "x", "data_all": 3},
-                                          {"n": [1, 2], "data_all": 0}]
+    assert [f.header for f in frames] == [
+        {"name": "a", "md5": "x", "data_all": 3},
+        {"n": [1, 2], "data_all": 0},
+    ]
 
 
 def test_raw_codec_frames_are_exactly_the_received_pieces() -> None:
@@ -190,8 +209,11 @@ def test_raw_codec_keeps_pieces_apart_even_when_fed_before_reading() -> None:
     codec.receive_data(b"ab")
     codec.receive_data(bytearray(b"cde"))
     codec.receive_data(memoryview(b"f"))
-    assert list(codec.events()) == [Frame(0, b"ab", 0, 0, 2, 2), Frame(1, b"cde", 2, 2, 5, 5),
-                                    Frame(2, b"f", 5, 5, 6, 6)]
+    assert list(codec.events()) == [
+        Frame(0, b"ab", 0, 0, 2, 2),
+        Frame(1, b"cde", 2, 2, 5, 5),
+        Frame(2, b"f", 5, 5, 6, 6),
+    ]
     assert codec.encode(b"xyz") == b"xyz"
     assert codec.name == "raw"
 
@@ -212,8 +234,9 @@ def cuts_for(draw: st.DrawFn, stream: bytes) -> list[int]:
 
 
 @HYPOTHESIS
-@given(spec=st.sampled_from(LENGTH_SPECS), payloads=st.lists(st.binary(max_size=127), max_size=8),
-       data=st.data())
+@given(
+    spec=st.sampled_from(LENGTH_SPECS), payloads=st.lists(st.binary(max_size=127), max_size=8), data=st.data()
+)
 def test_length_prefix_round_trip(spec: str, payloads: list[bytes], data: st.DataObject) -> None:
     codec = make_codec(spec)
     assert isinstance(codec, LengthPrefixCodec)
@@ -231,8 +254,11 @@ _DELIM_PIECES = st.sampled_from([b"a", b"b", b"x", b"\n", b"\r", b"E", b"N", b"D
 
 
 @HYPOTHESIS
-@given(delimiter=st.sampled_from(DELIMITERS),
-       candidates=st.lists(st.lists(_DELIM_PIECES, max_size=12).map(b"".join), max_size=8), data=st.data())
+@given(
+    delimiter=st.sampled_from(DELIMITERS),
+    candidates=st.lists(st.lists(_DELIM_PIECES, max_size=12).map(b"".join), max_size=8),
+    data=st.data(),
+)
 def test_delimiter_round_trip(delimiter: bytes, candidates: list[bytes], data: st.DataObject) -> None:
     codec = DelimiterCodec(delimiter)
     payloads = []
@@ -265,17 +291,22 @@ def test_fixed_length_round_trip(size: int, count: int, data: st.DataObject) -> 
     assert all(f.end - f.start == size for f in frames)
 
 
-_JSON_VALUES = st.one_of(st.integers(), st.text(max_size=8), st.booleans(), st.none(),
-                         st.lists(st.integers(), max_size=3))
+_JSON_VALUES = st.one_of(
+    st.integers(), st.text(max_size=8), st.booleans(), st.none(), st.lists(st.integers(), max_size=3)
+)
 _JSON_KEYS = st.text(max_size=6).filter(lambda k: k != "data_all")
 _JSON_HEADERS = st.dictionaries(_JSON_KEYS, _JSON_VALUES, max_size=4)
 
 
 @HYPOTHESIS
-@given(length_format=st.sampled_from(["!I", "<i"]),
-       messages=st.lists(st.tuples(st.binary(max_size=64), _JSON_HEADERS), max_size=6), data=st.data())
-def test_json_header_round_trip(length_format: str, messages: list[tuple[bytes, dict[str, Any]]],
-                                data: st.DataObject) -> None:
+@given(
+    length_format=st.sampled_from(["!I", "<i"]),
+    messages=st.lists(st.tuples(st.binary(max_size=64), _JSON_HEADERS), max_size=6),
+    data=st.data(),
+)
+def test_json_header_round_trip(
+    length_format: str, messages: list[tuple[bytes, dict[str, Any]]], data: st.DataObject
+) -> None:
     codec = JsonHeaderCodec(length_format)
     stream = b"".join(codec.encode(p, h) for p, h in messages)
     frames = _round_trip(lambda: JsonHeaderCodec(length_format), stream, data.draw(cuts_for(stream)))
@@ -316,8 +347,9 @@ def test_raw_round_trip(pieces: list[bytes]) -> None:
         ("length1s", b"\x80", "negative"),
     ],
 )
-def test_oversize_or_negative_length_prefix_rejected_before_body(spec: str, header: bytes,
-                                                                  match: str) -> None:
+def test_oversize_or_negative_length_prefix_rejected_before_body(
+    spec: str, header: bytes, match: str
+) -> None:
     rejects_before_body(make_codec(spec), header, match)
 
 
@@ -379,8 +411,9 @@ def _json_frame_header(header: dict[str, Any] | bytes, length_format: str = "!I"
         (b"null", "object.*NoneType"),
     ],
 )
-def test_bad_json_header_rejected_before_body(length_format: str, header: dict[str, Any] | bytes,
-                                              match: str) -> None:
+def test_bad_json_header_rejected_before_body(
+    length_format: str, header: dict[str, Any] | bytes, match: str
+) -> None:
     rejects_before_body(JsonHeaderCodec(length_format), _json_frame_header(header, length_format), match)
 
 
@@ -396,8 +429,9 @@ def test_bad_json_header_rejected_before_body(length_format: str, header: dict[s
         ("<i", struct.pack("<i", 2**31 - 1), "outside"),
     ],
 )
-def test_json_header_length_out_of_range_rejected_at_once(length_format: str, prefix: bytes,
-                                                          match: str) -> None:
+def test_json_header_length_out_of_range_rejected_at_once(
+    length_format: str, prefix: bytes, match: str
+) -> None:
     rejects_before_body(JsonHeaderCodec(length_format), prefix, match)
 
 
@@ -465,11 +499,22 @@ def test_decode_json_header() -> None:
         (JsonHeaderCodec(), b"\x00\x00\x00", "3 bytes of a JSON header"),
         (JsonHeaderCodec(), b"\x00\x00\x00\x10{", "5 bytes of a JSON header"),
     ],
-    ids=["len-payload", "len-prefix", "len8-prefix", "len-empty-payload", "line", "crlf", "fixed",
-         "json-body", "json-length", "json-header"],
+    ids=[
+        "len-payload",
+        "len-prefix",
+        "len8-prefix",
+        "len-empty-payload",
+        "line",
+        "crlf",
+        "fixed",
+        "json-body",
+        "json-length",
+        "json-header",
+    ],
 )
-def test_end_of_stream_inside_a_frame_says_what_is_missing(codec: FramingCodec, data: bytes,
-                                                           match: str) -> None:
+def test_end_of_stream_inside_a_frame_says_what_is_missing(
+    codec: FramingCodec, data: bytes, match: str
+) -> None:
     codec.receive_data(data)
     assert list(codec.events()) == []
     codec.receive_data(b"")
@@ -546,8 +591,9 @@ def test_encode_at_the_limits() -> None:
     assert JsonHeaderCodec().encode(b"", {"data_all": 99})[4:] == b'{"data_all": 0}'
 
 
-@pytest.mark.parametrize(("delimiter", "payload"),
-                         [(b"\n\n", b"a\n"), (b"abab", b"xab"), (b"\r\n\r\n", b"GET\r\n")])
+@pytest.mark.parametrize(
+    ("delimiter", "payload"), [(b"\n\n", b"a\n"), (b"abab", b"xab"), (b"\r\n\r\n", b"GET\r\n")]
+)
 def test_delimiter_encode_refuses_payload_that_would_be_split_early(delimiter: bytes, payload: bytes) -> None:
     # payload + delimiter contains the delimiter before the payload's end: the peer would cut there.
     assert (payload + delimiter).find(delimiter) < len(payload)
@@ -573,8 +619,11 @@ def test_make_codec_accepts_every_listed_choice(spec: str) -> None:
         ("fixed:7", FixedLengthCodec, {"size": 7, "name": "fixed:7"}),
         ("length1", LengthPrefixCodec, {"width": 1, "byteorder": "big", "signed": False}),
         ("length2le", LengthPrefixCodec, {"width": 2, "byteorder": "little", "signed": False}),
-        ("length4be", LengthPrefixCodec,
-         {"width": 4, "byteorder": "big", "signed": False, "name": "length4"}),
+        (
+            "length4be",
+            LengthPrefixCodec,
+            {"width": 4, "byteorder": "big", "signed": False, "name": "length4"},
+        ),
         ("length4s", LengthPrefixCodec, {"width": 4, "byteorder": "big", "signed": True}),
         ("length8les", LengthPrefixCodec, {"width": 8, "byteorder": "little", "signed": True}),
         ("json", JsonHeaderCodec, {"length_format": "!I", "name": "json"}),
@@ -591,8 +640,26 @@ def test_make_codec_builds_the_right_codec(spec: str, cls: type, attrs: dict[str
 
 @pytest.mark.parametrize(
     "spec",
-    ["", "foo", "length", "length3", "length16", "length4x", "length4lebe", "fixed:", "fixed:abc", "fixed:-1",
-     "fixed:0", "delim:", "delim:zz", "delim:0", "json-be", "jsonle", "raw2", "line:"],
+    [
+        "",
+        "foo",
+        "length",
+        "length3",
+        "length16",
+        "length4x",
+        "length4lebe",
+        "fixed:",
+        "fixed:abc",
+        "fixed:-1",
+        "fixed:0",
+        "delim:",
+        "delim:zz",
+        "delim:0",
+        "json-be",
+        "jsonle",
+        "raw2",
+        "line:",
+    ],
 )
 def test_make_codec_rejects_unknown_specs(spec: str) -> None:
     with pytest.raises(InputError):

@@ -23,9 +23,7 @@ def test_exact_row_format() -> None:
 
 def test_full_row() -> None:
     row = format_row(bytes(range(0x30, 0x40)), 0x10)
-    assert row == (
-        "00000010  30 31 32 33 34 35 36 37  38 39 3a 3b 3c 3d 3e 3f  |0123456789:;<=>?|"
-    )
+    assert row == ("00000010  30 31 32 33 34 35 36 37  38 39 3a 3b 3c 3d 3e 3f  |0123456789:;<=>?|")
 
 
 @pytest.mark.parametrize("length", range(WIDTH + 1))
@@ -80,8 +78,11 @@ def test_narrow_rows() -> None:
     row = format_row(b"abc", 0, width=4)
     assert row == "00000000  61 62 63     |abc|"
     rows = list(format_rows(b"abcdefghij", 0, width=4))
-    assert rows == ["00000000  61 62 63 64  |abcd|", "00000004  65 66 67 68  |efgh|",
-                    "00000008  69 6a" + " " * 6 + "  |ij|"]
+    assert rows == [
+        "00000000  61 62 63 64  |abcd|",
+        "00000004  65 66 67 68  |efgh|",
+        "00000008  69 6a" + " " * 6 + "  |ij|",
+    ]
 
 
 @HYPOTHESIS

@@ -75,8 +75,9 @@ def test_parse_hex_odd_digit_count(text: str, position: int, digits: str) -> Non
     assert "two digits" in str(info.value)
 
 
-@pytest.mark.parametrize(("text", "position"),
-                         [("0x", 0), ("48 0x", 3), ("0X 48", 0), ("\\x", 0), ("48,\\x", 3)])
+@pytest.mark.parametrize(
+    ("text", "position"), [("0x", 0), ("48 0x", 3), ("0X 48", 0), ("\\x", 0), ("48,\\x", 3)]
+)
 def test_parse_hex_lone_prefix(text: str, position: int) -> None:
     with pytest.raises(InputError, match="has no hex digits after it") as info:
         parse_hex(text)
@@ -141,8 +142,14 @@ def test_parse_text_encodings() -> None:
 
 @pytest.mark.parametrize(
     ("text", "escapes", "position"),
-    [("ab😀", True, 2), ("😀", True, 0), ("你好€", True, 2), ("\\n\\x41😀", True, 6),
-     ("a\\tb\\\\😀c", True, 6), ("\\n😀", False, 2)],
+    [
+        ("ab😀", True, 2),
+        ("😀", True, 0),
+        ("你好€", True, 2),
+        ("\\n\\x41😀", True, 6),
+        ("a\\tb\\\\😀c", True, 6),
+        ("\\n😀", False, 2),
+    ],
 )
 def test_parse_text_unencodable_in_gbk(text: str, escapes: bool, position: int) -> None:
     with pytest.raises(InputError) as info:

@@ -143,8 +143,11 @@ def test_clear() -> None:
 
 
 @HYPOTHESIS
-@given(sizes=st.lists(st.integers(1, 40), max_size=60), max_bytes=st.integers(1, 100),
-       max_chunks=st.integers(1, 8))
+@given(
+    sizes=st.lists(st.integers(1, 40), max_size=60),
+    max_bytes=st.integers(1, 100),
+    max_chunks=st.integers(1, 8),
+)
 def test_bounds_match_a_simple_model(sizes: list[int], max_bytes: int, max_chunks: int) -> None:
     store, s = TrafficStore(max_bytes, max_chunks), Streams()
     kept: list[tuple[int, bytes]] = []  # (display position, data)
@@ -169,9 +172,12 @@ def test_bounds_match_a_simple_model(sizes: list[int], max_bytes: int, max_chunk
         assert store.chunk(row).data == data
         assert store.row_at(start) == row
         assert store.row_at(start + len(data) - 1) == row
-        assert store.read(start + len(data) // 2, 3) == b"".join(d for _, d in kept)[
-            start - store.base + len(data) // 2 : start - store.base + len(data) // 2 + 3
-        ]
+        assert (
+            store.read(start + len(data) // 2, 3)
+            == b"".join(d for _, d in kept)[
+                start - store.base + len(data) // 2 : start - store.base + len(data) // 2 + 3
+            ]
+        )
 
 
 # -- frames -------------------------------------------------------------------------------------
