@@ -6,8 +6,9 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from app.panes import ClientServerPage
+from app.panes import Page
 from app.settings import int_value
+from app.sticking_page import StickingPage
 from app.tcp_echo_page import TcpEchoPage
 from app.time_page import TimePage
 from app.udp_echo_page import UdpEchoPage
@@ -25,7 +26,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.tcp_echo, self.tr("TCP echo"))
         self.time = TimePage(self)
         self.tabs.addTab(self.udp_echo, self.tr("UDP echo"))
+        self.sticking = StickingPage(self)
         self.tabs.addTab(self.time, self.tr("Time"))
+        self.tabs.addTab(self.sticking, self.tr("Packet sticking 粘包"))
         self.setCentralWidget(self.tabs)
         for page in self.pages():
             page.status_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
@@ -46,8 +49,8 @@ class MainWindow(QMainWindow):
             self.tr("Ready. Start the server on the right, then connect the client.")
         )
 
-    def pages(self) -> list[ClientServerPage]:
-        return [self.tcp_echo, self.udp_echo, self.time]
+    def pages(self) -> list[Page]:
+        return [self.tcp_echo, self.udp_echo, self.time, self.sticking]
 
     def _about(self) -> None:
         QMessageBox.about(

@@ -363,10 +363,31 @@ class ClientPane(EnginePane):
         raise NotImplementedError
 
 
-class ClientServerPage(QWidget):
-    """A tab with a client pane on the left and its built-in server pane on the right."""
+class Page(QWidget):
+    """One tab of the main window: it can be stopped, joined, and remembers its settings."""
 
     status_message = Signal(str)
+
+    def panes(self) -> list[EnginePane]:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        for pane in self.panes():
+            pane.stop()
+
+    def shutdown(self) -> None:
+        for pane in self.panes():
+            pane.shutdown()
+
+    def save_settings(self, settings: QSettings) -> None:
+        """Remember this tab's choices."""
+
+    def load_settings(self, settings: QSettings) -> None:
+        """Restore this tab's choices."""
+
+
+class ClientServerPage(Page):
+    """A tab with a client pane on the left and its built-in server pane on the right."""
 
     def __init__(self, client: ClientPane, server: ServerPane, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -392,13 +413,8 @@ class ClientServerPage(QWidget):
             wildcard = {"0.0.0.0": "127.0.0.1", "::": "::1"}
             self.client.address.set_address(wildcard.get(host, host), port)
 
-    def stop(self) -> None:
-        self.client.stop()
-        self.server.stop()
-
-    def shutdown(self) -> None:
-        self.client.shutdown()
-        self.server.shutdown()
+    def panes(self) -> list[EnginePane]:
+        return [self.client, self.server]
 
     def save_settings(self, settings: QSettings) -> None:
         self.client.save_settings(settings)

@@ -82,10 +82,22 @@ def check_time(window: MainWindow, timeout_s: float) -> str | None:
     return None
 
 
+def check_sticking(window: MainWindow, timeout_s: float) -> str | None:
+    pane = window.sticking.scenario
+    pane.preset.setCurrentIndex(pane.preset.findData("cure-length-prefix"))
+    pane.run()
+    if not wait_until(lambda: pane.runner is None, timeout_s):
+        return "the packet-sticking preset did not finish"
+    if "4 of 4 messages recovered" not in pane.verdict.text():
+        return f"unexpected verdict: {pane.verdict.text()}"
+    return None
+
+
 CHECKS: dict[str, Callable[[MainWindow, float], str | None]] = {
     "TCP echo": check_tcp,
     "UDP echo": check_udp,
     "Time": check_time,
+    "Packet sticking": check_sticking,
 }
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from netcore.errors import SocketLabError
 from netcore.framing import Frame
 from netcore.probe import ProbeStats, ReplyStatus
 from netcore.timeproto import TimeResult
 from netcore.traffic import Chunk
+
+if TYPE_CHECKING:  # sticking reports through these events, so it imports this module
+    from netcore.sticking import Call, ScenarioResult
 
 
 class CloseReason(StrEnum):
@@ -114,6 +118,22 @@ class TimeQueried:
 
 
 @dataclass(frozen=True, slots=True)
+class ScenarioStepped:
+    """Step mode: the receiver's recv() *call* (None before the first), the sender's calls and the
+    frames decoded so far, and how many bytes are waiting in the receive buffer now."""
+
+    call: Call | None
+    sends: tuple[Call, ...]
+    frames: tuple[Frame, ...]
+    waiting: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioFinished:
+    result: ScenarioResult
+
+
+@dataclass(frozen=True, slots=True)
 class Stopped:
     """The engine has stopped and released its sockets."""
 
@@ -131,6 +151,8 @@ Event = (
     | ProbeReply
     | ProbeFinished
     | TimeQueried
+    | ScenarioStepped
+    | ScenarioFinished
     | Stopped
 )
 EventSink = Callable[[Sequence[Event]], None]

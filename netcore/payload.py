@@ -116,6 +116,28 @@ def parse_payload(
     return parse_text(text, encoding, escapes)
 
 
+def escape_text(data: bytes, encoding: str = "utf-8", keep_newlines: bool = True) -> str:
+    """The inverse of ``parse_text`` with escapes: bytes → text that parses back to the same bytes.
+
+    Undecodable bytes and control characters become ``\\xHH`` (or ``\\r \\t \\0``), a backslash
+    ``\\\\``; a newline stays a real new line unless *keep_newlines* is off (then ``\\n``).
+    """
+    out = []
+    for ch in data.decode(encoding, errors="surrogateescape"):
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n" and keep_newlines:
+            out.append(ch)
+        elif code < 0x20 or code == 0x7F:
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0"}.get(ch, f"\\x{code:02x}"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def to_hex_text(data: bytes) -> str:
     """The inverse of ``parse_hex``: ``48 65 6c``."""
     return data.hex(" ")

@@ -8,10 +8,12 @@ its buffer), so every preset gives the same verdict on every run.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import hashlib
 import json
+import selectors
 import socket
 import struct
 import termios
@@ -21,7 +23,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from netcore.errors import InputError, LocalProtocolError, ProtocolError, RemoteProtocolError
+from netcore.engine import TICK_S, Engine
+from netcore.errors import (
+    InputError,
+    LocalProtocolError,
+    ProtocolError,
+    RemoteProtocolError,
+    SocketLabError,
+    from_os_error,
+)
+from netcore.events import EventSink, Failed, ScenarioFinished, ScenarioStepped, Stopped
 from netcore.framing import DelimiterCodec, Frame, FramingCodec, JsonHeaderCodec, LengthPrefixCodec
 
 READY: Final = b"recv_ready"
@@ -433,6 +444,8 @@ def verdict(
         return f"{head}: the receiver cannot tell where '{_preview(messages[0])}' ends"
     if chunk_ends == boundaries:
         return f"{head}: the boundaries survived this time, but TCP does not promise it"
+    if len(reads) > len(messages):
+        return f"{head}: messages were split across recv() calls"
     return f"{head}: the chunk boundaries fall inside messages"
 
 
@@ -489,3 +502,63 @@ def preset(name: str, **changes: Any) -> Scenario:
     except KeyError:
         raise InputError(f"unknown preset '{name}': choose one of {', '.join(PRESETS)}") from None
     return dataclasses.replace(base, **changes)
+
+
+class ScenarioEngine(Engine):
+    """Runs a scenario for the GUI's worker: all at once, or one ``recv()`` per ``step()`` call."""
+
+    def __init__(self, scenario: Scenario, stepped: bool = False, timeout: float = 5.0) -> None:
+        super().__init__()
+        self.scenario, self.stepped, self.timeout = scenario, stepped, timeout
+        self._session: StickingSession | None = None
+
+    def step(self) -> None:
+        """Thread-safe: do the receiver's next recv() (step mode)."""
+        self.call_soon(self._step)
+
+    def _step(self) -> None:
+        session = self._session
+        if session is None:
+            return
+        call = session.step()
+        if call is not None:
+            self.emit(ScenarioStepped(call, tuple(session.sends), tuple(session.frames), session.waiting()))
+        if session.done:
+            self._finish()
+
+    def _finish(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            self.emit(ScenarioFinished(session.finish()))
+            self.stop()
+
+    def run(self, sink: EventSink) -> None:
+        try:
+            if not self.stepped:
+                self.emit(ScenarioFinished(run_scenario(self.scenario, self.timeout)))
+                return
+            self._session = StickingSession(self.scenario, self.timeout)
+            self._session.start()
+            time.sleep(0.05)  # let the sender's first bytes arrive before showing what is waiting
+            self.emit(ScenarioStepped(None, tuple(self._session.sends), (), self._session.waiting()))
+            self._flush(sink)
+            with selectors.DefaultSelector() as sel:
+                sel.register(self._wake_r, selectors.EVENT_READ)
+                while not self.stopping:
+                    if sel.select(TICK_S):
+                        self._run_commands()
+                    self._flush(sink)
+        except (OSError, SocketLabError) as exc:
+            error = (
+                exc
+                if isinstance(exc, SocketLabError)
+                else from_os_error(exc, action="run the scenario on", host="127.0.0.1", port=0)
+            )
+            self.emit(Failed(error))
+        finally:
+            if self._session is not None:
+                with contextlib.suppress(OSError, SocketLabError):
+                    self._session.finish()
+            self._close_wake()
+            self.emit(Stopped())
+            self._flush(sink)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from netcore.address import Address, parse_address
 from netcore.errors import InputError
-from netcore.payload import ENCODINGS, PayloadMode, parse_payload, to_hex_text
+from netcore.payload import ENCODINGS, PayloadMode, escape_text, parse_payload, to_hex_text
 from widgets import style
 
 _ERROR_CSS = f"color: {style.ERROR_FG.name()};"
@@ -181,20 +181,8 @@ class PayloadEdit(QWidget):
         self._validate()
 
     def _as_text(self, data: bytes) -> str:
-        """Bytes → text that parses back to the same bytes: undecodable and control bytes become
-        escapes (a real newline stays a new line), and escapes are switched on when needed."""
-        out = []
-        for ch in data.decode(self.current_encoding(), errors="surrogateescape"):
-            code = ord(ch)
-            if 0xDC80 <= code <= 0xDCFF:
-                out.append(f"\\x{code - 0xDC00:02x}")
-            elif ch == "\\":
-                out.append("\\\\")
-            elif ch != "\n" and (code < 0x20 or code == 0x7F):
-                out.append({"\r": "\\r", "\t": "\\t", "\0": "\\0"}.get(ch, f"\\x{code:02x}"))
-            else:
-                out.append(ch)
-        text = "".join(out)
+        """Bytes → text that parses back to the same bytes (escapes switched on when needed)."""
+        text = escape_text(data, self.current_encoding())
         if text != data.decode(self.current_encoding(), errors="replace"):
             self.escapes.setChecked(True)
         return text

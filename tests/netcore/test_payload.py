@@ -7,7 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netcore.errors import InputError
-from netcore.payload import ENCODINGS, PayloadMode, parse_hex, parse_payload, parse_text, to_hex_text
+from netcore.payload import (
+    ENCODINGS,
+    PayloadMode,
+    escape_text,
+    parse_hex,
+    parse_payload,
+    parse_text,
+    to_hex_text,
+)
 
 HYPOTHESIS = settings(max_examples=200, deadline=None)
 
@@ -219,3 +227,12 @@ def test_escaped_bytes_and_text_mix(parts: list[bytes | str]) -> None:
     )
     expected = b"".join(part if isinstance(part, bytes) else part.encode() for part in parts)
     assert parse_text(typed) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=200), keep_newlines=st.booleans(), encoding=st.sampled_from(["utf-8", "gbk"]))
+def test_escape_text_round_trips_any_bytes(data: bytes, keep_newlines: bool, encoding: str) -> None:
+    text = escape_text(data, encoding, keep_newlines)
+    assert parse_text(text, encoding) == data
+    if not keep_newlines:
+        assert "\n" not in text  # one message per line stays one line

@@ -1,0 +1,475 @@
+"""The Packet-sticking (粘包) tab: reproduce message-boundary loss on demand, show why, show the cures;
+and a re-chunking relay for any server."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.panes import EnginePane, Page, ServerPane
+from app.settings import str_value
+from netcore.address import Address
+from netcore.errors import InputError, SocketLabError
+from netcore.events import Event, ScenarioFinished, ScenarioStepped
+from netcore.framing import Frame
+from netcore.payload import escape_text, parse_text
+from netcore.relay import ChunkPlan, RechunkRelay
+from netcore.sticking import PRESETS, Call, Cure, Scenario, ScenarioEngine, ScenarioResult, variable_output
+from netcore.traffic import Direction, make_chunk
+from widgets import style
+from widgets.timeline import LaneTimeline, Span
+
+FRAME_COLOUR = style.FIELD_SHADES[2]
+
+
+class ScenarioPane(EnginePane):
+    """Knobs for both ends, Run and Step, the three lanes, the verdict and the received bytes."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Scenario"), parent)
+        self.engine: ScenarioEngine | None = None
+        self.preset = QComboBox(self)
+        self.preset.addItem(self.tr("(custom)"), "")
+        for name in PRESETS:
+            self.preset.addItem(name, name)
+        self.messages = QPlainTextEdit(self)
+        self.messages.setToolTip(self.tr("One message per line; escapes \\n \\r \\t \\0 \\xHH work"))
+        self.messages.setFixedHeight(self.messages.fontMetrics().height() * 5 + 12)
+        self.generate_count = QSpinBox(self)
+        self.generate_count.setRange(1, 10_000)
+        self.generate_count.setValue(10)
+        self.generate_size = QSpinBox(self)
+        self.generate_size.setRange(1, 1_000_000)
+        self.generate_size.setValue(8)
+        self.generate_size.setSuffix(self.tr(" B"))
+        self.generate_button = QPushButton(self.tr("Generate"), self)
+        self.variable_button = QPushButton(self.tr("Variable-length output"), self)
+        self.variable_button.setToolTip(
+            self.tr(
+                "Replies of very different lengths, like the course's remote-command server's "
+                "(no command is ever run)"
+            )
+        )
+        self.sendall = QComboBox(self)
+        self.sendall.addItem(self.tr("a send() per message"), False)
+        self.sendall.addItem(self.tr("all in one sendall()"), True)
+        self.gap = QSpinBox(self)
+        self.gap.setRange(0, 10_000)
+        self.gap.setSuffix(self.tr(" ms"))
+        self.gap.setToolTip(self.tr("Pause between the sender's messages"))
+        self.nodelay = QCheckBox(self.tr("TCP_NODELAY"), self)
+        self.cure = QComboBox(self)
+        for cure, label in (
+            (Cure.NONE, self.tr("none: raw bytes")),
+            (Cure.LENGTH, self.tr("length prefix struct.pack('!I', n)")),
+            (Cure.DELIMITER, self.tr("delimiter \\n")),
+            (Cure.JSON, self.tr("JSON header + body")),
+            (Cure.ANNOUNCE, self.tr("announce length, wait for recv_ready")),
+        ):
+            self.cure.addItem(label, cure.value)
+        self.recv_delay = QSpinBox(self)
+        self.recv_delay.setRange(0, 10_000)
+        self.recv_delay.setSuffix(self.tr(" ms"))
+        self.recv_delay.setToolTip(self.tr("The receiver sleeps this long before its first recv()"))
+        self.recv_size = QSpinBox(self)
+        self.recv_size.setRange(1, 1_048_576)
+        self.recv_size.setPrefix("recv(")
+        self.recv_size.setSuffix(")")
+        self.recv_sizes = QLineEdit(self)
+        self.recv_sizes.setPlaceholderText(self.tr("e.g. 2, 10 (then recv size)"))
+        self.recv_gap = QSpinBox(self)
+        self.recv_gap.setRange(0, 10_000)
+        self.recv_gap.setSuffix(self.tr(" ms"))
+        self.max_recvs = QSpinBox(self)
+        self.max_recvs.setRange(0, 100_000)
+        self.max_recvs.setSpecialValueText(self.tr("until all arrived"))
+        self.run_button = QPushButton(self.tr("&Run"), self)
+        self.run_button.setToolTip(self.tr("Run the scenario (Ctrl+R)"))
+        self.step_button = QPushButton(self.tr("S&tep"), self)
+        self.step_button.setToolTip(
+            self.tr("Step mode: one recv() per click (Ctrl+T); shows the bytes waiting")
+        )
+        self.stop_button = QPushButton(self.tr("Stop"), self)
+        self.verdict = QLabel(self.tr("Choose a preset and press Run"), self)
+        self.verdict.setWordWrap(True)
+        big = self.verdict.font()
+        big.setPointSizeF(big.pointSizeF() * 1.6)
+        big.setBold(True)
+        self.verdict.setFont(big)
+        self.details = QLabel(self)
+        self.details.setWordWrap(True)
+        self.timeline = LaneTimeline(self)
+
+        form = QFormLayout()
+        form.addRow(self.tr("Preset"), self.preset)
+        form.addRow(self.tr("Messages"), self.messages)
+        generate = QHBoxLayout()
+        generate.addWidget(self.generate_count)
+        generate.addWidget(QLabel("×", self))
+        generate.addWidget(self.generate_size)
+        generate.addWidget(self.generate_button)
+        generate.addWidget(self.variable_button)
+        generate.addStretch(1)
+        form.addRow("", generate)
+        sender = QHBoxLayout()
+        sender.addWidget(self.sendall)
+        sender.addWidget(QLabel(self.tr("gap"), self))
+        sender.addWidget(self.gap)
+        sender.addWidget(self.nodelay)
+        sender.addStretch(1)
+        form.addRow(self.tr("Sender"), sender)
+        form.addRow(self.tr("Framing"), self.cure)
+        receiver = QHBoxLayout()
+        receiver.addWidget(QLabel(self.tr("wait"), self))
+        receiver.addWidget(self.recv_delay)
+        receiver.addWidget(self.recv_size)
+        receiver.addWidget(self.recv_sizes, 1)
+        form.addRow(self.tr("Receiver"), receiver)
+        receiver2 = QHBoxLayout()
+        receiver2.addWidget(QLabel(self.tr("gap"), self))
+        receiver2.addWidget(self.recv_gap)
+        receiver2.addWidget(QLabel(self.tr("stop after"), self))
+        receiver2.addWidget(self.max_recvs)
+        receiver2.addStretch(1)
+        form.addRow("", receiver2)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.step_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_button)
+        controls = QWidget(self)
+        controls_layout = QVBoxLayout(controls)
+        controls_layout.setContentsMargins(0, 0, 0, 0)
+        controls_layout.addLayout(form)
+        controls_layout.addLayout(buttons)
+        controls_layout.addWidget(self.state)
+        controls_layout.addStretch(1)
+        results = QWidget(self)
+        results_layout = QVBoxLayout(results)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.addWidget(self.verdict)
+        results_layout.addWidget(self.details)
+        results_layout.addWidget(self.timeline)
+        results_layout.addWidget(self.view, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(controls)
+        splitter.addWidget(results)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self.preset.currentIndexChanged.connect(self._apply_preset)
+        self.generate_button.clicked.connect(self._generate)
+        self.variable_button.clicked.connect(
+            lambda: self._set_messages(variable_output(self.generate_count.value()))
+        )
+        self.run_button.clicked.connect(self.run)
+        self.step_button.clicked.connect(self.step)
+        self.stop_button.clicked.connect(self.stop)
+        QShortcut(QKeySequence("Ctrl+R"), self, self.run)
+        QShortcut(QKeySequence("Ctrl+T"), self, self.step)
+        self.preset.setCurrentIndex(1)
+        self._set_running(False)
+
+    # -- scenario <-> widgets -------------------------------------------------------------------
+    def _set_messages(self, messages: tuple[bytes, ...]) -> None:
+        self.messages.setPlainText("\n".join(escape_text(m, keep_newlines=False) for m in messages))
+
+    def _generate(self) -> None:
+        size = self.generate_size.value()
+        self._set_messages(tuple(bytes([65 + i % 26]) * size for i in range(self.generate_count.value())))
+
+    def _apply_preset(self) -> None:
+        name = self.preset.currentData()
+        if not name:
+            return
+        s = PRESETS[name]
+        self._set_messages(s.messages)
+        self.sendall.setCurrentIndex(1 if s.sendall else 0)
+        self.gap.setValue(round(s.gap_s * 1000))
+        self.nodelay.setChecked(s.nodelay)
+        self.cure.setCurrentIndex(self.cure.findData(s.cure.value))
+        self.recv_delay.setValue(round(s.recv_delay_s * 1000))
+        self.recv_size.setValue(s.recv_size)
+        self.recv_sizes.setText(", ".join(str(n) for n in s.recv_sizes))
+        self.recv_gap.setValue(round(s.recv_gap_s * 1000))
+        self.max_recvs.setValue(s.max_recvs or 0)
+
+    def scenario(self) -> Scenario:
+        """The scenario the widgets describe; ``InputError`` pointing at what is wrong."""
+        lines = self.messages.toPlainText().split("\n")
+        messages = tuple(parse_text(line) for line in lines)
+        sizes_text = self.recv_sizes.text().replace(",", " ").split()
+        if not all(t.isdigit() for t in sizes_text):
+            raise InputError(self.tr("recv sizes must be whole numbers separated by commas"))
+        return Scenario(
+            messages,
+            sendall=bool(self.sendall.currentData()),
+            gap_s=self.gap.value() / 1000,
+            nodelay=self.nodelay.isChecked(),
+            cure=Cure(self.cure.currentData()),
+            recv_delay_s=self.recv_delay.value() / 1000,
+            recv_size=self.recv_size.value(),
+            recv_sizes=tuple(int(t) for t in sizes_text),
+            recv_gap_s=self.recv_gap.value() / 1000,
+            max_recvs=self.max_recvs.value() or None,
+        )
+
+    # -- actions --------------------------------------------------------------------------------
+    def run(self) -> None:
+        if self.runner is None:
+            self._start(stepped=False)
+
+    def step(self) -> None:
+        if self.runner is None:
+            self._start(stepped=True)
+        elif self.engine is not None and self.engine.stepped:
+            self.engine.step()
+
+    def _start(self, stepped: bool) -> None:
+        try:
+            scenario = self.scenario()
+        except SocketLabError as exc:
+            self.show_error(exc)
+            return
+        self.engine = ScenarioEngine(scenario, stepped)
+        self.view.clear()
+        self.timeline.set_lanes(0, [])
+        self.verdict.setText(
+            self.tr("Running…") if not stepped else self.tr("Step mode: press Step for each recv()")
+        )
+        self.details.clear()
+        self.set_state("")
+        self._set_running(True)
+        self.start_engine(self.engine)
+
+    # -- events ---------------------------------------------------------------------------------
+    def handle_event(self, event: Event) -> None:
+        if isinstance(event, ScenarioStepped):
+            self._show_step(event)
+        elif isinstance(event, ScenarioFinished):
+            self._show_result(event.result)
+        else:
+            super().handle_event(event)
+
+    def _show_step(self, event: ScenarioStepped) -> None:
+        assert self.engine is not None
+        scenario = self.engine.scenario
+        if event.call is not None:
+            self._add_recv(
+                event.call,
+                [
+                    f
+                    for f in event.frames
+                    if f.end <= event.call.offset + event.call.length and f.end > event.call.offset
+                ],
+            )
+        recvs = self._recvs()
+        read = sum(c.length for c in recvs)
+        self._draw(scenario, list(event.sends), recvs, list(event.frames), marker=read)
+        waiting = "?" if event.waiting is None else f"{event.waiting:,}"
+        self.details.setText(
+            self.tr(
+                "{0} recv() call(s) so far, {1:,} bytes read · {2} bytes waiting in the receive buffer"
+            ).format(len(recvs), read, waiting)
+        )
+
+    def _recvs(self) -> list[Call]:
+        store = self.view.store
+        return [Call(0.0, store.chunk(i).offset, store.chunk(i).data) for i in range(len(store))]
+
+    def _add_recv(self, call: Call, frames: list[Frame]) -> None:
+        chunk = make_chunk(Direction.RECEIVED, call.data, call.offset, 1, self.tr("receiver"))
+        self.view.add([(chunk, frames)])
+
+    def _show_result(self, result: ScenarioResult) -> None:
+        if not (self.engine is not None and self.engine.stepped):
+            for call in result.recvs:
+                end = call.offset + call.length
+                self._add_recv(call, [f for f in result.frames if call.offset < f.end <= end])
+        self._draw(result.scenario, list(result.sends), list(result.recvs), list(result.frames))
+        self.verdict.setText(result.verdict)
+        extra = [result.segments_note]
+        if result.waiting_after:
+            extra.append(
+                self.tr("{0:,} bytes were left unread in the receive buffer").format(result.waiting_after)
+            )
+        if result.announce_rtt_ms is not None:
+            extra.append(
+                self.tr("announce-and-wait costs one extra round trip: {0:.3f} ms").format(
+                    result.announce_rtt_ms
+                )
+            )
+        self.details.setText(" · ".join(extra))
+        self.status_message.emit(result.verdict)
+
+    def _draw(
+        self,
+        scenario: Scenario,
+        sends: list[Call],
+        recvs: list[Call],
+        frames: list[Frame],
+        marker: int | None = None,
+    ) -> None:
+        total = max(sum(c.length for c in sends), sum(c.length for c in recvs), 1)
+
+        def calls(items: list[Call], colour: QColor, name: str) -> list[Span]:
+            return [
+                Span(
+                    c.offset,
+                    c.offset + max(c.length, 1),
+                    str(c.length),
+                    self.tr("{0} #{1}: offset {2:,}–{3:,}, {4:,} bytes at {5:.3f} ms{6}").format(
+                        name,
+                        i + 1,
+                        c.offset,
+                        c.offset + c.length,
+                        c.length,
+                        c.time * 1000,
+                        "" if c.waiting is None else self.tr(" ({0:,} bytes were waiting)").format(c.waiting),
+                    ),
+                    colour,
+                )
+                for i, c in enumerate(items)
+            ]
+
+        frame_spans = [
+            Span(
+                f.start,
+                max(f.end, f.start + 1),
+                f"#{f.index + 1}",
+                self.tr("frame #{0}: header {1}–{2}, payload {3}–{4} ({5:,} bytes)").format(
+                    f.index + 1, f.start, f.payload_start, f.payload_start, f.payload_end, len(f.payload)
+                ),
+                FRAME_COLOUR,
+                f.payload_start,
+            )
+            for f in frames
+        ]
+        lanes = [
+            (self.tr("send()"), calls(sends, style.SENT_BG, "send()")),
+            (self.tr("recv()"), calls(recvs, style.RECEIVED_BG, "recv()")),
+        ]
+        if scenario.cure is not Cure.NONE:
+            lanes.append((self.tr("frames"), frame_spans))
+        self.timeline.set_lanes(total, lanes, marker)
+
+    def engine_finished(self) -> None:
+        self._set_running(False)
+
+    def _set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        stepping = running and self.engine is not None and self.engine.stepped
+        self.step_button.setEnabled(not running or stepping)
+
+    def save_settings(self, settings: QSettings) -> None:
+        settings.setValue("sticking/preset", self.preset.currentData())
+
+    def load_settings(self, settings: QSettings) -> None:
+        index = self.preset.findData(str_value(settings, "sticking/preset", "two-sends"))
+        if index > 0:
+            self.preset.setCurrentIndex(index)
+
+
+class RelayPane(ServerPane):
+    """A re-chunking relay in front of any TCP server."""
+
+    settings_group = "sticking/relay"
+    default_port = 9100
+
+    def build(self) -> None:
+        self.setTitle(self.tr("Re-chunking relay"))
+        self.target = QLineEdit("127.0.0.1:9000", self)
+        self.target.setToolTip(self.tr("The real server (host:port), e.g. the TCP echo tab's server"))
+        self.chunks = QComboBox(self)
+        self.chunks.setEditable(True)
+        self.chunks.addItems(["1", "2", "3", "8", "random"])
+        self.chunks.setToolTip(self.tr("Bytes per send() on the way through, or 'random'"))
+        self.seed = QSpinBox(self)
+        self.seed.setRange(0, 1_000_000)
+        self.seed.setToolTip(self.tr("Random sizes come from this seed, so a run can be replayed"))
+        self.delay = QSpinBox(self)
+        self.delay.setRange(0, 10_000)
+        self.delay.setSuffix(self.tr(" ms"))
+        self.delay.setToolTip(self.tr("Pause between chunks"))
+        self.form.addRow(self.tr("Relay to"), self.target)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(self.tr("Chunks"), self))
+        row.addWidget(self.chunks)
+        row.addWidget(QLabel(self.tr("seed"), self))
+        row.addWidget(self.seed)
+        row.addWidget(QLabel(self.tr("delay"), self))
+        row.addWidget(self.delay)
+        row.addStretch(1)
+        self.form.addRow(row)
+        self.extras.addWidget(
+            QLabel(
+                self.tr(
+                    "Point a client (e.g. the TCP echo tab's) at this relay's port: "
+                    "it receives the server's bytes re-chunked."
+                ),
+                self,
+            )
+        )
+
+    def option_widgets(self) -> list[QWidget]:
+        return [*super().option_widgets(), self.target, self.chunks, self.seed, self.delay]
+
+    def make_server(self, addr: Address) -> RechunkRelay:
+        plan = ChunkPlan.parse(
+            self.chunks.currentText().strip(), self.seed.value(), self.delay.value() / 1000
+        )
+        return RechunkRelay(self.target.text().strip(), plan, addr.host, addr.port, self.reuse.isChecked())
+
+    def save_settings(self, settings: QSettings) -> None:
+        super().save_settings(settings)
+        settings.setValue("sticking/relay/target", self.target.text())
+        settings.setValue("sticking/relay/chunks", self.chunks.currentText())
+
+    def load_settings(self, settings: QSettings) -> None:
+        super().load_settings(settings)
+        self.target.setText(str_value(settings, "sticking/relay/target", "127.0.0.1:9000"))
+        self.chunks.setCurrentText(str_value(settings, "sticking/relay/chunks", "1"))
+
+
+class StickingPage(Page):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.scenario = ScenarioPane(self)
+        self.relay = RelayPane(self)
+        tabs = QTabWidget(self)
+        tabs.addTab(self.scenario, self.tr("Scenario"))
+        tabs.addTab(self.relay, self.tr("Relay"))
+        self.tabs = tabs
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        for pane in self.panes():
+            pane.status_message.connect(self.status_message)
+
+    def panes(self) -> list[EnginePane]:
+        return [self.scenario, self.relay]
+
+    def save_settings(self, settings: QSettings) -> None:
+        self.scenario.save_settings(settings)
+        self.relay.save_settings(settings)
+
+    def load_settings(self, settings: QSettings) -> None:
+        self.scenario.load_settings(settings)
+        self.relay.load_settings(settings)

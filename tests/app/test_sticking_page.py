@@ -1,0 +1,98 @@
+"""pytest-qt: the Packet-sticking tab runs presets, steps one recv() per click, and relays."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.main_window import MainWindow
+from netcore.tcp_echo import TcpEchoClient
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    win.tabs.setCurrentWidget(win.sticking)
+    yield win
+    win.close()
+
+
+def choose(pane, name):
+    pane.preset.setCurrentIndex(pane.preset.findData(name))
+
+
+def test_run_preset_shows_lanes_and_verdict(qtbot, window):
+    pane = window.sticking.scenario
+    choose(pane, "two-sends")
+    qtbot.mouseClick(pane.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.runner is None, timeout=10000)
+    assert pane.verdict.text() == "2 messages sent, received as 1 chunk: the receiver cannot tell where 'Hello' ends"
+    lanes = dict(pane.timeline.lanes)
+    assert [(s.start, s.end) for s in lanes["send()"]] == [(0, 5), (5, 10)]
+    assert [(s.start, s.end) for s in lanes["recv()"]] == [(0, 10)]
+    assert pane.view.log_model.rowCount() == 1
+    assert "segment" in pane.details.text()
+
+
+def test_cure_adds_a_frames_lane(qtbot, window):
+    pane = window.sticking.scenario
+    choose(pane, "cure-length-prefix")
+    qtbot.mouseClick(pane.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.runner is None, timeout=10000)
+    assert pane.verdict.text().startswith("length prefix: 4 of 4 messages recovered")
+    frames = dict(pane.timeline.lanes)["frames"]
+    assert len(frames) == 4 and frames[0].start == 0 and frames[0].header_end == 4
+    assert pane.view.store.frame_count() == 4
+
+
+def test_step_mode_one_recv_per_click_shows_bytes_waiting(qtbot, window):
+    pane = window.sticking.scenario
+    choose(pane, "big-send-small-recv")
+    pane.max_recvs.setValue(0)  # read everything, 4,096 at a time
+    qtbot.mouseClick(pane.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "10,240 bytes waiting" in pane.details.text(), timeout=5000)
+    for read, waiting in ((4096, "6,144"), (8192, "2,048"), (10240, "0")):
+        qtbot.mouseClick(pane.step_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda read=read: f"{read:,} bytes read" in pane.details.text()
+                        or "recv()" in pane.verdict.text() and pane.runner is None, timeout=5000)
+        if read < 10240:
+            assert f"{waiting} bytes waiting" in pane.details.text()
+    qtbot.waitUntil(lambda: pane.runner is None, timeout=5000)
+    assert "3 chunks" in pane.verdict.text()
+    assert pane.timeline.total == 10240
+
+
+def test_bad_message_escape_is_reported(qtbot, window):
+    pane = window.sticking.scenario
+    pane.messages.setPlainText("ok\nbad \\q escape")
+    qtbot.mouseClick(pane.run_button, Qt.MouseButton.LeftButton)
+    assert "unknown escape" in pane.state.text()
+    assert pane.runner is None
+
+
+def test_relay_rechunks_a_servers_reply(qtbot, window):
+    tcp = window.tcp_echo.server
+    tcp.address.set_address("127.0.0.1", 0)
+    tcp.framing.setCurrentText("length4")
+    qtbot.mouseClick(tcp.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Listening on" in tcp.state.text(), timeout=5000)
+    relay = window.sticking.relay
+    relay.target.setText(f"127.0.0.1:{tcp.server.address.port}")
+    relay.address.set_address("127.0.0.1", 0)
+    relay.chunks.setCurrentText("1")
+    qtbot.mouseClick(relay.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Listening on" in relay.state.text(), timeout=5000)
+    client = TcpEchoClient("127.0.0.1", relay.server.address.port, framing="length4", timeout=3)
+    client.connect()
+    try:
+        answered, _ = client.request(b"hello", timeout=3)
+    finally:
+        client.close()
+    assert answered.index == 0
+    # the relay re-sent the 9-byte reply one byte per send()
+    qtbot.waitUntil(lambda: relay.view.log_model.rowCount() >= 18, timeout=5000)
+    store = relay.view.store
+    sent_sizes = [len(store.chunk(i).data) for i in range(len(store)) if store.chunk(i).direction.value == "sent"]
+    assert sent_sizes and set(sent_sizes) == {1}
