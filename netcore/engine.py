@@ -31,14 +31,18 @@ class Engine:
         self._wake_w.setblocking(False)
         self._stopping = threading.Event()
         self._events: list[Event] = []
+        self._events_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def emit(self, event: Event) -> None:
-        self._events.append(event)
+        """Report an event (thread-safe: an engine's helper threads may report too)."""
+        with self._events_lock:
+            self._events.append(event)
 
     def take_events(self) -> list[Event]:
         """The events reported since the last call (for callers that drive the engine themselves)."""
-        events, self._events = self._events, []
+        with self._events_lock:
+            events, self._events = self._events, []
         return events
 
     def call_soon(self, fn: Callable[[], None]) -> None:
@@ -74,8 +78,7 @@ class Engine:
             fn()
 
     def _flush(self, sink: EventSink) -> None:
-        events, self._events = self._events, []
-        sink(events)
+        sink(self.take_events())
 
     def _close_wake(self) -> None:
         self._wake_r.close()

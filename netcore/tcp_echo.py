@@ -292,8 +292,7 @@ class TcpEchoClient(Engine):
             if mask & selectors.EVENT_WRITE:
                 stream.on_writable()
             stream.sync_selector(self._sel)
-        events, self._events = self._events, []
-        return events
+        return self.take_events()
 
     def _check_answers(self, stream: TcpStream) -> None:
         progress = self._rx_frames if self.framed else stream.rx_offset

@@ -277,8 +277,7 @@ class UdpEchoClient(Engine):
                 self._read_all()
         if self._probe is not None:
             self._advance_probe()
-        events, self._events = self._events, []
-        return events
+        return self.take_events()
 
     def _read_all(self, limit: int = 256) -> None:
         assert self.sock is not None
