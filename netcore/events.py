@@ -14,6 +14,7 @@ from netcore.timeproto import TimeResult
 from netcore.traffic import Chunk
 
 if TYPE_CHECKING:  # sticking reports through these events, so it imports this module
+    from netcore.filefetch import FetchResult
     from netcore.sticking import Call, ScenarioResult
 
 
@@ -134,6 +135,23 @@ class ScenarioFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class FilesListed:
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FetchProgress:
+    name: str
+    received: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class FetchFinished:
+    result: FetchResult
+
+
+@dataclass(frozen=True, slots=True)
 class Stopped:
     """The engine has stopped and released its sockets."""
 
@@ -153,6 +171,9 @@ Event = (
     | TimeQueried
     | ScenarioStepped
     | ScenarioFinished
+    | FilesListed
+    | FetchProgress
+    | FetchFinished
     | Stopped
 )
 EventSink = Callable[[Sequence[Event]], None]

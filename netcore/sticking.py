@@ -264,7 +264,7 @@ class StickingSession:
                         self._send(sock, piece)
             self._wait_acked(sock)
             self._segments = data_segments_out(sock)
-        except OSError as exc:
+        except (OSError, SocketLabError) as exc:  # e.g. no READY: the receiver closed or failed
             self._sender_error = exc
         finally:
             self._sender_done.set()
@@ -300,7 +300,7 @@ class StickingSession:
         while time.monotonic() < deadline:
             try:
                 raw = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
-            except OSError:
+            except (OSError, ValueError):  # ValueError: fileno() is -1, the receiver's side closed it
                 return
             if struct.unpack("i", raw)[0] == 0:
                 return
@@ -363,6 +363,10 @@ class StickingSession:
                 Frame(len(self.frames), data, start, start, start + len(data), start + len(data))
             )
             self._conn.sendall(READY)
+            if self._announced == 0:  # an empty message: nothing to read (recv(0) would look like EOF)
+                end = start + len(data)
+                self.frames.append(Frame(len(self.frames), b"", end, end, end, end))
+                self._announced = None
             return call
         data = self._conn.recv(min(size, self._announced - self._pending_payload()))
         call = self._record_recv(data, waiting)

@@ -1,0 +1,697 @@
+"""File fetch: the course's framed file protocol, verified, fast and safe.
+
+Wire protocol (compatible with the course's programs): the client sends a file name as UTF-8 in one
+``send()`` (our server also accepts names ended by ``\\n``; ``q`` ends the session, ``?`` lists the
+files); the server answers with a 4-byte header length, a UTF-8 JSON header
+(``file_name``, ``file_hex`` = md5, ``file_type``, ``data_all`` = body size; ``error`` when it cannot
+serve), then exactly ``data_all`` bytes. The course packs the length with ``struct.pack('i', n)``
+(little-endian on common machines); we send ``!I`` unless asked for ``<i``, and the client detects
+either. An optional shared key makes the server send a 32-byte challenge first, answered with
+HMAC-SHA256(key, challenge).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import mmap
+import os
+import queue
+import secrets
+import shutil
+import socket
+import stat
+import struct
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from netcore.engine import TICK_S, Engine
+from netcore.errors import (
+    InputError,
+    LocalProtocolError,
+    NetError,
+    ProtocolError,
+    RemoteProtocolError,
+    SocketLabError,
+    from_os_error,
+)
+from netcore.events import (
+    Closed,
+    CloseReason,
+    Connected,
+    EventSink,
+    Failed,
+    FetchFinished,
+    FetchProgress,
+    FilesListed,
+    Listening,
+    Stopped,
+    Traffic,
+)
+from netcore.framing import decode_json_header
+from netcore.resolve import resolve
+from netcore.serving import ReplyMode, ServerEngine
+from netcore.tcpstream import endpoint_of
+from netcore.traffic import Direction, make_chunk
+
+MAX_HEADER: Final = 64 * 1024
+MAX_NAME_BYTES: Final = 255
+CHALLENGE_SIZE: Final = 32
+LENGTH_FORMATS: Final = ("!I", "<i")
+BUFFER_SIZE: Final = 1024 * 1024
+PREVIEW_BYTES: Final = 4096  # the first body bytes the client reports, for the hexdump
+
+
+class FileFetchError(SocketLabError):
+    """A fetch that cannot complete for a reason that is neither the network nor the protocol."""
+
+    summary_template = "{detail}"
+
+    def __init__(self, detail: str, hint: str = "") -> None:
+        super().__init__(detail=detail, hint=hint)
+
+    @property
+    def hint(self) -> str:
+        return str(self.params["hint"])
+
+
+# -- header ------------------------------------------------------------------------------------
+def encode_reply_header(header: dict[str, Any], length_format: str = "!I") -> bytes:
+    raw = json.dumps(header, ensure_ascii=False).encode()
+    return struct.pack(length_format, len(raw)) + raw
+
+
+def detect_length_format(prefix: bytes, following: bytes = b"") -> str:
+    """Which byte order a 4-byte header length is in: the one reading that gives 1..64 KiB.
+
+    When both readings are plausible (very rare), *following* (the bytes after the length) decides:
+    the shorter reading must end a JSON object there.
+    """
+    big = struct.unpack("!I", prefix)[0]
+    little = struct.unpack("<i", prefix)[0]
+    fits = [fmt for fmt, n in (("!I", big), ("<i", little)) if 0 < n <= MAX_HEADER]
+    if not fits:
+        raise RemoteProtocolError(
+            f"the 4-byte header length {prefix.hex(' ')} is {big:,} read as '!I' and {little:,} read as "
+            f"'<i': neither is a header of 1 to {MAX_HEADER:,} bytes"
+        )
+    if len(fits) == 1:
+        return fits[0]
+    shorter = min(big, little)
+    return "!I" if following[:shorter].rstrip().endswith(b"}") == (big == shorter) else "<i"
+
+
+def parse_reply_header(raw: bytes) -> dict[str, Any]:
+    """The JSON header as a dict, with ``data_all`` checked to be a non-negative whole number."""
+    header = decode_json_header(raw)
+    size = header.get("data_all")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise RemoteProtocolError(f"the header's 'data_all' must be a whole number ≥ 0, not {size!r}")
+    return header
+
+
+def safe_file_name(name: object) -> str:
+    """A header's ``file_name`` as a plain name we can create in the destination folder."""
+    if not isinstance(name, str) or not name:
+        raise RemoteProtocolError(f"the header's 'file_name' must be a non-empty string, not {name!r}")
+    if (
+        "\0" in name
+        or "/" in name
+        or "\\" in name
+        or name in (".", "..")
+        or len(name.encode()) > MAX_NAME_BYTES
+    ):
+        raise RemoteProtocolError(f"the header's file name {name!r} would escape the destination folder")
+    return name
+
+
+def key_response(key: bytes, challenge: bytes) -> bytes:
+    return hmac.new(key, challenge, hashlib.sha256).digest()
+
+
+# -- server ------------------------------------------------------------------------------------
+class Md5Cache:
+    """md5 of files by (device, inode, size, mtime): a second fetch does not hash again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[int, int, int, int], str] = {}
+
+    def md5(self, path: Path, st: os.stat_result) -> str:
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        digest = hashlib.md5()
+        with path.open("rb") as f:
+            while block := f.read(BUFFER_SIZE):
+                digest.update(block)
+        value = digest.hexdigest()
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+
+class FileServer(ServerEngine):
+    """Serves the regular files of one folder (never a path outside it) to many clients at once."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        length_format: str = "!I",
+        key: bytes | None = None,
+        reuse_addr: bool = False,
+        idle_timeout: float = 60.0,
+    ) -> None:
+        root_path = Path(root).resolve()
+        if not root_path.is_dir():
+            raise InputError(f"'{root}' is not a folder: the file server serves the files of one folder")
+        if length_format not in LENGTH_FORMATS:
+            raise InputError(f"the length format must be '!I' or '<i', not {length_format!r}")
+        super().__init__(host, port, ReplyMode.MANUAL, b"", reuse_addr)
+        self.root, self.length_format, self.key, self.idle_timeout = (
+            root_path,
+            length_format,
+            key,
+            idle_timeout,
+        )
+        self.md5_cache = Md5Cache()
+        self._clients: dict[int, socket.socket] = {}
+        self._threads: list[threading.Thread] = []
+        self._next_conn = 1
+        self._lock = threading.Lock()
+
+    # -- resolving names ------------------------------------------------------------------------
+    def list_files(self) -> list[str]:
+        """The names a client may fetch: regular files of the folder (symlinks only if they stay inside)."""
+        return sorted(p.name for p in self.root.iterdir() if self._inside(p))
+
+    def _inside(self, path: Path) -> bool:
+        try:
+            return path.resolve().is_relative_to(self.root) and path.resolve().is_file()
+        except OSError:
+            return False
+
+    def resolve_name(self, name: str) -> tuple[Path, os.stat_result] | str:
+        """The file a request names, or the reason it is refused (sent back as the header's error)."""
+        if not name:
+            return "empty file name"
+        if "\0" in name:
+            return "the name contains a NUL byte"
+        if len(name.encode()) > MAX_NAME_BYTES:
+            return f"the name is longer than {MAX_NAME_BYTES} bytes"
+        if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in Path(name).parts:
+            return "only names inside the served folder are allowed (no absolute paths, no '..')"
+        path = self.root / name
+        if not path.exists():
+            candidates = [p for p in self.root.glob(f"{glob_escape(name)}.*") if p.stem == name]
+            if len(candidates) != 1:
+                return f"no file named '{name}'"
+            path = candidates[0]
+        real = path.resolve()
+        if not real.is_relative_to(self.root):
+            return "the name leads outside the served folder"
+        try:
+            st = real.stat()
+        except OSError as exc:
+            return f"cannot read '{name}': {exc.strerror}"
+        if not stat.S_ISREG(st.st_mode):
+            return f"'{name}' is not a regular file"
+        return real, st
+
+    # -- loop -----------------------------------------------------------------------------------
+    def run(self, sink: EventSink) -> None:
+        address = self._bind_or_report(sink)
+        if address is None:
+            return
+        assert self._sock is not None
+        self._sock.listen(128)
+        self._sock.settimeout(TICK_S)
+        self.emit(Listening(address.host, address.port, str(address)))
+        try:
+            while not self.stopping:
+                try:
+                    sock, addr = self._sock.accept()
+                except TimeoutError:
+                    self._flush(sink)
+                    continue
+                except OSError as exc:
+                    self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
+                    time.sleep(TICK_S)
+                    continue
+                with self._lock:
+                    conn = self._next_conn
+                    self._next_conn += 1
+                    self._clients[conn] = sock
+                thread = threading.Thread(target=self._serve, args=(sock, addr, conn), daemon=True)
+                self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+                thread.start()
+                self._flush(sink)
+        finally:
+            self._sock.close()
+            with self._lock:
+                for sock in self._clients.values():
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+            for thread in self._threads:
+                thread.join(2.0)
+            self._close_wake()
+            self.emit(Stopped())
+            self._flush(sink)
+
+    def _serve(self, sock: socket.socket, addr: Any, conn: int) -> None:
+        peer = endpoint_of(addr)
+        self.emit(Connected(conn, str(self.address), peer))
+        offsets = {Direction.SENT: 0, Direction.RECEIVED: 0}
+
+        def report(direction: Direction, data: bytes) -> None:
+            self.emit(Traffic(make_chunk(direction, data, offsets[direction], conn, peer)))
+            offsets[direction] += len(data)
+
+        reason, error = CloseReason.PEER_CLOSED, None
+        try:
+            sock.settimeout(self.idle_timeout)
+            if self.key is not None and not self._authenticate(sock, report):
+                reason = CloseReason.LOCAL
+                return
+            pending = b""
+            while not self.stopping:
+                data = sock.recv(4096)
+                if not data:
+                    return
+                report(Direction.RECEIVED, data)
+                pending += data
+                if len(pending) > 8 * 1024:
+                    raise RemoteProtocolError("a request longer than 8 KiB: not a file name")
+                requests, pending = split_requests(pending)
+                for request in requests:
+                    if request == "q":
+                        reason = CloseReason.LOCAL
+                        return
+                    self._answer(sock, request, report)
+        except SocketLabError as exc:
+            reason, error = CloseReason.ERROR, exc
+        except TimeoutError:
+            reason = CloseReason.LOCAL
+            error = NetError(
+                action="wait for a request from",
+                where=peer,
+                detail="idle too long",
+                host=str(addr[0]),
+                port=addr[1],
+            )
+        except OSError as exc:
+            reason = CloseReason.RESET if isinstance(exc, ConnectionError) else CloseReason.ERROR
+            error = from_os_error(exc, action="serve", host=str(addr[0]), port=addr[1])
+        finally:
+            with self._lock:
+                self._clients.pop(conn, None)
+            sock.close()
+            self.emit(Closed(conn, peer, reason, error))
+
+    def _authenticate(self, sock: socket.socket, report: Callable[[Direction, bytes], None]) -> bool:
+        assert self.key is not None
+        challenge = secrets.token_bytes(CHALLENGE_SIZE)
+        sock.sendall(challenge)
+        report(Direction.SENT, challenge)
+        answer = recv_exactly(sock, CHALLENGE_SIZE)
+        report(Direction.RECEIVED, answer)
+        if hmac.compare_digest(answer, key_response(self.key, challenge)):
+            return True
+        refusal = encode_reply_header(
+            {"error": "wrong key: the HMAC of the challenge does not match", "data_all": 0},
+            self.length_format,
+        )
+        sock.sendall(refusal)
+        report(Direction.SENT, refusal)
+        return False
+
+    def _answer(self, sock: socket.socket, request: str, report: Callable[[Direction, bytes], None]) -> None:
+        if request == "?":
+            head = encode_reply_header({"files": self.list_files(), "data_all": 0}, self.length_format)
+            sock.sendall(head)
+            report(Direction.SENT, head)
+            return
+        found = self.resolve_name(request)
+        if isinstance(found, str):
+            head = encode_reply_header(
+                {"file_name": request, "error": found, "data_all": 0}, self.length_format
+            )
+            sock.sendall(head)
+            report(Direction.SENT, head)
+            return
+        path, st = found
+        header = {
+            "file_name": path.name,
+            "file_hex": self.md5_cache.md5(path, st),
+            "file_type": path.suffix.lstrip("."),
+            "data_all": st.st_size,
+        }
+        head = encode_reply_header(header, self.length_format)
+        sock.sendall(head)
+        report(Direction.SENT, head)
+        with path.open("rb") as f:
+            sent = sock.sendfile(f, 0, st.st_size)
+        if sent != st.st_size:
+            raise LocalProtocolError(
+                f"sent {sent:,} of {st.st_size:,} bytes of '{path.name}': the file shrank"
+            )
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def split_requests(pending: bytes) -> tuple[list[str], bytes]:
+    """Requests in what arrived: lines ended by \\n, or — the course's way — the whole of a recv()."""
+    if b"\n" in pending:
+        *lines, rest = pending.split(b"\n")
+        return [decode_name(line.rstrip(b"\r")) for line in lines if line.strip()], rest
+    return [decode_name(pending)], b""
+
+
+def decode_name(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise RemoteProtocolError("the requested file name is not valid UTF-8") from None
+
+
+def recv_exactly(sock: socket.socket, size: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < size:
+        piece = sock.recv(size - len(buf))
+        if not piece:
+            raise RemoteProtocolError(f"the connection closed after {len(buf)} of {size} bytes")
+        buf += piece
+    return bytes(buf)
+
+
+# -- client ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    name: str
+    path: Path
+    size: int
+    md5: str
+    verified: bool  # the header carried an md5 and it matched
+    seconds: float
+    header: dict[str, Any]
+    length_format: str  # the header length's byte order as received ('!I' or '<i')
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.size / 1e6 / self.seconds if self.seconds > 0 else 0.0
+
+
+class FetchClient(Engine):
+    """Lists or fetches files from a file server.
+
+    A fetched body is streamed to a temporary file in the destination folder while another thread
+    hashes and writes the previous buffer; only when size and md5 match is it renamed (atomically,
+    never over an existing file unless *overwrite*). Any failure or a cancel leaves no file behind.
+    For the GUI's worker, ``run`` does one job: list (``names`` empty) or fetch each of ``names``.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        dest: str | Path = ".",
+        length_format: str = "auto",
+        key: bytes | None = None,
+        timeout: float = 5.0,
+        overwrite: bool = False,
+        names: tuple[str, ...] = (),
+    ) -> None:
+        if length_format not in ("auto", *LENGTH_FORMATS):
+            raise InputError(f"the length format must be auto, '!I' or '<i', not {length_format!r}")
+        super().__init__()
+        self.host, self.port, self.dest = host, port, Path(dest)
+        self.length_format, self.key, self.timeout, self.overwrite = length_format, key, timeout, overwrite
+        self.names = names
+        self.sock: socket.socket | None = None
+        self.peer = ""
+        self._offsets = {Direction.SENT: 0, Direction.RECEIVED: 0}
+
+    # -- connection -----------------------------------------------------------------------------
+    def connect(self) -> None:
+        family, kind, proto, _, sockaddr = resolve(self.host, self.port, socket.SOCK_STREAM, "connect to")[0]
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(sockaddr)
+        except OSError as exc:
+            sock.close()
+            raise from_os_error(
+                exc, action="connect to", host=self.host, port=self.port, timeout=self.timeout
+            ) from None
+        self.sock, self.peer = sock, endpoint_of(sockaddr)
+        self.emit(Connected(1, endpoint_of(sock.getsockname()), self.peer))
+        if self.key is not None:
+            challenge = self._recv_exactly(CHALLENGE_SIZE)
+            self._send(key_response(self.key, challenge))
+
+    def stop(self) -> None:
+        """Cancel (thread-safe): a transfer in progress ends at once and leaves no file."""
+        super().stop()
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.sendall(b"q")
+            self.sock.close()
+            self.sock = None
+        self._close_wake()
+
+    def _send(self, data: bytes) -> None:
+        assert self.sock is not None
+        self.sock.sendall(data)
+        self._report(Direction.SENT, data)
+
+    def _report(self, direction: Direction, data: bytes) -> None:
+        self.emit(Traffic(make_chunk(direction, data, self._offsets[direction], 1, self.peer)))
+        self._offsets[direction] += len(data)
+
+    def _recv_exactly(self, size: int) -> bytes:
+        assert self.sock is not None
+        buf = bytearray()
+        while len(buf) < size:
+            piece = self.sock.recv(size - len(buf))
+            if not piece:
+                self._check_cancelled()
+                raise RemoteProtocolError(
+                    f"the server closed the connection after {len(buf)} of {size} bytes "
+                    "(a wrong key, or not a file server?)"
+                )
+            self._report(Direction.RECEIVED, piece)
+            buf += piece
+        return bytes(buf)
+
+    def _check_cancelled(self) -> None:
+        if self.stopping:
+            raise FileFetchError("cancelled", "Nothing was saved.")
+
+    # -- requests -------------------------------------------------------------------------------
+    def request(self, name: str) -> tuple[dict[str, Any], str]:
+        """Send one request and read the reply header; returns it and the length format it used."""
+        self._send(name.encode())
+        prefix = self._recv_exactly(4)
+        fmt = self.length_format if self.length_format != "auto" else detect_length_format(prefix)
+        length = struct.unpack(fmt, prefix)[0]
+        if not 0 < length <= MAX_HEADER:
+            raise RemoteProtocolError(
+                f"header length {length:,} read as '{fmt}' is outside 1..{MAX_HEADER:,}"
+                " bytes — try the other length format"
+            )
+        header = parse_reply_header(self._recv_exactly(length))
+        if "error" in header:
+            raise FileFetchError(
+                f"the server refused '{name}': {header['error']}",
+                "Check the name against the server's file list.",
+            )
+        return header, fmt
+
+    def list_files(self) -> list[str]:
+        header, _ = self.request("?")
+        files = header.get("files")
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            raise RemoteProtocolError("the server's list reply has no 'files' list of names")
+        return files
+
+    def fetch(self, name: str, on_progress: Callable[[int, int], None] | None = None) -> FetchResult:
+        """Fetch one file into the destination folder; see the class docstring for the guarantees."""
+        started = time.perf_counter()
+        header, fmt = self.request(name)
+        size = int(header["data_all"])
+        final = self.dest / safe_file_name(header.get("file_name", name))
+        if final.exists() and not self.overwrite:
+            raise FileFetchError(
+                f"'{final.name}' already exists in {self.dest}",
+                "Choose another folder, or allow overwriting.",
+            )
+        free = shutil.disk_usage(self.dest).free
+        if size > free:
+            raise FileFetchError(
+                f"'{final.name}' needs {size:,} bytes but {self.dest} has {free:,} free",
+                "Free some space or choose another folder.",
+            )
+        fd, tmp_name = _temp_file(self.dest, final.name)
+        tmp = Path(tmp_name)
+        try:
+            digest = self._receive_body(fd, size, on_progress)
+            expected = header.get("file_hex")
+            got = digest.hexdigest()
+            if isinstance(expected, str) and expected.lower() != got:
+                raise RemoteProtocolError(f"md5 mismatch for '{final.name}': expected {expected}, got {got}")
+            _publish(tmp, final, self.overwrite)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        return FetchResult(
+            final.name,
+            final,
+            size,
+            got,
+            isinstance(expected, str),
+            time.perf_counter() - started,
+            header,
+            fmt,
+        )
+
+    def _receive_body(self, fd: int, size: int, on_progress: Callable[[int, int], None] | None) -> Any:
+        """recv_into reused page-aligned buffers; a writer thread hashes and writes the full ones."""
+        assert self.sock is not None
+        digest = hashlib.md5()
+        free: queue.Queue[mmap.mmap] = queue.Queue()
+        for _ in range(3):
+            free.put(mmap.mmap(-1, BUFFER_SIZE))
+        work: queue.Queue[tuple[mmap.mmap, int] | None] = queue.Queue()
+        failure: list[BaseException] = []
+
+        def writer() -> None:
+            with os.fdopen(fd, "wb", buffering=0) as out:
+                while (item := work.get()) is not None:
+                    buf, n = item
+                    if not failure:
+                        try:
+                            with memoryview(buf)[:n] as view:
+                                digest.update(view)
+                                out.write(view)
+                        except OSError as exc:
+                            failure.append(exc)
+                    free.put(buf)
+
+        thread = threading.Thread(target=writer, name="fetch-writer", daemon=True)
+        thread.start()
+        received, preview, last_report = 0, 0, 0.0
+        try:
+            while received < size:
+                if failure:
+                    raise failure[0]
+                buf = free.get()
+                filled = 0
+                with memoryview(buf) as view:
+                    while filled < BUFFER_SIZE and received + filled < size:
+                        n = self.sock.recv_into(
+                            view[filled:], min(BUFFER_SIZE - filled, size - received - filled)
+                        )
+                        if n == 0:
+                            self._check_cancelled()
+                            raise RemoteProtocolError(
+                                f"the connection closed after {received + filled:,} of {size:,} body bytes"
+                            )
+                        if preview < PREVIEW_BYTES:
+                            self._report(Direction.RECEIVED, bytes(view[filled : filled + n]))
+                            preview += n
+                        else:
+                            self._offsets[Direction.RECEIVED] += n
+                        filled += n
+                work.put((buf, filled))
+                received += filled
+                now = time.monotonic()
+                if on_progress is not None and (now - last_report >= 0.05 or received == size):
+                    on_progress(received, size)
+                    last_report = now
+        except OSError as exc:
+            self._check_cancelled()
+            raise from_os_error(exc, action="receive from", host=self.host, port=self.port) from None
+        finally:
+            work.put(None)
+            thread.join()
+        if failure:
+            problem = failure[0]
+            raise FileFetchError(
+                f"cannot write the file: {problem.strerror if isinstance(problem, OSError) else problem}",
+                "Free some space or choose another folder; nothing was saved.",
+            )
+        return digest
+
+    # -- the GUI's worker -----------------------------------------------------------------------
+    def run(self, sink: EventSink) -> None:
+        try:
+            self.connect()
+            if not self.names:
+                self.emit(FilesListed(tuple(self.list_files())))
+            for name in self.names:
+
+                def progress(done: int, total: int, name: str = name) -> None:
+                    self.emit(FetchProgress(name, done, total))
+                    self._flush(sink)
+
+                self.emit(FetchFinished(self.fetch(name, progress)))
+                self._flush(sink)
+        except (SocketLabError, OSError) as exc:
+            error = (
+                exc
+                if isinstance(exc, SocketLabError)
+                else from_os_error(exc, action="fetch from", host=self.host, port=self.port)
+            )
+            if self.stopping and not isinstance(error, ProtocolError):
+                error = FileFetchError("cancelled", "Nothing was saved.")
+            self.emit(Failed(error))
+        finally:
+            self.close()
+            self.emit(Stopped())
+            self._flush(sink)
+
+
+def _temp_file(dest: Path, name: str) -> tuple[int, str]:
+    return tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=dest)
+
+
+def _publish(tmp: Path, final: Path, overwrite: bool) -> None:
+    """Give the verified temporary file its name atomically, never over an existing file unless
+    *overwrite* (a hard link fails if the name exists; without links: check, then rename)."""
+    if overwrite:
+        os.replace(tmp, final)
+        return
+    try:
+        os.link(tmp, final)
+    except FileExistsError:
+        raise FileFetchError(
+            f"'{final.name}' appeared in {final.parent} during the transfer",
+            "Nothing was overwritten; fetch again into another folder.",
+        ) from None
+    except OSError:
+        if final.exists():
+            raise FileFetchError(
+                f"'{final.name}' already exists in {final.parent}", "Nothing was overwritten."
+            ) from None
+        os.rename(tmp, final)
+        return
+    tmp.unlink()
