@@ -477,6 +477,12 @@ class FetchClient(Engine):
             self.sock = None
         self._close_wake()
 
+    def _abandon(self) -> None:
+        """After a failed fetch the stream is out of step (an unread body): drop the connection."""
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
     def _send(self, data: bytes) -> None:
         assert self.sock is not None
         self.sock.sendall(data)
@@ -536,20 +542,24 @@ class FetchClient(Engine):
         """Fetch one file into the destination folder; see the class docstring for the guarantees."""
         started = time.perf_counter()
         header, fmt = self.request(name)
-        size = int(header["data_all"])
-        final = self.dest / safe_file_name(header.get("file_name", name))
-        if final.exists() and not self.overwrite:
-            raise FileFetchError(
-                f"'{final.name}' already exists in {self.dest}",
-                "Choose another folder, or allow overwriting.",
-            )
-        free = shutil.disk_usage(self.dest).free
-        if size > free:
-            raise FileFetchError(
-                f"'{final.name}' needs {size:,} bytes but {self.dest} has {free:,} free",
-                "Free some space or choose another folder.",
-            )
-        fd, tmp_name = _temp_file(self.dest, final.name)
+        try:
+            size = int(header["data_all"])
+            final = self.dest / safe_file_name(header.get("file_name", name))
+            if final.exists() and not self.overwrite:
+                raise FileFetchError(
+                    f"'{final.name}' already exists in {self.dest}",
+                    "Choose another folder, or allow overwriting.",
+                )
+            free = shutil.disk_usage(self.dest).free
+            if size > free:
+                raise FileFetchError(
+                    f"'{final.name}' needs {size:,} bytes but {self.dest} has {free:,} free",
+                    "Free some space or choose another folder.",
+                )
+            fd, tmp_name = _temp_file(self.dest, final.name)
+        except BaseException:
+            self._abandon()
+            raise
         tmp = Path(tmp_name)
         try:
             digest = self._receive_body(fd, size, on_progress)
@@ -561,6 +571,7 @@ class FetchClient(Engine):
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+            self._abandon()
             raise
         return FetchResult(
             final.name,
