@@ -10,6 +10,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from netcore import __version__
@@ -29,6 +30,7 @@ from netcore.events import (
     Truncated,
     WriteShutdown,
 )
+from netcore.filefetch import LENGTH_FORMATS, FetchClient, FileServer
 from netcore.framing import FRAMING_CHOICES, Frame
 from netcore.hexdump import format_rows
 from netcore.payload import ENCODINGS, parse_payload
@@ -466,6 +468,90 @@ def cmd_relay(args: argparse.Namespace, out: TextIO) -> int:
     return serve_until_stopped(relay, args.duration, args.quiet, out)
 
 
+# -- file-server / fetch -------------------------------------------------------------------------
+def read_key(path: str | None) -> bytes | None:
+    """The shared key from a file (its bytes, without a trailing newline), or None."""
+    if path is None:
+        return None
+    try:
+        key = Path(path).read_bytes().rstrip(b"\r\n")
+    except OSError as exc:
+        raise InputError(f"cannot read the key file '{path}': {exc.strerror}") from None
+    if not key:
+        raise InputError(f"the key file '{path}' is empty")
+    return key
+
+
+def cmd_file_server(args: argparse.Namespace, out: TextIO) -> int:
+    server = FileServer(
+        args.root, args.host, args.port, args.length_format, read_key(args.key_file), args.reuse_addr
+    )
+    server.bind()
+    return serve_until_stopped(server, args.duration, args.quiet, out)
+
+
+def cmd_fetch(args: argparse.Namespace, out: TextIO) -> int:
+    client = FetchClient(
+        args.host,
+        args.port,
+        args.out,
+        args.length_format,
+        read_key(args.key_file),
+        args.timeout,
+        args.overwrite,
+    )
+    try:
+        client.connect()
+        if args.list:
+            files = client.list_files()
+            print(
+                json.dumps({"files": files}, ensure_ascii=False) if args.json else "\n".join(files), file=out
+            )
+            return EXIT_OK
+        if not args.name:
+            raise InputError("name a file to fetch, or use --list")
+        progress = None if args.json or not out.isatty() else _progress_printer(out)
+        result = client.fetch(args.name, progress)
+    finally:
+        client.close()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "file_name": result.name,
+                    "path": str(result.path),
+                    "size": result.size,
+                    "md5": result.md5,
+                    "verified": result.verified,
+                    "seconds": result.seconds,
+                    "mb_per_s": result.mb_per_s,
+                    "length_format": result.length_format,
+                    "header": result.header,
+                },
+                ensure_ascii=False,
+            ),
+            file=out,
+        )
+    else:
+        check = "md5 verified" if result.verified else "no md5 in the header: not verified"
+        print(
+            f"saved {result.path} ({result.size:,} bytes, {check}: {result.md5}) in {result.seconds:.3f} s, "
+            f"{result.mb_per_s:.1f} MB/s; header length sent as '{result.length_format}'",
+            file=out,
+        )
+    return EXIT_OK
+
+
+def _progress_printer(out: TextIO) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        percent = 100 * done / total if total else 100
+        print(f"\r{done:,} / {total:,} bytes ({percent:.0f} %)", end="", file=out, flush=True)
+        if done == total:
+            print(file=out)
+
+    return show
+
+
 # -- parser -------------------------------------------------------------------------------------
 Handler = Callable[[argparse.Namespace, TextIO], int]
 
@@ -593,6 +679,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
     p.set_defaults(handler=cmd_relay)
+
+    p = sub.add_parser("file-server", help="serve the files of one folder with the course's framed protocol")
+    p.add_argument("--root", required=True, help="the folder to serve (never anything outside it)")
+    add_endpoint(p, "127.0.0.1", 8080)
+    p.add_argument(
+        "--length-format",
+        choices=list(LENGTH_FORMATS),
+        default="!I",
+        help="header length as network order '!I' (default) or the course's struct.pack('i') '<i'",
+    )
+    p.add_argument("--key-file", help="require clients to prove this shared key (HMAC-SHA256 challenge)")
+    p.add_argument("--reuse-addr", action="store_true", help="set SO_REUSEADDR")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
+    p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
+    p.set_defaults(handler=cmd_file_server)
+
+    p = sub.add_parser("fetch", help="fetch a file from a file server, verified with md5")
+    p.add_argument("name", nargs="?", help="the file to fetch ('hello' also finds hello.png)")
+    add_endpoint(p, "127.0.0.1", 8080)
+    p.add_argument("--out", default=".", help="destination folder (default: here)")
+    p.add_argument(
+        "--length-format",
+        choices=["auto", *LENGTH_FORMATS],
+        default="auto",
+        help="header length byte order (default: detect)",
+    )
+    p.add_argument("--key-file", help="the shared key, if the server asks for one")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file of the same name")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds without data before giving up")
+    p.add_argument("--list", action="store_true", help="list the server's files")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=cmd_fetch)
     return parser
 
 

@@ -331,7 +331,7 @@ class UdpEchoClient(Engine):
         if count < 1 or interval_s < 0:
             raise InputError("a probe needs at least 1 datagram and an interval of 0 ms or more")
         check_datagram_size(size, self.ipv6)
-        encode_probe(0, 0, size)  # refuse a size under 20 bytes now
+        encode_probe(0, 0, size)  # refuse a size under MIN_PROBE_SIZE now
         if self.sock is None:
             self.open()
         self._probe = _ProbeRun(count, interval_s, size, self.timeout)
