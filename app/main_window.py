@@ -6,6 +6,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
+from app.file_page import FilePage
 from app.panes import Page
 from app.settings import int_value
 from app.sticking_page import StickingPage
@@ -26,8 +27,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.tcp_echo, self.tr("TCP echo"))
         self.time = TimePage(self)
         self.tabs.addTab(self.udp_echo, self.tr("UDP echo"))
+        self.files = FilePage(self)
         self.sticking = StickingPage(self)
         self.tabs.addTab(self.time, self.tr("Time"))
+        self.tabs.addTab(self.files, self.tr("File fetch"))
         self.tabs.addTab(self.sticking, self.tr("Packet sticking 粘包"))
         self.setCentralWidget(self.tabs)
         for page in self.pages():
@@ -50,7 +53,7 @@ class MainWindow(QMainWindow):
         )
 
     def pages(self) -> list[Page]:
-        return [self.tcp_echo, self.udp_echo, self.time, self.sticking]
+        return [self.tcp_echo, self.udp_echo, self.time, self.files, self.sticking]
 
     def _about(self) -> None:
         QMessageBox.about(

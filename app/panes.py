@@ -26,7 +26,7 @@ from app.workers import Batch, EngineRunner
 from netcore.address import Address
 from netcore.engine import Engine
 from netcore.errors import SocketLabError
-from netcore.events import Closed, Connected, Event, Failed, Listening, Stopped, Traffic
+from netcore.events import Closed, Connected, Event, Failed, FramesDecoded, Listening, Stopped, Traffic
 from netcore.payload import parse_payload
 from netcore.serving import ReplyMode, ServerEngine
 from netcore.tcp_echo import TcpEchoServer
@@ -90,6 +90,8 @@ class EnginePane(QGroupBox):
         items = [(e.chunk, e.frames) for e in batch.events if isinstance(e, Traffic)]
         self.view.add(items, batch.dropped_chunks, batch.dropped_bytes)
         for event in batch.events:
+            if isinstance(event, FramesDecoded):
+                self.view.add_frames(event.conn, event.direction, event.frames)
             self.handle_event(event)
 
     def handle_event(self, event: Event) -> None:

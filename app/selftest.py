@@ -4,8 +4,10 @@ Prints ``self-test ok`` or the reason."""
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings
 
@@ -82,6 +84,29 @@ def check_time(window: MainWindow, timeout_s: float) -> str | None:
     return None
 
 
+def check_file_fetch(window: MainWindow, timeout_s: float) -> str | None:
+    page = window.files
+    with tempfile.TemporaryDirectory() as root, tempfile.TemporaryDirectory() as dest:
+        (Path(root) / "hello.png").write_bytes(MESSAGE.encode() * 1000)
+        page.server.root.setText(root)
+        page.client.dest.setText(dest)
+        if reason := start_server(page, timeout_s):
+            return reason
+        if not wait_until(lambda: page.client.runner is None and page.client.files.count() == 1, timeout_s):
+            return f"no file list: {page.client.state.text()}"
+        page.client.name.setText("hello")
+        page.client.fetch()
+        if not wait_until(
+            lambda: page.client.runner is None and (Path(dest) / "hello.png").exists(), timeout_s
+        ):
+            return f"the file did not arrive: {page.client.state.text()}"
+        if (Path(dest) / "hello.png").read_bytes() != MESSAGE.encode() * 1000:
+            return "the fetched file differs from the original"
+        page.server.toggle_server()
+        wait_until(lambda: page.server.runner is None, timeout_s)
+    return None
+
+
 def check_sticking(window: MainWindow, timeout_s: float) -> str | None:
     pane = window.sticking.scenario
     pane.preset.setCurrentIndex(pane.preset.findData("cure-length-prefix"))
@@ -97,6 +122,7 @@ CHECKS: dict[str, Callable[[MainWindow, float], str | None]] = {
     "TCP echo": check_tcp,
     "UDP echo": check_udp,
     "Time": check_time,
+    "File fetch": check_file_fetch,
     "Packet sticking": check_sticking,
 }
 

@@ -11,7 +11,7 @@ from netcore.errors import SocketLabError
 from netcore.framing import Frame
 from netcore.probe import ProbeStats, ReplyStatus
 from netcore.timeproto import TimeResult
-from netcore.traffic import Chunk
+from netcore.traffic import Chunk, Direction
 
 if TYPE_CHECKING:  # sticking reports through these events, so it imports this module
     from netcore.filefetch import FetchResult
@@ -135,6 +135,15 @@ class ScenarioFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class FramesDecoded:
+    """Frames found in a stream apart from any one chunk (e.g. a file reply: length | header | body)."""
+
+    conn: int
+    direction: Direction
+    frames: tuple[Frame, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FilesListed:
     files: tuple[str, ...]
 
@@ -171,6 +180,7 @@ Event = (
     | TimeQueried
     | ScenarioStepped
     | ScenarioFinished
+    | FramesDecoded
     | FilesListed
     | FetchProgress
     | FetchFinished

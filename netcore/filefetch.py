@@ -51,11 +51,12 @@ from netcore.events import (
     FetchFinished,
     FetchProgress,
     FilesListed,
+    FramesDecoded,
     Listening,
     Stopped,
     Traffic,
 )
-from netcore.framing import decode_json_header
+from netcore.framing import Frame, decode_json_header
 from netcore.resolve import resolve
 from netcore.serving import ReplyMode, ServerEngine
 from netcore.tcpstream import endpoint_of
@@ -443,6 +444,7 @@ class FetchClient(Engine):
         self.sock: socket.socket | None = None
         self.peer = ""
         self._offsets = {Direction.SENT: 0, Direction.RECEIVED: 0}
+        self._frames = 0
 
     # -- connection -----------------------------------------------------------------------------
     def connect(self) -> None:
@@ -515,6 +517,7 @@ class FetchClient(Engine):
     def request(self, name: str) -> tuple[dict[str, Any], str]:
         """Send one request and read the reply header; returns it and the length format it used."""
         self._send(name.encode())
+        start = self._offsets[Direction.RECEIVED]
         prefix = self._recv_exactly(4)
         fmt = self.length_format if self.length_format != "auto" else detect_length_format(prefix)
         length = struct.unpack(fmt, prefix)[0]
@@ -523,7 +526,21 @@ class FetchClient(Engine):
                 f"header length {length:,} read as '{fmt}' is outside 1..{MAX_HEADER:,}"
                 " bytes — try the other length format"
             )
-        header = parse_reply_header(self._recv_exactly(length))
+        raw = self._recv_exactly(length)
+        header = parse_reply_header(raw)
+        body = start + 4 + length
+        size = int(header["data_all"])
+        self.emit(
+            FramesDecoded(
+                1,
+                Direction.RECEIVED,
+                (  # length | header, then the body
+                    Frame(self._frames, raw, start, start + 4, body, body),
+                    Frame(self._frames + 1, b"", body, body, body + size, body + size),
+                ),
+            )
+        )
+        self._frames += 2
         if "error" in header:
             raise FileFetchError(
                 f"the server refused '{name}': {header['error']}",

@@ -183,6 +183,11 @@ class TrafficView(QWidget):
         self.hexdump.follow_tail(hex_bottom)
         self._update_status()
 
+    def add_frames(self, conn: int, direction: Direction, frames: Iterable[Frame]) -> None:
+        """Frames decoded apart from a chunk: redraw the bytes they cover."""
+        self.store.add_frames(conn, direction, frames)
+        self.hex_model.sync()
+
     def clear(self) -> None:
         self.store.clear()
         self.log_model.sync()
