@@ -100,7 +100,7 @@ def check_file_fetch(window: MainWindow, timeout_s: float) -> str | None:
             lambda: page.client.runner is None and (Path(dest) / "hello.png").exists(), timeout_s
         ):
             return f"the file did not arrive: {page.client.state.text()}"
-        if (Path(dest) / "hello.png").read_bytes() != MESSAGE.encode() * 1000:
+        if saved.read_bytes() != MESSAGE.encode() * 1000:
             return "the fetched file differs from the original"
         page.server.toggle_server()
         wait_until(lambda: page.server.runner is None, timeout_s)
