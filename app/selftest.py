@@ -96,9 +96,8 @@ def check_file_fetch(window: MainWindow, timeout_s: float) -> str | None:
             return f"no file list: {page.client.state.text()}"
         page.client.name.setText("hello")
         page.client.fetch()
-        if not wait_until(
-            lambda: page.client.runner is None and (Path(dest) / "hello.png").exists(), timeout_s
-        ):
+        saved = Path(dest) / "hello.png"
+        if not wait_until(lambda: page.client.runner is None and saved.exists(), timeout_s):
             return f"the file did not arrive: {page.client.state.text()}"
         if saved.read_bytes() != MESSAGE.encode() * 1000:
             return "the fetched file differs from the original"
