@@ -69,7 +69,9 @@ def test_cancel_leaves_nothing(qtbot, page, tmp_path):
     qtbot.waitUntil(lambda: page.client.files.count() == 3, timeout=5000)
     page.client.name.setText("huge.bin")
     qtbot.mouseClick(page.client.fetch_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: 0 < page.client.progress.value() < 1000 or page.client.runner is None, timeout=15000)
+    qtbot.waitUntil(
+        lambda: 0 < page.client.progress.value() < 1000 or page.client.runner is None, timeout=15000
+    )
     qtbot.mouseClick(page.client.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.client.runner is None, timeout=10000)
     if (tmp_path / "dest" / "huge.bin").exists():

@@ -28,7 +28,10 @@ def test_run_preset_shows_lanes_and_verdict(qtbot, window):
     choose(pane, "two-sends")
     qtbot.mouseClick(pane.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: pane.runner is None, timeout=10000)
-    assert pane.verdict.text() == "2 messages sent, received as 1 chunk: the receiver cannot tell where 'Hello' ends"
+    assert (
+        pane.verdict.text()
+        == "2 messages sent, received as 1 chunk: the receiver cannot tell where 'Hello' ends"
+    )
     lanes = dict(pane.timeline.lanes)
     assert [(s.start, s.end) for s in lanes["send()"]] == [(0, 5), (5, 10)]
     assert [(s.start, s.end) for s in lanes["recv()"]] == [(0, 10)]
@@ -55,8 +58,13 @@ def test_step_mode_one_recv_per_click_shows_bytes_waiting(qtbot, window):
     qtbot.waitUntil(lambda: "10,240 bytes waiting" in pane.details.text(), timeout=5000)
     for read, waiting in ((4096, "6,144"), (8192, "2,048"), (10240, "0")):
         qtbot.mouseClick(pane.step_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda read=read: f"{read:,} bytes read" in pane.details.text()
-                        or "recv()" in pane.verdict.text() and pane.runner is None, timeout=5000)
+        qtbot.waitUntil(
+            lambda read=read: (
+                f"{read:,} bytes read" in pane.details.text()
+                or ("recv()" in pane.verdict.text() and pane.runner is None)
+            ),
+            timeout=5000,
+        )
         if read < 10240:
             assert f"{waiting} bytes waiting" in pane.details.text()
     qtbot.waitUntil(lambda: pane.runner is None, timeout=5000)
@@ -94,5 +102,7 @@ def test_relay_rechunks_a_servers_reply(qtbot, window):
     # the relay re-sent the 9-byte reply one byte per send()
     qtbot.waitUntil(lambda: relay.view.log_model.rowCount() >= 18, timeout=5000)
     store = relay.view.store
-    sent_sizes = [len(store.chunk(i).data) for i in range(len(store)) if store.chunk(i).direction.value == "sent"]
+    sent_sizes = [
+        len(store.chunk(i).data) for i in range(len(store)) if store.chunk(i).direction.value == "sent"
+    ]
     assert sent_sizes and set(sent_sizes) == {1}
