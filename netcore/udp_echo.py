@@ -61,6 +61,7 @@ class PeerTable:
     def __init__(self) -> None:
         self.ids: dict[Any, int] = {}
         self.addrs: dict[int, Any] = {}
+        self.names: dict[int, str] = {}  # "host:port", formatted once per peer
         self.offsets: dict[tuple[int, Direction], int] = {}
         self.frames: dict[tuple[int, Direction], int] = {}
 
@@ -72,6 +73,7 @@ class PeerTable:
         conn = len(self.ids) + 1
         self.ids[addr] = conn
         self.addrs[conn] = addr
+        self.names[conn] = endpoint_of(addr)
         return conn, True
 
     def traffic(self, direction: Direction, data: bytes, conn: int) -> Traffic:
@@ -81,7 +83,7 @@ class PeerTable:
         index = self.frames.get(key, 0)
         self.offsets[key] = offset + len(data)
         self.frames[key] = index + 1
-        chunk = make_chunk(direction, data, offset, conn, endpoint_of(self.addrs[conn]))
+        chunk = make_chunk(direction, data, offset, conn, self.names[conn])
         end = offset + len(data)
         return Traffic(chunk, (Frame(index, data, offset, offset, end, end),))
 
@@ -112,12 +114,14 @@ class UdpEchoServer(ServerEngine):
         super().__init__(host, port, reply_mode, prefix, reuse_addr)
         self.recv_size = recv_size
         self._peers = PeerTable()
+        self._ipv6 = False  # the bound socket's family, set when the loop starts
 
     def run(self, sink: EventSink) -> None:
         address = self._bind_or_report(sink)
         if address is None:
             return
         assert self._sock is not None
+        self._ipv6 = self._sock.family == socket.AF_INET6
         sock = self._sock
         buf = bytearray(RECV_SIZE)
         sel = selectors.DefaultSelector()
@@ -167,7 +171,7 @@ class UdpEchoServer(ServerEngine):
             self.emit(Failed(InputError(f"no datagram has come from peer #{conn}"), conn))
             return
         try:
-            check_datagram_size(len(payload), self._sock.family == socket.AF_INET6)
+            check_datagram_size(len(payload), self._ipv6)
             self._sock.sendto(payload, addr)
         except LocalProtocolError as exc:
             self.emit(Failed(exc, conn))
@@ -291,30 +295,45 @@ class UdpEchoClient(Engine):
                     Failed(from_os_error(exc, action="send to", host=self.host, port=self.port, udp=True), 1)
                 )
                 return
-            received_ns = time.perf_counter_ns()
-            conn, new = self._peers.lookup(addr)
-            if new:
-                self.emit(Connected(conn, self.local, endpoint_of(addr)))
-            self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
-            if size > len(data):
-                self.emit(Truncated(conn, endpoint_of(addr), len(data), size))
-            if self._probe is not None:
-                self._probe.on_datagram(data, received_ns, self.emit)
+            self._on_datagram(data, size, addr)
+
+    def _on_datagram(self, data: bytes, size: int, addr: Any) -> None:
+        received_ns = time.perf_counter_ns()
+        conn, new = self._peers.lookup(addr)
+        if new:
+            self.emit(Connected(conn, self.local, endpoint_of(addr)))
+        self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
+        if size > len(data):
+            self.emit(Truncated(conn, endpoint_of(addr), len(data), size))
+        if self._probe is not None:
+            self._probe.on_datagram(data, received_ns, self.emit)
 
     def request(self, payload: bytes, timeout: float | None = None) -> tuple[Traffic, list[Event]]:
         """Send one datagram and wait for the next one to arrive; returns it and every event."""
         limit = self.timeout if timeout is None else timeout
         self.send(payload)
-        events: list[Event] = []
+        assert self.sock is not None
         deadline = time.monotonic() + limit
-        while (left := deadline - time.monotonic()) > 0:
-            new = self.pump(min(left, TICK_S))
-            events += new
-            for event in new:
-                if isinstance(event, Failed) and isinstance(event.error, NetError):
-                    raise event.error
-                if isinstance(event, Traffic) and event.chunk.direction is Direction.RECEIVED:
-                    return event, events
+        try:
+            # Wait in the socket's own (C-level) timeout: no selector round per datagram.
+            while (left := deadline - time.monotonic()) > 0:
+                self.sock.settimeout(left)
+                try:
+                    data, size, addr = _receive(self.sock, self._buf, self.recv_size)
+                except TimeoutError:
+                    break
+                except OSError as exc:
+                    raise from_os_error(
+                        exc, action="send to", host=self.host, port=self.port, udp=True
+                    ) from None
+                self._on_datagram(data, size, addr)
+                events = self.take_events()
+                reply = next(
+                    e for e in events if isinstance(e, Traffic) and e.chunk.direction is Direction.RECEIVED
+                )
+                return reply, events
+        finally:
+            self.sock.setblocking(False)
         raise NoUdpReply(
             action="wait for a reply from",
             where=endpoint_of(self._server),
