@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # Programs we did not write, used as peers by the interoperability tests.
-TEST_PEERS := socat nc nft chronyd xinetd
+TEST_PEERS := socat nc nft chronyd xinetd tshark
 
 .PHONY: run test lint bench system-deps selftest clean
 
@@ -25,7 +25,7 @@ system-deps:
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	    echo "installing test peers:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq socat netcat-openbsd nftables chrony xinetd >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq socat netcat-openbsd nftables chrony xinetd tshark >/dev/null; \
 	  else echo "warning: missing$$missing and cannot apt-get them; their tests will be skipped"; fi; \
 	fi
 

@@ -487,8 +487,16 @@ class FetchClient(Engine):
 
     def _send(self, data: bytes) -> None:
         assert self.sock is not None
-        self.sock.sendall(data)
+        try:
+            self.sock.sendall(data)
+        except OSError as exc:
+            raise self._os_error(exc, "send to") from None
         self._report(Direction.SENT, data)
+
+    def _os_error(self, exc: OSError, action: str) -> SocketLabError:
+        """An OSError of the connection as a NetError with a hint, or 'cancelled' after ``stop()``."""
+        self._check_cancelled()
+        return from_os_error(exc, action=action, host=self.host, port=self.port, timeout=self.timeout)
 
     def _report(self, direction: Direction, data: bytes) -> None:
         self.emit(Traffic(make_chunk(direction, data, self._offsets[direction], 1, self.peer)))
@@ -498,7 +506,10 @@ class FetchClient(Engine):
         assert self.sock is not None
         buf = bytearray()
         while len(buf) < size:
-            piece = self.sock.recv(size - len(buf))
+            try:
+                piece = self.sock.recv(size - len(buf))
+            except OSError as exc:
+                raise self._os_error(exc, "receive from") from None
             if not piece:
                 self._check_cancelled()
                 raise RemoteProtocolError(
@@ -519,14 +530,23 @@ class FetchClient(Engine):
         self._send(name.encode())
         start = self._offsets[Direction.RECEIVED]
         prefix = self._recv_exactly(4)
-        fmt = self.length_format if self.length_format != "auto" else detect_length_format(prefix)
+        raw = b""
+        if self.length_format == "auto":
+            # 00 01 00 00 and 00 00 01 00 read as 256 one way and 65,536 the other: the first 256
+            # header bytes (there are at least that many either way) decide.
+            readings = struct.unpack("!I", prefix)[0], struct.unpack("<i", prefix)[0]
+            if all(0 < n <= MAX_HEADER for n in readings):
+                raw = self._recv_exactly(min(readings))
+            fmt = detect_length_format(prefix, raw)
+        else:
+            fmt = self.length_format
         length = struct.unpack(fmt, prefix)[0]
         if not 0 < length <= MAX_HEADER:
             raise RemoteProtocolError(
                 f"header length {length:,} read as '{fmt}' is outside 1..{MAX_HEADER:,}"
                 " bytes — try the other length format"
             )
-        raw = self._recv_exactly(length)
+        raw += self._recv_exactly(length - len(raw))
         header = parse_reply_header(raw)
         body = start + 4 + length
         size = int(header["data_all"])
@@ -619,7 +639,9 @@ class FetchClient(Engine):
                         try:
                             with memoryview(buf)[:n] as view:
                                 digest.update(view)
-                                out.write(view)
+                                written = 0  # a write may be short (disk full, RLIMIT_FSIZE): go on
+                                while written < n:  # until it raises, never drop the rest silently
+                                    written += out.write(view[written:])
                         except OSError as exc:
                             failure.append(exc)
                     free.put(buf)
@@ -630,7 +652,7 @@ class FetchClient(Engine):
         try:
             while received < size:
                 if failure:
-                    raise failure[0]
+                    break  # the writer failed: reported below as "cannot write", not as a network error
                 buf = free.get()
                 filled = 0
                 with memoryview(buf) as view:
@@ -656,8 +678,7 @@ class FetchClient(Engine):
                     on_progress(received, size)
                     last_report = now
         except OSError as exc:
-            self._check_cancelled()
-            raise from_os_error(exc, action="receive from", host=self.host, port=self.port) from None
+            raise self._os_error(exc, "receive from") from None
         finally:
             work.put(None)
             thread.join()
