@@ -84,7 +84,7 @@ class TcpStream:
         """One recv(); returns the payloads of the frames it completed. Closes on EOF or error."""
         try:
             data = self.sock.recv(self.recv_size)
-        except (BlockingIOError, InterruptedError):
+        except (BlockingIOError, InterruptedError, TimeoutError):  # nothing to read yet
             return []
         except OSError as exc:
             self._fail(exc, "receive from")
