@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import socket
 import statistics
 import time
@@ -23,8 +24,16 @@ RAW = "raw sockets (course code)"
 OURS = "netcore UdpEcho"
 
 
+def pin() -> None:
+    """Run on CPU 0 only: client and server then share one CPU for both paths, so the figures
+    measure the work each path does rather than how fast this VM wakes an idle CPU."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {0})
+
+
 def raw_server(ready: Connection) -> None:
     """The course's UDP echo server: recvfrom, sendto, forever (the parent terminates it)."""
+    pin()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         ready.send(sock.getsockname()[1])
@@ -34,6 +43,7 @@ def raw_server(ready: Connection) -> None:
 
 
 def netcore_server(ready: Connection) -> None:
+    pin()
     server = UdpEchoServer("127.0.0.1", 0)
     ready.send(server.bind().port)
     server.run(discard_events)
@@ -87,6 +97,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=64, help="datagram size in bytes")
     parser.add_argument("--rounds", type=int, default=10, help="the paths take turns this many times")
     args = parser.parse_args()
+    pin()
     message = bytes(i % 256 for i in range(args.size))
     paths: list[tuple[str, Callable[[Connection], None], Callable[[int, int, bytes], list[int]]]] = [
         (RAW, raw_server, raw_client),
