@@ -20,15 +20,17 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QMenu,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
 )
 
+from netcore.export import python_literal
 from netcore.hexdump import ASCII_CHAR, HEX_BYTE, WIDTH
 from netcore.traffic import Chunk, Direction, FrameSpan, TrafficStore
 from widgets import style
@@ -309,6 +311,35 @@ class HexdumpView(QTableView):
     def follow_tail(self, was_at_bottom: bool) -> None:
         if was_at_bottom:
             self.scrollToBottom()
+
+    def selected_bytes(self) -> bytes:
+        """The selected bytes in stream order (a byte selected in both columns counts once)."""
+        picked: dict[tuple[int, int], int] = {}
+        model = self.model()
+        for index in self.selectedIndexes():
+            col = index.column()
+            if col < HEX0:
+                continue
+            i = col - HEX0 if col < ASCII0 else col - ASCII0
+            text = model.index(index.row(), HEX0 + i).data()
+            if text:
+                picked[(index.row(), i)] = int(str(text), 16)
+        return bytes(value for _, value in sorted(picked.items()))
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        data = self.selected_bytes()
+        menu = QMenu(self)
+        for label, make in (
+            (self.tr("Copy as hex"), lambda d: d.hex(" ")),
+            (self.tr("Copy as text"), lambda d: d.decode("utf-8", errors="replace")),
+            (self.tr("Copy as Python bytes"), python_literal),
+        ):
+            action = menu.addAction(label)
+            action.setEnabled(bool(data))
+            action.triggered.connect(
+                lambda _=False, make=make: QGuiApplication.clipboard().setText(make(data))
+            )
+        menu.exec(event.globalPos())
 
     def at_bottom(self) -> bool:
         bar = self.verticalScrollBar()

@@ -11,14 +11,19 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QItemSelection, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
+    QPushButton,
     QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from netcore.export import to_json_lines, to_text2pcap
 from netcore.framing import Frame
 from netcore.traffic import Chunk, Direction, TrafficStore
 from widgets import style
@@ -164,7 +169,15 @@ class TrafficView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.hover)
-        layout.addWidget(self.status)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        self.save_button = QPushButton(self.tr("Save traffic…"), self)
+        self.save_button.setToolTip(
+            self.tr("Save as a hex dump for Wireshark's Import from Hex Dump, or as JSON lines")
+        )
+        self.save_button.clicked.connect(self._ask_save)
+        bottom.addWidget(self.save_button)
+        layout.addLayout(bottom)
         self._update_status()
 
     def add(
@@ -187,6 +200,32 @@ class TrafficView(QWidget):
         """Frames decoded apart from a chunk: redraw the bytes they cover."""
         self.store.add_frames(conn, direction, frames)
         self.hex_model.sync()
+
+    def chunks(self) -> list[Chunk]:
+        return [self.store.chunk(i) for i in range(len(self.store))]
+
+    def save(self, path: str, json_lines: bool) -> None:
+        """Write the stored traffic to *path*: text2pcap hex dump, or JSON lines."""
+        chunks = self.chunks()
+        with open(path, "w", encoding="utf-8") as out:
+            if json_lines:
+                out.writelines(line + "\n" for line in to_json_lines(chunks))
+            else:
+                out.write(to_text2pcap(chunks))
+
+    def _ask_save(self) -> None:
+        hex_filter, json_filter = self.tr("Wireshark hex dump (*.txt)"), self.tr("JSON lines (*.jsonl)")
+        path, chosen = QFileDialog.getSaveFileName(
+            self, self.tr("Save traffic"), "traffic.txt", f"{hex_filter};;{json_filter}"
+        )
+        if not path:
+            return
+        try:
+            self.save(path, json_lines=chosen == json_filter or path.endswith(".jsonl"))
+        except OSError as exc:
+            QMessageBox.warning(
+                self, self.tr("Save traffic"), self.tr("Cannot save {0}: {1}").format(path, exc.strerror)
+            )
 
     def clear(self) -> None:
         self.store.clear()

@@ -197,3 +197,29 @@ def test_clear_empties_both_views(view, qtbot):
     assert view.log_model.rowCount() == 1
     assert cell(view.log_model, 0, PREVIEW) == "new"
     assert view.hex_model.data(view.hex_model.index(0, HEX0), BACKGROUND) == style.SENT_BG
+
+
+def test_save_and_copy_selected_bytes(qtbot, tmp_path):
+    from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+    from netcore.export import parse_text2pcap
+    from widgets.hexdump_view import ASCII0, HEX0
+
+    view = TrafficView()
+    qtbot.addWidget(view)
+    sent = make_chunk(Direction.SENT, b"Hello", 0, 1, "127.0.0.1:1")
+    got = make_chunk(Direction.RECEIVED, b"HELLO!", 0, 1, "127.0.0.1:1")
+    view.add([(sent, ()), (got, ())])
+    view.save(str(tmp_path / "t.txt"), json_lines=False)
+    assert parse_text2pcap((tmp_path / "t.txt").read_text()) == [
+        (Direction.SENT, b"Hello"),
+        (Direction.RECEIVED, b"HELLO!"),
+    ]
+    view.save(str(tmp_path / "t.jsonl"), json_lines=True)
+    assert len((tmp_path / "t.jsonl").read_text().splitlines()) == 2
+    # select bytes 3..6 in the hex columns and byte 7 in the ASCII column: "loHEL"
+    model = view.hex_model
+    selection = QItemSelection(model.index(0, HEX0 + 3), model.index(0, HEX0 + 6))
+    selection.select(model.index(0, ASCII0 + 7), model.index(0, ASCII0 + 7))
+    view.hexdump.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.Select)
+    assert view.hexdump.selected_bytes() == b"loHEL"
