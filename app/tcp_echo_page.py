@@ -24,7 +24,7 @@ from netcore.errors import SocketLabError
 from netcore.events import Answered, Closed, CloseReason, Connected, Event, WriteShutdown
 from netcore.framing import FRAMING_CHOICES, make_codec
 from netcore.tcp_echo import TcpEchoClient, TcpEchoServer, check_message
-from widgets.inputs import PayloadEdit
+from widgets.inputs import PayloadEdit, RepeatControl
 
 
 def framing_combo(parent: QWidget) -> QComboBox:
@@ -68,6 +68,7 @@ class TcpClientPane(ClientPane):
         self.send_button = QPushButton(self.tr("&Send"), self)
         self.send_button.setToolTip(self.tr("Send the message (Ctrl+Enter in the message box)"))
         self.rtt = QLabel(self)
+        self.repeat = RepeatControl(self)
         self.set_state(self.tr("Not connected"))
 
         form = QFormLayout()
@@ -92,13 +93,15 @@ class TcpClientPane(ClientPane):
         layout.addLayout(buttons)
         layout.addWidget(self.state)
         layout.addLayout(send_row)
+        layout.addWidget(self.repeat)
         layout.addWidget(self.rtt)
         layout.addWidget(self.view, 1)
 
         self.connect_button.clicked.connect(self.toggle_connection)
         self.half_close_button.clicked.connect(self.half_close)
-        self.send_button.clicked.connect(self.send)
-        self.payload.submitted.connect(self.send)
+        self.send_button.clicked.connect(lambda: self.send())
+        self.payload.submitted.connect(lambda: self.send())
+        self.repeat.fire.connect(self.send)
         self.payload.encoding.currentIndexChanged.connect(
             lambda: self.view.set_encoding(self.payload.current_encoding())
         )
@@ -129,13 +132,15 @@ class TcpClientPane(ClientPane):
         self._set_inputs_enabled(False)
         self.start_engine(client)
 
-    def send(self) -> None:
+    def send(self, counter: int | None = None) -> None:
         if self.client is None or not self.send_button.isEnabled():
+            self.repeat.stop()
             return
         try:
-            data = self.payload.payload()
+            data = self.payload.payload(counter)
             check_message(data, self.framing.currentText())
         except SocketLabError as exc:
+            self.repeat.stop()
             self.show_error(exc)
             return
         self.client.submit(data)
@@ -185,6 +190,7 @@ class TcpClientPane(ClientPane):
 
     def engine_finished(self) -> None:
         self.client = None
+        self.repeat.stop()
         self._set_connected(False)
 
     def _set_connected(self, connected: bool) -> None:

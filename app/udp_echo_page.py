@@ -39,7 +39,7 @@ from netcore.udp_echo import (
     UdpEchoServer,
     check_datagram_size,
 )
-from widgets.inputs import PayloadEdit
+from widgets.inputs import PayloadEdit, RepeatControl
 from widgets.line_plot import LinePlot
 
 
@@ -99,6 +99,7 @@ class UdpClientPane(ClientPane):
         self.stats = QLabel(self)
         self.stats.setWordWrap(True)
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.repeat = RepeatControl(self)
         self.plot = LinePlot(self.tr("round trip (ms) by sequence number; red: lost"), self)
         self._reply_timer = QTimer(self)
         self._reply_timer.setSingleShot(True)
@@ -135,13 +136,15 @@ class UdpClientPane(ClientPane):
         layout.addLayout(buttons)
         layout.addWidget(self.state)
         layout.addLayout(send_row)
+        layout.addWidget(self.repeat)
         layout.addLayout(probe_row)
         layout.addWidget(self.stats)
         layout.addWidget(self.plot)
         layout.addWidget(self.view, 1)
 
-        self.send_button.clicked.connect(self.send)
-        self.payload.submitted.connect(self.send)
+        self.send_button.clicked.connect(lambda: self.send())
+        self.payload.submitted.connect(lambda: self.send())
+        self.repeat.fire.connect(self.send)
         self.probe_button.clicked.connect(self.probe)
         self.close_button.clicked.connect(self.close_socket)
         self.payload.changed.connect(self._size_note)
@@ -168,11 +171,12 @@ class UdpClientPane(ClientPane):
         self._set_open(True)
         return client
 
-    def send(self) -> None:
+    def send(self, counter: int | None = None) -> None:
         try:
-            data = self.payload.payload()
+            data = self.payload.payload(counter)
             check_datagram_size(len(data), self.address.address().is_ipv6)
         except SocketLabError as exc:
+            self.repeat.stop()
             self.show_error(exc)
             return
         client = self._ensure_client()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -84,6 +85,60 @@ class AddressEdit(QWidget):
         return True
 
 
+class RepeatControl(QWidget):
+    """Send again and again on a timer: interval, count (0 = until stopped) and a Start/Stop button.
+    ``fire(n)`` is emitted with n = 1, 2, …; a ``{n}`` in the message becomes that number."""
+
+    fire = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.interval = QSpinBox(self)
+        self.interval.setRange(1, 3_600_000)
+        self.interval.setValue(1000)
+        self.interval.setSuffix(self.tr(" ms"))
+        self.count = QSpinBox(self)
+        self.count.setRange(0, 1_000_000)
+        self.count.setValue(10)
+        self.count.setSpecialValueText(self.tr("until stopped"))
+        self.button = QPushButton(self.tr("Repeat"), self)
+        self.button.setCheckable(True)
+        self.button.setToolTip(self.tr("Send the message every interval; {n} in it counts 1, 2, 3…"))
+        self.progress = QLabel(self)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel(self.tr("Repeat every"), self))
+        row.addWidget(self.interval)
+        row.addWidget(QLabel(self.tr("times"), self))
+        row.addWidget(self.count)
+        row.addWidget(self.button)
+        row.addWidget(self.progress, 1)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self._sent = 0
+        self.button.toggled.connect(self._toggle)
+
+    def stop(self) -> None:
+        self.button.setChecked(False)
+
+    def _toggle(self, on: bool) -> None:
+        if on:
+            self._sent = 0
+            self._tick()
+            if self.button.isChecked():
+                self._timer.start(self.interval.value())
+        else:
+            self._timer.stop()
+        self.button.setText(self.tr("Stop repeat") if on else self.tr("Repeat"))
+
+    def _tick(self) -> None:
+        self._sent += 1
+        self.progress.setText(self.tr("sent {0}").format(self._sent))
+        self.fire.emit(self._sent)
+        if self.count.value() and self._sent >= self.count.value():
+            self.stop()
+
+
 class _MessageEdit(QPlainTextEdit):
     """Plain text box where Ctrl+Enter submits (Enter alone types a new line)."""
 
@@ -153,11 +208,13 @@ class PayloadEdit(QWidget):
     def current_encoding(self) -> str:
         return str(self.encoding.currentData())
 
-    def payload(self) -> bytes:
-        """The bytes to send, or ``InputError`` pointing at the bad character."""
-        return parse_payload(
-            self.edit.toPlainText(), self._mode, self.current_encoding(), self.escapes.isChecked()
-        )
+    def payload(self, counter: int | None = None) -> bytes:
+        """The bytes to send, or ``InputError`` pointing at the bad character. With *counter*, a
+        ``{n}`` in the text becomes that number (repeated sends)."""
+        text = self.edit.toPlainText()
+        if counter is not None:
+            text = text.replace("{n}", str(counter))
+        return parse_payload(text, self._mode, self.current_encoding(), self.escapes.isChecked())
 
     def set_mode(self, mode: PayloadMode | str) -> None:
         self.mode.setCurrentIndex(self.mode.findData(PayloadMode(mode).value))

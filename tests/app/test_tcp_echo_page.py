@@ -229,3 +229,16 @@ def test_self_test_command():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "self-test ok" in result.stdout
     assert "QThread" not in result.stderr
+
+
+def test_repeat_send_counts_in_the_payload(qtbot, window):
+    page = window.tcp_echo
+    start_server(qtbot, page, framing="line")
+    connect_client(qtbot, page, framing="line")
+    page.client.payload.edit.setPlainText("msg {n}")
+    page.client.repeat.interval.setValue(10)
+    page.client.repeat.count.setValue(3)
+    qtbot.mouseClick(page.client.repeat.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: received_bytes(page.client.view) == b"msg 1\nmsg 2\nmsg 3\n", timeout=5000)
+    assert not page.client.repeat.button.isChecked()  # it stopped after the count
+    assert "sent 3" in page.client.repeat.progress.text()
