@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from app.file_page import FilePage
 from app.panes import Page
-from app.settings import int_value
+from app.presentation import Presentation
+from app.settings import bool_value, float_value, int_value
 from app.sticking_page import StickingPage
 from app.tcp_echo_page import TcpEchoPage
 from app.time_page import TimePage
@@ -41,6 +42,26 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        self.presentation = Presentation(self)
+        view_menu = self.menuBar().addMenu(self.tr("&View"))
+        for text, keys, slot in (
+            (
+                self.tr("Zoom &in"),
+                [QKeySequence("Ctrl+="), QKeySequence("Ctrl++")],
+                self.presentation.zoom_in,
+            ),
+            (self.tr("Zoom &out"), [QKeySequence("Ctrl+-")], self.presentation.zoom_out),
+            (self.tr("&Reset zoom"), [QKeySequence("Ctrl+0")], lambda: self.presentation.set_zoom(1.0)),
+            (self.tr("&Full screen"), [QKeySequence("F11")], self._toggle_full_screen),
+        ):
+            action = QAction(text, self)
+            action.setShortcuts(keys)
+            action.triggered.connect(slot)
+            view_menu.addAction(action)
+        self.contrast_action = QAction(self.tr("&High contrast (projector)"), self)
+        self.contrast_action.setCheckable(True)
+        self.contrast_action.toggled.connect(self.presentation.set_high_contrast)
+        view_menu.addAction(self.contrast_action)
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("&About Socket Lab"), self)
         about.triggered.connect(self._about)
@@ -51,6 +72,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             self.tr("Ready. Start the server on the right, then connect the client.")
         )
+
+    def _toggle_full_screen(self) -> None:
+        self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
 
     def pages(self) -> list[Page]:
         return [self.tcp_echo, self.udp_echo, self.time, self.files, self.sticking]
@@ -69,12 +93,16 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         self.tabs.setCurrentIndex(int_value(self.settings, "window/tab", 0))
+        self.presentation.set_zoom(float_value(self.settings, "window/zoom", 1.0))
+        self.contrast_action.setChecked(bool_value(self.settings, "window/high_contrast", False))
         for page in self.pages():
             page.load_settings(self.settings)
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.settings.setValue("window/zoom", self.presentation.zoom)
+        self.settings.setValue("window/high_contrast", self.presentation.high_contrast)
         for page in self.pages():
             page.save_settings(self.settings)
         self.settings.sync()

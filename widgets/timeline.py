@@ -96,6 +96,7 @@ class LaneTimeline(QWidget):
                     painter.fillRect(header, span.colour.darker(130))
                 painter.setPen(QPen(self.palette().text().color(), 1))
                 painter.drawRect(rect)
+                painter.setPen(QPen(QColor("#000000")))  # boxes are light in every theme
                 if metrics.horizontalAdvance(span.label) + 4 < rect.width():
                     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, span.label)
         bottom = 4 + len(self.lanes) * self._lane_height()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 
 from app.main_window import MainWindow
 from netcore.traffic import Direction
@@ -242,3 +243,29 @@ def test_repeat_send_counts_in_the_payload(qtbot, window):
     qtbot.waitUntil(lambda: received_bytes(page.client.view) == b"msg 1\nmsg 2\nmsg 3\n", timeout=5000)
     assert not page.client.repeat.button.isChecked()  # it stopped after the count
     assert "sent 3" in page.client.repeat.progress.text()
+
+
+def test_zoom_and_high_contrast_are_remembered(qtbot, settings):
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    hexdump = win.tcp_echo.client.view.hexdump
+    label = win.tcp_echo.client.state
+    before_hex, before_label = hexdump.font().pointSizeF(), label.font().pointSizeF()
+    actions = {a.shortcut().toString(): a for a in win.findChildren(QAction) if not a.shortcut().isEmpty()}
+    assert {"Ctrl+=", "Ctrl+-", "Ctrl+0", "F11"} <= set(actions)
+    actions["Ctrl+="].trigger()
+    actions["Ctrl+="].trigger()
+    assert hexdump.font().pointSizeF() > before_hex * 1.2
+    assert label.font().pointSizeF() > before_label * 1.2
+    assert hexdump.columnWidth(1) > 0
+    win.contrast_action.setChecked(True)
+    win.close()
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.presentation.zoom == pytest.approx(1.3)
+    assert again.presentation.high_contrast
+    next(a for a in again.findChildren(QAction) if a.shortcut().toString() == "Ctrl+0").trigger()
+    assert again.presentation.zoom == 1.0
+    again.contrast_action.setChecked(False)
+    again.close()
