@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+import time
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from app.file_page import FilePage
 from app.panes import Page
@@ -67,10 +69,37 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
         help_menu.addAction(about)
 
+        self.traffic_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.traffic_label)
+        self._last_counts: tuple[int, int, float] | None = None
+        self._stats_timer = QTimer(self)
+        self._stats_timer.timeout.connect(self._update_traffic_label)
+        self._stats_timer.start(1000)
+
         self.resize(1280, 800)
         self._load_settings()
         self.statusBar().showMessage(
             self.tr("Ready. Start the server on the right, then connect the client.")
+        )
+
+    def _update_traffic_label(self) -> None:
+        """Local and peer address, bytes in/out and rate of the current tab's running connection."""
+        page = self.tabs.currentWidget()
+        pane = page.active_pane() if isinstance(page, Page) else None
+        if pane is None:
+            self.traffic_label.clear()
+            self._last_counts = None
+            return
+        now = time.monotonic()
+        total = pane.bytes_in + pane.bytes_out
+        rate = 0.0
+        if self._last_counts is not None and self._last_counts[2] < now:
+            rate = max(0, total - self._last_counts[0] - self._last_counts[1]) / (now - self._last_counts[2])
+        self._last_counts = (pane.bytes_in, pane.bytes_out, now)
+        self.traffic_label.setText(
+            self.tr("{0}  ↓ {1:,} B  ↑ {2:,} B  {3:,.0f} B/s").format(
+                pane.endpoints, pane.bytes_in, pane.bytes_out, rate
+            )
         )
 
     def _toggle_full_screen(self) -> None:

@@ -30,6 +30,7 @@ from netcore.events import Closed, Connected, Event, Failed, FramesDecoded, List
 from netcore.payload import parse_payload
 from netcore.serving import ReplyMode, ServerEngine
 from netcore.tcp_echo import TcpEchoServer
+from netcore.traffic import Direction
 from netcore.udp_echo import UdpEchoServer
 from widgets import style
 from widgets.inputs import AddressEdit, PayloadEdit
@@ -59,6 +60,8 @@ class EnginePane(QGroupBox):
         self.clear_button = QPushButton(_tr("Clear log"), self)
         self.clear_button.setToolTip(_tr("Forget the traffic shown in this pane"))
         self.clear_button.clicked.connect(self.view.clear)
+        self.bytes_in = self.bytes_out = 0  # this pane's traffic since it started (for the status bar)
+        self.endpoints = ""
 
     def start_engine(self, engine: Engine) -> None:
         self.runner = EngineRunner(engine, self._on_batch, self)
@@ -88,10 +91,18 @@ class EnginePane(QGroupBox):
 
     def _on_batch(self, batch: Batch) -> None:
         items = [(e.chunk, e.frames) for e in batch.events if isinstance(e, Traffic)]
+        for chunk, _ in items:
+            if chunk.direction is Direction.SENT:
+                self.bytes_out += len(chunk.data)
+            else:
+                self.bytes_in += len(chunk.data)
+        self.bytes_in += batch.dropped_bytes  # dropped from the view, but they did arrive
         self.view.add(items, batch.dropped_chunks, batch.dropped_bytes)
         for event in batch.events:
             if isinstance(event, FramesDecoded):
                 self.view.add_frames(event.conn, event.direction, event.frames)
+            elif isinstance(event, Connected):
+                self.endpoints = f"{event.local} ⇄ {event.peer}"
             self.handle_event(event)
 
     def handle_event(self, event: Event) -> None:
@@ -369,6 +380,10 @@ class Page(QWidget):
     """One tab of the main window: it can be stopped, joined, and remembers its settings."""
 
     status_message = Signal(str)
+
+    def active_pane(self) -> EnginePane | None:
+        """The pane the status bar reports on: the first one that is running."""
+        return next((p for p in self.panes() if p.runner is not None), None)
 
     def panes(self) -> list[EnginePane]:
         raise NotImplementedError

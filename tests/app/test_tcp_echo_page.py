@@ -269,3 +269,15 @@ def test_zoom_and_high_contrast_are_remembered(qtbot, settings):
     assert again.presentation.zoom == 1.0
     again.contrast_action.setChecked(False)
     again.close()
+
+
+def test_status_bar_shows_the_connection_and_byte_counts(qtbot, window):
+    page = window.tcp_echo
+    start_server(qtbot, page)
+    connect_client(qtbot, page)
+    type_and_send(qtbot, page, "hello")
+    qtbot.waitUntil(lambda: received_bytes(page.client.view) == b"hello", timeout=5000)
+    window._update_traffic_label()
+    text = window.traffic_label.text()
+    assert f"⇄ 127.0.0.1:{page.server.server.address.port}" in text
+    assert "↓ 5 B" in text and "↑ 5 B" in text
