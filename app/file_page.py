@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.panes import ClientPane, ClientServerPage, ServerPane
 from app.settings import bool_value, int_value, str_value
+from netcore import pycode
 from netcore.address import Address
 from netcore.errors import InputError, SocketLabError
 from netcore.events import Event, FetchFinished, FetchProgress, FilesListed
@@ -318,6 +319,11 @@ class FileServerPane(ServerPane):
 class FilePage(ClientServerPage):
     client: FetchPane
     server: FileServerPane
+
+    def python_code(self) -> str:
+        addr = self.client.address.address()
+        name = self.client.name.text().strip() or "hello"
+        return pycode.fetch_client(addr.host, addr.port, name, str(self.client.length_format.currentData()))
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(FetchPane(), FileServerPane(), parent)

@@ -6,7 +6,7 @@ import time
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from app.file_page import FilePage
 from app.panes import Page
@@ -17,6 +17,8 @@ from app.tcp_echo_page import TcpEchoPage
 from app.time_page import TimePage
 from app.udp_echo_page import UdpEchoPage
 from netcore import __version__
+from netcore.errors import SocketLabError
+from widgets.code_panel import CodePanel
 
 
 class MainWindow(QMainWindow):
@@ -60,6 +62,18 @@ class MainWindow(QMainWindow):
             action.setShortcuts(keys)
             action.triggered.connect(slot)
             view_menu.addAction(action)
+        self.code_panel = CodePanel(self)
+        self.code_dock = QDockWidget(self.tr("Python equivalent"), self)
+        self.code_dock.setObjectName("python-equivalent")
+        self.code_dock.setWidget(self.code_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.code_dock)
+        self.code_dock.hide()
+        code_action = self.code_dock.toggleViewAction()
+        code_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        view_menu.addAction(code_action)
+        self._code_timer = QTimer(self)
+        self._code_timer.timeout.connect(self.update_python_code)
+        self._code_timer.start(500)
         self.contrast_action = QAction(self.tr("&High contrast (projector)"), self)
         self.contrast_action.setCheckable(True)
         self.contrast_action.toggled.connect(self.presentation.set_high_contrast)
@@ -81,6 +95,19 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             self.tr("Ready. Start the server on the right, then connect the client.")
         )
+
+    def update_python_code(self) -> None:
+        """Show the current tab's Python equivalent (while the panel is open)."""
+        if not self.code_dock.isVisible():
+            return
+        page = self.tabs.currentWidget()
+        if not isinstance(page, Page):
+            return
+        try:
+            code = page.python_code()
+        except SocketLabError as exc:
+            code = "# " + self.tr("Complete the settings first: {0}").format(exc.summary) + "\n"
+        self.code_panel.set_code(code)
 
     def _update_traffic_label(self) -> None:
         """Local and peer address, bytes in/out and rate of the current tab's running connection."""
@@ -121,6 +148,9 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
         self.tabs.setCurrentIndex(int_value(self.settings, "window/tab", 0))
         self.presentation.set_zoom(float_value(self.settings, "window/zoom", 1.0))
         self.contrast_action.setChecked(bool_value(self.settings, "window/high_contrast", False))
@@ -129,6 +159,7 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
         self.settings.setValue("window/zoom", self.presentation.zoom)
         self.settings.setValue("window/high_contrast", self.presentation.high_contrast)

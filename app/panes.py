@@ -381,6 +381,10 @@ class Page(QWidget):
 
     status_message = Signal(str)
 
+    def python_code(self) -> str:
+        """The standard-library script that does what this tab's settings do."""
+        return "# no Python equivalent for this tab\n"
+
     def active_pane(self) -> EnginePane | None:
         """The pane the status bar reports on: the first one that is running."""
         return next((p for p in self.panes() if p.runner is not None), None)

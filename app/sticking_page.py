@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.panes import EnginePane, Page, ServerPane
 from app.settings import str_value
+from netcore import pycode
 from netcore.address import Address
 from netcore.errors import InputError, SocketLabError
 from netcore.events import Event, ScenarioFinished, ScenarioStepped
@@ -465,6 +466,9 @@ class StickingPage(Page):
 
     def panes(self) -> list[EnginePane]:
         return [self.scenario, self.relay]
+
+    def python_code(self) -> str:
+        return pycode.sticking(self.scenario.scenario())
 
     def save_settings(self, settings: QSettings) -> None:
         self.scenario.save_settings(settings)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.panes import DEFAULT_PORT, ClientPane, ClientServerPage, EchoServerPane
 from app.settings import bool_value, float_value, int_value, str_value
+from netcore import pycode
 from netcore.address import Address
 from netcore.errors import SocketLabError
 from netcore.events import Answered, Closed, CloseReason, Connected, Event, WriteShutdown
@@ -283,3 +284,8 @@ class TcpEchoPage(ClientServerPage):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(TcpClientPane(), TcpServerPane(), parent)
+
+    def python_code(self) -> str:
+        c = self.client
+        addr = c.address.address()
+        return pycode.tcp_client(addr.host, addr.port, c.payload.payload(), c.framing.currentText())

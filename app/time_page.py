@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.panes import ClientPane, ClientServerPage, ServerPane
 from app.settings import float_value, int_value, str_value
+from netcore import pycode
 from netcore.address import Address
 from netcore.errors import SocketLabError
 from netcore.events import Event, TimeQueried
@@ -300,6 +301,10 @@ class TimePage(ClientServerPage):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(TimeClientPane(), TimeServerPane(), parent)
+
+    def python_code(self) -> str:
+        addr = self.client.address.address()
+        return pycode.time_client(self.client.current_protocol(), addr.host, addr.port)
 
     def _point_client_at_server(self, host: str, port: int) -> None:
         super()._point_client_at_server(host, port)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from app.panes import DEFAULT_PORT, ClientPane, ClientServerPage, EchoServerPane
 from app.settings import bool_value, float_value, int_value, str_value
+from netcore import pycode
 from netcore.address import Address
 from netcore.errors import NoUdpReply, SocketLabError
 from netcore.events import (
@@ -359,3 +360,10 @@ class UdpEchoPage(ClientServerPage):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(UdpClientPane(), UdpServerPane(), parent)
+
+    def python_code(self) -> str:
+        c = self.client
+        addr = c.address.address()
+        return pycode.udp_client(
+            addr.host, addr.port, c.payload.payload(), c.timeout.value(), c.connected.isChecked()
+        )

@@ -281,3 +281,23 @@ def test_status_bar_shows_the_connection_and_byte_counts(qtbot, window):
     text = window.traffic_label.text()
     assert f"⇄ 127.0.0.1:{page.server.server.address.port}" in text
     assert "↓ 5 B" in text and "↑ 5 B" in text
+
+
+def test_python_equivalent_follows_the_settings_and_runs(qtbot, window):
+    import subprocess
+    import sys
+
+    page = window.tcp_echo
+    addr = start_server(qtbot, page, mode_index=1, framing="length4")
+    page.client.framing.setCurrentText("length4")
+    page.client.payload.edit.setPlainText("from the panel")
+    window.code_dock.show()
+    window.update_python_code()
+    code = window.code_panel.code.toPlainText()
+    assert 'struct.pack("!I"' in code and f"{addr.port}" in code
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.stdout.strip() == "b'FROM THE PANEL'", result.stderr
+    page.client.payload.set_mode("hex")
+    page.client.payload.edit.setPlainText("zz")
+    window.update_python_code()
+    assert "Complete the settings first" in window.code_panel.code.toPlainText()

@@ -1,0 +1,83 @@
+"""Every "Python equivalent" script runs against our own servers and does what the tab does."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from netcore import pycode
+from netcore.errors import InputError
+from netcore.filefetch import FileServer
+from netcore.sticking import PRESETS
+from netcore.tcp_echo import TcpEchoServer
+from netcore.time_service import TimeServer
+from netcore.timeproto import TimeProtocol
+from netcore.udp_echo import UdpEchoServer
+
+
+def run(code: str) -> str:
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(server):
+        addr = server.bind()
+        server.start_thread(lambda _events: None)
+        servers.append(server)
+        return addr
+
+    yield start
+    for server in servers:
+        server.join()
+
+
+@pytest.mark.parametrize("framing", ["raw", "line", "length4"])
+def test_tcp_client(serve, framing):
+    addr = serve(TcpEchoServer(mode="upper", framing=framing))
+    assert run(pycode.tcp_client(addr.host, addr.port, "hello 你好".encode(), framing)).strip() == repr(
+        "HELLO 你好".encode()
+    )
+
+
+@pytest.mark.parametrize("connected", [False, True])
+def test_udp_client(serve, connected):
+    addr = serve(UdpEchoServer(mode="upper"))
+    assert "b'PING'" in run(pycode.udp_client(addr.host, addr.port, b"ping", 2.0, connected))
+
+
+@pytest.mark.parametrize("protocol", list(TimeProtocol))
+def test_time_client(serve, protocol):
+    addr = serve(TimeServer(protocol))
+    out = run(pycode.time_client(protocol, addr.host, addr.port))
+    assert out.strip()
+    if protocol is TimeProtocol.SNTP:
+        offset = float(out.split("offset ")[1].split()[0])
+        assert abs(offset) < 0.1
+
+
+@pytest.mark.parametrize("length_format", ["!I", "<i"])
+def test_fetch_client(serve, tmp_path, length_format):
+    body = bytes(range(256)) * 1000
+    (tmp_path / "hello.png").write_bytes(body)
+    addr = serve(FileServer(tmp_path, length_format=length_format))
+    out = run(pycode.fetch_client(addr.host, addr.port, "hello", length_format))
+    assert out.strip() == f"hello.png {len(body)} bytes, md5 ok"
+
+
+def test_sticking_two_sends_merge_in_the_script():
+    out = run(pycode.sticking(PRESETS["two-sends"]))
+    assert "recv() returned 10 bytes: b'HelloWorld'" in out
+
+
+def test_unsupported_settings_say_so():
+    with pytest.raises(InputError):
+        pycode.tcp_client("127.0.0.1", 1, b"x", "json")
+    with pytest.raises(InputError):
+        pycode.sticking(PRESETS["cure-announce-and-wait"])
