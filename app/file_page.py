@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -39,7 +39,7 @@ FILE_PORT = 8080
 
 def folder_row(parent: QWidget, edit: QLineEdit, title: str) -> QHBoxLayout:
     """A folder field with a Browse… button."""
-    button = QPushButton(parent.tr("Browse…"), parent)
+    button = QPushButton(QCoreApplication.translate("FilePage", "Browse…"), parent)
 
     def browse() -> None:
         chosen = QFileDialog.getExistingDirectory(parent, title, edit.text())
@@ -56,11 +56,12 @@ def folder_row(parent: QWidget, edit: QLineEdit, title: str) -> QHBoxLayout:
 def key_edit(parent: QWidget) -> QLineEdit:
     edit = QLineEdit(parent)
     edit.setEchoMode(QLineEdit.EchoMode.Password)
-    edit.setPlaceholderText(parent.tr("no key"))
+    edit.setPlaceholderText(QCoreApplication.translate("FilePage", "no key"))
     edit.setToolTip(
-        parent.tr(
+        QCoreApplication.translate(
+            "FilePage",
             "Shared key: the server sends 32 random bytes, the client answers with "
-            "HMAC-SHA256(key, challenge)"
+            "HMAC-SHA256(key, challenge)",
         )
     )
     return edit

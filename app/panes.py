@@ -38,11 +38,8 @@ from widgets.traffic_log import TrafficView
 
 DEFAULT_PORT = 9000
 
-
-def _tr(text: str) -> str:
-    """Translate with one fixed context: ``self.tr`` in a base class would look the text up
-    under each subclass's name, where the translation file does not have it."""
-    return QCoreApplication.translate("Panes", text)
+# Shared panes translate with one fixed context ("Panes"): ``self.tr`` in a base class would look
+# the text up under each subclass's name, where the translation file does not have it.
 
 
 class EnginePane(QGroupBox):
@@ -57,8 +54,10 @@ class EnginePane(QGroupBox):
         self.state.setWordWrap(True)
         self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.view = TrafficView(self)
-        self.clear_button = QPushButton(_tr("Clear log"), self)
-        self.clear_button.setToolTip(_tr("Forget the traffic shown in this pane"))
+        self.clear_button = QPushButton(QCoreApplication.translate("Panes", "Clear log"), self)
+        self.clear_button.setToolTip(
+            QCoreApplication.translate("Panes", "Forget the traffic shown in this pane")
+        )
         self.clear_button.clicked.connect(self.view.clear)
         self.bytes_in = self.bytes_out = 0  # this pane's traffic since it started (for the status bar)
         self.endpoints = ""
@@ -132,20 +131,21 @@ class ServerPane(EnginePane):
     default_port = DEFAULT_PORT
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(_tr("Server"), parent)
+        super().__init__(QCoreApplication.translate("Panes", "Server"), parent)
         self.server: ServerEngine | None = None
         self.address = AddressEdit("127.0.0.1", self.default_port, self)
         self.address.host.setToolTip(
-            _tr(
+            QCoreApplication.translate(
+                "Panes",
                 "127.0.0.1 = this machine only; 0.0.0.0 = every IPv4 interface; "
-                ":: = every interface, IPv6 and IPv4"
+                ":: = every interface, IPv6 and IPv4",
             )
         )
-        self.reuse = QCheckBox(_tr("SO_REUSEADDR"), self)
+        self.reuse = QCheckBox(QCoreApplication.translate("Panes", "SO_REUSEADDR"), self)
         self.reuse.setChecked(True)
-        self.start_button = QPushButton(_tr("S&tart server"), self)
+        self.start_button = QPushButton(QCoreApplication.translate("Panes", "S&tart server"), self)
         self.form = QFormLayout()
-        self.form.addRow(_tr("Listen on"), self.address)
+        self.form.addRow(QCoreApplication.translate("Panes", "Listen on"), self.address)
         self.options = QHBoxLayout()
         self.extras = QVBoxLayout()
         buttons = QHBoxLayout()
@@ -162,7 +162,7 @@ class ServerPane(EnginePane):
         self.form.addRow(self.options)
         self.options.addWidget(self.reuse)
         self.start_button.clicked.connect(self.toggle_server)
-        self.set_state(_tr("Stopped"))
+        self.set_state(QCoreApplication.translate("Panes", "Stopped"))
         self._set_running(False)
 
     # -- for subclasses -------------------------------------------------------------------------
@@ -198,11 +198,11 @@ class ServerPane(EnginePane):
     # -- events ---------------------------------------------------------------------------------
     def handle_event(self, event: Event) -> None:
         if isinstance(event, Listening):
-            self.set_state(_tr("Listening on {0}").format(event.address))
+            self.set_state(QCoreApplication.translate("Panes", "Listening on {0}").format(event.address))
             self.status_message.emit(self.state.text())
             self.listening.emit(event.host, event.port)
         elif isinstance(event, Stopped):
-            self.set_state(_tr("Stopped"))
+            self.set_state(QCoreApplication.translate("Panes", "Stopped"))
         else:
             super().handle_event(event)
 
@@ -212,7 +212,11 @@ class ServerPane(EnginePane):
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(True)
-        self.start_button.setText(_tr("S&top server") if running else _tr("S&tart server"))
+        self.start_button.setText(
+            QCoreApplication.translate("Panes", "S&top server")
+            if running
+            else QCoreApplication.translate("Panes", "S&tart server")
+        )
         for widget in self.option_widgets():
             widget.setEnabled(not running)
 
@@ -243,25 +247,29 @@ class EchoServerPane(ServerPane):
     def build(self) -> None:
         self.mode = QComboBox(self)
         for mode, label in (
-            (ReplyMode.ECHO, _tr("Echo")),
-            (ReplyMode.UPPER, _tr("UPPER case")),
-            (ReplyMode.PREFIX, _tr("Prefix")),
-            (ReplyMode.MANUAL, _tr("Manual reply (chat)")),
+            (ReplyMode.ECHO, QCoreApplication.translate("Panes", "Echo")),
+            (ReplyMode.UPPER, QCoreApplication.translate("Panes", "UPPER case")),
+            (ReplyMode.PREFIX, QCoreApplication.translate("Panes", "Prefix")),
+            (ReplyMode.MANUAL, QCoreApplication.translate("Panes", "Manual reply (chat)")),
         ):
             self.mode.addItem(label, mode.value)
         self.prefix = QLineEdit("echo: ", self)
-        self.prefix.setToolTip(_tr("Text put before each reply in Prefix mode"))
+        self.prefix.setToolTip(
+            QCoreApplication.translate("Panes", "Text put before each reply in Prefix mode")
+        )
         self.clients = QComboBox(self)
-        self.clients.setToolTip(_tr("Peers seen so far: manual replies go to the chosen one"))
+        self.clients.setToolTip(
+            QCoreApplication.translate("Panes", "Peers seen so far: manual replies go to the chosen one")
+        )
         self.reply = PayloadEdit("", self)
-        self.reply_button = QPushButton(_tr("Send &reply"), self)
+        self.reply_button = QPushButton(QCoreApplication.translate("Panes", "Send &reply"), self)
         reply_options = QHBoxLayout()
-        reply_options.addWidget(QLabel(_tr("Reply"), self))
+        reply_options.addWidget(QLabel(QCoreApplication.translate("Panes", "Reply"), self))
         reply_options.addWidget(self.mode)
         reply_options.addWidget(self.prefix, 1)
         self.form.addRow(reply_options)
         self.manual_row = QHBoxLayout()
-        self.manual_row.addWidget(QLabel(_tr("Peer"), self))
+        self.manual_row.addWidget(QLabel(QCoreApplication.translate("Panes", "Peer"), self))
         self.manual_row.addWidget(self.clients, 1)
         reply_row = QHBoxLayout()
         reply_row.addWidget(self.reply, 1)
@@ -294,7 +302,7 @@ class EchoServerPane(ServerPane):
     def send_reply(self) -> None:
         conn = self.clients.currentData()
         if self.server is None or conn is None:
-            self.set_state(_tr("No peer to reply to yet."), error=True)
+            self.set_state(QCoreApplication.translate("Panes", "No peer to reply to yet."), error=True)
             return
         try:
             data = self.reply.payload()
@@ -366,7 +374,7 @@ class ClientPane(EnginePane):
     """A client pane: ``self.address`` says where to go; subclasses build the rest."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(_tr("Client"), parent)
+        super().__init__(QCoreApplication.translate("Panes", "Client"), parent)
         self.address = AddressEdit("127.0.0.1", DEFAULT_PORT, self)
 
     def save_settings(self, settings: QSettings) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,10 +34,11 @@ def framing_combo(parent: QWidget) -> QComboBox:
     combo.setEditable(True)
     combo.addItems(list(FRAMING_CHOICES))
     combo.setToolTip(
-        parent.tr(
+        QCoreApplication.translate(
+            "TcpEchoPage",
             "How messages are delimited on the byte stream: raw (none), line (\\n), crlf, "
             "length1/2/4/8[le][s] (length prefix), json (4-byte length + JSON header + "
-            "body), fixed:N, delim:HEX"
+            "body), fixed:N, delim:HEX",
         )
     )
     return combo

@@ -3,7 +3,7 @@ synchronisation works on the wire; serve the time with a deliberate offset."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -39,12 +39,12 @@ TIME_PORT = 8123  # our server's default: the standard ports (123, 37, 13) need 
 def protocol_combo(parent: QWidget) -> QComboBox:
     combo = QComboBox(parent)
     for protocol, label in (
-        (TimeProtocol.SNTP, parent.tr("SNTP v4 (RFC 4330), UDP")),
-        (TimeProtocol.TIME_TCP, parent.tr("TIME (RFC 868), TCP")),
-        (TimeProtocol.TIME_UDP, parent.tr("TIME (RFC 868), UDP")),
-        (TimeProtocol.DAYTIME_TCP, parent.tr("DAYTIME (RFC 867), TCP")),
-        (TimeProtocol.DAYTIME_UDP, parent.tr("DAYTIME (RFC 867), UDP")),
-        (TimeProtocol.SIMPLE, parent.tr("Course: 4-byte '!I' Unix time, UDP")),
+        (TimeProtocol.SNTP, QCoreApplication.translate("TimePage", "SNTP v4 (RFC 4330), UDP")),
+        (TimeProtocol.TIME_TCP, QCoreApplication.translate("TimePage", "TIME (RFC 868), TCP")),
+        (TimeProtocol.TIME_UDP, QCoreApplication.translate("TimePage", "TIME (RFC 868), UDP")),
+        (TimeProtocol.DAYTIME_TCP, QCoreApplication.translate("TimePage", "DAYTIME (RFC 867), TCP")),
+        (TimeProtocol.DAYTIME_UDP, QCoreApplication.translate("TimePage", "DAYTIME (RFC 867), UDP")),
+        (TimeProtocol.SIMPLE, QCoreApplication.translate("TimePage", "Course: 4-byte '!I' Unix time, UDP")),
     ):
         combo.addItem(label, protocol.value)
     return combo

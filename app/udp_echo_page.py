@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -48,11 +48,12 @@ def recv_size_box(parent: QWidget) -> QSpinBox:
     box = QSpinBox(parent)
     box.setRange(1, RECV_SIZE)
     box.setValue(RECV_SIZE)
-    box.setSuffix(parent.tr(" B"))
+    box.setSuffix(QCoreApplication.translate("UdpEchoPage", " B"))
     box.setToolTip(
-        parent.tr(
+        QCoreApplication.translate(
+            "UdpEchoPage",
             "Receive buffer per datagram (recvfrom size). A smaller buffer truncates larger datagrams: "
-            "the rest is discarded, unlike TCP."
+            "the rest is discarded, unlike TCP.",
         )
     )
     return box
