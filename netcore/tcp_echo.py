@@ -40,6 +40,9 @@ def check_message(payload: bytes, framing: str) -> None:
     codec.encode(payload)
 
 
+ACCEPT_BACKOFF_S = 0.1
+
+
 class TcpEchoServer(ServerEngine):
     """Serves many clients at once from one select() loop; replies per decoded frame."""
 
@@ -56,6 +59,7 @@ class TcpEchoServer(ServerEngine):
         super().__init__(host, port, ReplyMode(mode), prefix, reuse_addr)
         self.framing = framing
         self._streams: dict[int, TcpStream] = {}
+        self._accept_again = 0.0  # when accepting failed: the time to listen again
         self._next_conn = 1
         self._sel: selectors.BaseSelector | None = None
 
@@ -79,6 +83,9 @@ class TcpEchoServer(ServerEngine):
         self.emit(Listening(address.host, address.port, str(address)))
         try:
             while not self.stopping:
+                if self._accept_again and time.monotonic() >= self._accept_again:
+                    self._accept_again = 0.0
+                    sel.register(self._sock, selectors.EVENT_READ, "listener")
                 for key, mask in sel.select(TICK_S):
                     if key.data == "listener":
                         self._accept()
@@ -104,7 +111,11 @@ class TcpEchoServer(ServerEngine):
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
+                # e.g. EMFILE (too many open files): say so once, and stop accepting for a moment
+                # instead of spinning on a listener that stays readable.
                 self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
+                self._sel.unregister(self._sock)
+                self._accept_again = time.monotonic() + ACCEPT_BACKOFF_S
                 return
             conn = self._next_conn
             try:

@@ -1153,3 +1153,39 @@ def test_tcpstream_backpressure_stops_reading(start_server, sockets):
         sender.join(WAIT_S)
     assert errors == []
     assert got == data
+
+
+def test_server_survives_running_out_of_file_descriptors():
+    """accept() failing with EMFILE is reported once per back-off, not in a busy loop, and the
+    server accepts again when descriptors are free."""
+    import resource
+
+    server = TcpEchoServer("127.0.0.1", 0)
+    addr = server.bind()
+    events: list = []
+    server.start_thread(events.extend)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    hogs = []
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 8, hard))
+        try:
+            while True:
+                hogs.append(socket.socket())
+        except OSError:
+            pass
+        for _ in range(3):
+            hogs.pop().close()  # room for clients, none for the server's accept()
+        waiting = [socket.create_connection((addr.host, addr.port), timeout=2) for _ in range(2)]
+        time.sleep(0.5)
+        failures = [e for e in events if isinstance(e, Failed)]
+        assert 1 <= len(failures) <= 8, len(failures)
+        assert "Too many open files" in failures[0].error.summary
+    finally:
+        for s in hogs:
+            s.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    for sock in waiting:
+        sock.sendall(b"ping")
+        assert sock.recv(16) == b"ping"
+        sock.close()
+    server.join()
