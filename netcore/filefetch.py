@@ -101,7 +101,8 @@ def detect_length_format(prefix: bytes, following: bytes = b"") -> str:
     if not fits:
         raise RemoteProtocolError(
             f"the 4-byte header length {prefix.hex(' ')} is {big:,} read as '!I' and {little:,} read as "
-            f"'<i': neither is a header of 1 to {MAX_HEADER:,} bytes"
+            f"'<i': neither is a header of 1 to {MAX_HEADER:,} bytes (a server that asks for a shared "
+            "key sends 32 random bytes first: set the key)"
         )
     if len(fits) == 1:
         return fits[0]
@@ -122,6 +123,8 @@ def safe_file_name(name: object) -> str:
     """A header's ``file_name`` as a plain name we can create in the destination folder."""
     if not isinstance(name, str) or not name:
         raise RemoteProtocolError(f"the header's 'file_name' must be a non-empty string, not {name!r}")
+    if not _is_utf8(name):  # a JSON escape such as "\udcff" decodes to a lone surrogate
+        raise RemoteProtocolError(f"the header's file name {name!r} is not valid Unicode text")
     if (
         "\0" in name
         or "/" in name
@@ -194,8 +197,10 @@ class FileServer(ServerEngine):
 
     # -- resolving names ------------------------------------------------------------------------
     def list_files(self) -> list[str]:
-        """The names a client may fetch: regular files of the folder (symlinks only if they stay inside)."""
-        return sorted(p.name for p in self.root.iterdir() if self._inside(p))
+        """The names a client may fetch: regular files of the folder (symlinks only if they stay inside).
+
+        A name that is not valid UTF-8 cannot be requested nor sent in a JSON header: it is left out."""
+        return sorted(p.name for p in self.root.iterdir() if _is_utf8(p.name) and self._inside(p))
 
     def _inside(self, path: Path) -> bool:
         try:
@@ -215,7 +220,9 @@ class FileServer(ServerEngine):
             return "only names inside the served folder are allowed (no absolute paths, no '..')"
         path = self.root / name
         if not path.exists():
-            candidates = [p for p in self.root.glob(f"{glob_escape(name)}.*") if p.stem == name]
+            candidates = [
+                p for p in self.root.glob(f"{glob_escape(name)}.*") if p.stem == name and _is_utf8(p.name)
+            ]
             if len(candidates) != 1:
                 return f"no file named '{name}'"
             path = candidates[0]
@@ -362,11 +369,20 @@ class FileServer(ServerEngine):
         sock.sendall(head)
         report(Direction.SENT, head)
         with path.open("rb") as f:
-            sent = sock.sendfile(f, 0, st.st_size)
+            sent = sock.sendfile(f, 0, st.st_size) if st.st_size else 0  # sendfile refuses a count of 0
         if sent != st.st_size:
             raise LocalProtocolError(
                 f"sent {sent:,} of {st.st_size:,} bytes of '{path.name}': the file shrank"
             )
+
+
+def _is_utf8(name: str) -> bool:
+    """False for a file name whose bytes are not UTF-8 (Python shows them as lone surrogates)."""
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def glob_escape(name: str) -> str:
@@ -527,6 +543,8 @@ class FetchClient(Engine):
     # -- requests -------------------------------------------------------------------------------
     def request(self, name: str) -> tuple[dict[str, Any], str]:
         """Send one request and read the reply header; returns it and the length format it used."""
+        if not name or "\n" in name:
+            raise InputError("a file name cannot be empty or contain a new line (it ends a request)")
         self._send(name.encode())
         start = self._offsets[Direction.RECEIVED]
         prefix = self._recv_exactly(4)
@@ -564,7 +582,9 @@ class FetchClient(Engine):
         if "error" in header:
             raise FileFetchError(
                 f"the server refused '{name}': {header['error']}",
-                "Check the name against the server's file list.",
+                "Check the shared key."
+                if "key" in str(header["error"])
+                else "Check the name against the server's file list.",
             )
         return header, fmt
 
@@ -594,6 +614,12 @@ class FetchClient(Engine):
                     "Free some space or choose another folder.",
                 )
             fd, tmp_name = _temp_file(self.dest, final.name)
+        except OSError as exc:  # no such folder, not writable, ...
+            self._abandon()
+            raise FileFetchError(
+                f"cannot create a file in {self.dest}: {exc.strerror or exc}",
+                "Choose an existing folder you can write to.",
+            ) from None
         except BaseException:
             self._abandon()
             raise
@@ -720,7 +746,9 @@ class FetchClient(Engine):
 
 
 def _temp_file(dest: Path, name: str) -> tuple[int, str]:
-    return tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=dest)
+    # at most 100 bytes of the name: ".NAME.xxxxxxxx.part" must fit the 255-byte limit too
+    short = name.encode()[:100].decode("utf-8", "ignore")
+    return tempfile.mkstemp(prefix=f".{short}.", suffix=".part", dir=dest)
 
 
 def _publish(tmp: Path, final: Path, overwrite: bool) -> None:

@@ -392,6 +392,8 @@ def decode_json_header(raw: bytes) -> dict[str, Any]:
         raise RemoteProtocolError(
             f"the JSON header is not valid JSON: {exc.msg} at column {exc.colno}"
         ) from None
+    except (ValueError, RecursionError) as exc:  # a number of over 4,300 digits, or nested too deep
+        raise RemoteProtocolError(f"the JSON header cannot be decoded: {exc}") from None
     if not isinstance(value, dict):
         raise RemoteProtocolError(f"the JSON header must be an object {{...}}, not {type(value).__name__}")
     return value

@@ -1,0 +1,270 @@
+"""``python -m netcore file-server`` and ``python -m netcore fetch`` as a user runs them: subprocesses.
+
+The server listens on port 0 and the tests read the real port from its "listening on" line; every
+server subprocess is terminated and waited for; every file is under pytest's tmp_path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from netcore.cli import EXIT_NET, EXIT_OK, EXIT_PROTOCOL, EXIT_USAGE
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT = 30
+
+
+def netcore(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "netcore", *args],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+
+
+class FileServerProcess:
+    """``python -m netcore file-server --port 0`` in a subprocess; a thread reads its output lines."""
+
+    def __init__(self, root: Path, *extra: str) -> None:
+        self.lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "netcore", "file-server", "--root", str(root), "--port", "0", *extra],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        line = self.wait_for("listening on ")
+        self.port = int(line.rsplit(":", 1)[1])
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, text: str, timeout: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout
+        seen = []
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"the file server did not print {text!r} within {timeout} s: {seen[-5:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self._reader.join(5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+@pytest.fixture
+def file_server() -> Iterator[Callable[..., FileServerProcess]]:
+    servers: list[FileServerProcess] = []
+
+    def start(root: Path, *extra: str) -> FileServerProcess:
+        server = FileServerProcess(root, *extra)
+        servers.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Path:
+    root = tmp_path / "served"
+    root.mkdir()
+    (root / "hello.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(300_000))
+    (root / "notes.txt").write_bytes("笔记 notes\n".encode() * 50)
+    return root
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
+
+
+def fetch_json(port: int, name: str, out: Path, *extra: str) -> dict:
+    proc = netcore("fetch", name, "--port", str(port), "--out", str(out), "--json", *extra)
+    assert proc.returncode == EXIT_OK, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_file_server_on_port_0_and_fetch_json(file_server, served, out):
+    server = file_server(served, "--quiet")
+    assert server.port > 0
+    report = fetch_json(server.port, "hello", out)
+    data = (served / "hello.png").read_bytes()
+    assert report["file_name"] == "hello.png"
+    assert Path(report["path"]) == out / "hello.png"
+    assert (report["size"], report["md5"]) == (len(data), hashlib.md5(data).hexdigest())
+    assert report["verified"] is True
+    assert report["length_format"] == "!I"
+    assert report["seconds"] >= 0 and report["mb_per_s"] >= 0
+    assert report["header"] == {
+        "file_name": "hello.png",
+        "file_hex": hashlib.md5(data).hexdigest(),
+        "file_type": "png",
+        "data_all": len(data),
+    }
+    assert (out / "hello.png").read_bytes() == data
+    assert sorted(p.name for p in out.iterdir()) == ["hello.png"]
+
+
+def test_fetch_human_output(file_server, served, out):
+    server = file_server(served, "--quiet")
+    proc = netcore("fetch", "notes.txt", "--port", str(server.port), "--out", str(out))
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert f"saved {out / 'notes.txt'}" in proc.stdout
+    assert "md5 verified" in proc.stdout and "header length sent as '!I'" in proc.stdout
+
+
+def test_the_server_prints_the_traffic_it_serves(file_server, served, out):
+    server = file_server(served)
+    fetch_json(server.port, "notes.txt", out)
+    server.wait_for("#1 connected")
+    server.wait_for("← recv() 9 bytes")  # the request, then its hexdump
+    server.wait_for("|notes.txt|")
+    server.wait_for("closed: closed here")  # after the client's 'q'
+
+
+def test_list(file_server, served, out):
+    server = file_server(served, "--quiet")
+    proc = netcore("fetch", "--list", "--port", str(server.port), "--json")
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert json.loads(proc.stdout) == {"files": ["hello.png", "notes.txt"]}
+    proc = netcore("fetch", "--list", "--port", str(server.port))
+    assert proc.stdout.splitlines() == ["hello.png", "notes.txt"]
+
+
+def test_key_file(file_server, served, out, tmp_path):
+    key = tmp_path / "key"
+    key.write_bytes(b"correct horse battery staple\n")
+    server = file_server(served, "--quiet", "--key-file", str(key))
+    report = fetch_json(server.port, "notes.txt", out, "--key-file", str(key))
+    assert report["verified"] is True
+
+    wrong = tmp_path / "wrong"
+    wrong.write_bytes(b"incorrect")
+    proc = netcore(
+        "fetch", "hello.png", "--port", str(server.port), "--out", str(out), "--key-file", str(wrong)
+    )
+    assert proc.returncode == EXIT_NET
+    assert "wrong key" in proc.stderr and "Traceback" not in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_an_empty_or_missing_key_file_is_a_usage_error(served, out, tmp_path):
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"\n")
+    proc = netcore("fetch", "x", "--port", "9", "--key-file", str(empty))
+    assert proc.returncode == EXIT_USAGE and "is empty" in proc.stderr
+    proc = netcore("file-server", "--root", str(served), "--port", "0", "--key-file", str(tmp_path / "none"))
+    assert proc.returncode == EXIT_USAGE and "cannot read the key file" in proc.stderr
+
+
+def test_course_byte_order_server_with_auto_client(file_server, served, out):
+    server = file_server(served, "--quiet", "--length-format", "<i")
+    report = fetch_json(server.port, "notes.txt", out)
+    assert (report["length_format"], report["verified"]) == ("<i", True)
+    # a client told the wrong byte order fails with a protocol error and a hint
+    proc = netcore("fetch", "hello", "--port", str(server.port), "--out", str(out), "--length-format", "!I")
+    assert proc.returncode == EXIT_PROTOCOL
+    assert "try the other length format" in proc.stderr and "hint:" in proc.stderr
+
+
+def test_an_existing_file_is_exit_1_with_the_hint(file_server, served, out):
+    (out / "notes.txt").write_bytes(b"mine")
+    server = file_server(served, "--quiet")
+    proc = netcore("fetch", "notes.txt", "--port", str(server.port), "--out", str(out))
+    assert proc.returncode == 1
+    assert f"error: 'notes.txt' already exists in {out}" in proc.stderr
+    assert "hint: Choose another folder, or allow overwriting." in proc.stderr
+    assert (out / "notes.txt").read_bytes() == b"mine"
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+    report = fetch_json(server.port, "notes.txt", out, "--overwrite")
+    assert report["verified"] is True
+    assert (out / "notes.txt").read_bytes() == (served / "notes.txt").read_bytes()
+
+
+def test_an_unknown_name_is_exit_1_with_the_hint(file_server, served, out):
+    server = file_server(served, "--quiet")
+    proc = netcore("fetch", "../etc/passwd", "--port", str(server.port), "--out", str(out))
+    assert proc.returncode == EXIT_NET
+    assert "the server refused '../etc/passwd'" in proc.stderr
+    assert "hint: Check the name against the server's file list." in proc.stderr
+    assert list(out.iterdir()) == []
+
+
+def test_fetch_without_a_name_is_a_usage_error(file_server, served):
+    server = file_server(served, "--quiet")
+    proc = netcore("fetch", "--port", str(server.port))
+    assert proc.returncode == EXIT_USAGE and "name a file to fetch, or use --list" in proc.stderr
+
+
+def test_a_missing_output_folder_is_an_error_not_a_traceback(file_server, served, tmp_path):
+    server = file_server(served, "--quiet")
+    proc = netcore("fetch", "notes.txt", "--port", str(server.port), "--out", str(tmp_path / "nope"))
+    assert proc.returncode == EXIT_NET
+    assert "cannot create a file in" in proc.stderr and "hint:" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_silent_server_is_a_timeout_not_a_traceback(out):
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # accepts (backlog), never answers
+        port = listener.getsockname()[1]
+        proc = netcore("fetch", "x", "--port", str(port), "--out", str(out), "--timeout", "0.3")
+    assert proc.returncode == EXIT_NET
+    assert "timed out after 0.3 s" in proc.stderr and "hint: No answer from" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_nothing_listening_is_refused_with_the_hint(out):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # bound, not listening: connecting is refused
+        proc = netcore("fetch", "x", "--port", str(port), "--out", str(out))
+    assert proc.returncode == EXIT_NET
+    assert "start the server first" in proc.stderr
+
+
+def test_a_root_that_is_not_a_folder_is_a_usage_error(tmp_path):
+    proc = netcore("file-server", "--root", str(tmp_path / "missing"), "--port", "0", "--duration", "1")
+    assert proc.returncode == EXIT_USAGE and "is not a folder" in proc.stderr

@@ -1,0 +1,423 @@
+"""The file-fetch reply header, without a server: length prefix in either byte order, JSON header, body.
+
+A scripted socket stands in for ``FetchClient.sock`` so a reply can be cut at any byte and every cut is
+seen by the client as a separate ``recv()``; a real socketpair checks a sample of the cuts. Every
+malformed header must raise ``RemoteProtocolError`` with a message that names the fault and leave
+nothing (not even a ``.part`` file) in the destination folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+import struct
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from netcore.errors import RemoteProtocolError
+from netcore.events import FramesDecoded, Traffic
+from netcore.filefetch import (
+    MAX_HEADER,
+    MAX_NAME_BYTES,
+    FetchClient,
+    FileFetchError,
+    detect_length_format,
+    encode_reply_header,
+    key_response,
+    parse_reply_header,
+    safe_file_name,
+    split_requests,
+)
+from netcore.traffic import Direction
+
+# a server or writer thread that dies of an uncaught exception fails the test
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+
+WAIT_S = 5.0
+BODY = bytes(range(256)) * 3 + b"tail"  # 772 bytes: crosses no buffer, long enough to cut in many places
+
+
+class ScriptedSocket:
+    """Plays a reply in fixed pieces: a ``recv`` never returns bytes of two pieces, so every cut is seen."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = deque(p for p in pieces if p)
+        self.sent = bytearray()
+        self.closed = False
+
+    def sendall(self, data: bytes) -> None:
+        self.sent += data
+
+    def recv(self, size: int) -> bytes:
+        if not self.pieces:
+            return b""
+        piece = self.pieces.popleft()
+        if len(piece) > size:
+            self.pieces.appendleft(piece[size:])
+        return piece[:size]
+
+    def recv_into(self, buffer: memoryview, nbytes: int = 0) -> int:
+        data = self.recv(nbytes or len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def shutdown(self, how: int) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def client_on() -> Iterator[Callable[..., FetchClient]]:
+    """FetchClients wired to a given socket-like object instead of a connection; closed at the end."""
+    clients: list[FetchClient] = []
+
+    def make(sock: Any, dest: Path, length_format: str = "auto", overwrite: bool = False) -> FetchClient:
+        client = FetchClient("127.0.0.1", 9, dest, length_format, timeout=WAIT_S, overwrite=overwrite)
+        client.sock, client.peer = sock, "scripted"
+        clients.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in clients:
+            client.close()
+
+
+def file_header(name: str = "split.bin", body: bytes = BODY, **extra: Any) -> dict[str, Any]:
+    return {
+        "file_name": name,
+        "file_hex": hashlib.md5(body).hexdigest(),
+        "file_type": "bin",
+        "data_all": len(body),
+        **extra,
+    }
+
+
+def padded_header(size: int, body: bytes = BODY) -> dict[str, Any]:
+    """A file header whose JSON is exactly *size* bytes (a 'pad' field makes up the difference)."""
+    header = file_header("amb.bin", body, pad="")
+    missing = size - len(json.dumps(header, ensure_ascii=False).encode())
+    assert missing >= 0
+    header["pad"] = "x" * missing
+    assert len(json.dumps(header, ensure_ascii=False).encode()) == size
+    return header
+
+
+def leftovers(dest: Path) -> list[str]:
+    return sorted(p.name for p in dest.iterdir())
+
+
+# -- the whole reply cut at every byte ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("server_format", "client_format"), [("!I", "!I"), ("<i", "<i"), ("!I", "auto"), ("<i", "auto")]
+)
+def test_a_reply_cut_in_two_at_every_offset_is_fetched(tmp_path, client_on, server_format, client_format):
+    reply = encode_reply_header(file_header(), server_format) + BODY
+    for cut in range(len(reply) + 1):
+        dest = tmp_path / f"cut{cut}"
+        dest.mkdir()
+        sock = ScriptedSocket([reply[:cut], reply[cut:]])
+        client = client_on(sock, dest, client_format)
+        result = client.fetch("split.bin")
+        assert (result.name, result.size, result.verified) == ("split.bin", len(BODY), True), cut
+        assert result.length_format == server_format
+        assert result.path.read_bytes() == BODY
+        assert leftovers(dest) == ["split.bin"]
+        assert bytes(sock.sent) == b"split.bin"
+        assert not sock.pieces, f"cut at {cut}: the client left {len(sock.pieces)} pieces unread"
+
+
+@pytest.mark.parametrize("server_format", ["!I", "<i"])
+def test_a_reply_one_byte_per_recv_is_fetched(tmp_path, client_on, server_format):
+    reply = encode_reply_header(file_header(), server_format) + BODY
+    client = client_on(ScriptedSocket([bytes([b]) for b in reply]), tmp_path)
+    result = client.fetch("split.bin")
+    assert result.path.read_bytes() == BODY and result.verified and result.length_format == server_format
+
+
+def test_the_client_reports_every_recv_and_where_header_and_body_lie(tmp_path, client_on):
+    head = encode_reply_header(file_header())
+    reply = head + BODY
+    client = client_on(ScriptedSocket([reply[:2], reply[2:10], reply[10:]]), tmp_path, "!I")
+    client.fetch("split.bin")
+    events = client.take_events()
+    received = [e.chunk for e in events if isinstance(e, Traffic) and e.chunk.direction is Direction.RECEIVED]
+    assert b"".join(c.data for c in received) == reply
+    assert [c.offset for c in received] == [
+        sum(len(c.data) for c in received[:i]) for i in range(len(received))
+    ]
+    (decoded,) = [e for e in events if isinstance(e, FramesDecoded)]
+    header_frame, body_frame = decoded.frames
+    assert (header_frame.start, header_frame.payload_start, header_frame.end) == (0, 4, len(head))
+    assert (body_frame.start, body_frame.end) == (len(head), len(reply))
+
+
+@pytest.mark.parametrize("server_format", ["!I", "<i"])
+def test_a_reply_over_a_real_socketpair_in_two_sends(tmp_path, client_on, server_format):
+    reply = encode_reply_header(file_header(), server_format) + BODY
+    head_len = len(reply) - len(BODY)
+    for cut in (1, 2, 3, 4, 5, head_len - 1, head_len, head_len + 1, len(reply) - 1):
+        ours, theirs = socket.socketpair()
+        ours.settimeout(WAIT_S)
+        theirs.settimeout(WAIT_S)
+
+        def serve(theirs: socket.socket = theirs, cut: int = cut) -> None:
+            theirs.recv(1024)
+            theirs.sendall(reply[:cut])
+            time.sleep(0.01)  # the client is waiting in recv() and returns with the first piece alone
+            theirs.sendall(reply[cut:])
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        dest = tmp_path / f"cut{cut}"
+        dest.mkdir()
+        try:
+            result = client_on(ours, dest).fetch("split.bin")
+            assert result.path.read_bytes() == BODY and result.length_format == server_format
+        finally:
+            thread.join(WAIT_S)
+            ours.close()
+            theirs.close()
+        assert not thread.is_alive()
+
+
+# -- auto detection of the byte order ------------------------------------------------------------
+def test_detect_length_format_picks_the_only_plausible_reading():
+    assert detect_length_format(struct.pack("!I", 100)) == "!I"
+    assert detect_length_format(struct.pack("<i", 100)) == "<i"
+    assert detect_length_format(struct.pack("!I", MAX_HEADER - 1)) == "!I"
+    assert detect_length_format(struct.pack("<i", MAX_HEADER - 1)) == "<i"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "following", "expected"),
+    [
+        # 00 01 00 00 is 65,536 as '!I' and 256 as '<i'
+        (b"\x00\x01\x00\x00", b"{" + b" " * 254 + b"}", "<i"),
+        (b"\x00\x01\x00\x00", b'{"pad": "' + b"x" * 300, "!I"),
+        # 00 00 01 00 is 256 as '!I' and 65,536 as '<i'
+        (b"\x00\x00\x01\x00", b"{" + b" " * 254 + b"}", "!I"),
+        (b"\x00\x00\x01\x00", b'{"pad": "' + b"x" * 300, "<i"),
+    ],
+)
+def test_detect_length_format_when_both_readings_fit(prefix, following, expected):
+    assert detect_length_format(prefix, following) == expected
+
+
+@pytest.mark.parametrize("server_format", ["!I", "<i"])
+@pytest.mark.parametrize("size", [256, MAX_HEADER])
+def test_auto_detection_fetches_the_ambiguous_header_sizes(tmp_path, client_on, server_format, size):
+    """Headers of 256 and 65,536 bytes give the prefixes 00 01 00 00 / 00 00 01 00 that fit both orders."""
+    reply = encode_reply_header(padded_header(size), server_format) + BODY
+    assert reply[:4] in (b"\x00\x01\x00\x00", b"\x00\x00\x01\x00")
+    result = client_on(ScriptedSocket([reply[:4], reply[4:]]), tmp_path).fetch("amb.bin")
+    assert result.length_format == server_format
+    assert result.path.read_bytes() == BODY and result.verified
+
+
+# -- malformed headers -------------------------------------------------------------------------
+def assert_refused(
+    tmp_path: Path, client_on: Callable[..., FetchClient], reply: bytes, fmt: str, fragment: str
+) -> None:
+    dest = tmp_path / "dest"
+    dest.mkdir(exist_ok=True)
+    sock = ScriptedSocket([reply])
+    client = client_on(sock, dest, fmt)
+    with pytest.raises(RemoteProtocolError) as caught:
+        client.fetch("split.bin")
+    assert fragment in caught.value.summary, caught.value.summary
+    assert caught.value.hint  # the peer's fault, and the error says so
+    assert leftovers(dest) == [], "a refused reply left a file behind"
+
+
+LENGTH_CASES = [
+    # (prefix bytes, client format, fragment of the message)
+    (struct.pack("!I", 0), "!I", "header length 0 read as '!I' is outside 1..65,536 bytes"),
+    (struct.pack("<i", 0), "<i", "header length 0 read as '<i' is outside 1..65,536 bytes"),
+    (struct.pack("!I", 0), "auto", "neither is a header of 1 to 65,536 bytes"),
+    (struct.pack("!I", MAX_HEADER + 1), "!I", "header length 65,537 read as '!I'"),
+    (struct.pack("<i", MAX_HEADER + 1), "<i", "header length 65,537 read as '<i'"),
+    (struct.pack("!I", MAX_HEADER + 1), "auto", "is 65,537 read as '!I'"),
+    (struct.pack("<i", MAX_HEADER + 1), "auto", "and 65,537 read as '<i'"),
+    (struct.pack("<i", -1), "<i", "header length -1 read as '<i'"),
+    (struct.pack("!I", 0xFFFFFFFF), "auto", "ff ff ff ff"),
+    (struct.pack("!I", 0xFFFFFFFF), "!I", "header length 4,294,967,295"),
+]
+
+
+@pytest.mark.parametrize(("prefix", "fmt", "fragment"), LENGTH_CASES)
+def test_header_lengths_outside_the_limit_are_refused_before_reading(
+    tmp_path, client_on, prefix, fmt, fragment
+):
+    # nothing follows the prefix: a client that tried to read the header would report a closed connection
+    assert_refused(tmp_path, client_on, prefix, fmt, fragment)
+
+
+def with_length(raw: bytes, fmt: str) -> bytes:
+    return struct.pack(fmt, len(raw)) + raw
+
+
+BAD_HEADERS = [
+    (b'{"file_name": "\xff.bin", "data_all": 1}', "not valid UTF-8"),
+    (b'{"file_name": "a.bin", "data_all": ', "not valid JSON"),
+    (b'{"file_name": "a.bin" "data_all": 1}', "not valid JSON"),
+    (b"[1, 2, 3]", "must be an object {...}, not list"),
+    (b'"a.bin"', "must be an object {...}, not str"),
+    (b"42", "must be an object {...}, not int"),
+    (b"null", "must be an object {...}, not NoneType"),
+    (b'{"file_name": "a.bin"}', "'data_all' must be a whole number ≥ 0, not None"),
+    (b'{"file_name": "a.bin", "data_all": -1}', "'data_all' must be a whole number ≥ 0, not -1"),
+    (b'{"file_name": "a.bin", "data_all": true}', "'data_all' must be a whole number ≥ 0, not True"),
+    (b'{"file_name": "a.bin", "data_all": false}', "'data_all' must be a whole number ≥ 0, not False"),
+    (b'{"file_name": "a.bin", "data_all": "10"}', "'data_all' must be a whole number ≥ 0, not '10'"),
+    (b'{"file_name": "a.bin", "data_all": 10.0}', "'data_all' must be a whole number ≥ 0, not 10.0"),
+    (b'{"file_name": "a.bin", "data_all": null}', "'data_all' must be a whole number ≥ 0, not None"),
+    # json.loads raises RecursionError and ValueError for these, not JSONDecodeError
+    (b"[" * 60_000, "the JSON header cannot be decoded: maximum recursion depth"),
+    (b'{"data_all": 1, "x": ' + b"[" * 3000 + b"]" * 3000 + b"}", "the JSON header cannot be decoded"),
+    (b'{"file_name": "a.bin", "data_all": ' + b"9" * 5000 + b"}", "cannot be decoded: Exceeds the limit"),
+]
+
+
+@pytest.mark.parametrize("fmt", ["!I", "<i", "auto"])
+@pytest.mark.parametrize(("raw", "fragment"), BAD_HEADERS)
+def test_malformed_headers_are_refused(tmp_path, client_on, raw, fragment, fmt):
+    reply = with_length(raw, "<i" if fmt == "<i" else "!I") + b"x" * 10
+    assert_refused(tmp_path, client_on, reply, fmt, fragment)
+
+
+BAD_NAMES = [
+    "a/b.bin",
+    "/etc/passwd",
+    "../x.bin",
+    "..",
+    ".",
+    "a\\b.bin",
+    "a\0b.bin",
+    "x" * (MAX_NAME_BYTES + 1),
+    "é" * 128,  # 128 characters but 256 bytes of UTF-8: the limit is in bytes
+]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES, ids=lambda n: repr(n)[:20])
+def test_header_file_names_that_would_escape_the_destination_are_refused(tmp_path, client_on, name):
+    reply = encode_reply_header(file_header(name)) + BODY
+    assert_refused(tmp_path, client_on, reply, "auto", "would escape the destination folder")
+
+
+@pytest.mark.parametrize("name", ["", 5, None, ["a"]], ids=repr)
+def test_header_file_names_that_are_not_names_are_refused(tmp_path, client_on, name):
+    reply = encode_reply_header(file_header(name)) + BODY
+    assert_refused(tmp_path, client_on, reply, "auto", "'file_name' must be a non-empty string")
+
+
+@pytest.mark.parametrize("escape", [b"\\udcff", b"\\ud800"])
+def test_a_header_file_name_with_a_lone_surrogate_is_refused(tmp_path, client_on, escape):
+    """Valid JSON (an ASCII escape) that decodes to text no file system name can be made of."""
+    raw = b'{"file_name": "' + escape + b'.bin", "data_all": 1}'
+    assert_refused(tmp_path, client_on, with_length(raw, "!I") + b"x", "auto", "is not valid Unicode text")
+
+
+@pytest.mark.parametrize("name", ["é" * 127 + "x", "n" * 251 + ".bin"], ids=["2-byte chars", "ascii"])
+def test_a_name_of_exactly_255_bytes_is_fetched(tmp_path, client_on, name):
+    """The limit is 255 bytes; the temporary '.NAME.xxxx.part' beside it must not exceed it either."""
+    assert len(name.encode()) == MAX_NAME_BYTES
+    reply = encode_reply_header(file_header(name)) + BODY
+    result = client_on(ScriptedSocket([reply]), tmp_path).fetch(name)
+    assert result.path.read_bytes() == BODY
+    assert leftovers(tmp_path) == [name]
+
+
+def test_an_error_header_raises_the_servers_reason(tmp_path, client_on):
+    reply = encode_reply_header({"file_name": "nope", "error": "no file named 'nope'", "data_all": 0})
+    with pytest.raises(FileFetchError, match="the server refused 'nope': no file named 'nope'") as caught:
+        client_on(ScriptedSocket([reply]), tmp_path).fetch("nope")
+    assert caught.value.hint
+    assert leftovers(tmp_path) == []
+
+
+# -- the small helpers -------------------------------------------------------------------------
+def test_split_requests():
+    assert split_requests(b"hello") == (["hello"], b"")  # the course: one recv() is one name
+    assert split_requests(b"a.txt\nb.txt\n") == (["a.txt", "b.txt"], b"")
+    assert split_requests(b"a.txt\r\nb.t") == (["a.txt"], b"b.t")
+    assert split_requests(b"\n\n  \na\n") == (["a"], b"")
+    assert split_requests("名字.txt\n".encode()) == (["名字.txt"], b"")
+    with pytest.raises(RemoteProtocolError, match="not valid UTF-8"):
+        split_requests(b"\xff\xfe\n")
+
+
+def test_key_response_is_hmac_sha256():
+    challenge = bytes(range(32))
+    assert key_response(b"key", challenge) == hmac.new(b"key", challenge, hashlib.sha256).digest()
+    assert key_response(b"key", challenge) != key_response(b"kez", challenge)
+
+
+def test_safe_file_name_keeps_plain_names():
+    for name in ("a.bin", "名字.txt", "..a", "a..b", ".hidden", "x" * MAX_NAME_BYTES):
+        assert safe_file_name(name) == name
+
+
+# -- property: any header survives encode → detect → parse ---------------------------------------
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)  # no lone surrogates: not UTF-8
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=10,
+)
+HEADERS = st.builds(
+    lambda name, md5, kind, size, extra: {
+        **extra,
+        "file_name": name,
+        "file_hex": md5,
+        "file_type": kind,
+        "data_all": size,
+    },
+    st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300),
+    st.text("0123456789abcdef", min_size=32, max_size=32),
+    TEXT,
+    st.integers(0, 2**63),
+    st.dictionaries(TEXT, JSON_VALUES, max_size=5),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(header=HEADERS, fmt=st.sampled_from(["!I", "<i"]))
+def test_headers_round_trip(header, fmt):
+    encoded = encode_reply_header(header, fmt)
+    prefix, raw = encoded[:4], encoded[4:]
+    assert detect_length_format(prefix, raw) == fmt
+    assert struct.unpack(fmt, prefix)[0] == len(raw)
+    assert parse_reply_header(raw) == header
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    header=HEADERS,
+    fmt=st.sampled_from(["!I", "<i"]),
+    cuts=st.lists(st.integers(0, 2000), max_size=6),
+)
+def test_any_header_cut_anywhere_is_fetched(tmp_path, client_on, header, fmt, cuts):
+    header = {**header, "file_name": "prop.bin", "file_hex": hashlib.md5(BODY).hexdigest()}
+    header["data_all"] = len(BODY)
+    header.pop("error", None)  # a refusal, tested on its own
+    reply = encode_reply_header(header, fmt) + BODY
+    points = sorted({min(c, len(reply)) for c in cuts})
+    pieces = [reply[a:b] for a, b in zip([0, *points], [*points, len(reply)], strict=True)]
+    result = client_on(ScriptedSocket(pieces), tmp_path, overwrite=True).fetch("prop.bin")
+    assert result.header == header and result.length_format == fmt
+    assert result.path.read_bytes() == BODY
+    assert leftovers(tmp_path) == ["prop.bin"]
