@@ -1,0 +1,145 @@
+"""A flood into the GUI: the window keeps answering, memory stays within the store's bound, and the
+app stops cleanly. Correctness only (no timing thresholds but the 1 s freeze limit)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+
+from app.main_window import MainWindow
+
+FLOOD_BYTES = 96 * 1024 * 1024
+STORE_BYTES = 4 * 1024 * 1024
+
+
+class Heartbeat:
+    """A QTimer in the GUI thread that records how late each tick fires."""
+
+    def __init__(self, interval_ms: int = 10) -> None:
+        self.interval_ms = interval_ms
+        self.gaps_ms: list[int] = []
+        self._clock = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self._clock.start()
+        self._timer.start(self.interval_ms)
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        self.gaps_ms.append(self._clock.restart())
+
+
+def flood_server(total: int) -> tuple[socket.socket, threading.Thread, dict[str, int]]:
+    """Accept one client and send *total* bytes as fast as the socket takes them."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    sent = {"bytes": 0}
+
+    def run() -> None:
+        conn, _ = listener.accept()
+        block = bytes(range(256)) * 256  # 64 KiB
+        with conn:
+            try:
+                while sent["bytes"] < total:
+                    conn.sendall(block)
+                    sent["bytes"] += len(block)
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return listener, thread, sent
+
+
+@pytest.mark.slow
+def test_tcp_client_tab_survives_a_flood(qtbot, settings):
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    pane = win.tcp_echo.client
+    pane.view.store.max_bytes = STORE_BYTES
+    listener, thread, sent = flood_server(FLOOD_BYTES)
+    heartbeat = Heartbeat()
+    try:
+        pane.address.set_address("127.0.0.1", listener.getsockname()[1])
+        heartbeat.start()
+        qtbot.mouseClick(pane.connect_button, Qt.MouseButton.LeftButton)
+        deadline = time.monotonic() + 60
+        clicked = []
+        pane.clear_button.clicked.connect(lambda: clicked.append(time.monotonic()))
+        while pane.bytes_in < FLOOD_BYTES and time.monotonic() < deadline:
+            qtbot.wait(50)
+            if not clicked and pane.bytes_in > FLOOD_BYTES // 2:
+                qtbot.mouseClick(pane.clear_button, Qt.MouseButton.LeftButton)  # the window answers a click
+        heartbeat.stop()
+        assert pane.bytes_in == FLOOD_BYTES, f"only {pane.bytes_in:,} of {FLOOD_BYTES:,} bytes arrived"
+        assert clicked, "the click during the flood was not handled"
+        store = pane.view.store
+        assert store.byte_count <= STORE_BYTES + 65536
+        assert store.dropped_bytes > 0 and "dropped" in pane.view.status.text()
+        worst = max(heartbeat.gaps_ms)
+        assert worst < 1000, f"the GUI froze for {worst} ms"
+        print(
+            f"flood: {FLOOD_BYTES / 2**20:.0f} MiB, heartbeat gaps p50 "
+            f"{sorted(heartbeat.gaps_ms)[len(heartbeat.gaps_ms) // 2]} ms, max {worst} ms, "
+            f"dropped {store.dropped_bytes:,} bytes from the view"
+        )
+    finally:
+        win.close()  # stops and joins the worker: the fixture fails the test if a QThread is left
+        listener.close()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+@pytest.mark.slow
+def test_udp_server_pane_survives_a_datagram_flood(qtbot, settings):
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    pane = win.udp_echo.server
+    pane.view.store.max_bytes = STORE_BYTES
+    pane.address.set_address("127.0.0.1", 0)
+    qtbot.mouseClick(pane.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Listening on" in pane.state.text(), timeout=5000)
+    port = pane.server.address.port
+    heartbeat = Heartbeat()
+    heartbeat.start()
+    stop = threading.Event()
+    count = {"sent": 0}
+
+    def blast() -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            payload = b"x" * 512
+            end = time.monotonic() + 4
+            while not stop.is_set() and time.monotonic() < end:
+                try:
+                    sock.sendto(payload, ("127.0.0.1", port))
+                    count["sent"] += 1
+                except OSError:
+                    time.sleep(0.001)
+
+    sender = threading.Thread(target=blast, daemon=True)
+    sender.start()
+    try:
+        while sender.is_alive():
+            qtbot.wait(50)
+        qtbot.wait(300)
+        heartbeat.stop()
+        worst = max(heartbeat.gaps_ms)
+        assert worst < 1000, f"the GUI froze for {worst} ms"
+        assert pane.bytes_in > 0 and pane.view.store.byte_count <= STORE_BYTES + 65536
+        print(
+            f"UDP flood: {count['sent']:,} datagrams sent, {pane.bytes_in:,} bytes reached the pane, "
+            f"heartbeat max gap {worst} ms"
+        )
+    finally:
+        stop.set()
+        sender.join(5)
+        win.close()
