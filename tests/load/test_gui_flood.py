@@ -65,7 +65,7 @@ def test_tcp_client_tab_survives_a_flood(qtbot, settings):
     win.show()
     pane = win.tcp_echo.client
     pane.view.store.max_bytes = STORE_BYTES
-    listener, thread, sent = flood_server(FLOOD_BYTES)
+    listener, thread, _sent = flood_server(FLOOD_BYTES)
     heartbeat = Heartbeat()
     try:
         pane.address.set_address("127.0.0.1", listener.getsockname()[1])
