@@ -40,6 +40,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/echo_rtt.py
+	$(BIN)/python bench/udp_echo.py
+	$(BIN)/python bench/file_fetch.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis
