@@ -53,7 +53,7 @@ def headless(port: int, total: int) -> float:
 def gui(port: int, total: int) -> tuple[float, list[int]]:
     """Through the TCP echo tab: worker thread, batches, traffic store, log and hexdump models."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEventLoop, QSettings, QTimer
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.main_window import MainWindow
@@ -70,11 +70,15 @@ def gui(port: int, total: int) -> tuple[float, list[int]]:
     heartbeat.timeout.connect(lambda: gaps.append(clock.restart()))
     clock.start()
     heartbeat.start(10)
+    loop = QEventLoop()
+    done = QTimer()  # a real event loop, as in the app: no Python busy-wait competing for the GIL
+    done.timeout.connect(lambda: loop.quit() if pane.bytes_in >= total else None)
+    done.start(20)
     started = time.perf_counter()
     pane.toggle_connection()
-    while pane.bytes_in < total:
-        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
+    loop.exec()
     seconds = time.perf_counter() - started
+    done.stop()
     heartbeat.stop()
     window.close()
     settings.clear()
