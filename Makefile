@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Programs we did not write, used as peers by the interoperability tests.
 TEST_PEERS := socat nc nft chronyd xinetd tshark
 
-.PHONY: run test lint bench system-deps selftest clean
+.PHONY: run test lint bench system-deps clean dist dist-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/udp_echo.py
 	$(BIN)/python bench/file_fetch.py
 	$(BIN)/python bench/load.py
+
+# The double-click executable (one file) with PyInstaller, and its self-test.
+dist: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dist]'
+	$(BIN)/pyinstaller --noconfirm --clean build.spec
+
+dist-test: dist
+	QT_QPA_PLATFORM=offscreen dist/socketlab --self-test
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from netcore import __version__
+
+_IMPORTED_AT = time.time()
 
 
 def resource_path(*parts: str) -> Path:
@@ -20,6 +23,11 @@ def resource_path(*parts: str) -> Path:
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="socketlab", description="Socket Lab: see every byte on the wire.")
     parser.add_argument("--version", action="version", version=f"Socket Lab {__version__}")
+    parser.add_argument(
+        "--startup-time",
+        action="store_true",
+        help="print the time from process start to the first window shown, then quit",
+    )
     parser.add_argument(
         "--self-test",
         action="store_true",
@@ -51,4 +59,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if ok else 1
     window = MainWindow()
     window.show()
+    if args.startup_time:
+        from PySide6.QtCore import QTimer
+
+        def report() -> None:
+            print(f"first window after {time.time() - process_start():.3f} s", flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, report)
     return app.exec()
+
+
+def process_start() -> float:
+    """When this program was started (Unix time): for a one-file build, when its bootloader (the
+    parent process that unpacks it) started, which is when the user double-clicked."""
+    pid = os.getppid() if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS") else os.getpid()
+    try:
+        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        boot = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime")
+        )
+    except (OSError, ValueError, IndexError, StopIteration):
+        return _IMPORTED_AT  # no /proc: from when this module was imported
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
