@@ -4,86 +4,23 @@ from __future__ import annotations
 
 import io
 import json
-import queue
-import socket
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from netcore import __version__
 from netcore.cli import EXIT_NET, EXIT_OK, EXIT_USAGE, main
-
-ROOT = Path(__file__).resolve().parents[2]
-RUN_TIMEOUT = 15
+from tests.netcore.support import RUN_TIMEOUT, NetcoreProcess, cli, free_port
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "netcore", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=RUN_TIMEOUT,
-        check=False,
-    )
-
-
-class Server:
+class Server(NetcoreProcess):
     """``python -m netcore tcp-echo-server`` in a subprocess, its stdout read by a thread."""
 
     def __init__(self, port: int, *extra: str) -> None:
+        super().__init__("tcp-echo-server", "--port", str(port), *extra)
         self.port = port
-        self.lines: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "netcore", "tcp-echo-server", "--port", str(port), *extra],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line)
-
-    def wait_for(self, text: str, timeout: float = 10.0) -> str:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            if text in line:
-                return line
-        raise AssertionError(f"the server did not print {text!r} within {timeout} s")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        self._reader.join(timeout=5)
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            if pipe is not None:
-                pipe.close()
 
 
 @pytest.fixture(scope="module")

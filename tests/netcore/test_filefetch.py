@@ -20,102 +20,47 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from netcore import filefetch
-from netcore.address import Address
 from netcore.errors import NetError, RemoteProtocolError, TimedOut
-from netcore.events import Closed, CloseReason, Connected, Event, Listening
+from netcore.events import Closed, CloseReason, Connected
 from netcore.filefetch import BUFFER_SIZE, FetchClient, FileFetchError, FileServer, encode_reply_header
+from tests.netcore.support import ROOT, WAIT_S, EngineThreads, EventLog, Running, recv_exactly
 
 # a server or writer thread that dies of an uncaught exception fails the test
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
-WAIT_S = 5.0  # the longest any single wait in this file may take before the test fails
-ROOT = Path(__file__).resolve().parents[2]
 BIG = 256 * 1024 * 1024
 
 
 # -- helpers ------------------------------------------------------------------------------------
-class EventLog:
-    """A thread-safe event sink that tests can wait on."""
-
-    def __init__(self) -> None:
-        self._events: list[Event] = []
-        self._cond = threading.Condition()
-
-    def sink(self, events: list[Event]) -> None:
-        if events:
-            with self._cond:
-                self._events.extend(events)
-                self._cond.notify_all()
-
-    def of(self, cls: type) -> list:
-        with self._cond:
-            return [e for e in self._events if isinstance(e, cls)]
-
-    def wait_for(self, cls: type, count: int = 1, timeout: float = WAIT_S) -> list:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(found := [e for e in self._events if isinstance(e, cls)]) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(
-                        f"waited {timeout} s for {count} {cls.__name__}: {self._events[-8:]}"
-                    )
-                self._cond.wait(left)
-            return found
-
-
-@dataclass
-class Running:
-    server: FileServer
-    addr: Address
-    log: EventLog
-
-
 @pytest.fixture
 def serve() -> Iterator[Callable[..., Running]]:
     """Start FileServers in threads on port 0; every one is stopped and joined at the end."""
-    started: list[tuple[Running, threading.Thread]] = []
+    with EngineThreads("a file server thread") as engines:
 
-    def start(root: Path, host: str = "127.0.0.1", **kwargs: object) -> Running:
-        server = FileServer(root, host, 0, **kwargs)  # type: ignore[arg-type]
-        log = EventLog()
-        addr = server.bind()
-        thread = server.start_thread(log.sink, name="test-file-server")
-        started.append((Running(server, addr, log), thread))
-        log.wait_for(Listening)
-        return started[-1][0]
+        def start(root: Path, host: str = "127.0.0.1", **kwargs: object) -> Running:
+            server = FileServer(root, host, 0, **kwargs)  # type: ignore[arg-type]
+            return Running(server, *engines.start(server, "test-file-server"))
 
-    try:
         yield start
-    finally:
-        for running, _ in started:
-            running.server.join(WAIT_S)
-        for _, thread in started:
-            assert not thread.is_alive(), "a file server thread did not stop"
 
 
 @pytest.fixture
 def make_client() -> Iterator[Callable[..., FetchClient]]:
     """FetchClients (not yet connected) that are closed at the end of the test."""
-    clients: list[FetchClient] = []
+    with contextlib.ExitStack() as stack:
 
-    def make(port: int, dest: Path, host: str = "127.0.0.1", **kwargs: object) -> FetchClient:
-        kwargs.setdefault("timeout", WAIT_S)
-        client = FetchClient(host, port, dest, **kwargs)  # type: ignore[arg-type]
-        clients.append(client)
-        return client
+        def make(port: int, dest: Path, host: str = "127.0.0.1", **kwargs: object) -> FetchClient:
+            kwargs.setdefault("timeout", WAIT_S)
+            client = FetchClient(host, port, dest, **kwargs)  # type: ignore[arg-type]
+            stack.callback(client.close)
+            return client
 
-    try:
         yield make
-    finally:
-        for client in clients:
-            client.close()
 
 
 @pytest.fixture
@@ -171,16 +116,6 @@ def same_bytes(a: Path, b: Path) -> bool:
 
 def names_in(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
-
-
-def recv_exactly(sock: socket.socket, size: int) -> bytes:
-    data = bytearray()
-    while len(data) < size:
-        piece = sock.recv(min(size - len(data), 65536))
-        if not piece:
-            raise AssertionError(f"closed after {len(data)} of {size} bytes")
-        data += piece
-    return bytes(data)
 
 
 def read_reply(sock: socket.socket, fmt: str = "!I") -> tuple[dict, bytes]:

@@ -9,83 +9,30 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
 import socket
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from netcore.cli import EXIT_NET, EXIT_OK, EXIT_PROTOCOL, EXIT_USAGE
+from tests.netcore.support import NetcoreProcess, cli
 
-ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 30
 
 
 def netcore(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "netcore", *args],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=RUN_TIMEOUT,
-        check=False,
-    )
+    return cli(*args, timeout=RUN_TIMEOUT)
 
 
-class FileServerProcess:
+class FileServerProcess(NetcoreProcess):
     """``python -m netcore file-server --port 0`` in a subprocess; a thread reads its output lines."""
 
     def __init__(self, root: Path, *extra: str) -> None:
-        self.lines: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "netcore", "file-server", "--root", str(root), "--port", "0", *extra],
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        super().__init__("file-server", "--root", str(root), "--port", "0", *extra, stderr=subprocess.STDOUT)
         line = self.wait_for("listening on ")
         self.port = int(line.rsplit(":", 1)[1])
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line)
-
-    def wait_for(self, text: str, timeout: float = 10.0) -> str:
-        deadline = time.monotonic() + timeout
-        seen = []
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            seen.append(line)
-            if text in line:
-                return line
-        raise AssertionError(f"the file server did not print {text!r} within {timeout} s: {seen[-5:]}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        self._reader.join(5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
 
 
 @pytest.fixture

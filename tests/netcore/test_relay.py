@@ -18,12 +18,12 @@ import pytest
 
 from netcore.address import Address
 from netcore.errors import ConnectionRefused, InputError, format_endpoint
-from netcore.events import Closed, CloseReason, Connected, Event, Failed, Listening, Stopped, Traffic
+from netcore.events import Closed, CloseReason, Connected, Failed, Stopped, Traffic
 from netcore.relay import ChunkPlan, RechunkRelay
 from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.traffic import Direction
+from tests.netcore.support import WAIT_S, EngineThreads, EventLog, client_sockets, recv_exactly
 
-WAIT_S = 5.0  # the longest any single wait in this file may take before the test fails
 CHINESE = "你好，世界".encode()
 MESSAGES = {
     "length4": [b"hello", b"", CHINESE, bytes(range(256)), b"x" * 300],
@@ -33,65 +33,6 @@ MESSAGES = {
 
 
 # -- helpers ------------------------------------------------------------------------------------
-class EventLog:
-    """A thread-safe event sink that tests can wait on."""
-
-    def __init__(self) -> None:
-        self._events: list[Event] = []
-        self._cond = threading.Condition()
-
-    def sink(self, events: list[Event]) -> None:
-        if events:
-            with self._cond:
-                self._events.extend(events)
-                self._cond.notify_all()
-
-    @property
-    def events(self) -> list[Event]:
-        with self._cond:
-            return list(self._events)
-
-    def wait_until(
-        self, done: Callable[[list[Event]], bool], timeout: float = WAIT_S, what: str = "a condition"
-    ) -> list[Event]:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not done(self._events):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"waited {timeout} s for {what}; last events: {self._events[-8:]}")
-                self._cond.wait(left)
-            return list(self._events)
-
-    def wait_for(self, cls: type, count: int = 1, timeout: float = WAIT_S) -> list:
-        events = self.wait_until(
-            lambda evs: sum(isinstance(e, cls) for e in evs) >= count, timeout, f"{count} {cls.__name__}"
-        )
-        return [e for e in events if isinstance(e, cls)]
-
-    def chunks(self, conn: int, direction: Direction) -> list[Traffic]:
-        return [
-            e
-            for e in self.events
-            if isinstance(e, Traffic) and e.chunk.conn == conn and e.chunk.direction is direction
-        ]
-
-    def stream(self, conn: int, direction: Direction) -> bytes:
-        return b"".join(t.chunk.data for t in self.chunks(conn, direction))
-
-    def wait_stream(self, conn: int, direction: Direction, n: int) -> bytes:
-        def enough(events: list[Event]) -> bool:
-            got = sum(
-                len(e.chunk.data)
-                for e in events
-                if isinstance(e, Traffic) and e.chunk.conn == conn and e.chunk.direction is direction
-            )
-            return got >= n
-
-        self.wait_until(enough, what=f"{n} bytes {direction} on #{conn}")
-        return self.stream(conn, direction)
-
-
 @dataclass
 class Running:
     engine: TcpEchoServer | RechunkRelay
@@ -103,53 +44,31 @@ class Running:
 @pytest.fixture
 def start() -> Iterator[Callable[[TcpEchoServer | RechunkRelay], Running]]:
     """Start echo servers and relays in threads; every one is stopped and joined at the end."""
-    started: list[Running] = []
+    with EngineThreads() as engines:
 
-    def run(engine: TcpEchoServer | RechunkRelay) -> Running:
-        log = EventLog()
-        addr = engine.bind()
-        thread = engine.start_thread(log.sink, name=f"test-{type(engine).__name__}")
-        running = Running(engine, addr, log, thread)
-        started.append(running)
-        log.wait_for(Listening)
-        return running
+        def run(engine: TcpEchoServer | RechunkRelay) -> Running:
+            return Running(engine, *engines.start(engine, f"test-{type(engine).__name__}"))
 
-    try:
         yield run
-    finally:
-        for running in reversed(started):
-            running.engine.join(WAIT_S)
-        for running in started:
-            assert not running.thread.is_alive(), f"{type(running.engine).__name__} thread did not stop"
 
 
 @pytest.fixture
 def make_client() -> Iterator[Callable[..., TcpEchoClient]]:
-    clients: list[TcpEchoClient] = []
+    with contextlib.ExitStack() as stack:
 
-    def make(port: int, framing: str) -> TcpEchoClient:
-        client = TcpEchoClient("127.0.0.1", port, framing=framing, timeout=WAIT_S)
-        clients.append(client)
-        client.connect()
-        return client
+        def make(port: int, framing: str) -> TcpEchoClient:
+            client = TcpEchoClient("127.0.0.1", port, framing=framing, timeout=WAIT_S)
+            stack.callback(client.close)
+            client.connect()
+            return client
 
-    try:
         yield make
-    finally:
-        for client in clients:
-            client.close()
 
 
 @pytest.fixture
 def sockets() -> Iterator[Callable[..., socket.socket]]:
     """Plain blocking sockets (the course's client code), closed at the end of the test."""
-    with contextlib.ExitStack() as stack:
-
-        def connect(addr: Address, timeout: float = WAIT_S) -> socket.socket:
-            sock = socket.create_connection((addr.host, addr.port), timeout=timeout)
-            stack.enter_context(sock)
-            return sock
-
+    with client_sockets() as connect:
         yield connect
 
 
@@ -168,16 +87,6 @@ def recv_until_eof(sock: socket.socket, limit: int = 1 << 20) -> bytes:
             return bytes(buf)
         buf += data
     raise AssertionError(f"no end of stream after {limit} bytes")
-
-
-def recv_exactly(sock: socket.socket, n: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < n:
-        data = sock.recv(n - len(buf))
-        if not data:
-            raise AssertionError(f"the peer closed after {len(buf)} of {n} bytes")
-        buf += data
-    return bytes(buf)
 
 
 def assert_contiguous(traffic: list[Traffic]) -> None:

@@ -8,104 +8,22 @@ a finally.
 from __future__ import annotations
 
 import json
-import queue
-import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
-from pathlib import Path
 
 import pytest
 
 from netcore.cli import EXIT_OK, EXIT_USAGE
 from netcore.sticking import PRESETS, Cure
+from tests.netcore.support import NetcoreProcess as Background
+from tests.netcore.support import cli, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 TWO_SENDS = "2 messages sent, received as 1 chunk: the receiver cannot tell where 'Hello' ends"
 BIG_SEND = "10,240 bytes sent, recv(4096) returned 4,096: 6,144 bytes are still waiting"
-RUN_TIMEOUT = 15
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "netcore", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=RUN_TIMEOUT,
-        check=False,
-    )
 
 
 def sticking(*args: str) -> subprocess.CompletedProcess[str]:
     return cli("sticking", *args)
-
-
-class Background:
-    """``python -m netcore ...`` in a subprocess, its stdout read line by line by a thread."""
-
-    def __init__(self, *args: str) -> None:
-        self.name = args[0]
-        self.lines: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self.seen: list[str] = []
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "netcore", *args],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line)
-
-    def wait_for(self, text: str, timeout: float = 10.0) -> str:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            self.seen.append(line)
-            if text in line:
-                return line
-        raise AssertionError(f"{self.name} did not print {text!r} within {timeout} s: {self.seen[-5:]}")
-
-    def interrupt(self, timeout: float = 5.0) -> int:
-        """Ctrl+C: the command stops its engine and exits; returns the exit code."""
-        self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(timeout=timeout)
-        self._reader.join(timeout=5)
-        while not self.lines.empty():
-            self.seen.append(self.lines.get_nowait())
-        return code
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self._reader.join(timeout=5)
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            if pipe is not None:
-                pipe.close()
 
 
 # -- sticking -----------------------------------------------------------------------------------

@@ -18,11 +18,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import pytest
 
-from netcore.address import Address
 from netcore.engine import Engine, discard_events
 from netcore.errors import (
     AddressInUse,
@@ -32,7 +30,6 @@ from netcore.errors import (
     LocalProtocolError,
     RemoteProtocolError,
     TimedOut,
-    format_endpoint,
 )
 from netcore.events import (
     Answered,
@@ -50,155 +47,51 @@ from netcore.serving import ReplyMode, make_reply, open_listener
 from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.tcpstream import OUTBUF_HIGH_WATER, RECV_SIZE, TcpStream
 from netcore.traffic import Direction
-
-WAIT_S = 5.0  # the longest any single wait in this file may take before the test fails
+from tests.netcore.support import (
+    WAIT_S,
+    EngineThreads,
+    EventLog,
+    Running,
+    client_sockets,
+    local_of,
+    pump_until,
+    recv_exactly,
+)
 
 
 # -- helpers ------------------------------------------------------------------------------------
-class EventLog:
-    """A thread-safe event sink that tests can wait on."""
-
-    def __init__(self) -> None:
-        self._events: list[Event] = []
-        self._cond = threading.Condition()
-
-    def sink(self, events: list[Event]) -> None:
-        if events:
-            with self._cond:
-                self._events.extend(events)
-                self._cond.notify_all()
-
-    @property
-    def events(self) -> list[Event]:
-        with self._cond:
-            return list(self._events)
-
-    def of(self, cls: type, **attrs: object) -> list:
-        return [e for e in self.events if _matches(e, cls, attrs)]
-
-    def wait_until(
-        self, done: Callable[[list[Event]], bool], timeout: float = WAIT_S, what: str = "a condition"
-    ) -> list[Event]:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not done(self._events):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"waited {timeout} s for {what}; last events: {self._events[-8:]}")
-                self._cond.wait(left)
-            return list(self._events)
-
-    def wait_for(self, cls: type, count: int = 1, timeout: float = WAIT_S, **attrs: object) -> list:
-        events = self.wait_until(
-            lambda evs: sum(_matches(e, cls, attrs) for e in evs) >= count,
-            timeout,
-            f"{count} {cls.__name__}{attrs or ''}",
-        )
-        return [e for e in events if _matches(e, cls, attrs)]
-
-
-def _matches(event: Event, cls: type, attrs: dict[str, object]) -> bool:
-    return isinstance(event, cls) and all(getattr(event, k) == v for k, v in attrs.items())
-
-
-@dataclass
-class Running:
-    server: TcpEchoServer
-    addr: Address
-    log: EventLog
-    thread: threading.Thread
-
-    def conn_of(self, client_local: str) -> int:
-        """The server's connection id for the client whose local endpoint is *client_local*."""
-        return self.log.wait_for(Connected, peer=client_local)[0].conn
-
-    def traffic(self, conn: int, direction: Direction, wait_bytes: int = 0) -> list[Traffic]:
-        """The server's Traffic events of *conn* in *direction*, once at least *wait_bytes* are reported."""
-
-        def lane(events: list[Event]) -> list[Traffic]:
-            return [
-                e
-                for e in events
-                if isinstance(e, Traffic) and e.chunk.conn == conn and e.chunk.direction is direction
-            ]
-
-        events = self.log.wait_until(
-            lambda evs: sum(len(t.chunk.data) for t in lane(evs)) >= wait_bytes,
-            what=f"{wait_bytes} bytes {direction} on #{conn}",
-        )
-        return lane(events)
-
-
 @pytest.fixture
 def start_server() -> Iterator[Callable[..., Running]]:
     """Start TcpEchoServers in threads; every one is stopped and joined at the end."""
-    started: list[Running] = []
+    with EngineThreads("a server thread") as engines:
 
-    def start(host: str = "127.0.0.1", **kwargs: object) -> Running:
-        server = TcpEchoServer(host=host, port=0, **kwargs)  # type: ignore[arg-type]
-        log = EventLog()
-        addr = server.bind()
-        thread = server.start_thread(log.sink, name="test-echo-server")
-        running = Running(server, addr, log, thread)
-        started.append(running)
-        log.wait_for(Listening)
-        return running
+        def start(host: str = "127.0.0.1", **kwargs: object) -> Running:
+            server = TcpEchoServer(host=host, port=0, **kwargs)  # type: ignore[arg-type]
+            return Running(server, *engines.start(server, "test-echo-server"))
 
-    try:
         yield start
-    finally:
-        for running in started:
-            running.server.join(WAIT_S)
-        for running in started:
-            assert not running.thread.is_alive(), "a server thread did not stop"
 
 
 @pytest.fixture
 def make_client() -> Iterator[Callable[..., TcpEchoClient]]:
     """TcpEchoClients that are closed at the end of the test."""
-    clients: list[TcpEchoClient] = []
+    with contextlib.ExitStack() as stack:
 
-    def make(
-        host: str, port: int, framing: str = "raw", timeout: float = 2.0, **kwargs: object
-    ) -> TcpEchoClient:
-        client = TcpEchoClient(host, port, framing=framing, timeout=timeout, **kwargs)  # type: ignore[arg-type]
-        clients.append(client)
-        return client
+        def make(
+            host: str, port: int, framing: str = "raw", timeout: float = 2.0, **kwargs: object
+        ) -> TcpEchoClient:
+            client = TcpEchoClient(host, port, framing=framing, timeout=timeout, **kwargs)  # type: ignore[arg-type]
+            stack.callback(client.close)
+            return client
 
-    try:
         yield make
-    finally:
-        for client in clients:
-            client.close()
 
 
 @pytest.fixture
 def sockets() -> Iterator[Callable[..., socket.socket]]:
     """Plain blocking client sockets (the course's client code), closed at the end of the test."""
-    with contextlib.ExitStack() as stack:
-
-        def connect(addr: Address, timeout: float = WAIT_S) -> socket.socket:
-            sock = socket.create_connection((addr.host, addr.port), timeout=timeout)
-            stack.enter_context(sock)
-            return sock
-
+    with client_sockets() as connect:
         yield connect
-
-
-def local_of(sock: socket.socket) -> str:
-    """The socket's own endpoint as netcore writes it (the server's ``peer`` for this client)."""
-    return format_endpoint(*sock.getsockname()[:2])
-
-
-def recv_exactly(sock: socket.socket, n: int) -> bytes:
-    """recv() until *n* bytes came (the socket's timeout bounds each call)."""
-    buf = bytearray()
-    while len(buf) < n:
-        data = sock.recv(min(65536, n - len(buf)))
-        if not data:
-            raise AssertionError(f"the peer closed after {len(buf)} of {n} bytes")
-        buf += data
-    return bytes(buf)
 
 
 def recv_until_eof(sock: socket.socket, limit: int = 64 * 1024 * 1024) -> bytes:
@@ -212,20 +105,6 @@ def recv_until_eof(sock: socket.socket, limit: int = 64 * 1024 * 1024) -> bytes:
 def recv_frame4(sock: socket.socket) -> bytes:
     (n,) = struct.unpack("!I", recv_exactly(sock, 4))
     return recv_exactly(sock, n)
-
-
-def pump_until(
-    client: TcpEchoClient, done: Callable[[list[Event]], bool], timeout: float = WAIT_S
-) -> list[Event]:
-    """Pump *client* until ``done(events so far)``; fails after *timeout* seconds."""
-    events: list[Event] = []
-    deadline = time.monotonic() + timeout
-    while not done(events):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"timed out after {timeout} s; events: {events[-8:]}")
-        events += client.pump(min(left, 0.05))
-    return events
 
 
 def drain(client: TcpEchoClient, seconds: float) -> list[Event]:

@@ -12,14 +12,11 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
-from netcore.address import Address
 from netcore.errors import (
     ConnectionRefused,
     InputError,
@@ -29,7 +26,7 @@ from netcore.errors import (
     SocketLabError,
     TimedOut,
 )
-from netcore.events import Connected, Event, Failed, Listening, Stopped, TimeQueried, Traffic
+from netcore.events import Connected, Failed, Stopped, TimeQueried, Traffic
 from netcore.time_service import MAX_REPLY, TimeClient, TimeServer
 from netcore.timeproto import (
     KissOfDeath,
@@ -43,8 +40,9 @@ from netcore.timeproto import (
     unix_to_ntp,
 )
 from netcore.traffic import Direction
+from tests.netcore.support import WAIT_S, EngineThreads, EventLog, Running, free_port
+from tests.netcore.support import ipv6_loopback_works as ipv6_available
 
-WAIT_S = 5.0  # the longest any single wait in this file may take before the test fails
 SNTP_TOLERANCE_S = 0.05
 WHOLE_SECOND_TOLERANCE_S = 1.0
 ALL_PROTOCOLS = [p.value for p in TimeProtocol]
@@ -53,68 +51,16 @@ TCP_PROTOCOLS = [p.value for p in TimeProtocol if p.is_tcp]
 
 
 # -- helpers ------------------------------------------------------------------------------------
-class EventLog:
-    """A thread-safe event sink that tests can wait on."""
-
-    def __init__(self) -> None:
-        self._events: list[Event] = []
-        self._cond = threading.Condition()
-
-    def sink(self, events: Sequence[Event]) -> None:
-        if events:
-            with self._cond:
-                self._events.extend(events)
-                self._cond.notify_all()
-
-    @property
-    def events(self) -> list[Event]:
-        with self._cond:
-            return list(self._events)
-
-    def wait_for(self, cls: type, count: int = 1, timeout: float = WAIT_S) -> list[Any]:
-        """The events of type *cls*, once there are at least *count* of them."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(found := [e for e in self._events if isinstance(e, cls)]) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(
-                        f"waited {timeout} s for {count} {cls.__name__}: {self._events[-8:]}"
-                    )
-                self._cond.wait(left)
-            return found
-
-
-@dataclass
-class Running:
-    server: TimeServer
-    addr: Address
-    log: EventLog
-    thread: threading.Thread
-
-
 @pytest.fixture
 def start_server() -> Iterator[Callable[..., Running]]:
     """Start TimeServers in threads; every one is stopped and joined at the end."""
-    started: list[Running] = []
+    with EngineThreads("a time server thread") as engines:
 
-    def start(protocol: str, host: str = "127.0.0.1", **kwargs: object) -> Running:
-        server = TimeServer(protocol, host, 0, **kwargs)  # type: ignore[arg-type]
-        log = EventLog()
-        addr = server.bind()
-        thread = server.start_thread(log.sink, name=f"test-time-server-{protocol}")
-        running = Running(server, addr, log, thread)
-        started.append(running)
-        log.wait_for(Listening)
-        return running
+        def start(protocol: str, host: str = "127.0.0.1", **kwargs: object) -> Running:
+            server = TimeServer(protocol, host, 0, **kwargs)  # type: ignore[arg-type]
+            return Running(server, *engines.start(server, f"test-time-server-{protocol}"))
 
-    try:
         yield start
-    finally:
-        for running in started:
-            running.server.join(WAIT_S)
-        for running in started:
-            assert not running.thread.is_alive(), "a time server thread did not stop"
 
 
 def query(protocol: str, host: str, port: int, timeout: float = 2.0) -> TimeResult:
@@ -136,23 +82,6 @@ def query_error(protocol: str, port: int, timeout: float = 2.0) -> SocketLabErro
         client.close()
     assert time.monotonic() - started < timeout + 1.0
     return info.value
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def ipv6_available() -> bool:
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
-            s.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 def parse_daytime(text: str) -> float:

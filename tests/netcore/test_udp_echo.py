@@ -14,19 +14,17 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
-from netcore.address import Address
 from netcore.errors import InputError, LocalProtocolError, NoUdpReply, PortUnreachable, format_endpoint
 from netcore.events import (
     Connected,
     Event,
     Failed,
     LargeDatagram,
-    Listening,
     ProbeFinished,
     ProbeReply,
     Stopped,
@@ -44,116 +42,43 @@ from netcore.udp_echo import (
     UdpEchoServer,
     check_datagram_size,
 )
+from tests.netcore.support import (
+    WAIT_S,
+    EngineThreads,
+    EventLog,
+    Running,
+    ipv6_loopback_works,
+    lane,
+    pump_until,
+)
 
-WAIT_S = 5.0  # the longest any single wait in this file may take before the test fails
 SHORT_S = 0.3  # a reply timeout for replies that must not come
 
 
 # -- helpers ------------------------------------------------------------------------------------
-class EventLog:
-    """A thread-safe event sink that tests can wait on."""
-
-    def __init__(self) -> None:
-        self._events: list[Event] = []
-        self._cond = threading.Condition()
-
-    def sink(self, events: Sequence[Event]) -> None:
-        if events:
-            with self._cond:
-                self._events.extend(events)
-                self._cond.notify_all()
-
-    @property
-    def events(self) -> list[Event]:
-        with self._cond:
-            return list(self._events)
-
-    def of(self, cls: type, **attrs: object) -> list:
-        return [e for e in self.events if _matches(e, cls, attrs)]
-
-    def wait_until(
-        self, done: Callable[[list[Event]], bool], timeout: float = WAIT_S, what: str = "a condition"
-    ) -> list[Event]:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not done(self._events):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"waited {timeout} s for {what}; last events: {self._events[-8:]}")
-                self._cond.wait(left)
-            return list(self._events)
-
-    def wait_for(self, cls: type, count: int = 1, timeout: float = WAIT_S, **attrs: object) -> list:
-        events = self.wait_until(
-            lambda evs: sum(_matches(e, cls, attrs) for e in evs) >= count,
-            timeout,
-            f"{count} {cls.__name__}{attrs or ''}",
-        )
-        return [e for e in events if _matches(e, cls, attrs)]
-
-
-def _matches(event: Event, cls: type, attrs: dict[str, object]) -> bool:
-    return isinstance(event, cls) and all(getattr(event, k) == v for k, v in attrs.items())
-
-
-def lane(events: Sequence[Event], direction: Direction, conn: int | None = None) -> list[Traffic]:
-    """The Traffic events of one direction (and one peer), in order."""
-    return [
-        e
-        for e in events
-        if isinstance(e, Traffic)
-        and e.chunk.direction is direction
-        and (conn is None or e.chunk.conn == conn)
-    ]
-
-
-@dataclass
-class Running:
-    server: UdpEchoServer
-    addr: Address
-    log: EventLog
-    thread: threading.Thread
-
-
 @pytest.fixture
 def start_server() -> Iterator[Callable[..., Running]]:
     """Start UdpEchoServers in threads; every one is stopped and joined at the end."""
-    started: list[Running] = []
+    with EngineThreads("a server thread") as engines:
 
-    def start(host: str = "127.0.0.1", **kwargs: object) -> Running:
-        server = UdpEchoServer(host, 0, **kwargs)  # type: ignore[arg-type]
-        log = EventLog()
-        addr = server.bind()
-        thread = server.start_thread(log.sink, name="test-udp-server")
-        running = Running(server, addr, log, thread)
-        started.append(running)
-        log.wait_for(Listening)
-        return running
+        def start(host: str = "127.0.0.1", **kwargs: object) -> Running:
+            server = UdpEchoServer(host, 0, **kwargs)  # type: ignore[arg-type]
+            return Running(server, *engines.start(server, "test-udp-server"))
 
-    try:
         yield start
-    finally:
-        for running in started:
-            running.server.join(WAIT_S)
-        for running in started:
-            assert not running.thread.is_alive(), "a server thread did not stop"
 
 
 @pytest.fixture
 def make_client() -> Iterator[Callable[..., UdpEchoClient]]:
     """UdpEchoClients that are closed at the end of the test."""
-    clients: list[UdpEchoClient] = []
+    with contextlib.ExitStack() as stack:
 
-    def make(host: str, port: int, timeout: float = 2.0, **kwargs: object) -> UdpEchoClient:
-        client = UdpEchoClient(host, port, timeout=timeout, **kwargs)  # type: ignore[arg-type]
-        clients.append(client)
-        return client
+        def make(host: str, port: int, timeout: float = 2.0, **kwargs: object) -> UdpEchoClient:
+            client = UdpEchoClient(host, port, timeout=timeout, **kwargs)  # type: ignore[arg-type]
+            stack.callback(client.close)
+            return client
 
-    try:
         yield make
-    finally:
-        for client in clients:
-            client.close()
 
 
 def closed_udp_port(host: str = "127.0.0.1") -> int:
@@ -162,30 +87,6 @@ def closed_udp_port(host: str = "127.0.0.1") -> int:
     with socket.socket(family, socket.SOCK_DGRAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
-
-
-def pump_until(
-    client: UdpEchoClient, done: Callable[[list[Event]], bool], timeout: float = WAIT_S
-) -> list[Event]:
-    events: list[Event] = []
-    deadline = time.monotonic() + timeout
-    while not done(events):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"condition not met within {timeout} s; events: {events[-8:]}")
-        events += client.pump(min(left, 0.05))
-    return events
-
-
-def ipv6_loopback_works() -> bool:
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
-            s.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 # -- replies ------------------------------------------------------------------------------------
