@@ -33,7 +33,8 @@ def page(qtbot, settings, tmp_path):
 
 def start(qtbot, page):
     qtbot.mouseClick(page.server.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.client.files.count() == 2, timeout=5000)  # the list is fetched on start
+    # the list is fetched on start; Fetch is enabled again once that request has finished
+    qtbot.waitUntil(lambda: page.client.files.count() == 2 and page.client.runner is None, timeout=5000)
 
 
 def test_fetch_with_progress_to_100_and_md5(qtbot, page, tmp_path):
@@ -66,7 +67,7 @@ def test_cancel_leaves_nothing(qtbot, page, tmp_path):
     (tmp_path / "root" / "huge.bin").write_bytes(b"\0" * (256 * 1024 * 1024))
     start_list = page.server.start_button
     qtbot.mouseClick(start_list, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.client.files.count() == 3, timeout=5000)
+    qtbot.waitUntil(lambda: page.client.files.count() == 3 and page.client.runner is None, timeout=5000)
     page.client.name.setText("huge.bin")
     qtbot.mouseClick(page.client.fetch_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
