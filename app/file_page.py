@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panes import ClientPane, ClientServerPage, ServerPane
+from app.panes import ClientPane, ClientServerPage, ServerPane, labelled_row
 from app.settings import bool_value, int_value, str_value
 from netcore import pycode
 from netcore.address import Address
@@ -114,10 +114,7 @@ class FetchPane(ClientPane):
         form = QFormLayout()
         form.addRow(self.tr("Server"), self.address)
         form.addRow(self.tr("Save in"), folder_row(self, self.dest, self.tr("Save fetched files in")))
-        options = QHBoxLayout()
-        options.addWidget(QLabel(self.tr("Length"), self))
-        options.addWidget(self.length_format)
-        options.addWidget(QLabel(self.tr("Key"), self))
+        options = labelled_row(self, self.tr("Length"), self.length_format, self.tr("Key"), stretch=False)
         options.addWidget(self.key, 1)
         options.addWidget(self.overwrite)
         form.addRow(options)
@@ -284,10 +281,7 @@ class FileServerPane(ServerPane):
         self.length_format.addItem(self.tr("'<i' like the course's struct.pack('i')"), "<i")
         self.key = key_edit(self)
         self.form.addRow(self.tr("Serve folder"), folder_row(self, self.root, self.tr("Folder to serve")))
-        row = QHBoxLayout()
-        row.addWidget(QLabel(self.tr("Length"), self))
-        row.addWidget(self.length_format)
-        row.addWidget(QLabel(self.tr("Key"), self))
+        row = labelled_row(self, self.tr("Length"), self.length_format, self.tr("Key"), stretch=False)
         row.addWidget(self.key, 1)
         self.form.addRow(row)
 

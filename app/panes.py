@@ -42,6 +42,16 @@ DEFAULT_PORT = 9000
 # the text up under each subclass's name, where the translation file does not have it.
 
 
+def labelled_row(parent: QWidget, *items: str | QWidget, stretch: bool = True) -> QHBoxLayout:
+    """A row of widgets in which each (already translated) string becomes a QLabel before the next."""
+    row = QHBoxLayout()
+    for item in items:
+        row.addWidget(QLabel(item, parent) if isinstance(item, str) else item)
+    if stretch:
+        row.addStretch(1)
+    return row
+
+
 class EnginePane(QGroupBox):
     """A pane that runs one engine at a time in a QThread and shows its traffic and state."""
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panes import EnginePane, Page, ServerPane
+from app.panes import EnginePane, Page, ServerPane, labelled_row
 from app.settings import str_value
 from netcore import pycode
 from netcore.address import Address
@@ -127,26 +127,13 @@ class ScenarioPane(EnginePane):
         generate.addWidget(self.variable_button)
         generate.addStretch(1)
         form.addRow("", generate)
-        sender = QHBoxLayout()
-        sender.addWidget(self.sendall)
-        sender.addWidget(QLabel(self.tr("gap"), self))
-        sender.addWidget(self.gap)
-        sender.addWidget(self.nodelay)
-        sender.addStretch(1)
+        sender = labelled_row(self, self.sendall, self.tr("gap"), self.gap, self.nodelay)
         form.addRow(self.tr("Sender"), sender)
         form.addRow(self.tr("Framing"), self.cure)
-        receiver = QHBoxLayout()
-        receiver.addWidget(QLabel(self.tr("wait"), self))
-        receiver.addWidget(self.recv_delay)
-        receiver.addWidget(self.recv_size)
+        receiver = labelled_row(self, self.tr("wait"), self.recv_delay, self.recv_size, stretch=False)
         receiver.addWidget(self.recv_sizes, 1)
         form.addRow(self.tr("Receiver"), receiver)
-        receiver2 = QHBoxLayout()
-        receiver2.addWidget(QLabel(self.tr("gap"), self))
-        receiver2.addWidget(self.recv_gap)
-        receiver2.addWidget(QLabel(self.tr("stop after"), self))
-        receiver2.addWidget(self.max_recvs)
-        receiver2.addStretch(1)
+        receiver2 = labelled_row(self, self.tr("gap"), self.recv_gap, self.tr("stop after"), self.max_recvs)
         form.addRow("", receiver2)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
@@ -411,14 +398,9 @@ class RelayPane(ServerPane):
         self.delay.setSuffix(self.tr(" ms"))
         self.delay.setToolTip(self.tr("Pause between chunks"))
         self.form.addRow(self.tr("Relay to"), self.target)
-        row = QHBoxLayout()
-        row.addWidget(QLabel(self.tr("Chunks"), self))
-        row.addWidget(self.chunks)
-        row.addWidget(QLabel(self.tr("seed"), self))
-        row.addWidget(self.seed)
-        row.addWidget(QLabel(self.tr("delay"), self))
-        row.addWidget(self.delay)
-        row.addStretch(1)
+        row = labelled_row(
+            self, self.tr("Chunks"), self.chunks, self.tr("seed"), self.seed, self.tr("delay"), self.delay
+        )
         self.form.addRow(row)
         self.extras.addWidget(
             QLabel(

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panes import ClientPane, ClientServerPage, ServerPane
+from app.panes import ClientPane, ClientServerPage, ServerPane, labelled_row
 from app.settings import float_value, int_value, str_value
 from netcore import pycode
 from netcore.address import Address
@@ -97,14 +97,15 @@ class TimeClientPane(ClientPane):
         form = QFormLayout()
         form.addRow(self.tr("Protocol"), self.protocol)
         form.addRow(self.tr("Server"), self.address)
-        options = QHBoxLayout()
-        options.addWidget(QLabel(self.tr("Queries"), self))
-        options.addWidget(self.count)
-        options.addWidget(QLabel(self.tr("every"), self))
-        options.addWidget(self.interval)
-        options.addWidget(QLabel(self.tr("Timeout"), self))
-        options.addWidget(self.timeout)
-        options.addStretch(1)
+        options = labelled_row(
+            self,
+            self.tr("Queries"),
+            self.count,
+            self.tr("every"),
+            self.interval,
+            self.tr("Timeout"),
+            self.timeout,
+        )
         form.addRow(options)
         buttons = QHBoxLayout()
         buttons.addWidget(self.query_button)
@@ -252,14 +253,15 @@ class TimeServerPane(ServerPane):
         self.reference.setMaxLength(4)
         self.reference.setToolTip(self.tr("SNTP reference ID: 4 ASCII characters for stratum 1"))
         self.form.addRow(self.tr("Protocol"), self.protocol)
-        row = QHBoxLayout()
-        row.addWidget(QLabel(self.tr("Clock offset"), self))
-        row.addWidget(self.clock_offset)
-        row.addWidget(QLabel(self.tr("Stratum"), self))
-        row.addWidget(self.stratum)
-        row.addWidget(QLabel(self.tr("Reference ID"), self))
-        row.addWidget(self.reference)
-        row.addStretch(1)
+        row = labelled_row(
+            self,
+            self.tr("Clock offset"),
+            self.clock_offset,
+            self.tr("Stratum"),
+            self.stratum,
+            self.tr("Reference ID"),
+            self.reference,
+        )
         self.form.addRow(row)
         self.clock_offset.valueChanged.connect(self._apply_offset)
 

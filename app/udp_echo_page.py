@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panes import DEFAULT_PORT, ClientPane, ClientServerPage, EchoServerPane
+from app.panes import DEFAULT_PORT, ClientPane, ClientServerPage, EchoServerPane, labelled_row
 from app.settings import bool_value, float_value, int_value, str_value
 from netcore import pycode
 from netcore.address import Address
@@ -110,12 +110,15 @@ class UdpClientPane(ClientPane):
 
         form = QFormLayout()
         form.addRow(self.tr("Server"), self.address)
-        options = QHBoxLayout()
-        options.addWidget(QLabel(self.tr("Timeout"), self))
-        options.addWidget(self.timeout)
-        options.addWidget(QLabel(self.tr("Receive buffer"), self))
-        options.addWidget(self.recv_size)
-        options.addWidget(self.connected)
+        options = labelled_row(
+            self,
+            self.tr("Timeout"),
+            self.timeout,
+            self.tr("Receive buffer"),
+            self.recv_size,
+            self.connected,
+            stretch=False,
+        )
         form.addRow(options)
         buttons = QHBoxLayout()
         buttons.addWidget(self.close_button)
@@ -124,15 +127,16 @@ class UdpClientPane(ClientPane):
         send_row = QHBoxLayout()
         send_row.addWidget(self.payload, 1)
         send_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignTop)
-        probe_row = QHBoxLayout()
-        probe_row.addWidget(QLabel(self.tr("Probe"), self))
-        probe_row.addWidget(self.probe_count)
-        probe_row.addWidget(QLabel(self.tr("every"), self))
-        probe_row.addWidget(self.probe_interval)
-        probe_row.addWidget(QLabel(self.tr("size"), self))
-        probe_row.addWidget(self.probe_size)
-        probe_row.addWidget(self.probe_button)
-        probe_row.addStretch(1)
+        probe_row = labelled_row(
+            self,
+            self.tr("Probe"),
+            self.probe_count,
+            self.tr("every"),
+            self.probe_interval,
+            self.tr("size"),
+            self.probe_size,
+            self.probe_button,
+        )
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
