@@ -10,26 +10,17 @@ ratio ours/raw. Usage: python bench/echo_rtt.py [--messages N] [--rounds R]
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
-import os
 import socket
 import statistics
 import time
-from collections.abc import Callable
 from multiprocessing.connection import Connection
+
+from benchlib import percentile, pin, start
 
 from netcore.engine import discard_events
 from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
 
 MESSAGE = bytes(range(64))
-
-
-def pin() -> None:
-    """Run on CPU 0 only: client and server then share one CPU for both paths, so the figures
-    measure the work each path does rather than how fast this VM wakes an idle CPU (which
-    varies several-fold from minute to minute here)."""
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {0})
 
 
 def raw_server(ready: Connection) -> None:
@@ -49,14 +40,6 @@ def netcore_server(ready: Connection) -> None:
     server = TcpEchoServer("127.0.0.1", 0)
     ready.send(server.bind().port)
     server.run(discard_events)
-
-
-def start(target: Callable[[Connection], None]) -> tuple[mp.Process, int]:
-    parent, child = mp.Pipe()
-    proc = mp.Process(target=target, args=(child,), daemon=True)
-    proc.start()
-    port: int = parent.recv()
-    return proc, port
 
 
 class RawClient:
@@ -95,11 +78,6 @@ class NetcoreClient:
         self.client.close()
 
 
-def percentile(values: list[int], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=20_000, help="round trips per path")
@@ -129,7 +107,7 @@ def main() -> None:
     print(f"{'path':28} {'p50 µs':>8} {'p99 µs':>8} {'mean µs':>8}")
     for name, times in results.items():
         print(
-            f"{name:28} {percentile(times, 0.5):8.1f} {percentile(times, 0.99):8.1f} "
+            f"{name:28} {percentile(times, 0.5) / 1000:8.1f} {percentile(times, 0.99) / 1000:8.1f} "
             f"{statistics.fmean(times) / 1000:8.1f}"
         )
     raw, ours = results["raw sockets (course code)"], results["netcore"]

@@ -25,7 +25,6 @@ import argparse
 import hashlib
 import json
 import mmap
-import multiprocessing as mp
 import os
 import shutil
 import socket
@@ -36,6 +35,8 @@ from collections.abc import Callable
 from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
+
+from benchlib import start, stop
 
 from netcore.engine import discard_events
 from netcore.filefetch import FetchClient, FileServer
@@ -61,22 +62,6 @@ def raw_server(path: str, ready: Connection) -> None:
                 conn.recv(1024)
                 conn.sendall(struct.pack("!Q", os.fstat(f.fileno()).st_size))
                 conn.sendfile(f)
-
-
-def start(target: Callable[..., None], *args: str) -> tuple[mp.Process, int]:
-    parent, child = mp.Pipe()
-    proc = mp.Process(target=target, args=(*args, child), daemon=True)
-    proc.start()
-    if not parent.poll(10):
-        proc.terminate()
-        raise RuntimeError(f"{target.__name__} did not start")
-    port: int = parent.recv()
-    return proc, port
-
-
-def stop(proc: mp.Process) -> None:
-    proc.terminate()
-    proc.join(5)
 
 
 # -- clients (each returns seconds and the md5 it computed) ---------------------------------------

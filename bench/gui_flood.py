@@ -14,6 +14,8 @@ import socket
 import time
 from multiprocessing.connection import Connection
 
+from benchlib import percentile
+
 from netcore.engine import TICK_S
 from netcore.tcp_echo import TcpEchoClient
 
@@ -84,11 +86,6 @@ def gui(port: int, total: int) -> tuple[float, list[int]]:
     settings.clear()
     del app
     return seconds, gaps
-
-
-def percentile(values: list[int], q: float) -> int:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:

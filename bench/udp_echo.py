@@ -10,25 +10,19 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import os
 import socket
 import statistics
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
+from benchlib import percentile, pin, start
+
 from netcore.engine import discard_events
 from netcore.udp_echo import UdpEchoClient, UdpEchoServer
 
 RAW = "raw sockets (course code)"
 OURS = "netcore UdpEcho"
-
-
-def pin() -> None:
-    """Run on CPU 0 only: client and server then share one CPU for both paths, so the figures
-    measure the work each path does rather than how fast this VM wakes an idle CPU."""
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {0})
 
 
 def raw_server(ready: Connection) -> None:
@@ -47,17 +41,6 @@ def netcore_server(ready: Connection) -> None:
     server = UdpEchoServer("127.0.0.1", 0)
     ready.send(server.bind().port)
     server.run(discard_events)
-
-
-def start(target: Callable[[Connection], None]) -> tuple[mp.Process, int]:
-    parent, child = mp.Pipe()
-    proc = mp.Process(target=target, args=(child,), daemon=True)
-    proc.start()
-    if not parent.poll(10):
-        proc.terminate()
-        raise RuntimeError(f"{target.__name__} did not start")
-    port: int = parent.recv()
-    return proc, port
 
 
 def raw_client(port: int, n: int, message: bytes) -> list[int]:
@@ -84,11 +67,6 @@ def netcore_client(port: int, n: int, message: bytes) -> list[int]:
     finally:
         client.close()
     return times
-
-
-def percentile(values: list[int], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000
 
 
 def main() -> None:
@@ -130,7 +108,7 @@ def main() -> None:
     print(f"{'path':28} {'p50 µs':>8} {'p99 µs':>8} {'mean µs':>8} {'trips/s':>9}")
     for name, (times, elapsed) in results.items():
         print(
-            f"{name:28} {percentile(times, 0.5):8.1f} {percentile(times, 0.99):8.1f} "
+            f"{name:28} {percentile(times, 0.5) / 1000:8.1f} {percentile(times, 0.99) / 1000:8.1f} "
             f"{statistics.fmean(times) / 1000:8.1f} {len(times) / elapsed:9,.0f}"
         )
     (raw, raw_s), (ours, ours_s) = results[RAW], results[OURS]
