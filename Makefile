@@ -5,8 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # Programs we did not write, used as peers by the interoperability tests.
 TEST_PEERS := socat nc nft chronyd xinetd tshark
+# Translations: the .ts sources are committed, the compiled .qm catalogues are built here.
+TS := resources/i18n/socketlab_zh_CN.ts
+QM := $(TS:.ts=.qm)
 
-.PHONY: run test lint bench system-deps clean dist dist-test
+.PHONY: run test lint bench system-deps clean dist dist-test translations translations-update
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +19,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(STAMP)
+run: $(STAMP) $(QM)
 	$(BIN)/python -m app
+
+translations: $(QM)
+
+%.qm: %.ts | $(STAMP)
+	$(BIN)/pyside6-lrelease -silent $< -qm $@
+
+# After changing GUI texts: merge new source texts into the .ts, then translate them.
+translations-update: $(STAMP)
+	$(BIN)/python resources/i18n/update_ts.py
 
 # Installs the test peers with apt-get when they are missing (CI runs as root on Debian).
 system-deps:
@@ -29,7 +41,7 @@ system-deps:
 	  else echo "warning: missing$$missing and cannot apt-get them; their tests will be skipped"; fi; \
 	fi
 
-test: $(STAMP) system-deps
+test: $(STAMP) $(QM) system-deps
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m app --self-test
 
@@ -45,7 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/load.py
 
 # The double-click executable (one file) with PyInstaller, and its self-test.
-dist: $(STAMP)
+dist: $(STAMP) $(QM)
 	$(BIN)/python -m pip install --quiet -e '.[dist]'
 	$(BIN)/pyinstaller --noconfirm --clean build.spec
 
@@ -53,4 +65,4 @@ dist-test: dist
 	QT_QPA_PLATFORM=offscreen dist/socketlab --self-test
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist $(QM) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.panes import ClientPane, ClientServerPage, ServerPane, labelled_row
+from app.resources import resource_path
 from app.settings import bool_value, int_value, str_value
 from netcore import pycode
 from netcore.address import Address
@@ -274,7 +275,7 @@ class FileServerPane(ServerPane):
     default_port = FILE_PORT
 
     def build(self) -> None:
-        self.root = QLineEdit(str(Path.cwd()), self)
+        self.root = QLineEdit(str(resource_path("samples")), self)
         self.root.setToolTip(self.tr("The folder to serve: only its regular files can be fetched"))
         self.length_format = QComboBox(self)
         self.length_format.addItem(self.tr("'!I' network order"), "!I")

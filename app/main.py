@@ -9,15 +9,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.resources import resource_path
 from netcore import __version__
 
 _IMPORTED_AT = time.time()
-
-
-def resource_path(*parts: str) -> Path:
-    """A file under resources/, from the source tree or from inside the PyInstaller bundle."""
-    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
-    return base.joinpath("resources", *parts)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
+from app import i18n
 from app.file_page import FilePage
 from app.panes import Page
 from app.presentation import Presentation
-from app.settings import bool_value, float_value, int_value
+from app.settings import bool_value, float_value, int_value, str_value
 from app.sticking_page import StickingPage
 from app.tcp_echo_page import TcpEchoPage
 from app.time_page import TimePage
@@ -25,6 +26,8 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings if settings is not None else QSettings()
+        self.language = str_value(self.settings, "window/language", i18n.SYSTEM)
+        self.translator = i18n.install(self.language)
         self.setWindowTitle(self.tr("Socket Lab"))
         self.tabs = QTabWidget(self)
         self.tcp_echo = TcpEchoPage(self)
@@ -78,6 +81,7 @@ class MainWindow(QMainWindow):
         self.contrast_action.setCheckable(True)
         self.contrast_action.toggled.connect(self.presentation.set_high_contrast)
         view_menu.addAction(self.contrast_action)
+        self.language_actions = self._language_menu(view_menu.addMenu(self.tr("&Language")))
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about = QAction(self.tr("&About Socket Lab"), self)
         about.triggered.connect(self._about)
@@ -95,6 +99,27 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             self.tr("Ready. Start the server on the right, then connect the client.")
         )
+
+    def _language_menu(self, menu: QMenu) -> dict[str, QAction]:
+        """Follow the system, or one of the languages (each named in itself); one is checked."""
+        group = QActionGroup(self)
+        actions: dict[str, QAction] = {}
+        for choice, name in ((i18n.SYSTEM, self.tr("Follow the &system")), *i18n.LANGUAGES.items()):
+            action = QAction(name, group)
+            action.setCheckable(True)
+            action.setChecked(choice == self.language)
+            action.triggered.connect(lambda _checked=False, choice=choice: self.set_language(choice))
+            menu.addAction(action)
+            actions[choice] = action
+        menu.insertSeparator(actions[i18n.ENGLISH])
+        return actions
+
+    def set_language(self, choice: str) -> None:
+        """Show every text in *choice* ("system", "en" or "zh_CN") from now on, and remember it."""
+        self.language = choice
+        i18n.switch(self.translator, choice, [self])
+        self.language_actions[choice].setChecked(True)
+        self.settings.setValue("window/language", choice)
 
     def update_python_code(self) -> None:
         """Show the current tab's Python equivalent (while the panel is open)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -71,6 +71,7 @@ class EnginePane(QGroupBox):
         self.clear_button.clicked.connect(self.view.clear)
         self.bytes_in = self.bytes_out = 0  # this pane's traffic since it started (for the status bar)
         self.endpoints = ""
+        self._error: SocketLabError | None = None  # the error on show, to translate again
 
     def start_engine(self, engine: Engine) -> None:
         self.runner = EngineRunner(engine, self._on_batch, self)
@@ -92,11 +93,21 @@ class EnginePane(QGroupBox):
             self.state.setProperty("error", error)
             self.state.setStyleSheet(f"color: {style.ERROR_FG.name()};" if error else "")
         self.state.setText(text)
+        self._error = None
 
     def show_error(self, error: SocketLabError) -> None:
         text = error_text(error)
         self.set_state(text, error=True)
+        self._error = error
         self.status_message.emit(text)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Show the current error in the new language when the language changes."""
+        if event.type() == QEvent.Type.LanguageChange and self._error is not None:
+            error = self._error
+            self.set_state(error_text(error), error=True)
+            self._error = error
+        super().changeEvent(event)
 
     def _on_batch(self, batch: Batch) -> None:
         items = [(e.chunk, e.frames) for e in batch.events if isinstance(e, Traffic)]

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelection, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QEvent, QItemSelection, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -256,6 +256,11 @@ class TrafficView(QWidget):
             self.hex_model.index(self.hex_model.row_of(start), 1),
             QAbstractItemView.ScrollHint.PositionAtCenter,
         )
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._update_status()
+        super().changeEvent(event)
 
     def _update_status(self) -> None:
         s = self.store

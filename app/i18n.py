@@ -1,0 +1,196 @@
+"""The user's language: English source texts, Simplified Chinese from ``resources/i18n``. Chosen from
+the system locale or the View ▸ Language menu, and switched at run time without a restart: the
+translator remembers what every text it handed out was translated from, so the texts already on
+screen can be translated again in place."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QObject, Qt, QTranslator
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QSpinBox,
+    QTableView,
+    QTabWidget,
+    QTextEdit,
+    QWidget,
+)
+
+from app.resources import resource_path
+
+ENGLISH = "en"
+CHINESE = "zh_CN"
+SYSTEM = "system"
+# Each language named in itself, so a user who cannot read the current one still finds theirs.
+LANGUAGES: dict[str, str] = {ENGLISH: "English", CHINESE: "简体中文"}
+
+Origin = tuple[str, str, "str | None", int]
+
+
+def system_language() -> str:
+    """The language of the system locale that we have, else English."""
+    for name in QLocale.system().uiLanguages():
+        if name.lower().replace("-", "_").startswith("zh"):
+            return CHINESE
+        if name.lower().startswith("en"):
+            return ENGLISH
+    return ENGLISH
+
+
+def resolve(choice: str) -> str:
+    """The language a menu/settings choice ("system", "en", "zh_CN") means on this machine."""
+    return choice if choice in LANGUAGES else system_language()
+
+
+class Translator(QTranslator):
+    """Translates through the current language's catalogue (ours and Qt's own dialogs) and records,
+    for each text it hands out, the context and source it came from."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.code = ENGLISH
+        self._catalogs: list[QTranslator] = []
+        self._origins: dict[str, list[Origin]] = {}
+
+    def load_language(self, code: str) -> None:
+        """Use *code*'s catalogues; raises ``FileNotFoundError`` when ours is missing (not built)."""
+        catalogs: list[QTranslator] = []
+        if code != ENGLISH:
+            ours = QTranslator(self)
+            path = resource_path("i18n", f"socketlab_{code}.qm")
+            if not ours.load(str(path)):
+                raise FileNotFoundError(f"translation catalogue {path} is missing: run `make translations`")
+            catalogs.append(ours)
+            qt_own = QTranslator(self)
+            if qt_own.load(f"qtbase_{code}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+                catalogs.append(qt_own)
+        self._catalogs = catalogs
+        self.code = code
+
+    def translate(
+        self, context: str, source_text: str, disambiguation: str | None = None, n: int = -1
+    ) -> str | None:  # None (a null QString) means "not mine: use the source"
+        origin = (context, source_text, disambiguation, n)
+        for catalog in self._catalogs:
+            text = catalog.translate(context, source_text, disambiguation, n)
+            if text:
+                self._remember(text, origin)
+                return text
+        self._remember(source_text, origin)
+        return None
+
+    def _remember(self, text: str, origin: Origin) -> None:
+        # PySide's tr() asks once per class of the caller's MRO, most derived first: keep them all.
+        origins = self._origins.setdefault(text, [])
+        if origin not in origins:
+            origins.append(origin)
+
+    def isEmpty(self) -> bool:
+        return False
+
+    def again(self, text: str) -> str | None:
+        """*text* (handed out earlier in any language) in the current language, or None if it did
+        not come from a translation (user input, numbers, formatted messages)."""
+        origins = list(self._origins.get(text, ()))
+        for context, source, disambiguation, n in origins:
+            translated = QCoreApplication.translate(context, source, disambiguation, n)
+            if translated != text:
+                return translated
+        return text if origins else None
+
+
+def install(choice: str) -> Translator:
+    """The application's one translator, installed and set to *choice* (idempotent)."""
+    app = QCoreApplication.instance()
+    assert app is not None, "create the QApplication first"
+    translator = app.findChild(Translator)
+    if translator is None:
+        translator = Translator(app)
+        _load(translator, resolve(choice))
+        QCoreApplication.installTranslator(translator)
+    elif translator.code != resolve(choice):
+        switch(translator, choice, [])
+    return translator
+
+
+def _load(translator: Translator, code: str) -> None:
+    try:
+        translator.load_language(code)
+    except FileNotFoundError as exc:
+        print(f"socketlab: {exc}; showing English", flush=True)
+        translator.load_language(ENGLISH)
+
+
+def switch(translator: Translator, choice: str, roots: list[QWidget]) -> None:
+    """Change the language now and translate the texts under *roots* again."""
+    _load(translator, resolve(choice))
+    QCoreApplication.removeTranslator(translator)
+    QCoreApplication.installTranslator(translator)  # posts QEvent.LanguageChange to every window
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)  # handled before we return
+    for root in roots:
+        _retranslate_tree(translator, root)
+
+
+def _retranslate_tree(translator: Translator, root: QWidget) -> None:
+    for widget in [root, *root.findChildren(QWidget)]:
+        _retranslate_widget(translator, widget)
+        widget.update()  # widgets that paint text translate while painting
+    for action in root.findChildren(QAction):
+        _swap(translator, action.text, action.setText)
+        _swap(translator, action.toolTip, action.setToolTip)
+        _swap(translator, action.statusTip, action.setStatusTip)
+
+
+def _swap(translator: Translator, getter: object, setter: object) -> None:
+    assert callable(getter) and callable(setter)
+    text = getter()
+    if text:
+        new = translator.again(text)
+        if new is not None and new != text:
+            setter(new)
+
+
+def _retranslate_widget(translator: Translator, widget: QWidget) -> None:
+    for getter, setter in (
+        (widget.toolTip, widget.setToolTip),
+        (widget.statusTip, widget.setStatusTip),
+        (widget.whatsThis, widget.setWhatsThis),
+        (widget.windowTitle, widget.setWindowTitle),
+        (widget.accessibleName, widget.setAccessibleName),
+    ):
+        _swap(translator, getter, setter)
+    if isinstance(widget, (QLabel, QAbstractButton)):
+        _swap(translator, widget.text, widget.setText)
+    elif isinstance(widget, (QGroupBox, QMenu)):
+        _swap(translator, widget.title, widget.setTitle)
+    elif isinstance(widget, QTabWidget):
+        for i in range(widget.count()):
+            _swap(translator, lambda i=i: widget.tabText(i), lambda t, i=i: widget.setTabText(i, t))
+            _swap(translator, lambda i=i: widget.tabToolTip(i), lambda t, i=i: widget.setTabToolTip(i, t))
+    elif isinstance(widget, QComboBox):
+        for i in range(widget.count()):
+            _swap(translator, lambda i=i: widget.itemText(i), lambda t, i=i: widget.setItemText(i, t))
+            _swap(
+                translator,
+                lambda i=i: widget.itemData(i, Qt.ItemDataRole.ToolTipRole) or "",
+                lambda t, i=i: widget.setItemData(i, t, Qt.ItemDataRole.ToolTipRole),
+            )
+    if isinstance(widget, (QLineEdit, QPlainTextEdit, QTextEdit)):
+        _swap(translator, widget.placeholderText, widget.setPlaceholderText)
+    if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+        _swap(translator, widget.prefix, widget.setPrefix)
+        _swap(translator, widget.suffix, widget.setSuffix)
+    if isinstance(widget, QAbstractSpinBox):
+        _swap(translator, widget.specialValueText, widget.setSpecialValueText)
+    if isinstance(widget, QTableView) and widget.model() is not None:
+        columns = widget.horizontalHeader().count()
+        if columns:
+            widget.model().headerDataChanged.emit(Qt.Orientation.Horizontal, 0, columns - 1)

@@ -1,0 +1,205 @@
+"""Two languages: the Chinese catalogue is complete and current, it builds and loads, the window
+follows the system locale, and switching language at run time translates what is on screen."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTranslator
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QTabWidget,
+    QWidget,
+)
+
+from app import i18n
+from app.errors_text import error_hint, error_text
+from app.main_window import MainWindow
+from netcore.errors import ConnectionRefused, from_os_error
+
+ROOT = Path(__file__).resolve().parents[2]
+I18N = ROOT / "resources" / "i18n"
+TS = I18N / "socketlab_zh_CN.ts"
+QM = I18N / "socketlab_zh_CN.qm"
+LRELEASE = Path(sys.executable).with_name("pyside6-lrelease")
+PLACEHOLDER = re.compile(r"\{[^{}]*\}|%n")
+MNEMONIC = re.compile(r"&([^&\s])")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def messages(ts: Path) -> dict[tuple[str, str], ET.Element]:
+    """(context, source) → the <translation> element of every message in *ts*."""
+    found = {}
+    for context in ET.parse(ts).getroot().iter("context"):
+        name = context.findtext("name", "")
+        for message in context.iter("message"):
+            found[(name, message.findtext("source", ""))] = message.find("translation")
+    return found
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Path:
+    """The compiled catalogue, built from the .ts as `make` does when it is missing or stale."""
+    if not QM.exists() or QM.stat().st_mtime < TS.stat().st_mtime:
+        subprocess.run([str(LRELEASE), "-silent", str(TS), "-qm", str(QM)], check=True, timeout=60)
+    return QM
+
+
+def test_chinese_catalogue_has_no_unfinished_or_empty_translation():
+    """Every message of the .ts is translated and marked finished."""
+    unfinished = [
+        key
+        for key, translation in messages(TS).items()
+        if translation is None or translation.get("type") is not None or not (translation.text or "").strip()
+    ]
+    assert len(messages(TS)) > 300
+    assert not unfinished, f"{len(unfinished)} unfinished, e.g. {unfinished[:5]}"
+
+
+def test_chinese_translations_keep_every_placeholder_and_mnemonic():
+    """A translation has the same {…} placeholders and the same &-mnemonic letter as its source."""
+    wrong = []
+    for (context, source), translation in messages(TS).items():
+        text = "" if translation is None else translation.text or ""
+        if sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(text)):
+            wrong.append((context, source, text))
+        if [m.upper() for m in MNEMONIC.findall(source)] != [m.upper() for m in MNEMONIC.findall(text)]:
+            wrong.append((context, source, text))
+    assert not wrong, wrong[:5]
+
+
+def test_chinese_catalogue_is_current_with_the_sources(tmp_path):
+    """Merging the sources into a copy of the .ts adds and drops nothing: every tr() text of app/ and
+    widgets/, every netcore error template and action is in the committed catalogue."""
+    shutil.copy(TS, tmp_path / TS.name)
+    subprocess.run(
+        [sys.executable, str(I18N / "update_ts.py"), str(tmp_path)], check=True, timeout=120, cwd=ROOT
+    )
+    fresh, committed = set(messages(tmp_path / TS.name)), set(messages(TS))
+    assert fresh - committed == set(), "new texts: run `make translations-update` and translate them"
+    assert committed - fresh == set(), "texts no longer in the sources: run `make translations-update`"
+    assert ("ConnectionRefused", ConnectionRefused.hint_template) in committed
+    assert ("Action", "connect to") in committed
+
+
+def test_compiled_catalogue_loads_and_translates(catalogue):
+    """The .qm built from the .ts loads into a QTranslator and answers in Chinese."""
+    translator = QTranslator()
+    assert translator.load(str(catalogue))
+    assert CJK.search(translator.translate("MainWindow", "&File") or "")
+    assert CJK.search(translator.translate("ConnectionRefused", ConnectionRefused.hint_template) or "")
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("zh_CN.UTF-8", "zh_CN"), ("en_GB.UTF-8", "en"), ("C", "en")])
+def test_language_follows_the_system_locale(lang, expected):
+    """With no saved choice the UI language is the system locale's (Chinese for any zh locale)."""
+    env = {**os.environ, "LANG": lang, "LC_ALL": lang, "LANGUAGE": "", "QT_QPA_PLATFORM": "offscreen"}
+    code = "from PySide6.QtCore import QCoreApplication; from app import i18n; app = QCoreApplication([]); "
+    code += "print(i18n.resolve(i18n.SYSTEM))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def texts(window: QWidget) -> list[str]:
+    """Every static text a user can read in *window*, in widget order."""
+    found: list[str] = []
+    for widget in [window, *window.findChildren(QWidget)]:
+        found += [widget.toolTip(), widget.windowTitle()]
+        if isinstance(widget, (QLabel, QAbstractButton)):
+            found.append(widget.text())
+        elif isinstance(widget, (QGroupBox, QMenu)):
+            found.append(widget.title())
+        elif isinstance(widget, QTabWidget):
+            found += [widget.tabText(i) for i in range(widget.count())]
+        elif isinstance(widget, QComboBox):
+            found += [widget.itemText(i) for i in range(widget.count())]
+        if isinstance(widget, QLineEdit):
+            found.append(widget.placeholderText())
+    found += [action.text() for action in window.findChildren(QAction)]
+    return found
+
+
+def make_window(qtbot, settings) -> MainWindow:
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    return window
+
+
+def test_switching_language_translates_the_visible_window_and_back(qtbot, settings, catalogue):
+    """View ▸ Language ▸ 简体中文 turns a visible label Chinese at once, the window then reads exactly as
+    one started in Chinese, and English brings back the original texts."""
+    settings.setValue("window/language", "en")
+    window = make_window(qtbot, settings)
+    window.show()
+    english = texts(window)
+    pane = window.tcp_echo.server
+    start_text = pane.start_button.text()
+    assert start_text == "S&tart server"
+    assert window.tabs.tabText(0) == "TCP echo"
+
+    window.language_actions[i18n.CHINESE].trigger()
+    assert CJK.search(pane.start_button.text()) and "(&T)" in pane.start_button.text()
+    assert CJK.search(window.tabs.tabText(0))
+    assert CJK.search(window.menuBar().actions()[0].text())
+    switched = texts(window)
+    assert settings.value("window/language") == i18n.CHINESE
+
+    fresh = make_window(qtbot, settings)
+    assert texts(fresh) == switched, [(a, b) for a, b in zip(texts(fresh), switched, strict=True) if a != b]
+
+    window.language_actions[i18n.ENGLISH].trigger()
+    assert pane.start_button.text() == start_text
+    assert texts(window) == english
+
+
+@pytest.fixture
+def chinese(qtbot, settings, catalogue):
+    """The application translator set to Chinese for one test, English again afterwards."""
+    translator = i18n.install(i18n.CHINESE)
+    yield translator
+    i18n.switch(translator, i18n.ENGLISH, [])
+
+
+def test_error_summary_and_hint_are_translated_by_error_type(chinese):
+    """A netcore error shows in Chinese with the same parameters; in English it reads as netcore's."""
+    error = from_os_error(
+        ConnectionRefusedError(111, "refused"), action="connect to", host="127.0.0.1", port=9
+    )
+    assert isinstance(error, ConnectionRefused)
+    text = error_text(error)
+    assert CJK.search(error_hint(error)) and "127.0.0.1:9" in text
+    assert "connect to" not in text and "Nothing is listening" not in text
+    i18n.switch(chinese, i18n.ENGLISH, [])
+    assert error_text(error) == error.describe()
+
+
+def test_error_shown_in_a_pane_is_translated_when_the_language_changes(qtbot, settings, catalogue):
+    """A refused connection's message on screen turns Chinese when the language is switched."""
+    settings.setValue("window/language", "en")
+    window = make_window(qtbot, settings)
+    pane = window.tcp_echo.client
+    error = from_os_error(
+        ConnectionRefusedError(111, "refused"), action="connect to", host="127.0.0.1", port=9
+    )
+    pane.show_error(error)
+    assert pane.state.text() == error.describe()
+    window.set_language(i18n.CHINESE)
+    assert CJK.search(pane.state.text()) and "127.0.0.1:9" in pane.state.text()
+    window.set_language(i18n.ENGLISH)
+    assert pane.state.text() == error.describe()
