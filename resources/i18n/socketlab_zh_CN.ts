@@ -1,0 +1,1477 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>Action</name>
+    <message>
+        <source>accept on</source>
+        <translation>接受连接于</translation>
+    </message>
+    <message>
+        <source>connect to</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <source>fetch from</source>
+        <translation>访问文件服务器</translation>
+    </message>
+    <message>
+        <source>listen on</source>
+        <translation>监听</translation>
+    </message>
+    <message>
+        <source>query</source>
+        <translation>查询</translation>
+    </message>
+    <message>
+        <source>receive on</source>
+        <translation>接收数据于</translation>
+    </message>
+    <message>
+        <source>relay to</source>
+        <translation>中继到</translation>
+    </message>
+    <message>
+        <source>run the scenario on</source>
+        <translation>运行场景于</translation>
+    </message>
+    <message>
+        <source>send to</source>
+        <translation>发送到</translation>
+    </message>
+    <message>
+        <source>serve</source>
+        <translation>响应客户端</translation>
+    </message>
+    <message>
+        <source>wait for a reply from</source>
+        <translation>等待服务器回复</translation>
+    </message>
+    <message>
+        <source>wait for a request from</source>
+        <translation>等待客户端请求</translation>
+    </message>
+    <message>
+        <source>wait for the reply from</source>
+        <translation>等待服务器回复</translation>
+    </message>
+</context>
+<context>
+    <name>AddressEdit</name>
+    <message>
+        <source>127.0.0.1, ::1, a host name, or host:port</source>
+        <translation>127.0.0.1、::1、主机名或“主机:端口”</translation>
+    </message>
+    <message>
+        <source>IPv4, IPv6 (::1 or [::1]:8000) or a host name; a port typed here wins over the port box</source>
+        <translation>IPv4、IPv6（::1 或 [::1]:8000）或主机名；在这里输入的端口优先于端口框</translation>
+    </message>
+    <message>
+        <source>TCP/UDP port, 0–65535 (0 = any free port when listening)</source>
+        <translation>TCP/UDP 端口，0–65535（监听时 0 = 任意空闲端口）</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+</context>
+<context>
+    <name>AddressInUse</name>
+    <message>
+        <source>Another program, or connections of an earlier run still in TIME_WAIT, hold port {port} — stop it, choose another port, or enable SO_REUSEADDR (on Linux the earlier run needs it too).</source>
+        <translation>端口 {port} 被另一个程序占用，或被上次运行时仍处于 TIME_WAIT 的连接占用——请停止该程序、换一个端口，或启用 SO_REUSEADDR（在 Linux 上，上次运行也必须启用它）。</translation>
+    </message>
+    <message>
+        <source>cannot listen on {where}: address already in use</source>
+        <translation>无法监听 {where}：地址已被占用</translation>
+    </message>
+</context>
+<context>
+    <name>AddressNotAvailable</name>
+    <message>
+        <source>cannot use {where}: address not available</source>
+        <translation>无法使用 {where}：地址不可用</translation>
+    </message>
+    <message>
+        <source>{host} is not an address of this machine — bind 127.0.0.1, 0.0.0.0 or ::.</source>
+        <translation>{host} 不是本机的地址——请绑定 127.0.0.1、0.0.0.0 或 ::。</translation>
+    </message>
+</context>
+<context>
+    <name>CodePanel</name>
+    <message>
+        <source>What the current settings do, in standard-library Python</source>
+        <translation>用 Python 标准库实现当前设置的效果</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionRefused</name>
+    <message>
+        <source>Nothing is listening on {where} — start the server first, or check the port.</source>
+        <translation>{where} 上没有程序在监听——请先启动服务器，或检查端口。</translation>
+    </message>
+    <message>
+        <source>{action} {where} failed: connection refused</source>
+        <translation>{action} {where} 失败：连接被拒绝</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionReset</name>
+    <message>
+        <source>The peer closed abruptly (crashed, or closed with unread data) — this is not a clean close.</source>
+        <translation>对端突然关闭了连接（程序崩溃，或关闭时还有未读的数据）——这不是正常关闭。</translation>
+    </message>
+    <message>
+        <source>connection with {where} was reset</source>
+        <translation>与 {where} 的连接被重置</translation>
+    </message>
+</context>
+<context>
+    <name>ExchangeDiagram</name>
+    <message>
+        <source>offset = ((T2 − T1) + (T3 − T4)) / 2 = (({0:+.3f}) + ({1:+.3f})) / 2 = {2:+.3f} ms</source>
+        <translation>时钟偏差 = ((T2 − T1) + (T3 − T4)) / 2 = (({0:+.3f}) + ({1:+.3f})) / 2 = {2:+.3f} ms</translation>
+    </message>
+    <message>
+        <source>delay = (T4 − T1) − (T3 − T2) = {0:.3f} − {1:.3f} = {2:.3f} ms</source>
+        <translation>延迟 = (T4 − T1) − (T3 − T2) = {0:.3f} − {1:.3f} = {2:.3f} ms</translation>
+    </message>
+    <message>
+        <source>client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Query an SNTP server to see T1–T4</source>
+        <translation>查询一个 SNTP 服务器即可看到 T1–T4</translation>
+    </message>
+</context>
+<context>
+    <name>FamilyNotSupported</name>
+    <message>
+        <source>IPv6 (or IPv4) is not available here — try the other address family.</source>
+        <translation>本机不支持 IPv6（或 IPv4）——请改用另一种地址族。</translation>
+    </message>
+    <message>
+        <source>{action} {where} failed: address family not supported</source>
+        <translation>{action} {where} 失败：不支持该地址族</translation>
+    </message>
+</context>
+<context>
+    <name>FetchPane</name>
+    <message>
+        <source>Where fetched files are saved</source>
+        <translation>获取到的文件的保存位置</translation>
+    </message>
+    <message>
+        <source>auto-detect</source>
+        <translation>自动检测</translation>
+    </message>
+    <message>
+        <source>Byte order of the 4-byte header length: &apos;!I&apos; (network order, what we teach) or &apos;&lt;i&apos; (the course&apos;s struct.pack(&apos;i&apos;))</source>
+        <translation>4 字节报头长度的字节序：&apos;!I&apos;（网络字节序，本课程推荐）或 &apos;&lt;i&apos;（课程代码中的 struct.pack(&apos;i&apos;)）</translation>
+    </message>
+    <message>
+        <source>Overwrite existing files</source>
+        <translation>覆盖已有文件</translation>
+    </message>
+    <message>
+        <source>&amp;List files</source>
+        <translation>列出文件(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Double-click a file to fetch it</source>
+        <translation>双击文件即可获取</translation>
+    </message>
+    <message>
+        <source>file name, e.g. hello (finds hello.png)</source>
+        <translation>文件名，如 hello（可找到 hello.png）</translation>
+    </message>
+    <message>
+        <source>&amp;Fetch</source>
+        <translation>获取(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>The decoded JSON header appears here</source>
+        <translation>解码后的 JSON 报头显示在这里</translation>
+    </message>
+    <message>
+        <source>List the server&apos;s files, or type a name and press Fetch</source>
+        <translation>列出服务器上的文件，或输入文件名后按“获取”</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Save in</source>
+        <translation>保存到</translation>
+    </message>
+    <message>
+        <source>Save fetched files in</source>
+        <translation>选择获取文件的保存位置</translation>
+    </message>
+    <message>
+        <source>Length</source>
+        <translation>长度</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>密钥</translation>
+    </message>
+    <message>
+        <source>&apos;{0}&apos; is not a folder: choose where to save</source>
+        <translation>“{0}”不是文件夹：请选择保存位置</translation>
+    </message>
+    <message>
+        <source>Asking for the file list…</source>
+        <translation>正在请求文件列表…</translation>
+    </message>
+    <message>
+        <source>Type or choose a file name first</source>
+        <translation>请先输入或选择文件名</translation>
+    </message>
+    <message>
+        <source>Fetching &apos;{0}&apos;…</source>
+        <translation>正在获取“{0}”…</translation>
+    </message>
+    <message>
+        <source>{0} file(s) on the server</source>
+        <translation>服务器上有 {0} 个文件</translation>
+    </message>
+    <message>
+        <source>{0:,} of {1:,} bytes · {2:.0f} % · {3:.1f} MB/s · {4:.1f} s left</source>
+        <translation>{0:,} / {1:,} 字节 · {2:.0f} % · {3:.1f} MB/s · 剩余 {4:.1f} 秒</translation>
+    </message>
+    <message>
+        <source>md5 verified ✓ {0} — saved {1} ({2:,} bytes, {3:.1f} MB/s); header length was &apos;{4}&apos;</source>
+        <translation>md5 校验通过 ✓ {0}——已保存 {1}（{2:,} 字节，{3:.1f} MB/s）；报头长度格式为 &apos;{4}&apos;</translation>
+    </message>
+    <message>
+        <source>saved {0} ({1:,} bytes) — the header had no md5, so it was not verified</source>
+        <translation>已保存 {0}（{1:,} 字节）——报头中没有 md5，因此未校验</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Not saved: nothing was written to the destination folder.</source>
+        <translation>未保存：没有向目标文件夹写入任何内容。</translation>
+    </message>
+</context>
+<context>
+    <name>FilePage</name>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>no key</source>
+        <translation>无密钥</translation>
+    </message>
+    <message>
+        <source>Shared key: the server sends 32 random bytes, the client answers with HMAC-SHA256(key, challenge)</source>
+        <translation>共享密钥：服务器发送 32 个随机字节，客户端用 HMAC-SHA256(key, challenge) 应答</translation>
+    </message>
+</context>
+<context>
+    <name>FileServerPane</name>
+    <message>
+        <source>The folder to serve: only its regular files can be fetched</source>
+        <translation>服务目录：只能获取其中的普通文件</translation>
+    </message>
+    <message>
+        <source>&apos;!I&apos; network order</source>
+        <translation>&apos;!I&apos; 网络字节序</translation>
+    </message>
+    <message>
+        <source>&apos;&lt;i&apos; like the course&apos;s struct.pack(&apos;i&apos;)</source>
+        <translation>&apos;&lt;i&apos; 同课程中的 struct.pack(&apos;i&apos;)</translation>
+    </message>
+    <message>
+        <source>Serve folder</source>
+        <translation>服务目录</translation>
+    </message>
+    <message>
+        <source>Folder to serve</source>
+        <translation>选择服务目录</translation>
+    </message>
+    <message>
+        <source>Length</source>
+        <translation>长度</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>密钥</translation>
+    </message>
+</context>
+<context>
+    <name>HexdumpModel</name>
+    <message>
+        <source>Offset</source>
+        <translation>偏移</translation>
+    </message>
+</context>
+<context>
+    <name>HexdumpView</name>
+    <message>
+        <source>Copy as hex</source>
+        <translation>复制为 hex</translation>
+    </message>
+    <message>
+        <source>Copy as text</source>
+        <translation>复制为文本</translation>
+    </message>
+    <message>
+        <source>Copy as Python bytes</source>
+        <translation>复制为 Python bytes</translation>
+    </message>
+</context>
+<context>
+    <name>HostNotFound</name>
+    <message>
+        <source>Check the spelling of &apos;{host}&apos; or type an IP address such as 127.0.0.1.</source>
+        <translation>请检查“{host}”的拼写，或输入 IP 地址，如 127.0.0.1。</translation>
+    </message>
+    <message>
+        <source>cannot resolve host name &apos;{host}&apos;</source>
+        <translation>无法解析主机名“{host}”</translation>
+    </message>
+</context>
+<context>
+    <name>InternalError</name>
+    <message>
+        <source>This is a bug in Socket Lab; please report it with these details.</source>
+        <translation>这是 Socket Lab 的 bug，请连同这些详细信息一起报告。</translation>
+    </message>
+    <message>
+        <source>internal error: {detail}</source>
+        <translation>内部错误：{detail}</translation>
+    </message>
+</context>
+<context>
+    <name>KissOfDeath</name>
+    <message>
+        <source>The server told us not to use this reply ({code}): {meaning}.</source>
+        <translation>服务器要求我们不要使用这个回复（{code}）：{meaning}。</translation>
+    </message>
+</context>
+<context>
+    <name>LaneTimeline</name>
+    <message>
+        <source>{0:,} bytes</source>
+        <translation>{0:,} 字节</translation>
+    </message>
+</context>
+<context>
+    <name>LocalProtocolError</name>
+    <message>
+        <source>This is a local mistake: change what you send or the framing settings.</source>
+        <translation>这是本地的问题：请修改要发送的内容或分帧设置。</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Socket Lab</source>
+        <translation>Socket Lab 套接字实验室</translation>
+    </message>
+    <message>
+        <source>TCP echo</source>
+        <translation>TCP 回显</translation>
+    </message>
+    <message>
+        <source>UDP echo</source>
+        <translation>UDP 回显</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>File fetch</source>
+        <translation>文件获取</translation>
+    </message>
+    <message>
+        <source>Packet sticking 粘包</source>
+        <translation>粘包</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;in</source>
+        <translation>放大(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;out</source>
+        <translation>缩小(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Reset zoom</source>
+        <translation>重置缩放(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Full screen</source>
+        <translation>全屏(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Python equivalent</source>
+        <translation>等效 Python 代码</translation>
+    </message>
+    <message>
+        <source>&amp;High contrast (projector)</source>
+        <translation>高对比度（投影仪）(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About Socket Lab</source>
+        <translation>关于 Socket Lab(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Ready. Start the server on the right, then connect the client.</source>
+        <translation>就绪。先启动右侧的服务器，再连接客户端。</translation>
+    </message>
+    <message>
+        <source>Follow the &amp;system</source>
+        <translation>跟随系统(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Complete the settings first: {0}</source>
+        <translation>请先完成设置：{0}</translation>
+    </message>
+    <message>
+        <source>{0}  ↓ {1:,} B  ↑ {2:,} B  {3:,.0f} B/s</source>
+        <translation>{0}  ↓ {1:,} B  ↑ {2:,} B  {3:,.0f} B/s</translation>
+    </message>
+    <message>
+        <source>About Socket Lab</source>
+        <translation>关于 Socket Lab</translation>
+    </message>
+    <message>
+        <source>Socket Lab {0}
+See every byte, every send()/recv() chunk and every message boundary.</source>
+        <translation>Socket Lab {0}
+看清每一个字节、每一次 send()/recv() 的数据块和每一条消息边界。</translation>
+    </message>
+</context>
+<context>
+    <name>NetError</name>
+    <message>
+        <source>Check the address and the port; the system&apos;s message says what it refused.</source>
+        <translation>请检查地址和端口；系统消息会说明被拒绝的原因。</translation>
+    </message>
+    <message>
+        <source>{action} {where} failed: {detail}</source>
+        <translation>{action} {where} 失败：{detail}</translation>
+    </message>
+</context>
+<context>
+    <name>NetworkUnreachable</name>
+    <message>
+        <source>This machine has no route to {host} — check the address and your network connection.</source>
+        <translation>本机没有到 {host} 的路由——请检查地址和网络连接。</translation>
+    </message>
+    <message>
+        <source>{action} {where} failed: network unreachable</source>
+        <translation>{action} {where} 失败：网络不可达</translation>
+    </message>
+</context>
+<context>
+    <name>NoUdpReply</name>
+    <message>
+        <source>The datagram or its reply was lost, or nothing is listening: plain UDP cannot tell which (a connected UDP socket reports &apos;port unreachable&apos;).</source>
+        <translation>数据报或它的回复丢失了，或者没有程序在监听：普通 UDP 无法区分是哪种情况（已连接的 UDP 套接字会报告“端口不可达”）。</translation>
+    </message>
+    <message>
+        <source>no reply from {where} within {timeout:g} s</source>
+        <translation>{timeout:g} 秒内没有收到 {where} 的回复</translation>
+    </message>
+</context>
+<context>
+    <name>Panes</name>
+    <message>
+        <source>Clear log</source>
+        <translation>清空日志</translation>
+    </message>
+    <message>
+        <source>Forget the traffic shown in this pane</source>
+        <translation>清除此窗格中显示的流量</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>127.0.0.1 = this machine only; 0.0.0.0 = every IPv4 interface; :: = every interface, IPv6 and IPv4</source>
+        <translation>127.0.0.1 = 仅本机；0.0.0.0 = 所有 IPv4 网络接口；:: = 所有网络接口，IPv6 和 IPv4</translation>
+    </message>
+    <message>
+        <source>SO_REUSEADDR</source>
+        <translation>SO_REUSEADDR</translation>
+    </message>
+    <message>
+        <source>S&amp;tart server</source>
+        <translation>启动服务器(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Listen on</source>
+        <translation>监听地址</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Listening on {0}</source>
+        <translation>正在监听 {0}</translation>
+    </message>
+    <message>
+        <source>S&amp;top server</source>
+        <translation>停止服务器(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Echo</source>
+        <translation>回显</translation>
+    </message>
+    <message>
+        <source>UPPER case</source>
+        <translation>转为大写</translation>
+    </message>
+    <message>
+        <source>Prefix</source>
+        <translation>加前缀</translation>
+    </message>
+    <message>
+        <source>Manual reply (chat)</source>
+        <translation>手动回复（聊天）</translation>
+    </message>
+    <message>
+        <source>Text put before each reply in Prefix mode</source>
+        <translation>“加前缀”模式下加在每条回复前面的文本</translation>
+    </message>
+    <message>
+        <source>Peers seen so far: manual replies go to the chosen one</source>
+        <translation>目前出现过的对端：手动回复发给选中的对端</translation>
+    </message>
+    <message>
+        <source>Send &amp;reply</source>
+        <translation>发送回复(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>回复</translation>
+    </message>
+    <message>
+        <source>Peer</source>
+        <translation>对端</translation>
+    </message>
+    <message>
+        <source>No peer to reply to yet.</source>
+        <translation>还没有可以回复的对端。</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>客户端</translation>
+    </message>
+</context>
+<context>
+    <name>PayloadEdit</name>
+    <message>
+        <source>Message to send (Ctrl+Enter sends)</source>
+        <translation>要发送的消息（按 Ctrl+Enter 发送）</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>Hex</source>
+        <translation>Hex</translation>
+    </message>
+    <message>
+        <source>Hex accepts 48 65 6c, 48656c, 0x48,0x65 or \x48\x65</source>
+        <translation>Hex 可以写成 48 65 6c、48656c、0x48,0x65 或 \x48\x65</translation>
+    </message>
+    <message>
+        <source>Escapes \r \n \xHH</source>
+        <translation>转义 \r \n \xHH</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n byte(s)</source>
+        <translation>
+            <numerusform>%n 字节</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>PermissionDenied</name>
+    <message>
+        <source>Ports below 1024 need administrator rights — use a port from 1024 to 65535.</source>
+        <translation>低于 1024 的端口需要管理员权限——请使用 1024 到 65535 之间的端口。</translation>
+    </message>
+    <message>
+        <source>{action} {where} failed: permission denied</source>
+        <translation>{action} {where} 失败：权限不足</translation>
+    </message>
+</context>
+<context>
+    <name>PortUnreachable</name>
+    <message>
+        <source>Nothing is listening on that UDP port ({where}) — start the UDP server first, or check the port.</source>
+        <translation>该 UDP 端口（{where}）上没有程序在监听——请先启动 UDP 服务器，或检查端口。</translation>
+    </message>
+    <message>
+        <source>{where} answered with ICMP &apos;port unreachable&apos;</source>
+        <translation>{where} 返回了 ICMP“端口不可达”</translation>
+    </message>
+</context>
+<context>
+    <name>RelayPane</name>
+    <message>
+        <source>Re-chunking relay</source>
+        <translation>重新分块的中继</translation>
+    </message>
+    <message>
+        <source>The real server (host:port), e.g. the TCP echo tab&apos;s server</source>
+        <translation>真正的服务器（主机:端口），如“TCP 回显”页中的服务器</translation>
+    </message>
+    <message>
+        <source>Bytes per send() on the way through, or &apos;random&apos;</source>
+        <translation>转发时每次 send() 的字节数，或填 &apos;random&apos;</translation>
+    </message>
+    <message>
+        <source>Random sizes come from this seed, so a run can be replayed</source>
+        <translation>随机大小由这个种子生成，因此同一次运行可以重现</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> ms</translation>
+    </message>
+    <message>
+        <source>Pause between chunks</source>
+        <translation>块与块之间的停顿</translation>
+    </message>
+    <message>
+        <source>Relay to</source>
+        <translation>中继到</translation>
+    </message>
+    <message>
+        <source>Chunks</source>
+        <translation>分块</translation>
+    </message>
+    <message>
+        <source>seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>delay</source>
+        <translation>延迟</translation>
+    </message>
+    <message>
+        <source>Point a client (e.g. the TCP echo tab&apos;s) at this relay&apos;s port: it receives the server&apos;s bytes re-chunked.</source>
+        <translation>让客户端（如“TCP 回显”页中的客户端）连接此中继的端口：它收到的服务器数据会被重新分块。</translation>
+    </message>
+</context>
+<context>
+    <name>RemoteProtocolError</name>
+    <message>
+        <source>The peer does not speak this framing/protocol, or its data is corrupt.</source>
+        <translation>对端使用的不是这种分帧方式/协议，或者它的数据已损坏。</translation>
+    </message>
+</context>
+<context>
+    <name>RepeatControl</name>
+    <message>
+        <source> ms</source>
+        <translation> ms</translation>
+    </message>
+    <message>
+        <source>until stopped</source>
+        <translation>直到停止</translation>
+    </message>
+    <message>
+        <source>Repeat</source>
+        <translation>重复</translation>
+    </message>
+    <message>
+        <source>Send the message every interval; {n} in it counts 1, 2, 3…</source>
+        <translation>每隔一段时间发送一次消息；消息中的 {n} 会依次变为 1、2、3…</translation>
+    </message>
+    <message>
+        <source>Repeat every</source>
+        <translation>每隔</translation>
+    </message>
+    <message>
+        <source>times</source>
+        <translation>次数</translation>
+    </message>
+    <message>
+        <source>Stop repeat</source>
+        <translation>停止重复</translation>
+    </message>
+    <message>
+        <source>sent {0}</source>
+        <translation>已发送 {0}</translation>
+    </message>
+</context>
+<context>
+    <name>ScenarioPane</name>
+    <message>
+        <source>Scenario</source>
+        <translation>场景</translation>
+    </message>
+    <message>
+        <source>(custom)</source>
+        <translation>（自定义）</translation>
+    </message>
+    <message>
+        <source>One message per line; escapes \n \r \t \0 \xHH work</source>
+        <translation>每行一条消息；可以使用转义 \n \r \t \0 \xHH</translation>
+    </message>
+    <message>
+        <source> B</source>
+        <translation> B</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>Variable-length output</source>
+        <translation>变长输出</translation>
+    </message>
+    <message>
+        <source>Replies of very different lengths, like the course&apos;s remote-command server&apos;s (no command is ever run)</source>
+        <translation>长度相差很大的回复，就像课程中远程执行命令的服务器那样（不会真的执行任何命令）</translation>
+    </message>
+    <message>
+        <source>a send() per message</source>
+        <translation>每条消息一次 send()</translation>
+    </message>
+    <message>
+        <source>all in one sendall()</source>
+        <translation>全部放进一次 sendall()</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> ms</translation>
+    </message>
+    <message>
+        <source>Pause between the sender&apos;s messages</source>
+        <translation>发送方每两条消息之间的停顿</translation>
+    </message>
+    <message>
+        <source>TCP_NODELAY</source>
+        <translation>TCP_NODELAY</translation>
+    </message>
+    <message>
+        <source>none: raw bytes</source>
+        <translation>无：原始字节</translation>
+    </message>
+    <message>
+        <source>length prefix struct.pack(&apos;!I&apos;, n)</source>
+        <translation>长度前缀 struct.pack(&apos;!I&apos;, n)</translation>
+    </message>
+    <message>
+        <source>delimiter \n</source>
+        <translation>分隔符 \n</translation>
+    </message>
+    <message>
+        <source>JSON header + body</source>
+        <translation>JSON 报头 + 正文</translation>
+    </message>
+    <message>
+        <source>announce length, wait for recv_ready</source>
+        <translation>先告知长度，等待 recv_ready</translation>
+    </message>
+    <message>
+        <source>The receiver sleeps this long before its first recv()</source>
+        <translation>接收方在第一次 recv() 之前休眠的时长</translation>
+    </message>
+    <message>
+        <source>e.g. 2, 10 (then recv size)</source>
+        <translation>例如 2, 10（之后按 recv 大小）</translation>
+    </message>
+    <message>
+        <source>until all arrived</source>
+        <translation>直到全部到达</translation>
+    </message>
+    <message>
+        <source>&amp;Run</source>
+        <translation>运行(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Run the scenario (Ctrl+R)</source>
+        <translation>运行场景（Ctrl+R）</translation>
+    </message>
+    <message>
+        <source>S&amp;tep</source>
+        <translation>单步(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Step mode: one recv() per click (Ctrl+T); shows the bytes waiting</source>
+        <translation>单步模式：每点一次执行一次 recv()（Ctrl+T）；显示正在等待的字节</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Choose a preset and press Run</source>
+        <translation>选择一个预设，然后按“运行”</translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation>预设</translation>
+    </message>
+    <message>
+        <source>Messages</source>
+        <translation>消息</translation>
+    </message>
+    <message>
+        <source>gap</source>
+        <translation>间隔</translation>
+    </message>
+    <message>
+        <source>Sender</source>
+        <translation>发送方</translation>
+    </message>
+    <message>
+        <source>Framing</source>
+        <translation>分帧</translation>
+    </message>
+    <message>
+        <source>wait</source>
+        <translation>等待</translation>
+    </message>
+    <message>
+        <source>Receiver</source>
+        <translation>接收方</translation>
+    </message>
+    <message>
+        <source>stop after</source>
+        <translation>recv 次数上限</translation>
+    </message>
+    <message>
+        <source>recv sizes must be whole numbers separated by commas</source>
+        <translation>recv 大小必须是用逗号分隔的整数</translation>
+    </message>
+    <message>
+        <source>Running…</source>
+        <translation>正在运行…</translation>
+    </message>
+    <message>
+        <source>Step mode: press Step for each recv()</source>
+        <translation>单步模式：每次 recv() 按一次“单步”</translation>
+    </message>
+    <message>
+        <source>{0} recv() call(s) so far, {1:,} bytes read · {2} bytes waiting in the receive buffer</source>
+        <translation>已调用 recv() {0} 次，读取了 {1:,} 字节 · 接收缓冲区中有 {2} 字节在等待</translation>
+    </message>
+    <message>
+        <source>receiver</source>
+        <translation>接收方</translation>
+    </message>
+    <message>
+        <source>{0:,} bytes were left unread in the receive buffer</source>
+        <translation>接收缓冲区中还有 {0:,} 字节未读</translation>
+    </message>
+    <message>
+        <source>announce-and-wait costs one extra round trip: {0:.3f} ms</source>
+        <translation>先告知再等待，多花了一个往返时间：{0:.3f} ms</translation>
+    </message>
+    <message>
+        <source>{0} #{1}: offset {2:,}–{3:,}, {4:,} bytes at {5:.3f} ms{6}</source>
+        <translation>{0} #{1}：偏移 {2:,}–{3:,}，{4:,} 字节，时间 {5:.3f} ms{6}</translation>
+    </message>
+    <message>
+        <source> ({0:,} bytes were waiting)</source>
+        <translation>（当时有 {0:,} 字节在等待）</translation>
+    </message>
+    <message>
+        <source>frame #{0}: header {1}–{2}, payload {3}–{4} ({5:,} bytes)</source>
+        <translation>帧 #{0}：报头 {1}–{2}，载荷 {3}–{4}（{5:,} 字节）</translation>
+    </message>
+    <message>
+        <source>send()</source>
+        <translation>send()</translation>
+    </message>
+    <message>
+        <source>recv()</source>
+        <translation>recv()</translation>
+    </message>
+    <message>
+        <source>frames</source>
+        <translation>帧</translation>
+    </message>
+</context>
+<context>
+    <name>ServerUnsynchronised</name>
+    <message>
+        <source>The server&apos;s clock is not synchronised (stratum 0, leap indicator {leap}): do not trust its time — wait until it has synchronised, or ask another server.</source>
+        <translation>服务器的时钟尚未同步（stratum 层级为 0，闰秒指示为 {leap}）：不要相信它的时间——请等它完成同步，或换一台服务器查询。</translation>
+    </message>
+</context>
+<context>
+    <name>StickingPage</name>
+    <message>
+        <source>Scenario</source>
+        <translation>场景</translation>
+    </message>
+    <message>
+        <source>Relay</source>
+        <translation>中继</translation>
+    </message>
+</context>
+<context>
+    <name>TcpClientPane</name>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Connect timeout</source>
+        <translation>连接超时</translation>
+    </message>
+    <message>
+        <source>TCP_NODELAY</source>
+        <translation>TCP_NODELAY</translation>
+    </message>
+    <message>
+        <source>Turn off Nagle&apos;s algorithm: small sends go out at once</source>
+        <translation>关闭 Nagle 算法：小数据立即发出</translation>
+    </message>
+    <message>
+        <source>&amp;Connect</source>
+        <translation>连接(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Half close</source>
+        <translation>半关闭(&amp;H)</translation>
+    </message>
+    <message>
+        <source>shutdown(SHUT_WR): send FIN, keep receiving until the server closes (its recv() returns b&quot;&quot;)</source>
+        <translation>shutdown(SHUT_WR)：发送 FIN，继续接收，直到服务器关闭连接（此时 recv() 返回 b&quot;&quot;）</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>发送(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Send the message (Ctrl+Enter in the message box)</source>
+        <translation>发送消息（在消息框中按 Ctrl+Enter）</translation>
+    </message>
+    <message>
+        <source>Not connected</source>
+        <translation>未连接</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Framing</source>
+        <translation>分帧</translation>
+    </message>
+    <message>
+        <source>Timeout</source>
+        <translation>超时</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Connecting to {0}…</source>
+        <translation>正在连接 {0}…</translation>
+    </message>
+    <message>
+        <source>Connected: {0} ⇄ {1}</source>
+        <translation>已连接：{0} ⇄ {1}</translation>
+    </message>
+    <message>
+        <source>Replies: {0} · last {1:.3f} ms · min {2:.3f} / median {3:.3f} / max {4:.3f} ms</source>
+        <translation>回复：{0} · 最近 {1:.3f} ms · 最小 {2:.3f} / 中位数 {3:.3f} / 最大 {4:.3f} ms</translation>
+    </message>
+    <message>
+        <source>Write side shut down (FIN sent): waiting for the server to close…</source>
+        <translation>写方向已关闭（已发送 FIN）：等待服务器关闭连接…</translation>
+    </message>
+    <message>
+        <source>The server closed the connection (recv() returned b&quot;&quot;).</source>
+        <translation>服务器关闭了连接（recv() 返回了 b&quot;&quot;）。</translation>
+    </message>
+    <message>
+        <source>Disconnected.</source>
+        <translation>已断开。</translation>
+    </message>
+    <message>
+        <source>Dis&amp;connect</source>
+        <translation>断开(&amp;C)</translation>
+    </message>
+</context>
+<context>
+    <name>TcpEchoPage</name>
+    <message>
+        <source>How messages are delimited on the byte stream: raw (none), line (\n), crlf, length1/2/4/8[le][s] (length prefix), json (4-byte length + JSON header + body), fixed:N, delim:HEX</source>
+        <translation>消息在字节流中如何分界：raw（无）、line（\n）、crlf、length1/2/4/8[le][s]（长度前缀）、json（4 字节长度 + JSON 报头 + 正文）、fixed:N、delim:HEX</translation>
+    </message>
+</context>
+<context>
+    <name>TcpServerPane</name>
+    <message>
+        <source>With framing, the server replies once per decoded message</source>
+        <translation>启用分帧后，服务器对每条解码出的消息回复一次</translation>
+    </message>
+    <message>
+        <source>Framing</source>
+        <translation>分帧</translation>
+    </message>
+    <message>
+        <source>Allow listening again at once while old connections are in TIME_WAIT (untick it to see the &apos;address already in use&apos; lesson)</source>
+        <translation>旧连接仍处于 TIME_WAIT 时也允许立即重新监听（取消勾选即可体验“地址已被占用”这一课）</translation>
+    </message>
+    <message>
+        <source>Disconnect client</source>
+        <translation>断开客户端</translation>
+    </message>
+</context>
+<context>
+    <name>TimeClientPane</name>
+    <message>
+        <source>How many queries</source>
+        <translation>查询次数</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Time between queries</source>
+        <translation>两次查询之间的间隔</translation>
+    </message>
+    <message>
+        <source>How long to wait for each reply</source>
+        <translation>每次等待回复的时长</translation>
+    </message>
+    <message>
+        <source>&amp;Query</source>
+        <translation>查询(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Hover a byte of the SNTP reply to see its field</source>
+        <translation>将鼠标悬停在 SNTP 回复的字节上，可查看它所属的字段</translation>
+    </message>
+    <message>
+        <source>offset (red) and delay (blue), ms, by query</source>
+        <translation>每次查询的时钟偏差（红）和延迟（蓝），单位 ms</translation>
+    </message>
+    <message>
+        <source>Choose a protocol and press Query</source>
+        <translation>选择协议，然后按“查询”</translation>
+    </message>
+    <message>
+        <source>Protocol</source>
+        <translation>协议</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Queries</source>
+        <translation>查询次数</translation>
+    </message>
+    <message>
+        <source>every</source>
+        <translation>间隔</translation>
+    </message>
+    <message>
+        <source>Timeout</source>
+        <translation>超时</translation>
+    </message>
+    <message>
+        <source>Server time</source>
+        <translation>服务器时间</translation>
+    </message>
+    <message>
+        <source>Local time</source>
+        <translation>本地时间</translation>
+    </message>
+    <message>
+        <source>Offset</source>
+        <translation>时钟偏差</translation>
+    </message>
+    <message>
+        <source>Delay</source>
+        <translation>延迟</translation>
+    </message>
+    <message>
+        <source>Server says</source>
+        <translation>服务器返回</translation>
+    </message>
+    <message>
+        <source>SNTP packet</source>
+        <translation>SNTP 数据包</translation>
+    </message>
+    <message>
+        <source>T1–T4</source>
+        <translation>T1–T4</translation>
+    </message>
+    <message>
+        <source>Over time</source>
+        <translation>随时间变化</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Asking {0}…</source>
+        <translation>正在查询 {0}…</translation>
+    </message>
+    <message>
+        <source>unknown: DAYTIME is free-form text</source>
+        <translation>未知：DAYTIME 是自由格式的文本</translation>
+    </message>
+    <message>
+        <source>{0:+.3f} ms (the server&apos;s clock is {1})</source>
+        <translation>{0:+.3f} ms（服务器时钟{1}）</translation>
+    </message>
+    <message>
+        <source>ahead</source>
+        <translation>偏快</translation>
+    </message>
+    <message>
+        <source>behind</source>
+        <translation>偏慢</translation>
+    </message>
+    <message>
+        <source>{0:.3f} ms</source>
+        <translation>{0:.3f} ms</translation>
+    </message>
+    <message>
+        <source>Reply {0} of {1} from {2}</source>
+        <translation>第 {0}/{1} 个回复，来自 {2}</translation>
+    </message>
+</context>
+<context>
+    <name>TimePage</name>
+    <message>
+        <source>SNTP v4 (RFC 4330), UDP</source>
+        <translation>SNTP v4 (RFC 4330), UDP</translation>
+    </message>
+    <message>
+        <source>TIME (RFC 868), TCP</source>
+        <translation>TIME (RFC 868), TCP</translation>
+    </message>
+    <message>
+        <source>TIME (RFC 868), UDP</source>
+        <translation>TIME (RFC 868), UDP</translation>
+    </message>
+    <message>
+        <source>DAYTIME (RFC 867), TCP</source>
+        <translation>DAYTIME (RFC 867), TCP</translation>
+    </message>
+    <message>
+        <source>DAYTIME (RFC 867), UDP</source>
+        <translation>DAYTIME (RFC 867), UDP</translation>
+    </message>
+    <message>
+        <source>Course: 4-byte &apos;!I&apos; Unix time, UDP</source>
+        <translation>课程版：4 字节 &apos;!I&apos; Unix 时间，UDP</translation>
+    </message>
+</context>
+<context>
+    <name>TimeServerPane</name>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Run this server&apos;s clock ahead (+) or behind (−) the real time</source>
+        <translation>让此服务器的时钟比真实时间快（+）或慢（−）</translation>
+    </message>
+    <message>
+        <source>SNTP stratum: 1 = a reference clock, 2+ = synchronised to another server</source>
+        <translation>SNTP 层级（stratum）：1 = 参考时钟，2+ = 与另一台服务器同步</translation>
+    </message>
+    <message>
+        <source>SNTP reference ID: 4 ASCII characters for stratum 1</source>
+        <translation>SNTP 参考标识（reference ID）：层级为 1 时是 4 个 ASCII 字符</translation>
+    </message>
+    <message>
+        <source>Protocol</source>
+        <translation>协议</translation>
+    </message>
+    <message>
+        <source>Clock offset</source>
+        <translation>时钟偏差</translation>
+    </message>
+    <message>
+        <source>Stratum</source>
+        <translation>层级</translation>
+    </message>
+    <message>
+        <source>Reference ID</source>
+        <translation>参考标识</translation>
+    </message>
+</context>
+<context>
+    <name>TimedOut</name>
+    <message>
+        <source>No answer from {where} — check the host, the port and any firewall between.</source>
+        <translation>{where} 没有应答——请检查主机、端口以及中间的防火墙。</translation>
+    </message>
+    <message>
+        <source>{action} {where} timed out after {timeout:g} s</source>
+        <translation>{action} {where} 超时（已等待 {timeout:g} 秒）</translation>
+    </message>
+</context>
+<context>
+    <name>TrafficLogModel</name>
+    <message>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Call</source>
+        <translation>调用</translation>
+    </message>
+    <message>
+        <source>Peer</source>
+        <translation>对端</translation>
+    </message>
+    <message>
+        <source>Bytes</source>
+        <translation>字节</translation>
+    </message>
+    <message>
+        <source>Data</source>
+        <translation>数据</translation>
+    </message>
+    <message>
+        <source>stream offset {0}–{1} of connection #{2}</source>
+        <translation>连接 #{2} 的流偏移 {0}–{1}</translation>
+    </message>
+</context>
+<context>
+    <name>TrafficView</name>
+    <message>
+        <source>Save traffic…</source>
+        <translation>保存流量…</translation>
+    </message>
+    <message>
+        <source>Save as a hex dump for Wireshark&apos;s Import from Hex Dump, or as JSON lines</source>
+        <translation>保存为十六进制转储（供 Wireshark 的“从 Hex 转储导入”使用），或保存为 JSON lines</translation>
+    </message>
+    <message>
+        <source>Wireshark hex dump (*.txt)</source>
+        <translation>Wireshark 十六进制转储 (*.txt)</translation>
+    </message>
+    <message>
+        <source>JSON lines (*.jsonl)</source>
+        <translation>JSON lines (*.jsonl)</translation>
+    </message>
+    <message>
+        <source>Save traffic</source>
+        <translation>保存流量</translation>
+    </message>
+    <message>
+        <source>Cannot save {0}: {1}</source>
+        <translation>无法保存 {0}：{1}</translation>
+    </message>
+    <message>
+        <source>{0:,} chunks · {1:,} bytes</source>
+        <translation>{0:,} 个块 · {1:,} 字节</translation>
+    </message>
+    <message>
+        <source> · {0:,} older chunks ({1:,} bytes) dropped to stay within {2:,} bytes</source>
+        <translation> · 为不超过 {2:,} 字节，已丢弃 {0:,} 个较早的块（{1:,} 字节）</translation>
+    </message>
+</context>
+<context>
+    <name>UdpClientPane</name>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>How long to wait for a reply before calling it lost</source>
+        <translation>等待回复多久后判定为丢失</translation>
+    </message>
+    <message>
+        <source>Connected UDP</source>
+        <translation>已连接 UDP</translation>
+    </message>
+    <message>
+        <source>connect() the socket: the kernel then reports ICMP &apos;port unreachable&apos; instead of a timeout</source>
+        <translation>对套接字调用 connect()：之后内核会报告 ICMP“端口不可达”，而不是超时</translation>
+    </message>
+    <message>
+        <source>Close &amp;socket</source>
+        <translation>关闭套接字(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>发送(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Send one datagram (Ctrl+Enter in the message box)</source>
+        <translation>发送一个数据报（在消息框中按 Ctrl+Enter）</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> ms</translation>
+    </message>
+    <message>
+        <source> B</source>
+        <translation> B</translation>
+    </message>
+    <message>
+        <source>&amp;Probe</source>
+        <translation>探测(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Send numbered datagrams at an interval; count lost, late, duplicated and reordered replies</source>
+        <translation>按固定间隔发送带编号的数据报；统计丢失、迟到、重复和乱序的回复</translation>
+    </message>
+    <message>
+        <source>round trip (ms) by sequence number; red: lost</source>
+        <translation>按序号显示的往返时间（ms）；红色：丢失</translation>
+    </message>
+    <message>
+        <source>No socket open yet: Send or Probe opens one</source>
+        <translation>尚未打开套接字：“发送”或“探测”时会打开</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Timeout</source>
+        <translation>超时</translation>
+    </message>
+    <message>
+        <source>Receive buffer</source>
+        <translation>接收缓冲区</translation>
+    </message>
+    <message>
+        <source>Probe</source>
+        <translation>探测</translation>
+    </message>
+    <message>
+        <source>every</source>
+        <translation>间隔</translation>
+    </message>
+    <message>
+        <source>size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Probing…</source>
+        <translation>正在探测…</translation>
+    </message>
+    <message>
+        <source>Socket closed: Send or Probe opens a new one</source>
+        <translation>套接字已关闭：“发送”或“探测”时会打开新的套接字</translation>
+    </message>
+    <message>
+        <source>{0:,} bytes: too large for one UDP datagram (max 65,507 = 65,535 − 20 IP − 8 UDP)</source>
+        <translation>{0:,} 字节：超出单个 UDP 数据报的上限（最大 65,507 = 65,535 − 20 IP − 8 UDP）</translation>
+    </message>
+    <message>
+        <source>{0:,} bytes: over 1,472, so IP fragments it on a 1,500-byte MTU path</source>
+        <translation>{0:,} 字节：超过 1,472，在 MTU 为 1,500 字节的路径上会被 IP 分片</translation>
+    </message>
+    <message>
+        <source>connected</source>
+        <translation>已连接</translation>
+    </message>
+    <message>
+        <source>unconnected</source>
+        <translation>未连接</translation>
+    </message>
+    <message>
+        <source>UDP socket {0} → {1} ({2})</source>
+        <translation>UDP 套接字 {0} → {1}（{2}）</translation>
+    </message>
+    <message>
+        <source>Reply of {0:,} bytes from {1}</source>
+        <translation>收到来自 {1} 的 {0:,} 字节回复</translation>
+    </message>
+    <message>
+        <source>Datagram from {0} truncated: kept {1:,} of {2:,} bytes — the rest is lost, unlike TCP</source>
+        <translation>来自 {0} 的数据报被截断：{2:,} 字节中只保留了 {1:,} 字节——其余部分丢失了，这一点与 TCP 不同</translation>
+    </message>
+    <message>
+        <source>Sent {0:,} bytes: IP fragments this datagram on a 1,500-byte MTU path</source>
+        <translation>已发送 {0:,} 字节：在 MTU 为 1,500 字节的路径上，IP 会对此数据报分片</translation>
+    </message>
+    <message>
+        <source>{0} sent · {1} received · {2} lost ({3:.1f} %) · {4} late · {5} duplicated · {6} reordered
+round trip min {7} / avg {8} / max {9} ms · p50 {10} · p99 {11} · jitter {12} ms</source>
+        <translation>已发送 {0} · 已接收 {1} · 丢失 {2}（{3:.1f} %）· 迟到 {4} · 重复 {5} · 乱序 {6}
+往返时间 最小 {7} / 平均 {8} / 最大 {9} ms · p50 {10} · p99 {11} · 抖动 {12} ms</translation>
+    </message>
+</context>
+<context>
+    <name>UdpEchoPage</name>
+    <message>
+        <source> B</source>
+        <translation> B</translation>
+    </message>
+    <message>
+        <source>Receive buffer per datagram (recvfrom size). A smaller buffer truncates larger datagrams: the rest is discarded, unlike TCP.</source>
+        <translation>每个数据报的接收缓冲区（recvfrom 的大小）。缓冲区较小时，较大的数据报会被截断：其余部分被丢弃，这一点与 TCP 不同。</translation>
+    </message>
+</context>
+<context>
+    <name>UdpServerPane</name>
+    <message>
+        <source>Receive buffer</source>
+        <translation>接收缓冲区</translation>
+    </message>
+    <message>
+        <source>Let another socket bind the same address (SO_REUSEADDR)</source>
+        <translation>允许其他套接字绑定同一地址（SO_REUSEADDR）</translation>
+    </message>
+    <message>
+        <source>Datagram from {0} truncated: kept {1:,} of {2:,} bytes</source>
+        <translation>来自 {0} 的数据报被截断：{2:,} 字节中只保留了 {1:,} 字节</translation>
+    </message>
+</context>
+</TS>
