@@ -9,7 +9,7 @@ TEST_PEERS := socat nc nft chronyd xinetd tshark
 TS := resources/i18n/socketlab_zh_CN.ts
 QM := $(TS:.ts=.qm)
 
-.PHONY: run test lint bench system-deps clean dist dist-test translations translations-update
+.PHONY: run test lint bench system-deps clean dist dist-test dist-folder translations translations-update screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ system-deps:
 test: $(STAMP) $(QM) system-deps
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m app --self-test
+	$(MAKE) dist-test
+
+# README screenshots of every tab, taken from the real window under Xvfb.
+screenshots: $(STAMP) $(QM)
+	@command -v xvfb-run >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb xauth >/dev/null
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m app.screenshots resources/screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -63,6 +69,11 @@ dist: $(STAMP) $(QM)
 
 dist-test: dist
 	QT_QPA_PLATFORM=offscreen dist/socketlab --self-test
+
+dist-folder: $(STAMP) $(QM)
+	$(BIN)/python -m pip install --quiet -e '.[dist]'
+	SOCKETLAB_ONEDIR=1 $(BIN)/pyinstaller --noconfirm --clean build.spec
+	QT_QPA_PLATFORM=offscreen dist/socketlab-folder/socketlab --self-test
 
 clean:
 	rm -rf $(VENV) build dist $(QM) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -89,17 +89,22 @@ class Translator(QTranslator):
 
     def _remember(self, text: str, origin: Origin) -> None:
         # PySide's tr() asks once per class of the caller's MRO, most derived first: keep them all.
-        origins = self._origins.setdefault(text, [])
+        # A plural text is shown with its count in place of %n, so remember it that way too.
+        n = origin[3]
+        origins = self._origins.setdefault(text.replace("%n", str(n)) if n >= 0 else text, [])
         if origin not in origins:
             origins.append(origin)
 
     def isEmpty(self) -> bool:
         return False
 
-    def again(self, text: str) -> str | None:
+    def again(self, text: str, near: tuple[str, ...] = ()) -> str | None:
         """*text* (handed out earlier in any language) in the current language, or None if it did
-        not come from a translation (user input, numbers, formatted messages)."""
-        origins = list(self._origins.get(text, ()))
+        not come from a translation (user input, numbers, formatted messages). When one text came
+        from several contexts, those named in *near* (the classes around the widget) come first."""
+        origins = sorted(
+            self._origins.get(text, ()), key=lambda o: near.index(o[0]) if o[0] in near else len(near)
+        )
         for context, source, disambiguation, n in origins:
             translated = QCoreApplication.translate(context, source, disambiguation, n)
             if translated != text:
@@ -149,16 +154,33 @@ def _retranslate_tree(translator: Translator, root: QWidget) -> None:
         _swap(translator, action.statusTip, action.setStatusTip)
 
 
-def _swap(translator: Translator, getter: object, setter: object) -> None:
+def _swap(translator: Translator, getter: object, setter: object, near: tuple[str, ...] = ()) -> None:
     assert callable(getter) and callable(setter)
     text = getter()
     if text:
-        new = translator.again(text)
+        new = translator.again(text, near)
         if new is not None and new != text:
             setter(new)
 
 
+def _near(widget: QWidget) -> tuple[str, ...]:
+    """The translation contexts around *widget*, closest first: its own classes (and the shared
+    context a class declares as ``translation_context``), then its parents'."""
+    names: list[str] = []
+    node: QObject | None = widget
+    while node is not None:
+        for cls in type(node).__mro__:
+            names += [cls.__name__, cls.__dict__.get("translation_context", cls.__name__)]
+        node = node.parent()
+    return tuple(dict.fromkeys(names))
+
+
 def _retranslate_widget(translator: Translator, widget: QWidget) -> None:
+    near = _near(widget)
+
+    def swap(getter: object, setter: object) -> None:
+        _swap(translator, getter, setter, near)
+
     for getter, setter in (
         (widget.toolTip, widget.setToolTip),
         (widget.statusTip, widget.setStatusTip),
@@ -166,30 +188,29 @@ def _retranslate_widget(translator: Translator, widget: QWidget) -> None:
         (widget.windowTitle, widget.setWindowTitle),
         (widget.accessibleName, widget.setAccessibleName),
     ):
-        _swap(translator, getter, setter)
+        swap(getter, setter)
     if isinstance(widget, (QLabel, QAbstractButton)):
-        _swap(translator, widget.text, widget.setText)
+        swap(widget.text, widget.setText)
     elif isinstance(widget, (QGroupBox, QMenu)):
-        _swap(translator, widget.title, widget.setTitle)
+        swap(widget.title, widget.setTitle)
     elif isinstance(widget, QTabWidget):
         for i in range(widget.count()):
-            _swap(translator, lambda i=i: widget.tabText(i), lambda t, i=i: widget.setTabText(i, t))
-            _swap(translator, lambda i=i: widget.tabToolTip(i), lambda t, i=i: widget.setTabToolTip(i, t))
+            swap(lambda i=i: widget.tabText(i), lambda t, i=i: widget.setTabText(i, t))
+            swap(lambda i=i: widget.tabToolTip(i), lambda t, i=i: widget.setTabToolTip(i, t))
     elif isinstance(widget, QComboBox):
         for i in range(widget.count()):
-            _swap(translator, lambda i=i: widget.itemText(i), lambda t, i=i: widget.setItemText(i, t))
-            _swap(
-                translator,
+            swap(lambda i=i: widget.itemText(i), lambda t, i=i: widget.setItemText(i, t))
+            swap(
                 lambda i=i: widget.itemData(i, Qt.ItemDataRole.ToolTipRole) or "",
                 lambda t, i=i: widget.setItemData(i, t, Qt.ItemDataRole.ToolTipRole),
             )
     if isinstance(widget, (QLineEdit, QPlainTextEdit, QTextEdit)):
-        _swap(translator, widget.placeholderText, widget.setPlaceholderText)
+        swap(widget.placeholderText, widget.setPlaceholderText)
     if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
-        _swap(translator, widget.prefix, widget.setPrefix)
-        _swap(translator, widget.suffix, widget.setSuffix)
+        swap(widget.prefix, widget.setPrefix)
+        swap(widget.suffix, widget.setSuffix)
     if isinstance(widget, QAbstractSpinBox):
-        _swap(translator, widget.specialValueText, widget.setSpecialValueText)
+        swap(widget.specialValueText, widget.setSpecialValueText)
     if isinstance(widget, QTableView) and widget.model() is not None:
         columns = widget.horizontalHeader().count()
         if columns:

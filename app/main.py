@@ -68,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def process_start() -> float:
     """When this program was started (Unix time): for a one-file build, when its bootloader (the
     parent process that unpacks it) started, which is when the user double-clicked."""
-    pid = os.getppid() if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS") else os.getpid()
+    one_file = getattr(sys, "frozen", False) and Path(getattr(sys, "_MEIPASS", "")).name.startswith("_MEI")
+    pid = os.getppid() if one_file else os.getpid()
     try:
         ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
         boot = next(

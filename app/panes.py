@@ -56,6 +56,7 @@ class EnginePane(QGroupBox):
     """A pane that runs one engine at a time in a QThread and shows its traffic and state."""
 
     status_message = Signal(str)
+    translation_context = "Panes"  # the texts of these shared base classes (see above)
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
@@ -71,6 +72,7 @@ class EnginePane(QGroupBox):
         self.clear_button.clicked.connect(self.view.clear)
         self.bytes_in = self.bytes_out = 0  # this pane's traffic since it started (for the status bar)
         self.endpoints = ""
+        self.shut_down = False  # the window has closed: start nothing more (e.g. on a late event)
         self._error: SocketLabError | None = None  # the error on show, to translate again
 
     def start_engine(self, engine: Engine) -> None:
@@ -85,6 +87,7 @@ class EnginePane(QGroupBox):
 
     def shutdown(self) -> None:
         """Stop the engine and wait for its thread (the window is closing)."""
+        self.shut_down = True
         if self.runner is not None:
             self.runner.stop_and_wait()
 

@@ -1,6 +1,6 @@
 """``--self-test``: open the window offscreen and, in every tab, run its built-in server on a free
-port, talk to it from the tab's client pane and check the reply reached the traffic log.
-Prints ``self-test ok`` or the reason."""
+port, talk to it from the tab's client pane and check the reply reached the traffic log; then switch
+to Chinese and back. Prints ``self-test ok`` or the reason."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings
 
+from app import i18n
 from app.main_window import MainWindow
 from app.panes import ClientServerPage
 from netcore.traffic import Direction
@@ -117,12 +118,26 @@ def check_sticking(window: MainWindow, timeout_s: float) -> str | None:
     return None
 
 
+def check_languages(window: MainWindow, _timeout_s: float) -> str | None:
+    """The Chinese catalogue is there (inside the executable too) and switching to it and back works."""
+    english = window.tabs.tabText(0)
+    window.set_language(i18n.CHINESE)
+    chinese = window.tabs.tabText(0)
+    window.set_language(i18n.ENGLISH)
+    if window.translator.code != i18n.ENGLISH or window.tabs.tabText(0) != english:
+        return "switching back to English failed"
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in chinese):
+        return f"the Chinese catalogue did not load (tab reads {chinese!r})"
+    return None
+
+
 CHECKS: dict[str, Callable[[MainWindow, float], str | None]] = {
     "TCP echo": check_tcp,
     "UDP echo": check_udp,
     "Time": check_time,
     "File fetch": check_file_fetch,
     "Packet sticking": check_sticking,
+    "Languages": check_languages,
 }
 
 
@@ -130,6 +145,7 @@ def run_self_test(timeout_s: float = 10.0) -> tuple[bool, str]:
     """Returns (ok, reason)."""
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "SocketLab", "self-test")
     settings.clear()
+    settings.setValue("window/language", i18n.ENGLISH)  # the checks read English state texts
     window = MainWindow(settings)
     window.show()
     try:

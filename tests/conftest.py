@@ -23,6 +23,21 @@ def _no_thread_left_running(request: pytest.FixtureRequest):
     assert not left, f"test left {len(left)} QThread(s) running: {[type(r.engine).__name__ for r in left]}"
 
 
+@pytest.fixture(autouse=True)
+def _english_after_each_test(request: pytest.FixtureRequest):
+    """Put the application's language back to English after a Qt test that switched it."""
+    yield
+    if "qtbot" not in request.fixturenames:
+        return
+    from PySide6.QtCore import QCoreApplication
+
+    from app import i18n
+
+    translator = QCoreApplication.instance().findChild(i18n.Translator)
+    if translator is not None and translator.code != i18n.ENGLISH:
+        i18n.switch(translator, i18n.ENGLISH, [])
+
+
 @pytest.fixture
 def settings(tmp_path):
     """A QSettings in a temporary INI file, so tests never touch the user's settings."""

@@ -72,9 +72,10 @@ def describe_byte(info: ByteInfo) -> str:
     c = info.chunk
     call = "send()" if c.direction is Direction.SENT else "recv()"
     clock = time.strftime("%H:%M:%S", time.localtime(c.wall)) + f".{int(c.wall * 1000) % 1000:03d}"
-    text = _tr(
+    text = QCoreApplication.translate(
+        "HexdumpView",
         "byte 0x{value:02x} at offset {pos} · byte {within} of {call} #{row} "
-        "({size} B, stream {start}–{end}, {clock}, {peer})"
+        "({size} B, stream {start}–{end}, {clock}, {peer})",
     ).format(
         value=info.value,
         pos=info.position,
@@ -89,8 +90,14 @@ def describe_byte(info: ByteInfo) -> str:
     )
     f = info.frame
     if f is not None:
-        role = {"header": _tr("header"), "payload": _tr("payload"), "delimiter": _tr("delimiter")}
-        text += _tr(" · frame #{n} {role} (header {h0}–{h1}, payload {p0}–{p1})").format(
+        role = {
+            "header": QCoreApplication.translate("HexdumpView", "header"),
+            "payload": QCoreApplication.translate("HexdumpView", "payload"),
+            "delimiter": QCoreApplication.translate("HexdumpView", "delimiter"),
+        }
+        text += QCoreApplication.translate(
+            "HexdumpView", " · frame #{n} {role} (header {h0}–{h1}, payload {p0}–{p1})"
+        ).format(
             n=f.index + 1,
             role=role[info.role_in_frame],
             h0=f.start,
@@ -99,10 +106,6 @@ def describe_byte(info: ByteInfo) -> str:
             p1=f.payload_end,
         )
     return text
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("HexdumpView", text)
 
 
 class HexdumpModel(QAbstractTableModel):
@@ -401,7 +404,7 @@ class FieldHexModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             return style.FIELD_SHADES[field % len(style.FIELD_SHADES)]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _tr("bytes {start}–{end}: {name} = {value}").format(
+            return QCoreApplication.translate("HexdumpView", "bytes {start}–{end}: {name} = {value}").format(
                 start=start, end=end - 1, name=name, value=decoded
             )
         if role == FRAME_START_ROLE:

@@ -327,6 +327,26 @@
 <context>
     <name>HexdumpView</name>
     <message>
+        <source>byte 0x{value:02x} at offset {pos} · byte {within} of {call} #{row} ({size} B, stream {start}–{end}, {clock}, {peer})</source>
+        <translation>字节 0x{value:02x}，偏移 {pos} · {call} #{row} 的第 {within} 个字节（{size} B，流位置 {start}–{end}，{clock}，{peer}）</translation>
+    </message>
+    <message>
+        <source>header</source>
+        <translation>报头</translation>
+    </message>
+    <message>
+        <source>payload</source>
+        <translation>载荷</translation>
+    </message>
+    <message>
+        <source>delimiter</source>
+        <translation>分隔符</translation>
+    </message>
+    <message>
+        <source> · frame #{n} {role} (header {h0}–{h1}, payload {p0}–{p1})</source>
+        <translation> · 帧 #{n} {role}（报头 {h0}–{h1}，载荷 {p0}–{p1}）</translation>
+    </message>
+    <message>
         <source>Copy as hex</source>
         <translation>复制为 hex</translation>
     </message>
@@ -337,6 +357,10 @@
     <message>
         <source>Copy as Python bytes</source>
         <translation>复制为 Python bytes</translation>
+    </message>
+    <message>
+        <source>bytes {start}–{end}: {name} = {value}</source>
+        <translation>字节 {start}–{end}：{name} = {value}</translation>
     </message>
 </context>
 <context>
@@ -899,7 +923,7 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     </message>
     <message>
         <source>receiver</source>
-        <translation>接收方</translation>
+        <translation>接收端</translation>
     </message>
     <message>
         <source>{0:,} bytes were left unread in the receive buffer</source>
@@ -1069,7 +1093,7 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <name>TimeClientPane</name>
     <message>
         <source>How many queries</source>
-        <translation>查询次数</translation>
+        <translation>要发送的查询数量</translation>
     </message>
     <message>
         <source> s</source>

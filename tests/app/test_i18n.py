@@ -40,7 +40,7 @@ MNEMONIC = re.compile(r"&([^&\s])")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def messages(ts: Path) -> dict[tuple[str, str], ET.Element]:
+def messages(ts: Path) -> dict[tuple[str, str], ET.Element | None]:
     """(context, source) → the <translation> element of every message in *ts*."""
     found = {}
     for context in ET.parse(ts).getroot().iter("context"):
@@ -48,6 +48,14 @@ def messages(ts: Path) -> dict[tuple[str, str], ET.Element]:
         for message in context.iter("message"):
             found[(name, message.findtext("source", ""))] = message.find("translation")
     return found
+
+
+def translated(translation: ET.Element | None) -> str:
+    """The text of a translation: its own, or its plural forms' (Chinese has one)."""
+    if translation is None:
+        return ""
+    forms = [form.text or "" for form in translation.iter("numerusform")]
+    return "\n".join(forms) if forms else translation.text or ""
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +71,7 @@ def test_chinese_catalogue_has_no_unfinished_or_empty_translation():
     unfinished = [
         key
         for key, translation in messages(TS).items()
-        if translation is None or translation.get("type") is not None or not (translation.text or "").strip()
+        if translation is None or translation.get("type") is not None or not translated(translation).strip()
     ]
     assert len(messages(TS)) > 300
     assert not unfinished, f"{len(unfinished)} unfinished, e.g. {unfinished[:5]}"
@@ -73,12 +81,27 @@ def test_chinese_translations_keep_every_placeholder_and_mnemonic():
     """A translation has the same {…} placeholders and the same &-mnemonic letter as its source."""
     wrong = []
     for (context, source), translation in messages(TS).items():
-        text = "" if translation is None else translation.text or ""
+        text = translated(translation)
         if sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(text)):
             wrong.append((context, source, text))
         if [m.upper() for m in MNEMONIC.findall(source)] != [m.upper() for m in MNEMONIC.findall(text)]:
             wrong.append((context, source, text))
     assert not wrong, wrong[:5]
+
+
+def test_no_two_texts_of_one_context_share_a_translation():
+    """Switching back to English finds each text's source: within a context, translations differ
+    (error actions excepted: they fill error messages and are never translated back)."""
+    seen: dict[tuple[str, str], str] = {}
+    clashes = []
+    for (context, source), translation in messages(TS).items():
+        if context == "Action":
+            continue
+        key = (context, translated(translation))
+        if key in seen and seen[key] != source:
+            clashes.append((context, seen[key], source))
+        seen[key] = source
+    assert not clashes, clashes
 
 
 def test_chinese_catalogue_is_current_with_the_sources(tmp_path):
@@ -169,11 +192,9 @@ def test_switching_language_translates_the_visible_window_and_back(qtbot, settin
 
 
 @pytest.fixture
-def chinese(qtbot, settings, catalogue):
-    """The application translator set to Chinese for one test, English again afterwards."""
-    translator = i18n.install(i18n.CHINESE)
-    yield translator
-    i18n.switch(translator, i18n.ENGLISH, [])
+def chinese(qtbot, catalogue):
+    """The application translator set to Chinese (conftest puts English back after the test)."""
+    return i18n.install(i18n.CHINESE)
 
 
 def test_error_summary_and_hint_are_translated_by_error_type(chinese):

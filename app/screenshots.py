@@ -1,0 +1,139 @@
+"""Screenshots for the README: ``make screenshots`` runs this under Xvfb. It opens the real window,
+puts every tab to work against its own built-in server on a free port (loopback only) and saves
+``QWidget.grab()`` of the window into ``resources/screenshots/`` — rerun it when the UI changes."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from app import i18n
+from app.main_window import MainWindow
+from app.resources import resource_path
+from app.selftest import start_server, wait_until
+
+TIMEOUT_S = 10.0
+SIZE = (1440, 860)
+
+
+class Failed(Exception):
+    """A tab did not reach the state its screenshot should show."""
+
+
+def need(condition: Callable[[], bool], what: str) -> None:
+    if not wait_until(condition, TIMEOUT_S):
+        raise Failed(what)
+
+
+def tcp_echo(window: MainWindow, _tmp: Path) -> None:
+    page = window.tcp_echo
+    if reason := start_server(page, TIMEOUT_S):
+        raise Failed(reason)
+    page.client.toggle_connection()
+    need(page.client.send_button.isEnabled, "the TCP client did not connect")
+    for text in ("Hello, Socket Lab!", "你好，粘包", "GET / HTTP/1.0\\r\\n\\r\\n"):
+        page.client.payload.edit.setPlainText(text)
+        page.client.send()
+    need(lambda: page.client.bytes_in >= 40, "the TCP replies did not arrive")
+
+
+def udp_echo(window: MainWindow, _tmp: Path) -> None:
+    page = window.udp_echo
+    if reason := start_server(page, TIMEOUT_S):
+        raise Failed(reason)
+    for text in ("datagram 1", "datagram 2 keeps its boundary", "3"):
+        page.client.payload.edit.setPlainText(text)
+        page.client.send()
+    need(lambda: page.client.bytes_in >= 40, "the UDP replies did not arrive")
+
+
+def time_client(window: MainWindow, _tmp: Path) -> None:
+    page = window.time
+    if reason := start_server(page, TIMEOUT_S):
+        raise Failed(reason)
+    page.client.count.setValue(8)
+    page.client.interval.setValue(0.1)
+    page.client.toggle_query()
+    need(lambda: page.client.runner is None, "the time queries did not finish")
+
+
+def file_fetch(window: MainWindow, tmp: Path) -> None:
+    page = window.files
+    page.server.root.setText(str(resource_path("samples")))
+    page.client.dest.setText(str(tmp))
+    if reason := start_server(page, TIMEOUT_S):
+        raise Failed(reason)
+    need(lambda: page.client.runner is None and page.client.files.count() > 0, "no file list")
+    page.client.name.setText("hello.txt")
+    page.client.fetch()
+    need(lambda: page.client.runner is None and (tmp / "hello.txt").exists(), "the fetch did not finish")
+
+
+def packet_sticking(window: MainWindow, _tmp: Path) -> None:
+    pane = window.sticking.scenario
+    pane.preset.setCurrentIndex(pane.preset.findData("nagle-burst"))
+    pane.run()
+    need(lambda: pane.runner is None, "the scenario did not finish")
+
+
+SCENES: dict[str, Callable[[MainWindow, Path], None]] = {
+    "tcp-echo": tcp_echo,
+    "udp-echo": udp_echo,
+    "time": time_client,
+    "file-fetch": file_fetch,
+    "packet-sticking": packet_sticking,
+}
+
+
+def take(out: Path) -> list[Path]:
+    """Every tab in English, then the TCP echo and packet-sticking tabs in Chinese."""
+    out.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "screenshots.ini"), QSettings.Format.IniFormat)
+        settings.setValue("window/language", i18n.ENGLISH)
+        window = MainWindow(settings)
+        window.resize(*SIZE)
+        window.show()
+        try:
+            for index, (name, scene) in enumerate(SCENES.items()):
+                window.tabs.setCurrentIndex(index)
+                scene(window, Path(tmp))
+                wait_until(lambda: False, 0.3)  # let the last batch reach the views
+                saved.append(grab(window, out / f"{name}.png"))
+            window.set_language(i18n.CHINESE)
+            for index, name in ((0, "tcp-echo"), (4, "packet-sticking")):
+                window.tabs.setCurrentIndex(index)
+                wait_until(lambda: False, 0.1)
+                saved.append(grab(window, out / f"{name}-zh_CN.png"))
+        finally:
+            window.close()
+    return saved
+
+
+def grab(window: MainWindow, path: Path) -> Path:
+    if not window.grab().save(str(path)):
+        raise Failed(f"cannot write {path}")
+    return path
+
+
+def main() -> int:
+    app = QApplication(sys.argv[:1])
+    app.setOrganizationName("SocketLab")
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else resource_path("screenshots")
+    try:
+        for path in take(out):
+            print(path)
+    except Failed as exc:
+        print(f"screenshots: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
