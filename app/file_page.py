@@ -153,7 +153,7 @@ class FetchPane(ClientPane):
 
     # -- actions --------------------------------------------------------------------------------
     def _start(self, names: tuple[str, ...]) -> None:
-        if self.runner is not None:
+        if self.runner is not None or self.shut_down:  # e.g. our server's Listening after the close
             return
         try:
             addr = self.address.address()

@@ -201,6 +201,10 @@ class UdpClientPane(ClientPane):
             self.probe_count.value(), self.probe_interval.value() / 1000, self.probe_size.value()
         )
 
+    def shutdown(self) -> None:
+        self.repeat.stop()  # its next tick would open a new socket after the close
+        super().shutdown()
+
     def close_socket(self) -> None:
         if self.runner is not None:
             self.runner.stop()
