@@ -9,7 +9,7 @@ TEST_PEERS := socat nc nft chronyd xinetd tshark
 TS := resources/i18n/socketlab_zh_CN.ts
 QM := $(TS:.ts=.qm)
 
-.PHONY: run test lint bench system-deps clean dist dist-test dist-folder translations translations-update screenshots
+.PHONY: run test lint bench system-deps clean dist dist-test dist-folder translations translations-update screenshots reliability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/udp_echo.py
 	$(BIN)/python bench/file_fetch.py
 	$(BIN)/python bench/load.py
+
+# docs/RELIABILITY.md, rebuilt from the reliability tests and the load benchmarks as they run here.
+reliability: $(STAMP) system-deps
+	$(BIN)/python bench/reliability.py
 
 # The double-click executable (one file) with PyInstaller, and its self-test.
 dist: $(STAMP) $(QM)
