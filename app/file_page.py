@@ -33,7 +33,7 @@ from netcore.address import Address
 from netcore.errors import InputError, SocketLabError
 from netcore.events import Event, FetchFinished, FetchProgress, FilesListed
 from netcore.filefetch import LENGTH_FORMATS, FetchClient, FetchResult, FileServer
-from widgets import style
+from widgets import style, units
 
 FILE_PORT = 8080
 
@@ -214,8 +214,8 @@ class FetchPane(ClientPane):
         rate = received / elapsed
         eta = (total - received) / rate if rate > 0 else 0.0
         self.progress_text.setText(
-            self.tr("{0:,} of {1:,} bytes · {2:.0f} % · {3:.1f} MB/s · {4:.1f} s left").format(
-                received, total, 100 * received / total if total else 100, rate / 1e6, eta
+            self.tr("{0:,} of {1:,} bytes · {2:.0f} % · {3} · {4:.1f} s left").format(
+                received, total, 100 * received / total if total else 100, units.rate(rate), eta
             )
         )
 
@@ -225,9 +225,13 @@ class FetchPane(ClientPane):
         if result.verified:
             self.verdict.setStyleSheet(f"color: {style.OK_FG.name()};")
             self.verdict.setText(
-                self.tr(
-                    "md5 verified ✓ {0} — saved {1} ({2:,} bytes, {3:.1f} MB/s); header length was '{4}'"
-                ).format(result.md5, result.path, result.size, result.mb_per_s, result.length_format)
+                self.tr("md5 verified ✓ {0} — saved {1} ({2:,} bytes, {3}); header length was '{4}'").format(
+                    result.md5,
+                    result.path,
+                    result.size,
+                    units.rate(result.mb_per_s * 1e6),
+                    result.length_format,
+                )
             )
         else:
             self.verdict.setStyleSheet("")

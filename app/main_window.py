@@ -19,6 +19,7 @@ from app.time_page import TimePage
 from app.udp_echo_page import UdpEchoPage
 from netcore import __version__
 from netcore.errors import SocketLabError
+from widgets import units
 from widgets.code_panel import CodePanel
 
 
@@ -149,8 +150,8 @@ class MainWindow(QMainWindow):
             rate = max(0, total - self._last_counts[0] - self._last_counts[1]) / (now - self._last_counts[2])
         self._last_counts = (pane.bytes_in, pane.bytes_out, now)
         self.traffic_label.setText(
-            self.tr("{0}  ↓ {1:,} B  ↑ {2:,} B  {3:,.0f} B/s").format(
-                pane.endpoints, pane.bytes_in, pane.bytes_out, rate
+            self.tr("{0}  ↓ {1}  ↑ {2}  {3}").format(
+                pane.endpoints, units.size(pane.bytes_in), units.size(pane.bytes_out), units.rate(rate)
             )
         )
 

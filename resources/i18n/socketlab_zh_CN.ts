@@ -251,12 +251,12 @@
         <translation>服务器上有 {0} 个文件</translation>
     </message>
     <message>
-        <source>{0:,} of {1:,} bytes · {2:.0f} % · {3:.1f} MB/s · {4:.1f} s left</source>
-        <translation>{0:,} / {1:,} 字节 · {2:.0f} % · {3:.1f} MB/s · 剩余 {4:.1f} 秒</translation>
+        <source>{0:,} of {1:,} bytes · {2:.0f} % · {3} · {4:.1f} s left</source>
+        <translation>{0:,} / {1:,} 字节 · {2:.0f} % · {3} · 剩余 {4:.1f} 秒</translation>
     </message>
     <message>
-        <source>md5 verified ✓ {0} — saved {1} ({2:,} bytes, {3:.1f} MB/s); header length was &apos;{4}&apos;</source>
-        <translation>md5 校验通过 ✓ {0}——已保存 {1}（{2:,} 字节，{3:.1f} MB/s）；报头长度格式为 &apos;{4}&apos;</translation>
+        <source>md5 verified ✓ {0} — saved {1} ({2:,} bytes, {3}); header length was &apos;{4}&apos;</source>
+        <translation>md5 校验通过 ✓ {0}——已保存 {1}（{2:,} 字节，{3}）；报头长度格式为 &apos;{4}&apos;</translation>
     </message>
     <message>
         <source>saved {0} ({1:,} bytes) — the header had no md5, so it was not verified</source>
@@ -493,8 +493,8 @@
         <translation>请先完成设置：{0}</translation>
     </message>
     <message>
-        <source>{0}  ↓ {1:,} B  ↑ {2:,} B  {3:,.0f} B/s</source>
-        <translation>{0}  ↓ {1:,} B  ↑ {2:,} B  {3:,.0f} B/s</translation>
+        <source>{0}  ↓ {1}  ↑ {2}  {3}</source>
+        <translation>{0}  ↓ {1}  ↑ {2}  {3}</translation>
     </message>
     <message>
         <source>About Socket Lab</source>
