@@ -124,11 +124,12 @@ def cleanup() -> Iterator[contextlib.ExitStack]:
 
 @pytest.fixture
 def window(qtbot: QtBot, settings: Any, watch: Watch, cleanup: contextlib.ExitStack) -> Iterator[MainWindow]:
+    """The real main window, shown; after the test it is closed (again) and deleted."""
     win = MainWindow(settings)
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win.close()  # a no-op after a passing test; stops everything after a failing one
+    win.close()  # harmless after a passing test; stops everything after a failing one
     win.deleteLater()
 
 
@@ -206,8 +207,8 @@ def udp_port_free(port: int) -> bool:
 
 
 def connect(stack: contextlib.ExitStack, port: int) -> socket.socket:
-    sock = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5))
-    return sock
+    """A test-side TCP client of 127.0.0.1:*port*, closed at the end of the test."""
+    return stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5))
 
 
 def local_port(pane: EnginePane) -> int:
