@@ -5,6 +5,9 @@ screen can be translated again in place."""
 
 from __future__ import annotations
 
+import re
+import string
+
 from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QObject, Qt, QTranslator
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -59,6 +62,7 @@ class Translator(QTranslator):
         self.code = ENGLISH
         self._catalogs: list[QTranslator] = []
         self._origins: dict[str, list[Origin]] = {}
+        self._patterns: dict[str, tuple[re.Pattern[str], dict[str, str]] | None] = {}
 
     def load_language(self, code: str) -> None:
         """Use *code*'s catalogues; raises ``FileNotFoundError`` when ours is missing (not built)."""
@@ -100,16 +104,88 @@ class Translator(QTranslator):
 
     def again(self, text: str, near: tuple[str, ...] = ()) -> str | None:
         """*text* (handed out earlier in any language) in the current language, or None if it did
-        not come from a translation (user input, numbers, formatted messages). When one text came
-        from several contexts, those named in *near* (the classes around the widget) come first."""
-        origins = sorted(
-            self._origins.get(text, ()), key=lambda o: near.index(o[0]) if o[0] in near else len(near)
-        )
+        not come from a translation (user input, numbers). A text made by ``str.format`` from a
+        translated template is matched against the templates and refilled with the same values.
+        When one text came from several contexts, those named in *near* (the classes around the
+        widget) come first."""
+        origins = sorted(self._origins.get(text, ()), key=lambda o: _closeness(o[0], near))
         for context, source, disambiguation, n in origins:
             translated = QCoreApplication.translate(context, source, disambiguation, n)
             if translated != text:
                 return translated
-        return text if origins else None
+        if origins:
+            return text
+        return self._again_formatted(text, near)
+
+    def _again_formatted(self, text: str, near: tuple[str, ...]) -> str | None:
+        best: tuple[int, str, dict[str, str]] | None = None
+        for template in [t for t in self._origins if "{" in t]:
+            if template not in self._patterns:
+                self._patterns[template] = _template_pattern(template)
+            pattern = self._patterns[template]
+            if pattern is None:
+                continue
+            match = pattern[0].match(text)
+            if match is None:
+                continue
+            closeness = min(_closeness(o[0], near) for o in self._origins[template])
+            if best is None or closeness < best[0]:
+                best = (closeness, template, {name: match[key] for key, name in pattern[1].items()})
+        if best is None:
+            return None
+        new_template = self.again(best[1], near)
+        return None if new_template is None else _fill(new_template, best[2])
+
+
+def _closeness(context: str, near: tuple[str, ...]) -> int:
+    return near.index(context) if context in near else len(near)
+
+
+def _fields(template: str) -> list[tuple[str, str | None]]:
+    """(literal text, field name) pairs of a ``str.format`` template; ``{}`` fields are numbered."""
+    parts: list[tuple[str, str | None]] = []
+    auto = 0
+    for literal, name, _spec, _conversion in string.Formatter().parse(template):
+        if name == "":
+            name, auto = str(auto), auto + 1
+        parts.append((literal, name))
+    return parts
+
+
+def _template_pattern(template: str) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """A regex matching what *template* formats to, and its group → field names; None when the
+    template has no field or too little fixed text to recognise ("{0}" alone matches anything)."""
+    try:
+        parts = _fields(template)
+    except ValueError:
+        return None
+    fixed = "".join(literal for literal, _ in parts)
+    if all(name is None for _, name in parts) or len(fixed.strip()) < 2:
+        return None
+    regex, groups = "", dict[str, str]()
+    for literal, name in parts:
+        regex += re.escape(literal)
+        if name is None:
+            continue
+        if name in groups.values():
+            key = next(k for k, v in groups.items() if v == name)
+            regex += f"(?P={key})"
+        else:
+            key = f"f{len(groups)}"
+            groups[key] = name
+            regex += f"(?P<{key}>.*?)"
+    return re.compile(regex + r"\Z", re.DOTALL), groups
+
+
+def _fill(template: str, values: dict[str, str]) -> str | None:
+    """*template* with each field replaced by the text it showed before, or None if one is missing."""
+    try:
+        parts = _fields(template)
+    except ValueError:
+        return None
+    if any(name is not None and name not in values for _, name in parts):
+        return None
+    return "".join(literal + (values[name] if name is not None else "") for literal, name in parts)
 
 
 def install(choice: str) -> Translator:

@@ -119,6 +119,9 @@ class MainWindow(QMainWindow):
         """Show every text in *choice* ("system", "en" or "zh_CN") from now on, and remember it."""
         self.language = choice
         i18n.switch(self.translator, choice, [self])
+        message = self.translator.again(self.statusBar().currentMessage())
+        if message is not None:
+            self.statusBar().showMessage(message, 15000)
         self.language_actions[choice].setChecked(True)
         self.settings.setValue("window/language", choice)
 

@@ -224,3 +224,20 @@ def test_error_shown_in_a_pane_is_translated_when_the_language_changes(qtbot, se
     assert CJK.search(pane.state.text()) and "127.0.0.1:9" in pane.state.text()
     window.set_language(i18n.ENGLISH)
     assert pane.state.text() == error.describe()
+
+
+def test_formatted_state_texts_are_translated_in_place(qtbot, settings, catalogue):
+    """A running server's "Listening on 127.0.0.1:PORT" turns Chinese with the same address, and back."""
+    settings.setValue("window/language", "en")
+    window = make_window(qtbot, settings)
+    pane = window.tcp_echo.server
+    pane.address.set_address("127.0.0.1", 0)
+    pane.toggle_server()
+    qtbot.waitUntil(lambda: pane.state.text().startswith("Listening on 127.0.0.1:"), timeout=5000)
+    english = pane.state.text()
+    address = english.removeprefix("Listening on ")
+    window.set_language(i18n.CHINESE)
+    assert pane.state.text() != english and CJK.search(pane.state.text()) and address in pane.state.text()
+    window.set_language(i18n.ENGLISH)
+    assert pane.state.text() == english
+    window.shutdown()
