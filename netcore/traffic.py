@@ -90,9 +90,11 @@ class TrafficStore:
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, max_chunks: int = DEFAULT_MAX_CHUNKS) -> None:
         self.max_bytes, self.max_chunks = max_bytes, max_chunks
+        self.epoch = 0  # counts clear() calls, so views can tell a clear from dropping
         self.clear()
 
     def clear(self) -> None:
+        self.epoch += 1
         self._chunks: list[Chunk] = []
         self._starts: list[int] = []  # display position of each chunk
         self._head = 0

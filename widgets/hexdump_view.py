@@ -17,10 +17,11 @@ from PySide6.QtCore import (
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
+    QRect,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QPainter, QPen
+from PySide6.QtGui import QColor, QContextMenuEvent, QGuiApplication, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -109,30 +110,59 @@ def describe_byte(info: ByteInfo) -> str:
 
 
 class HexdumpModel(QAbstractTableModel):
-    """Rows of 16 bytes over the store's display positions, starting at ``store.base``."""
+    """Rows of 16 bytes over the store's display positions.
+
+    Row 0 starts at ``store.base`` rounded down to a multiple of 16, so a byte keeps its column while
+    older bytes are dropped: whole rows leave from the top (between ``top_rows_dropping`` and
+    ``top_rows_dropped``), and the dropped bytes of a row still partly stored show as blank cells.
+    """
+
+    top_rows_dropping = Signal()
+    top_rows_dropped = Signal()
 
     def __init__(self, store: TrafficStore, parent: Any = None) -> None:
         super().__init__(parent)
         self.store = store
         self._rows = 0
+        self._origin = self._first_row_start()
         self._base = store.base
-        self._cache: dict[int, list[ByteInfo]] = {}
+        self._epoch = store.epoch
+        self._cache: dict[int, list[ByteInfo | None]] = {}  # display position of a row -> its bytes
         self._frames = store.frame_count()
         self._highlight = (0, 0)
 
+    def _first_row_start(self) -> int:
+        return self.store.base - self.store.base % WIDTH
+
     # -- updates --------------------------------------------------------------------------------
     def sync(self) -> None:
-        """Call after the store changed: resets if old bytes were dropped, else appends rows."""
-        rows = -(-(self.store.end - self.store.base) // WIDTH)
-        frames, frames_changed = self.store.frame_count(), False
-        if frames != self._frames or frames >= self.store.max_chunks:  # at the bound the count stays put
+        """Call after the store changed: removes the rows dropped at the top, appends new rows."""
+        store = self.store
+        origin = self._first_row_start()
+        rows = -(-(store.end - origin) // WIDTH)
+        frames, frames_changed = store.frame_count(), False
+        if frames != self._frames or frames >= store.max_chunks:  # at the bound the count stays put
             self._frames, frames_changed = frames, True
-        if self.store.base != self._base or rows < self._rows:
+        if store.epoch != self._epoch or origin < self._origin:  # cleared
             self.beginResetModel()
-            self._base, self._rows = self.store.base, rows
+            self._origin, self._base, self._epoch, self._rows = origin, store.base, store.epoch, rows
             self._cache.clear()
             self.endResetModel()
             return
+        gone = min((origin - self._origin) // WIDTH, self._rows)
+        if gone:
+            self.top_rows_dropping.emit()
+            self.beginRemoveRows(QModelIndex(), 0, gone - 1)
+            self._rows -= gone
+            self._origin += gone * WIDTH
+            self.endRemoveRows()
+            self.top_rows_dropped.emit()
+        self._origin = origin  # rows beyond those shown may have gone too
+        if store.base != self._base:
+            self._base = store.base
+            self._cache.pop(origin, None)  # the first row lost some of its bytes
+            if self._rows and not frames_changed:
+                self.dataChanged.emit(self.index(0, 0), self.index(0, COLUMNS - 1))
         old = self._rows
         if old:
             # The last row may have been partial; a frame completed by the new bytes may start in
@@ -141,7 +171,7 @@ class HexdumpModel(QAbstractTableModel):
             if frames_changed:
                 self._cache.clear()
             else:
-                self._cache.pop(old - 1, None)
+                self._cache.pop(origin + (old - 1) * WIDTH, None)
             self.dataChanged.emit(self.index(first, 0), self.index(old - 1, COLUMNS - 1))
         if rows > old:
             self.beginInsertRows(QModelIndex(), old, rows - 1)
@@ -159,7 +189,11 @@ class HexdumpModel(QAbstractTableModel):
             )
 
     def row_of(self, position: int) -> int:
-        return (position - self._base) // WIDTH
+        return (position - self._origin) // WIDTH
+
+    def position_of(self, row: int) -> int:
+        """Display position of the first byte of *row*."""
+        return self._origin + row * WIDTH
 
     # -- Qt model -------------------------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:
@@ -179,17 +213,17 @@ class HexdumpModel(QAbstractTableModel):
             return f"{section - HEX0:x}"
         return ""
 
-    def row_bytes(self, row: int) -> list[ByteInfo]:
-        """The bytes of one row with their chunk and frame (cached until the next sync)."""
-        cached = self._cache.get(row)
+    def row_bytes(self, row: int) -> list[ByteInfo | None]:
+        """The bytes of one row with their chunk and frame, None where dropped (cached until the
+        next sync)."""
+        store = self.store
+        pos = self._origin + row * WIDTH
+        cached = self._cache.get(pos)
         if cached is not None:
             return cached
-        store = self.store
-        pos = self._base + row * WIDTH
         end = min(pos + WIDTH, store.end)
-        out: list[ByteInfo] = []
-        if pos < store.base:
-            return out
+        out: list[ByteInfo | None] = [None] * max(0, min(store.base, end) - pos)
+        pos = max(pos, store.base)
         crow = store.row_at(pos)
         while pos < end and 0 <= crow < len(store):
             chunk, start = store.chunk(crow), store.chunk_start(crow)
@@ -201,7 +235,7 @@ class HexdumpModel(QAbstractTableModel):
             crow += 1
         if len(self._cache) > 512:
             self._cache.clear()
-        self._cache[row] = out
+        self._cache[self._origin + row * WIDTH] = out
         return out
 
     def byte_at(self, index: _Index) -> ByteInfo | None:
@@ -212,12 +246,21 @@ class HexdumpModel(QAbstractTableModel):
         row = self.row_bytes(index.row())
         return row[i] if i < len(row) else None
 
+    def colours(self, info: ByteInfo) -> tuple[QColor, QColor]:
+        """(background, text colour) of a byte: highlight, or by direction and place in its frame."""
+        bg, header_bg, fg = style.direction_colours(info.chunk.direction)
+        lo, hi = self._highlight
+        if lo <= info.position < hi:
+            return style.HIGHLIGHT_BG, fg
+        kind = info.role_in_frame
+        return (header_bg if kind == "header" else style.TRAILER_BG if kind == "delimiter" else bg), fg
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         if index.column() == 0:
             if role == Qt.ItemDataRole.DisplayRole:
-                return f"{self._base + index.row() * WIDTH:08x}"
+                return f"{self._origin + index.row() * WIDTH:08x}"
             if role == Qt.ItemDataRole.ForegroundRole:
                 return style.OFFSET_FG
             return None
@@ -227,14 +270,9 @@ class HexdumpModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return HEX_BYTE[info.value] if index.column() < ASCII0 else ASCII_CHAR[info.value]
         if role == Qt.ItemDataRole.BackgroundRole:
-            lo, hi = self._highlight
-            if lo <= info.position < hi:
-                return style.HIGHLIGHT_BG
-            bg, header_bg, _ = style.direction_colours(info.chunk.direction)
-            kind = info.role_in_frame
-            return header_bg if kind == "header" else style.TRAILER_BG if kind == "delimiter" else bg
+            return self.colours(info)[0]
         if role == Qt.ItemDataRole.ForegroundRole:
-            return style.direction_colours(info.chunk.direction)[2]
+            return self.colours(info)[1]
         if role == Qt.ItemDataRole.ToolTipRole:
             return describe_byte(info)
         if role == CHUNK_START_ROLE:
@@ -247,25 +285,28 @@ class HexdumpModel(QAbstractTableModel):
 
 
 class _BoundaryDelegate(QStyledItemDelegate):
-    """Paints the cell, then a bar at its left edge where a chunk or a frame begins."""
+    """Paints a cell, then a bar at its left edge where a chunk or a frame begins (for models
+    other than HexdumpModel, whose rows the view paints itself)."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         super().paint(painter, option, index)
-        chunk_start = bool(index.data(CHUNK_START_ROLE))
-        frame_start = bool(index.data(FRAME_START_ROLE))
-        if not (chunk_start or frame_start):
-            return
-        rect = option.rect
-        painter.save()
-        if chunk_start:
-            painter.setPen(QPen(style.CHUNK_LINE, 2))
-            painter.drawLine(rect.left() + 1, rect.top(), rect.left() + 1, rect.bottom())
-        if frame_start:
-            painter.setPen(QPen(style.FRAME_LINE, 2))
-            x = rect.left() + (4 if chunk_start else 1)
-            painter.drawLine(x, rect.top() + 2, x, rect.bottom() - 2)
-            painter.drawLine(x, rect.top() + 2, x + 4, rect.top() + 2)
-        painter.restore()
+        chunk_start, frame_start = bool(index.data(CHUNK_START_ROLE)), bool(index.data(FRAME_START_ROLE))
+        _draw_boundaries(painter, option.rect, chunk_start, frame_start)
+
+
+_TEXT_MARGIN = 3  # as QStyledItemDelegate: PM_FocusFrameHMargin + 1
+
+
+def _draw_boundaries(painter: QPainter, rect: QRect, chunk_start: bool, frame_start: bool) -> None:
+    """A black bar at the left edge where a chunk begins, an orange hook where a frame begins."""
+    if chunk_start:
+        painter.setPen(QPen(style.CHUNK_LINE, 2))
+        painter.drawLine(rect.left() + 1, rect.top(), rect.left() + 1, rect.bottom())
+    if frame_start:
+        painter.setPen(QPen(style.FRAME_LINE, 2))
+        x = rect.left() + (4 if chunk_start else 1)
+        painter.drawLine(x, rect.top() + 2, x, rect.bottom() - 2)
+        painter.drawLine(x, rect.top() + 2, x + 4, rect.top() + 2)
 
 
 class HexdumpView(QTableView):
@@ -286,6 +327,10 @@ class HexdumpView(QTableView):
         self.verticalHeader().hide()
         self.entered.connect(self._on_entered)
         self.apply_font(style.mono_font())
+        self._scrolled_to: int | None = None  # the user's place in pixels from position 0, during a drop
+        if isinstance(model, HexdumpModel):
+            model.top_rows_dropping.connect(self._before_top_rows_dropped)
+            model.top_rows_dropped.connect(self._after_top_rows_dropped)
 
     def apply_font(self, font: Any) -> None:
         """Size every column and row from the font (used for presentation zoom too)."""
@@ -305,6 +350,85 @@ class HexdumpView(QTableView):
         vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vheader.setMinimumSectionSize(1)
         vheader.setDefaultSectionSize(metrics.height() + 2)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint a HexdumpModel's visible rows in one pass (other models: cell by cell).
+
+        While an engine thread runs Python, each call from Qt into Python waits for the GIL; painting
+        the rows here, rather than through a delegate and ``data()`` for every cell and role, makes a
+        repaint one such call instead of thousands.
+        """
+        model = self.model()
+        if not isinstance(model, HexdumpModel):
+            super().paintEvent(event)
+            return
+        area = event.rect()
+        first = self.rowAt(area.top())
+        if first < 0:
+            return
+        last = self.rowAt(area.bottom())
+        if last < 0:
+            last = model.rowCount() - 1
+        height = self.verticalHeader().defaultSectionSize()
+        metrics = self.fontMetrics()
+        baseline = (height - metrics.height()) // 2 + metrics.ascent()
+        xs = [self.columnViewportPosition(col) for col in range(COLUMNS)]
+        widths = [self.columnWidth(col) for col in range(COLUMNS)]
+        selection = self.selectionModel().selection()
+        ranges = [
+            (r.top(), r.bottom(), r.left(), r.right())
+            for r in (selection.at(i) for i in range(selection.size()))
+            if r.bottom() >= first and r.top() <= last
+        ]
+        group = QPalette.ColorGroup.Active if self.isActiveWindow() else QPalette.ColorGroup.Inactive
+        palette = self.palette()
+        selected_bg = palette.color(group, QPalette.ColorRole.Highlight)
+        selected_fg = palette.color(group, QPalette.ColorRole.HighlightedText)
+        painter = QPainter(self.viewport())
+        for row in range(first, last + 1):
+            y = self.rowViewportPosition(row)
+            painter.setPen(style.OFFSET_FG)
+            painter.drawText(xs[0] + _TEXT_MARGIN, y + baseline, str(model.data(model.index(row, 0))))
+            picked = [(left, right) for top, bottom, left, right in ranges if top <= row <= bottom]
+            for i, info in enumerate(model.row_bytes(row)):
+                if info is None:
+                    continue
+                bg, fg = model.colours(info)
+                chunk_start = info.stream_offset == info.chunk.offset
+                frame_start = info.frame is not None and info.stream_offset == info.frame.start
+                for col, text in ((HEX0 + i, HEX_BYTE[info.value]), (ASCII0 + i, ASCII_CHAR[info.value])):
+                    x, width = xs[col], widths[col]
+                    if any(left <= col <= right for left, right in picked):
+                        painter.fillRect(x, y, width, height, selected_bg)
+                        painter.setPen(selected_fg)
+                    else:
+                        painter.fillRect(x, y, width, height, bg)
+                        painter.setPen(fg)
+                    painter.drawText(x + _TEXT_MARGIN, y + baseline, text)
+                    if chunk_start or frame_start:
+                        _draw_boundaries(painter, QRect(x, y, width, height), chunk_start, frame_start)
+        current = self.currentIndex()
+        if self.hasFocus() and current.isValid() and first <= current.row() <= last:
+            col = current.column()
+            painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Text), 1, Qt.PenStyle.DotLine))
+            painter.drawRect(xs[col], self.rowViewportPosition(current.row()), widths[col] - 1, height - 1)
+        painter.end()
+
+    def _first_row_y(self) -> int:
+        """Pixels from display position 0 to the model's first row."""
+        model = self.model()
+        assert isinstance(model, HexdumpModel)
+        return model.position_of(0) // WIDTH * self.verticalHeader().defaultSectionSize()
+
+    def _before_top_rows_dropped(self) -> None:
+        scrolled = not self.at_bottom()
+        self._scrolled_to = self.verticalScrollBar().value() + self._first_row_y() if scrolled else None
+
+    def _after_top_rows_dropped(self) -> None:
+        """Old rows went from the top: scroll up as far, so the bytes on screen stay where they are."""
+        if self._scrolled_to is not None:
+            self.verticalScrollBar().setValue(max(0, self._scrolled_to - self._first_row_y()))
+            self._scrolled_to = None
 
     def _on_entered(self, index: QModelIndex) -> None:
         text = index.data(Qt.ItemDataRole.ToolTipRole)

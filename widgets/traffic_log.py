@@ -54,14 +54,19 @@ class TrafficLogModel(QAbstractTableModel):
         self.encoding = "utf-8"
         self._rows = 0
         self._first_seq = store.first_seq
+        self._epoch = store.epoch
+
+    @property
+    def first_seq(self) -> int:
+        """Sequence number (from 0) of the chunk in row 0."""
+        return self._first_seq
 
     def sync(self) -> None:
         """Call after the store changed: removes dropped rows and inserts new ones, in batches."""
         dropped = self.store.first_seq - self._first_seq
-        # fewer rows than the drops explain: the store was cleared (first_seq back to 0, or still 0)
-        if dropped < 0 or dropped > self._rows or len(self.store) < self._rows - dropped:
+        if self.store.epoch != self._epoch or dropped > self._rows:  # cleared, or every row went
             self.beginResetModel()
-            self._rows, self._first_seq = len(self.store), self.store.first_seq
+            self._rows, self._first_seq, self._epoch = len(self.store), self.store.first_seq, self.store.epoch
             self.endResetModel()
             return
         if dropped:
@@ -138,6 +143,7 @@ class TrafficView(QWidget):
         self.store = TrafficStore() if max_bytes is None else TrafficStore(max_bytes)
         self.log_model = TrafficLogModel(self.store, self)
         self.hex_model = HexdumpModel(self.store, self)
+        self._syncing = False
 
         self.log = QTableView(self)
         self.log.setModel(self.log_model)
@@ -146,6 +152,7 @@ class TrafficView(QWidget):
         self.log.verticalHeader().hide()
         self.log.verticalHeader().setDefaultSectionSize(self.log.fontMetrics().height() + 4)
         self.log.setWordWrap(False)
+        self.log.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
         header = self.log.horizontalHeader()
         header.setStretchLastSection(True)
         for col, chars in enumerate((6, 15, 9, 20, 7)):
@@ -183,16 +190,28 @@ class TrafficView(QWidget):
     def add(
         self, items: Iterable[tuple[Chunk, Iterable[Frame]]], dropped_chunks: int = 0, dropped_bytes: int = 0
     ) -> None:
-        """Append a batch of chunks (each with the frames it completed) and refresh both views once."""
+        """Append a batch of chunks (each with the frames it completed) and refresh both views once.
+
+        A view scrolled to the bottom follows the new data; one scrolled up keeps showing the same
+        chunks and bytes while older ones are dropped (until those go too).
+        """
         log_bottom, hex_bottom = self._at_bottom(self.log), self.hexdump.at_bottom()
+        log_first, log_place = self.log_model.first_seq, self.log.verticalScrollBar().value()
         for chunk, frames in items:
             self.store.append(chunk, frames)
         self.store.dropped_chunks += dropped_chunks
         self.store.dropped_bytes += dropped_bytes
-        self.log_model.sync()
+        self._syncing = True  # rows leaving the log may move its selection: not the user's choice
+        try:
+            self.log_model.sync()
+        finally:
+            self._syncing = False
         self.hex_model.sync()
         if log_bottom:
             self.log.scrollToBottom()
+        else:  # rows that left from the top: scroll up as many (the log scrolls per row)
+            gone = self.log_model.first_seq - log_first
+            self.log.verticalScrollBar().setValue(max(0, log_place - gone))
         self.hexdump.follow_tail(hex_bottom)
         self._update_status()
 
@@ -246,7 +265,7 @@ class TrafficView(QWidget):
 
     def _on_log_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         rows = selected.indexes()
-        if not rows:
+        if not rows or self._syncing:
             return
         row = rows[0].row()
         start = self.store.chunk_start(row)

@@ -256,30 +256,35 @@ def test_sync_after_append_inserts_rows(qtbot, store, qtlog):
     assert not [r for r in qtlog.records if "FAIL" in r.message]
 
 
-def test_sync_resets_when_the_store_drops_old_chunks(qtbot, qtlog):
+def test_dropping_old_chunks_removes_whole_rows_from_the_top_without_a_reset(qtbot, qtlog):
     store = TrafficStore(max_bytes=100)
     model = HexdumpModel(store)
     QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Warning)
     resets: list[int] = []
+    removed: list[tuple[int, int]] = []
     model.modelReset.connect(lambda: resets.append(1))
+    model.rowsRemoved.connect(lambda _parent, first, last: removed.append((first, last)))
     for i in range(3):  # 90 bytes: all kept
         store.append(make_chunk(Direction.SENT, bytes([0x41 + i]) * 30, 30 * i, 1, PEER))
     model.sync()
     assert model.rowCount() == 6 and not resets
-    model.data(hex_cell(model, 0))  # fill the cache with the soon-dropped first row
+    model.data(hex_cell(model, 16))  # fill the cache with the row about to lose some bytes
 
     store.append(make_chunk(Direction.SENT, b"D" * 30, 90, 1, PEER))  # 120 > 100: drops "A"*30
     assert store.base == 30
     model.sync()
-    assert resets == [1]
-    assert model.rowCount() == 6  # 90 bytes from position 30
-    assert model.data(model.index(0, 0)) == f"{store.base:08x}" == "0000001e"
-    first = model.byte_at(hex_cell(model, 0))
+    assert not resets
+    assert removed == [(0, 0)]  # only the row of positions 0-15 has gone entirely
+    assert model.rowCount() == 7  # rows from position 16 to 119
+    assert model.data(model.index(0, 0)) == "00000010"  # rows stay on multiples of 16
+    assert [model.byte_at(model.index(0, HEX0 + i)) for i in range(14)] == [None] * 14  # dropped
+    assert model.data(model.index(0, HEX0 + 13)) is None
+    first = model.byte_at(model.index(0, HEX0 + 14))
     assert first.position == 30 and first.value == ord("B")
-    assert model.data(hex_cell(model, 0), CHUNK_START_ROLE) is True
-    last = model.byte_at(hex_cell(model, 89))
+    assert model.data(model.index(0, HEX0 + 14), CHUNK_START_ROLE) is True
+    last = model.byte_at(model.index(6, HEX0 + 7))
     assert last.position == 119 and last.value == ord("D")
-    assert model.data(hex_cell(model, 90)) is None
+    assert model.data(model.index(6, HEX0 + 8)) is None
     assert not [r for r in qtlog.records if "FAIL" in r.message]
 
 

@@ -121,10 +121,11 @@ def test_dropping_old_chunks_removes_rows_and_keeps_numbering(qtbot):
     status = view.status.text()
     assert "3 chunks · 90 bytes" in status
     assert "2 older chunks (60 bytes) dropped" in status
-    # the hexdump starts at the oldest byte still stored
+    # the hexdump starts at the row of the oldest byte still stored, in its usual column
     hex_model = view.hex_model
-    assert hex_model.data(hex_model.index(0, 0)) == f"{60:08x}"
-    assert hex_model.data(hex_model.index(0, HEX0)) == "43"
+    assert hex_model.data(hex_model.index(0, 0)) == f"{48:08x}"
+    assert hex_model.data(hex_model.index(0, HEX0 + 11)) is None
+    assert hex_model.data(hex_model.index(0, HEX0 + 12)) == "43"
 
     # a chunk bigger than the whole bound replaces everything before it
     view.add([(make_chunk(Direction.RECEIVED, b"Z" * 150, 0, 1, PEER), ())])
@@ -223,3 +224,90 @@ def test_save_and_copy_selected_bytes(qtbot, tmp_path):
     selection.select(model.index(0, ASCII0 + 7), model.index(0, ASCII0 + 7))
     view.hexdump.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.Select)
     assert view.hexdump.selected_bytes() == b"loHEL"
+
+
+class Feeder:
+    """Feeds a TrafficView batches of 4,000-byte received chunks whose byte values follow their
+    stream position (so equal bytes on screen mean the same bytes)."""
+
+    def __init__(self, view: TrafficView) -> None:
+        self.view, self.offset = view, 0
+
+    def batch(self, chunks: int = 3) -> None:
+        items = []
+        for _ in range(chunks):
+            data = bytes((self.offset + i) % 251 for i in range(4000))
+            items.append((make_chunk(Direction.RECEIVED, data, self.offset, 1, PEER), ()))
+            self.offset += 4000
+        self.view.add(items)
+
+
+def shown_at_top(view: TrafficView) -> tuple[str, list[str]]:
+    """The offset and hex cells of the hexdump row at the top of the viewport."""
+    model, row = view.hex_model, view.hexdump.rowAt(0)
+    return model.data(model.index(row, 0)), [model.data(model.index(row, HEX0 + i)) for i in range(16)]
+
+
+@pytest.fixture
+def full_view(qtbot) -> tuple[TrafficView, Feeder]:
+    """A shown view whose 64 KiB store is full and dropping its oldest chunks."""
+    view = TrafficView(max_bytes=64 * 1024)
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    feeder = Feeder(view)
+    for _ in range(7):
+        feeder.batch()
+    assert view.store.dropped_chunks and view.store.byte_count == 64_000
+    return view, feeder
+
+
+def test_scrolled_up_hexdump_keeps_showing_its_bytes_while_old_ones_are_dropped(full_view, qtbot):
+    view, feeder = full_view
+    resets: list[int] = []
+    view.hex_model.modelReset.connect(lambda: resets.append(1))
+    bar = view.hexdump.verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)  # about 30,000 bytes past the oldest stored byte
+    offset, cells = place = shown_at_top(view)
+    assert int(offset, 16) - view.store.base > 24_000
+
+    for _ in range(2):  # each batch drops 12,000 older bytes: those above the place, not the place
+        feeder.batch()
+        qtbot.wait(1)
+        assert shown_at_top(view) == place
+        assert int(offset, 16) >= view.store.base
+    assert not resets
+    assert cells == [f"{(int(offset, 16) + i) % 251:02x}" for i in range(16)]
+
+    feeder.batch()  # now the place itself is dropped: the view shows the oldest bytes kept
+    assert view.hexdump.rowAt(0) == 0
+    assert int(shown_at_top(view)[0], 16) == view.store.base - view.store.base % 16
+
+
+def test_hexdump_at_the_bottom_follows_new_data(full_view):
+    view, feeder = full_view
+    view.hexdump.scrollToBottom()
+    feeder.batch()
+    assert view.hexdump.at_bottom()
+    last = view.hex_model.rowCount() - 1
+    assert view.hexdump.rowAt(view.hexdump.viewport().height() - 1) == last
+
+
+def test_scrolled_up_log_keeps_its_rows_and_selection_moves_nothing(full_view, qtbot):
+    view, feeder = full_view
+    view.resize(800, 300)
+    qtbot.wait(1)
+    log = view.log
+    log.selectRow(8)
+    highlighted = view.hex_model._highlight
+    bar = log.verticalScrollBar()
+    bar.setValue(6)
+    assert bar.value() == 6 < bar.maximum() - 2  # scrolled up, not following the tail
+    top = cell(view.log_model, log.rowAt(0), NUM)
+    hex_place = shown_at_top(view)
+
+    feeder.batch()  # 3 rows leave the log, the selected one among the rest
+    assert cell(view.log_model, log.rowAt(0), NUM) == top
+    assert view.hex_model._highlight == highlighted  # the hexdump did not jump to another chunk
+    assert shown_at_top(view) == hex_place
