@@ -8,11 +8,11 @@ its buffer), so every preset gives the same verdict on every run.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import fcntl
 import hashlib
 import json
+import select
 import selectors
 import socket
 import struct
@@ -190,6 +190,7 @@ class StickingSession:
         self._t0 = 0.0
         self._sent_total = 0
         self._sender_done = threading.Event()
+        self._aborted = threading.Event()  # wakes the sender from its gaps
         self._sender_error: BaseException | None = None
         self._segments: int | None = None
         self._announce_rtt: float | None = None
@@ -222,16 +223,19 @@ class StickingSession:
         self._thread = threading.Thread(target=self._send_all, name="sticking-sender", daemon=True)
         self._thread.start()
 
-    def finish(self) -> ScenarioResult:
-        """Stop the run: wait for the sender, read nothing more, close both ends."""
-        if self._thread is not None:
-            self._thread.join(self.timeout)
-        waiting = bytes_waiting(self._conn) if self._conn is not None else None
-        for sock in (self._conn, self._client):
-            if sock is not None:
-                sock.close()
-        if self._sender_error is not None:
-            raise self._sender_error
+    def finish(self, abort: bool = False) -> ScenarioResult:
+        """End the run and return what happened: wait for the sender, read nothing more, close both
+        ends — or with *abort*, close both ends first (waking a sender blocked on a full buffer)."""
+        if abort:
+            waiting = self.waiting()
+            self.abort()
+        else:
+            if self._thread is not None:
+                self._thread.join(self.timeout)
+            waiting = self.waiting()
+            self.abort()
+            if self._sender_error is not None:
+                raise self._sender_error
         return self._result(waiting)
 
     def __enter__(self) -> StickingSession:
@@ -239,11 +243,23 @@ class StickingSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.abort()
+
+    def abort(self) -> None:
+        """Stop at once: close both ends first (which wakes a sender blocked on a full buffer), then
+        wait for the sender."""
+        self._aborted.set()
         for sock in (self._conn, self._client):
             if sock is not None:
                 sock.close()
         if self._thread is not None:
             self._thread.join(self.timeout)
+
+    def readable(self, timeout: float) -> bool:
+        """Whether the receiver's next recv() would return at once (data or the end), waiting at
+        most *timeout* seconds."""
+        assert self._conn is not None
+        return bool(select.select([self._conn], [], [], timeout)[0])
 
     # -- sender (its own thread) ----------------------------------------------------------------
     def _send_all(self) -> None:
@@ -258,8 +274,8 @@ class StickingSession:
                 self._record_send(data)
             else:
                 for i, message in enumerate(s.messages):
-                    if i and s.gap_s:
-                        time.sleep(s.gap_s)
+                    if i and s.gap_s and self._aborted.wait(s.gap_s):
+                        return
                     for piece in _wire_pieces(s, message):
                         self._send(sock, piece)
             self._wait_acked(sock)
@@ -283,8 +299,8 @@ class StickingSession:
 
     def _send_announced(self, sock: socket.socket) -> None:
         for i, message in enumerate(self.scenario.messages):
-            if i and self.scenario.gap_s:
-                time.sleep(self.scenario.gap_s)
+            if i and self.scenario.gap_s and self._aborted.wait(self.scenario.gap_s):
+                return
             started = time.perf_counter()
             self._send(sock, str(len(message)).encode())
             reply = sock.recv(len(READY))
@@ -457,16 +473,26 @@ def _size(scenario: Scenario, index: int) -> int:
     return scenario.recv_sizes[index] if index < len(scenario.recv_sizes) else scenario.recv_size
 
 
-def run_scenario(scenario: Scenario, timeout: float = 5.0) -> ScenarioResult:
-    """Run a whole scenario: the receiver waits ``recv_delay_s``, then recv()s until done."""
+def run_scenario(
+    scenario: Scenario, timeout: float = 5.0, cancel: threading.Event | None = None
+) -> ScenarioResult:
+    """Run a whole scenario: the receiver waits ``recv_delay_s``, then recv()s until done. Setting
+    *cancel* ends it within about 50 ms with what happened so far."""
+    cancel = cancel or threading.Event()
     with StickingSession(scenario, timeout) as session:
-        time.sleep(scenario.recv_delay_s)
+        if cancel.wait(scenario.recv_delay_s):
+            return session.finish(abort=True)
         deadline = time.monotonic() + timeout
         while not session.done and time.monotonic() < deadline:
+            while not session.readable(0.05):
+                if cancel.is_set():
+                    return session.finish(abort=True)
+                if time.monotonic() >= deadline:
+                    return session.finish()
             if session.step() is None:
                 break
-            if scenario.recv_gap_s:
-                time.sleep(scenario.recv_gap_s)
+            if scenario.recv_gap_s and cancel.wait(scenario.recv_gap_s):
+                return session.finish(abort=True)
         return session.finish()
 
 
@@ -539,7 +565,7 @@ class ScenarioEngine(Engine):
     def run(self, sink: EventSink) -> None:
         try:
             if not self.stepped:
-                self.emit(ScenarioFinished(run_scenario(self.scenario, self.timeout)))
+                self.emit(ScenarioFinished(run_scenario(self.scenario, self.timeout, cancel=self._stopping)))
                 return
             self._session = StickingSession(self.scenario, self.timeout)
             self._session.start()
@@ -561,8 +587,7 @@ class ScenarioEngine(Engine):
             self.emit(Failed(error))
         finally:
             if self._session is not None:
-                with contextlib.suppress(OSError, SocketLabError):
-                    self._session.finish()
+                self._session.abort()
             self._close_wake()
             self.emit(Stopped())
             self._flush(sink)

@@ -470,14 +470,7 @@ def test_closing_during_a_large_file_fetch_is_clean(
     "scenario",
     [
         "preset",
-        pytest.param(
-            "blocked-sender",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="netcore.sticking: on stop, StickingSession.finish() joins the blocked sender "
-                "(up to its 5 s socket timeout) before closing the sockets that would unblock it",
-            ),
-        ),
+        "blocked-sender",
     ],
 )
 def test_closing_during_a_stepped_scenario_and_a_relay_is_clean(

@@ -13,6 +13,7 @@ import json
 import socket
 import struct
 import sys
+import threading
 import time
 
 import pytest
@@ -432,3 +433,22 @@ def test_property_cures_recover_every_message(cure, messages, delimiter, recv_si
     assert max(c.length for c in result.recvs) <= max([recv_size, *recv_sizes])
     assert_lanes_consistent(result)
     assert_frame_spans(result)
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        Scenario(tuple(b"m%d" % i for i in range(10)), gap_s=1.0),  # the receiver waits for data
+        Scenario((b"x" * 1000,), recv_delay_s=10.0),  # the receiver sleeps before reading
+        Scenario((b"x" * 8_000_000,), recv_size=1, recv_gap_s=1.0),  # the sender blocks on a full buffer
+    ],
+    ids=["slow-sender", "sleeping-receiver", "blocked-sender"],
+)
+def test_cancelling_a_whole_run_ends_it_within_a_tick_with_what_happened_so_far(scenario):
+    """A long scenario stopped after 0.2 s ends within 0.5 s, keeping the calls made so far."""
+    cancel = threading.Event()
+    threading.Timer(0.2, cancel.set).start()
+    started = time.monotonic()
+    result = run_scenario(scenario, timeout=30.0, cancel=cancel)
+    assert time.monotonic() - started < 0.2 + 0.5
+    assert result.sends and len(result.recvs) < 10
