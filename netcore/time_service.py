@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import selectors
 import socket
 import time
@@ -103,12 +104,24 @@ class TimeClient(Engine):
                     udp=not self.protocol.is_tcp,
                 ) from None
 
+    def _wait_for_data(self, sock: socket.socket) -> bool:
+        """Wait until *sock* can be read, within the timeout, in ticks so that stop() is seen at once;
+        raises ``TimeoutError``, or ``InterruptedError`` when stopped."""
+        deadline = time.monotonic() + self.timeout
+        while not self.stopping:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("timed out")
+            if select.select([sock], [], [], min(TICK_S, remaining))[0]:
+                return True
+        raise InterruptedError("stopped")
+
     def _query_tcp(self, sock: socket.socket, conn: int, sockaddr: Any) -> TimeResult:
         """TIME/DAYTIME over TCP: the server speaks first and closes; we read until EOF."""
         t1 = time.time()
         self.emit(Connected(conn, endpoint_of(sock.getsockname()), endpoint_of(sockaddr)))
         data = bytearray()
-        while piece := sock.recv(1024):
+        while self._wait_for_data(sock) and (piece := sock.recv(1024)):
             self.emit(self._peers.traffic(Direction.RECEIVED, piece, conn))
             data += piece
             if len(data) > MAX_REPLY:
@@ -123,6 +136,7 @@ class TimeClient(Engine):
         payload = request.encode() if request is not None else b""
         sock.send(payload)
         self.emit(self._peers.traffic(Direction.SENT, payload, conn))
+        self._wait_for_data(sock)
         data = sock.recv(MAX_REPLY)
         t4 = time.time()
         self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
@@ -166,7 +180,8 @@ class TimeClient(Engine):
                 try:
                     self.emit(TimeQueried(index, self.query()))
                 except SocketLabError as exc:
-                    self.emit(Failed(exc))
+                    if not self.stopping:  # else it is our own stop() interrupting the wait
+                        self.emit(Failed(exc))
                 self._flush(sink)
                 deadline = time.monotonic() + (self.interval if index + 1 < self.count else 0)
                 while not self.stopping and time.monotonic() < deadline:

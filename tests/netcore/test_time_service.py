@@ -543,3 +543,33 @@ def test_ipv6_loopback(start_server: Callable[..., Running], protocol: str) -> N
     result = query(protocol, "::1", running.addr.port)
     assert result.server == f"[::1]:{running.addr.port}"
     check_offset(result, 3.5)
+
+
+@pytest.mark.parametrize("protocol", ["sntp", "time-tcp"])
+def test_stop_wakes_a_query_waiting_for_a_silent_server(protocol: str) -> None:
+    """With a 30 s timeout, stop() ends a query waiting for its reply within 0.5 s, reporting no error."""
+    asked = threading.Event()
+
+    def silence(_data: bytes) -> None:
+        asked.set()
+
+    with contextlib.ExitStack() as stack:
+        if protocol == "sntp":
+            port = stack.enter_context(fake_udp_server(silence))
+        else:
+            listener = stack.enter_context(socket.create_server(("127.0.0.1", 0)))
+            listener.settimeout(WAIT_S)
+            port = listener.getsockname()[1]
+        client = TimeClient(protocol, "127.0.0.1", port, timeout=30.0, count=1)
+        log = EventLog()
+        thread = threading.Thread(target=client.run, args=(log.sink,), name="time-client", daemon=True)
+        thread.start()
+        if protocol == "sntp":
+            assert asked.wait(WAIT_S), "the query never arrived"
+        else:
+            stack.enter_context(listener.accept()[0])  # connected; nobody ever speaks
+        started = time.monotonic()
+        client.stop()
+        thread.join(WAIT_S)
+        assert not thread.is_alive() and time.monotonic() - started < 0.5
+        assert log.of(Stopped) and not log.of(Failed)
