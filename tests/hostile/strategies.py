@@ -1,0 +1,137 @@
+"""Hypothesis strategies for hostile bytes: random streams cut into pieces, length prefixes far over
+any limit, JSON headers that are not UTF-8, not JSON or not objects, sizes that are not sizes, and
+file names that try to leave their folder."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import struct
+from typing import Any
+
+from hypothesis import strategies as st
+
+from netcore.framing import DEFAULT_MAX_FRAME, DEFAULT_MAX_HEADER
+
+# 4-byte lengths a hostile peer likes: all ones, the sign bit, just over each limit, and zero
+HUGE_LENGTHS_4 = (
+    0xFFFFFFFF,
+    0xFFFFFFFE,
+    0x80000000,
+    0x7FFFFFFF,
+    DEFAULT_MAX_FRAME + 1,
+    DEFAULT_MAX_HEADER + 1,
+    0x01000000,
+    0,
+)
+
+
+@st.composite
+def cut(draw: st.DrawFn, data: bytes, max_cuts: int = 4) -> list[bytes]:
+    """*data* cut at a few random offsets: each piece goes in its own send()."""
+    offsets = sorted(set(draw(st.lists(st.integers(0, len(data)), max_size=max_cuts))))
+    bounds = [0, *offsets, len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def filled(size: int, byte: int) -> bytes:
+    """*size* bytes that are not all the same (so a truncation shows), from a seed byte."""
+    return bytes((byte + i * 7) & 0xFF for i in range(size))
+
+
+def sized_bytes(sizes: st.SearchStrategy[int]) -> st.SearchStrategy[bytes]:
+    """Bytes of the drawn size, cheap to make even when the size is 64 KiB."""
+    return st.builds(filled, sizes, st.integers(0, 255))
+
+
+# -- JSON headers --------------------------------------------------------------------------------
+JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+NOT_OBJECTS = st.one_of(
+    JSON_SCALARS,
+    st.lists(JSON_SCALARS, max_size=4),
+    st.lists(st.dictionaries(st.text(max_size=8), JSON_SCALARS, max_size=2), max_size=2),
+)
+
+# byte strings that are no JSON object at all (or no text at all)
+BROKEN_JSON = st.one_of(
+    st.sampled_from(
+        [
+            b"",
+            b" ",
+            b"{",
+            b"}",
+            b'{"data_all": 1',
+            b'{"data_all": 1}}',
+            b'{"data_all": 1} trailing',
+            b'{"file_name": "\xff\xfe", "data_all": 0}',  # invalid UTF-8 inside a string
+            b'{"data_all": 0, "x": "\xc3"}',  # a cut UTF-8 sequence
+            b"\xef\xbb\xbf{}",  # a UTF-8 byte order mark
+            b"\x00" * 16,
+            b'{"data_all": NaN}',
+            b'{"data_all": Infinity}',
+            b'{"data_all": -Infinity}',
+            b'{"data_all": ' + b"9" * 5000 + b"}",  # more digits than int() takes
+            b"[" * 50_000,  # nested deeper than the decoder recurses
+            b'{"a": ' * 20_000 + b"1" + b"}" * 20_000,
+            b"'data_all': 1",
+            b"data_all=1",
+        ]
+    ),
+    st.binary(max_size=300),
+    NOT_OBJECTS.map(lambda value: json.dumps(value).encode()),
+)
+
+# data_all values that are not a byte count this side can accept
+BAD_SIZES = st.one_of(
+    st.integers(max_value=-1),
+    st.sampled_from([-1, -(2**31), -(2**63), 2**31, 2**32, 2**63, 2**64, 10**30, DEFAULT_MAX_FRAME + 1]),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=6),
+    st.lists(st.integers(0, 9), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=1),
+)
+
+
+def json_header(header: dict[str, Any], length_format: str = "!I") -> bytes:
+    raw = json.dumps(header).encode()
+    return struct.pack(length_format, len(raw)) + raw
+
+
+# -- file names ----------------------------------------------------------------------------------
+TRAVERSAL_NAMES = (
+    "..",
+    ".",
+    "../",
+    "../x",
+    "../../etc/passwd",
+    "/etc/passwd",
+    "//etc/passwd",
+    "\\etc\\passwd",
+    "C:\\Windows\\win.ini",
+    "c:x",
+    "a/../../x",
+    "sub/../../outside/secret.txt",
+    "sub/../..",
+    "./../x",
+    "x\0y",
+    "\0",
+    "a" * 256,
+    "é" * 128,  # 256 bytes in UTF-8
+    "~",
+    "~root",
+    "*",
+    "?*[",
+    "[",
+    "**/*",
+    "\udcff",  # a lone surrogate (what a JSON escape can smuggle in)
+    " ",
+    "\t",
+    "\r",
+)
+NAMES = st.one_of(
+    st.sampled_from(TRAVERSAL_NAMES),
+    st.text(max_size=40),
+    st.lists(st.sampled_from(["..", ".", "sub", "x", "", "/"]), min_size=1, max_size=5).map("/".join),
+)
