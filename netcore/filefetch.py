@@ -271,8 +271,9 @@ class FileServer(ServerEngine):
                 for sock in self._clients.values():
                     with contextlib.suppress(OSError):
                         sock.shutdown(socket.SHUT_RDWR)
+            deadline = time.monotonic() + 2.0  # for all of them together, not 2 s each
             for thread in self._threads:
-                thread.join(2.0)
+                thread.join(max(0.0, deadline - time.monotonic()))
             self._close_wake()
             self.emit(Stopped())
             self._flush(sink)
