@@ -1,7 +1,11 @@
 """A flood into the GUI: heartbeat lateness, GUI-path MB/s beside the same netcore client headless,
-and peak RSS. A server process streams --mib MiB as fast as it can.
+and peak RSS. A server process streams --mib MiB per connection as fast as it can; the rounds
+alternate headless and GUI runs, so both see the same machine load.
 
-Usage: python bench/gui_flood.py [--mib 256]
+The window is shown and painted once before the first round (its first paint is not part of a
+flood), and each GUI run is timed from the click on Connect to the batch that completes the bytes.
+
+Usage: python bench/gui_flood.py [--mib 256] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import os
 import resource
 import socket
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
+from typing import Any
 
 from benchlib import percentile
 
@@ -20,6 +26,7 @@ from netcore.engine import TICK_S
 from netcore.tcp_echo import TcpEchoClient
 
 BLOCK = bytes(range(256)) * 256  # 64 KiB
+HEARTBEAT_MS = 10
 
 
 def flood(total: int, ready: Connection) -> None:
@@ -52,69 +59,110 @@ def headless(port: int, total: int) -> float:
     return time.perf_counter() - started
 
 
-def gui(port: int, total: int) -> tuple[float, list[int]]:
-    """Through the TCP echo tab: worker thread, batches, traffic store, log and hexdump models."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
+class GuiRunner:
+    """The main window with its TCP echo client tab, reused for every GUI round."""
 
-    from app.main_window import MainWindow
+    def __init__(self, port: int) -> None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from PySide6.QtCore import QSettings
+        from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([])
-    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "SocketLab", "bench")
-    window = MainWindow(settings)
-    window.show()
-    pane = window.tcp_echo.client
-    pane.address.set_address("127.0.0.1", port)
-    gaps: list[int] = []
-    clock = QElapsedTimer()
-    heartbeat = QTimer()
-    heartbeat.timeout.connect(lambda: gaps.append(clock.restart()))
-    clock.start()
-    heartbeat.start(10)
-    loop = QEventLoop()
-    done = QTimer()  # a real event loop, as in the app: no Python busy-wait competing for the GIL
-    done.timeout.connect(lambda: loop.quit() if pane.bytes_in >= total else None)
-    done.start(20)
-    started = time.perf_counter()
-    pane.toggle_connection()
-    loop.exec()
-    seconds = time.perf_counter() - started
-    done.stop()
-    heartbeat.stop()
-    window.close()
-    settings.clear()
-    del app
-    return seconds, gaps
+        from app.main_window import MainWindow
+
+        self.app = QApplication.instance() or QApplication([])
+        self.settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "SocketLab", "bench")
+        self.window = MainWindow(self.settings)
+        self.window.show()
+        self.pane = self.window.tcp_echo.client
+        self.pane.address.set_address("127.0.0.1", port)
+        self._wait_until(lambda: False, 0.3)  # first show and paint
+
+    def run(self, total: int) -> tuple[float, list[int]]:
+        """Seconds from Connect to *total* bytes through the tab, and the heartbeat gaps (ms)."""
+        from PySide6.QtCore import QElapsedTimer, QTimer
+
+        pane = self.pane
+        start = pane.bytes_in
+        gaps: list[int] = []
+        clock = QElapsedTimer()
+        heartbeat = QTimer()
+        heartbeat.timeout.connect(lambda: gaps.append(clock.restart()))
+        clock.start()
+        heartbeat.start(HEARTBEAT_MS)
+        started = time.perf_counter()
+        pane.toggle_connection()
+        self._wait_until(lambda: pane.bytes_in - start >= total, 120)
+        seconds = time.perf_counter() - started
+        heartbeat.stop()
+        self._wait_until(lambda: pane.runner is None, 10)  # the server closes after *total* bytes
+        pane.view.clear()
+        return seconds, gaps
+
+    def _wait_until(self, done: Callable[[], bool], limit_s: float) -> None:
+        """Run a real event loop, as the app does (no Python busy-wait competing for the GIL), until
+        *done* or *limit_s* seconds; checks every 2 ms."""
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        loop = QEventLoop()
+        deadline = time.monotonic() + limit_s
+        check = QTimer()
+        check.timeout.connect(lambda: loop.quit() if done() or time.monotonic() > deadline else None)
+        check.start(2)
+        loop.exec()
+        check.stop()
+
+    def close(self) -> None:
+        self.window.close()
+        self.settings.clear()
+
+
+def summary(label: str, values: list[float], unit: str) -> str:
+    return f"{label}: {min(values):.0f}–{max(values):.0f} {unit} ({', '.join(f'{v:.0f}' for v in values)})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mib", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     total = args.mib * 1024 * 1024
     parent, child = mp.Pipe()
     proc = mp.Process(target=flood, args=(total, child), daemon=True)
     proc.start()
     port: int = parent.recv()
+    rows: list[dict[str, Any]] = []
     try:
-        headless_s = headless(port, total)
-        gui_s, gaps = gui(port, total)
+        gui = GuiRunner(port)
+        for _ in range(args.rounds):
+            headless_s = headless(port, total)
+            gui_s, gaps = gui.run(total)
+            late = [max(0, g - HEARTBEAT_MS) for g in gaps]
+            rows.append(
+                {
+                    "headless": total / headless_s / 1e6,
+                    "gui": total / gui_s / 1e6,
+                    "ratio": headless_s / gui_s,
+                    "p50": percentile(late, 0.5),
+                    "p99": percentile(late, 0.99),
+                    "max": max(late),
+                }
+            )
+        gui.close()
     finally:
         proc.terminate()
         proc.join(5)
-    lateness = [max(0, g - 10) for g in gaps]
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{args.mib} MiB flood into the TCP echo client tab on 127.0.0.1")
-    print(f"headless netcore client: {total / headless_s / 1e6:8.1f} MB/s")
-    print(
-        f"through the GUI:         {total / gui_s / 1e6:8.1f} MB/s  "
-        f"({headless_s / gui_s:.2f} × headless; target ≥ 0.8)"
-    )
-    print(
-        f"heartbeat lateness: p50 {percentile(lateness, 0.5)} ms, p99 {percentile(lateness, 0.99)} ms, "
-        f"max {max(lateness)} ms (target p99 ≤ 50 ms)"
-    )
+    print(f"{args.mib} MiB flood into the TCP echo client tab on 127.0.0.1, {args.rounds} rounds")
+    for i, r in enumerate(rows, 1):
+        print(
+            f"round {i}: headless {r['headless']:6.0f} MB/s, GUI {r['gui']:6.0f} MB/s ({r['ratio']:.2f} ×), "
+            f"lateness p50 {r['p50']} ms, p99 {r['p99']} ms, max {r['max']} ms"
+        )
+    print(summary("headless netcore client", [r["headless"] for r in rows], "MB/s"))
+    print(summary("through the GUI", [r["gui"] for r in rows], "MB/s"))
+    ratios = ", ".join(f"{r['ratio']:.2f}" for r in rows)
+    print(f"GUI / headless: {ratios} (target ≥ 0.8)")
+    print(summary("heartbeat lateness p99", [r["p99"] for r in rows], "ms") + " (target ≤ 50 ms)")
     print(f"peak RSS: {peak_mib:.0f} MiB (target ≤ 400 MiB)")
 
 

@@ -15,9 +15,11 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QCoreApplication,
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
     QRect,
+    QSize,
     Qt,
     Signal,
 )
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
+    QWidget,
 )
 
 from netcore.export import python_literal
@@ -309,6 +312,28 @@ def _draw_boundaries(painter: QPainter, rect: QRect, chunk_start: bool, frame_st
         painter.drawLine(x, rect.top() + 2, x + 4, rect.top() + 2)
 
 
+class FixedHeader(QHeaderView):
+    """A table's header for fixed columns: its size hint is worked out once per font and language,
+    not after every batch of rows (each time costs a ``headerData`` call per section and role, and
+    under a flood every call from Qt into Python waits for the GIL)."""
+
+    def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
+        super().__init__(orientation, parent)
+        self.setSectionsClickable(True)  # as QTableView's own header
+        self.setHighlightSections(True)
+        self._size_hint: QSize | None = None
+
+    def sizeHint(self) -> QSize:
+        if self._size_hint is None:
+            self._size_hint = super().sizeHint()
+        return self._size_hint
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.LanguageChange):
+            self._size_hint = None
+        return super().event(event)
+
+
 class HexdumpView(QTableView):
     """The hexdump table: fixed-size cells in a monospace font, following new data at the bottom."""
 
@@ -317,6 +342,7 @@ class HexdumpView(QTableView):
     def __init__(self, model: QAbstractTableModel, parent: Any = None) -> None:
         """*model*: a HexdumpModel, or any model with the same columns (offset, 16 hex, 16 ASCII)."""
         super().__init__(parent)
+        self.setHorizontalHeader(FixedHeader(Qt.Orientation.Horizontal, self))
         self.setModel(model)
         self.setItemDelegate(_BoundaryDelegate(self))
         self.setShowGrid(False)

@@ -8,7 +8,16 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QItemSelection, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QItemSelection,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    Qt,
+)
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -18,6 +27,8 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QStyle,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -27,7 +38,7 @@ from netcore.export import to_json_lines, to_text2pcap
 from netcore.framing import Frame
 from netcore.traffic import Chunk, Direction, TrafficStore
 from widgets import style
-from widgets.hexdump_view import HexdumpModel, HexdumpView
+from widgets.hexdump_view import FixedHeader, HexdumpModel, HexdumpView
 
 PREVIEW_BYTES = 64
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -100,30 +111,26 @@ class TrafficLogModel(QAbstractTableModel):
             self.tr("Data"),
         ][section]
 
+    def row_texts(self, row: int) -> tuple[str, str, str, str, str, str]:
+        """The text of each column of *row*."""
+        chunk = self.store.chunk(row)
+        call = "send()" if chunk.direction is Direction.SENT else "recv()"
+        return (
+            str(self._first_seq + row + 1),
+            time.strftime("%H:%M:%S", time.localtime(chunk.wall)) + f".{int(chunk.wall * 1e6) % 1000000:06d}",
+            f"{chunk.direction.arrow} {call}",
+            chunk.peer,
+            f"{len(chunk.data):,}",
+            preview_text(chunk.data, self.encoding),
+        )
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= self._rows:
             return None
         chunk = self.store.chunk(index.row())
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return str(self._first_seq + index.row() + 1)
-            if col == 1:
-                return (
-                    time.strftime("%H:%M:%S", time.localtime(chunk.wall))
-                    + f".{int(chunk.wall * 1e6) % 1000000:06d}"
-                )
-            if col == 2:
-                return (
-                    f"{chunk.direction.arrow} send()"
-                    if chunk.direction is Direction.SENT
-                    else f"{chunk.direction.arrow} recv()"
-                )
-            if col == 3:
-                return chunk.peer
-            if col == 4:
-                return f"{len(chunk.data):,}"
-            return preview_text(chunk.data, self.encoding)
+            return self.row_texts(index.row())[col]
         if role == Qt.ItemDataRole.ForegroundRole:
             return style.direction_colours(chunk.direction)[2]
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (0, 4):
@@ -133,6 +140,68 @@ class TrafficLogModel(QAbstractTableModel):
                 chunk.offset, chunk.end, chunk.conn
             )
         return None
+
+
+class TrafficLogTable(QTableView):
+    """The log's table. It paints a TrafficLogModel's visible rows in one pass, as QTableView would
+    (grid, right-aligned numbers, elided text, selected rows), rather than through a delegate and a
+    ``data()`` call for every cell and role: under a flood each call from Qt into Python waits for
+    the GIL."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        model = self.model()
+        if not isinstance(model, TrafficLogModel):
+            super().paintEvent(event)
+            return
+        area = event.rect()
+        first = self.rowAt(area.top())
+        if first < 0:
+            return
+        last = self.rowAt(area.bottom())
+        if last < 0:
+            last = model.rowCount() - 1
+        columns = range(model.COLUMNS)
+        xs = [self.columnViewportPosition(col) for col in columns]
+        widths = [self.columnWidth(col) for col in columns]
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        grid = QColor.fromRgba(
+            self.style().styleHint(QStyle.StyleHint.SH_Table_GridLineColor, option, self) & 0xFFFFFFFF
+        )
+        group = QPalette.ColorGroup.Active if self.isActiveWindow() else QPalette.ColorGroup.Inactive
+        palette = self.palette()
+        selected_bg = palette.color(group, QPalette.ColorRole.Highlight)
+        selected_fg = palette.color(group, QPalette.ColorRole.HighlightedText)
+        metrics = self.fontMetrics()
+        selection = self.selectionModel()
+        painter = QPainter(self.viewport())
+        bottom = right = 0
+        for row in range(first, last + 1):
+            y, height = self.rowViewportPosition(row), self.rowHeight(row)
+            bottom = y + height - 1
+            selected = selection.isRowSelected(row, QModelIndex())
+            fg = selected_fg if selected else style.direction_colours(model.store.chunk(row).direction)[2]
+            for col, text in enumerate(model.row_texts(row)):
+                cell = QRect(xs[col], y, widths[col] - 1, height - 1)
+                if selected:
+                    painter.fillRect(cell, selected_bg)
+                painter.setPen(fg)
+                box = cell.adjusted(_TEXT_MARGIN, 0, -_TEXT_MARGIN, 0)
+                align = _RIGHT if col in (0, 4) else _LEFT
+                painter.drawText(
+                    box, align, metrics.elidedText(text, Qt.TextElideMode.ElideRight, box.width())
+                )
+            painter.setPen(grid)
+            painter.drawLine(area.left(), bottom, area.right(), bottom)
+        for col in columns:
+            right = xs[col] + widths[col] - 1
+            painter.drawLine(right, area.top(), right, min(area.bottom(), bottom))
+        painter.end()
+
+
+_TEXT_MARGIN = 3  # as QStyledItemDelegate: PM_FocusFrameHMargin + 1
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 class TrafficView(QWidget):
@@ -145,7 +214,8 @@ class TrafficView(QWidget):
         self.hex_model = HexdumpModel(self.store, self)
         self._syncing = False
 
-        self.log = QTableView(self)
+        self.log = TrafficLogTable(self)
+        self.log.setHorizontalHeader(FixedHeader(Qt.Orientation.Horizontal, self.log))
         self.log.setModel(self.log_model)
         self.log.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.log.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

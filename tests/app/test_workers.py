@@ -1,0 +1,60 @@
+"""EngineRunner: batches bounded in bytes (oldest traffic dropped and counted, other events kept)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.workers import MAX_BATCH_BYTES, Batch, EngineRunner
+from netcore.engine import Engine
+from netcore.errors import InternalError
+from netcore.events import Connected, Event, EventSink, Failed, Stopped, Traffic
+from netcore.traffic import Direction, make_chunk
+
+PEER = "127.0.0.1:5000"
+CHUNK = 64 * 1024
+
+
+class ScriptedEngine(Engine):
+    """Reports a fixed list of events in one round, then stops."""
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        super().__init__()
+        self.events = list(events)
+
+    def run(self, sink: EventSink) -> None:
+        sink([*self.events, Stopped()])
+        self._close_wake()
+
+
+def traffic(i: int) -> Traffic:
+    return Traffic(make_chunk(Direction.RECEIVED, bytes([i % 256]) * CHUNK, i * CHUNK, 1, PEER))
+
+
+def test_a_flood_in_one_interval_keeps_the_newest_traffic_and_every_other_event(qtbot):
+    flood = [traffic(i) for i in range(3 * MAX_BATCH_BYTES // CHUNK)]  # 12 MiB at once
+    notice = Failed(InternalError("a notice amid the flood"))
+    connected = Connected(1, "127.0.0.1:40000", PEER)
+    half = len(flood) // 2
+    batches: list[Batch] = []
+    runner = EngineRunner(ScriptedEngine([connected, *flood[:half], notice, *flood[half:]]), batches.append)
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        runner.start()
+
+    events = [e for b in batches for e in b.events]
+    kept = [e for e in events if isinstance(e, Traffic)]
+    assert kept == flood[-len(kept) :]  # the newest chunks, in order
+    assert sum(len(e.chunk.data) for e in kept) == MAX_BATCH_BYTES
+    assert sum(b.dropped_chunks for b in batches) == len(flood) - len(kept)
+    assert sum(b.dropped_bytes for b in batches) == (len(flood) - len(kept)) * CHUNK
+    # dropping traffic for bytes never drops a notice or a state change
+    assert [e for e in events if not isinstance(e, Traffic)] == [connected, notice, Stopped()]
+
+
+def test_traffic_within_the_bound_is_delivered_whole(qtbot):
+    flood = [traffic(i) for i in range(MAX_BATCH_BYTES // CHUNK)]
+    batches: list[Batch] = []
+    runner = EngineRunner(ScriptedEngine(flood), batches.append)
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        runner.start()
+    assert [e for b in batches for e in b.events if isinstance(e, Traffic)] == flood
+    assert not any(b.dropped_chunks or b.dropped_bytes for b in batches)
