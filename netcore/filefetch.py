@@ -205,7 +205,7 @@ class FileServer(ServerEngine):
     def _inside(self, path: Path) -> bool:
         try:
             return path.resolve().is_relative_to(self.root) and path.resolve().is_file()
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop, in Python 3.11's resolve()
             return False
 
     def resolve_name(self, name: str) -> tuple[Path, os.stat_result] | str:
@@ -226,7 +226,10 @@ class FileServer(ServerEngine):
             if len(candidates) != 1:
                 return f"no file named '{name}'"
             path = candidates[0]
-        real = path.resolve()
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop, in Python 3.11's resolve()
+            return f"cannot follow '{name}': a loop of symbolic links"
         if not real.is_relative_to(self.root):
             return "the name leads outside the served folder"
         try:

@@ -13,11 +13,13 @@ import queue
 import socket
 import struct
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 from netcore.address import Address
 from netcore.errors import InternalError, SocketLabError
@@ -25,6 +27,7 @@ from netcore.events import Closed, CloseReason, Connected, Event, Failed
 from netcore.serving import ServerEngine
 from tests.netcore.support import WAIT_S
 
+T = TypeVar("T")
 POLL_S = 0.05  # how often a fake peer's accept() looks at its stop flag
 
 
@@ -47,19 +50,20 @@ class Tally:
         self._cond = threading.Condition()
         self.counts: Counter[str] = Counter()
         self.errors: list[tuple[type[SocketLabError], str]] = []
-        self._closes: dict[str, list[Outcome]] = {}
-        self._connected: Counter[str] = Counter()
+        self._closes: dict[str, list[tuple[float, Outcome]]] = {}  # peer → (when reported, outcome)
+        self._connected: dict[str, list[tuple[float, None]]] = {}  # peer → when each accept was reported
 
     def sink(self, events: Sequence[Event]) -> None:
         with self._cond:
             for event in events:
                 self.counts[type(event).__name__] += 1
                 if isinstance(event, Connected):
-                    self._connected[event.peer] += 1
+                    self._connected.setdefault(event.peer, []).append((time.monotonic(), None))
                 elif isinstance(event, Closed):
                     error = type(event.error) if event.error is not None else None
                     text = event.error.describe() if event.error is not None else ""
-                    self._closes.setdefault(event.peer, []).append(Outcome(event.reason, error, text))
+                    outcome = Outcome(event.reason, error, text)
+                    self._closes.setdefault(event.peer, []).append((time.monotonic(), outcome))
                     if error is not None:
                         self.errors.append((error, text))
                 elif isinstance(event, Failed):
@@ -72,29 +76,37 @@ class Tally:
             if not self._cond.wait_for(lambda: self.counts[name] >= count, timeout):
                 raise AssertionError(f"waited {timeout} s for {count} {name} event(s): {self.counts}")
 
-    def wait_connected(self, peer: str, timeout: float = WAIT_S) -> None:
-        """Wait until the server has accepted the connection from *peer* (each is handed out once)."""
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._connected[peer] > 0, timeout):
-                raise AssertionError(
-                    f"the server did not accept the connection from {peer} within {timeout} s"
-                )
-            self._connected[peer] -= 1
-            if not self._connected[peer]:
-                del self._connected[peer]
+    def wait_connected(self, peer: str, since: float, timeout: float = WAIT_S) -> None:
+        """Wait until the server has accepted the connection from *peer* opened at *since*."""
+        self._wait_for(self._connected, peer, since, timeout, "accept")
 
-    def close_of(self, peer: str, timeout: float = WAIT_S) -> Outcome:
-        """How the server closed the connection from *peer* (each close is handed out once)."""
+    def close_of(self, peer: str, since: float, timeout: float = WAIT_S) -> Outcome:
+        """How the server closed the connection from *peer* opened at *since*."""
+        return self._wait_for(self._closes, peer, since, timeout, "close")
+
+    def _wait_for(
+        self, table: dict[str, list[tuple[float, T]]], peer: str, since: float, timeout: float, what: str
+    ) -> T:
+        """The first entry of *peer* in *table* reported after *since* (a ``time.monotonic()`` taken
+        before connecting); each is handed out once. Older entries are dropped: they belong to an
+        earlier connection from the same port."""
+
+        def found() -> bool:
+            entries = table.get(peer, [])
+            while entries and entries[0][0] < since:
+                entries.pop(0)
+            return bool(entries)
+
         with self._cond:
-            if not self._cond.wait_for(lambda: bool(self._closes.get(peer)), timeout):
+            if not self._cond.wait_for(found, timeout):
                 raise AssertionError(
-                    f"the server did not close the connection from {peer} within {timeout} s"
+                    f"the server did not {what} the connection from {peer} within {timeout} s"
                 )
-            outcomes = self._closes[peer]
-            outcome = outcomes.pop(0)
-            if not outcomes:
-                del self._closes[peer]
-            return outcome
+            entries = table[peer]
+            _, value = entries.pop(0)
+            if not entries:
+                del table[peer]
+            return value
 
     def error_count(self, kind: type[SocketLabError]) -> int:
         with self._cond:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import struct
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -130,9 +131,10 @@ def test_tcp_echo_server_survives_hostile_streams_and_keeps_serving(echo: tuple[
         stream = data.draw(hostile_stream(framing), label="stream")
         pieces = data.draw(cut(stream), label="pieces")
         echoed, valid = expected_echo(framing, stream)
+        since = time.monotonic()
         with socket.create_connection((served.addr.host, served.addr.port), timeout=WAIT_S) as sock:
             peer = local_of(sock)
-            served.tally.wait_connected(peer)  # a reset before accept() is test_tcp_echo's case
+            served.tally.wait_connected(peer, since)  # a reset before accept() is test_tcp_echo's case
             send_pieces(sock, pieces)
             if reset:
                 abort(sock)
@@ -140,7 +142,7 @@ def test_tcp_echo_server_survives_hostile_streams_and_keeps_serving(echo: tuple[
                 with contextlib.suppress(OSError):  # the server may have refused the stream already
                     sock.shutdown(socket.SHUT_WR)
                 got, was_reset = read_to_end(sock)
-        outcome = served.tally.close_of(peer)
+        outcome = served.tally.close_of(peer, since)
         if not reset:
             assert echoed.startswith(got), "the server sent bytes that are no echo of a frame"
             if valid:

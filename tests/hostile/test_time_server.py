@@ -164,6 +164,7 @@ def test_tcp_time_servers_send_the_time_whatever_the_client_sends_and_keep_servi
     @given(data=st.data(), ending=st.sampled_from(["read", "half-close", "reset"]))
     def hit(data: st.DataObject, ending: str) -> None:
         pieces = data.draw(cut(data.draw(st.binary(max_size=600))))
+        since = time.monotonic()
         with socket.create_connection((served.addr.host, served.addr.port), timeout=WAIT_S) as sock:
             peer = local_of(sock)
             send_pieces(sock, pieces)
@@ -178,7 +179,7 @@ def test_tcp_time_servers_send_the_time_whatever_the_client_sends_and_keep_servi
                 # the reply it already delivered; the reply must be whole either way
                 if reply or not reset:
                     check_reply(protocol, reply)
-        outcome = served.tally.close_of(peer)
+        outcome = served.tally.close_of(peer, since)
         assert outcome.reason in (CloseReason.LOCAL, CloseReason.ERROR), outcome
         served.assert_healthy()
 
