@@ -137,9 +137,11 @@ class TimeClient(Engine):
         sock.send(payload)
         self.emit(self._peers.traffic(Direction.SENT, payload, conn))
         self._wait_for_data(sock)
-        data = sock.recv(MAX_REPLY)
+        data = sock.recv(MAX_REPLY + 1)  # one byte more: a longer datagram is refused, not cut
         t4 = time.time()
         self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
+        if len(data) > MAX_REPLY:
+            raise RemoteProtocolError(f"the server sent more than {MAX_REPLY:,} bytes: not a time reply")
         if request is not None:
             result = check_sntp_reply(data, request, t4)
             return TimeResult(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import struct
 import time
 from collections.abc import Iterator
 
@@ -21,9 +20,9 @@ from hypothesis import strategies as st
 
 from netcore.errors import RemoteProtocolError
 from netcore.events import CloseReason
-from netcore.framing import DEFAULT_MAX_FRAME, Frame, make_codec
+from netcore.framing import Frame, make_codec
 from netcore.tcp_echo import TcpEchoServer
-from tests.hostile.strategies import BAD_SIZES, BROKEN_JSON, HUGE_LENGTHS_4, cut, json_header
+from tests.hostile.strategies import cut, hostile_stream
 from tests.hostile.support import Served, Steady, abort, read_to_end, send_pieces, serving
 from tests.netcore.support import WAIT_S, local_of, recv_exactly
 
@@ -54,42 +53,6 @@ def expected_echo(framing: str, data: bytes) -> tuple[bytes, bool]:
     except RemoteProtocolError:
         return bytes(echoed), False
     return bytes(echoed), True
-
-
-def hostile_tail(framing: str) -> st.SearchStrategy[bytes]:
-    """Crafted bytes that break *framing* (or nearly do) after any valid frames."""
-    garbage = st.binary(max_size=64)
-    if framing == "length4":
-        prefix = st.sampled_from(HUGE_LENGTHS_4) | st.integers(0, 2**32 - 1)
-        return st.builds(lambda n, rest: n.to_bytes(4, "big") + rest, prefix, garbage) | st.binary(
-            min_size=1, max_size=3
-        )
-    if framing == "length8s":
-        prefix = st.sampled_from([-1, -(2**63), 2**63 - 1, DEFAULT_MAX_FRAME + 1]) | st.integers(
-            -(2**63), 2**63 - 1
-        )
-        return st.builds(lambda n, rest: n.to_bytes(8, "big", signed=True) + rest, prefix, garbage)
-    if framing == "json":
-        bad_length = st.builds(
-            lambda n, rest: n.to_bytes(4, "big") + rest, st.sampled_from(HUGE_LENGTHS_4), garbage
-        )
-        bad_text = BROKEN_JSON.map(lambda raw: struct.pack("!I", len(raw)) + raw)
-        bad_size = st.builds(lambda size: json_header({"data_all": size}), BAD_SIZES)
-        cut_header = st.builds(
-            lambda size, keep: json_header({"data_all": size})[:keep], st.integers(0, 99), st.integers(1, 12)
-        )
-        return st.one_of(bad_length, bad_text, bad_size, cut_header)
-    return garbage
-
-
-@st.composite
-def hostile_stream(draw: st.DrawFn, framing: str) -> bytes:
-    """Random bytes, or valid frames followed by a crafted fault."""
-    if draw(st.booleans()):
-        return draw(st.binary(max_size=4096))
-    codec = make_codec(framing)
-    frames = draw(st.lists(st.binary(min_size=1, max_size=200), max_size=4))
-    return b"".join(codec.encode(p) for p in frames) + draw(hostile_tail(framing))
 
 
 class GoodClient:
