@@ -1,10 +1,11 @@
-"""EngineRunner: batches bounded in bytes (oldest traffic dropped and counted, other events kept)."""
+"""EngineRunner and EngineWorker: batches bounded in bytes (oldest traffic dropped and counted,
+other events kept), and slower batches while a flood is dropping traffic."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.workers import MAX_BATCH_BYTES, Batch, EngineRunner
+from app.workers import MAX_BATCH_BYTES, Batch, EngineRunner, EngineWorker
 from netcore.engine import Engine
 from netcore.errors import InternalError
 from netcore.events import Connected, Event, EventSink, Failed, Stopped, Traffic
@@ -15,14 +16,17 @@ CHUNK = 64 * 1024
 
 
 class ScriptedEngine(Engine):
-    """Reports a fixed list of events in one round, then stops."""
+    """Reports fixed events in one round (or in the given rounds), then stops."""
 
-    def __init__(self, events: Sequence[Event]) -> None:
+    def __init__(self, events: Sequence[Event], *rounds: Sequence[Event]) -> None:
         super().__init__()
-        self.events = list(events)
+        self.rounds = [list(events), *map(list, rounds)]
 
     def run(self, sink: EventSink) -> None:
-        sink([*self.events, Stopped()])
+        *rounds, last = self.rounds
+        for events in rounds:
+            sink(events)
+        sink([*last, Stopped()])
         self._close_wake()
 
 
@@ -58,3 +62,21 @@ def test_traffic_within_the_bound_is_delivered_whole(qtbot):
         runner.start()
     assert [e for b in batches for e in b.events if isinstance(e, Traffic)] == flood
     assert not any(b.dropped_chunks or b.dropped_bytes for b in batches)
+
+
+def test_the_worker_marks_a_flood_while_batches_drop_traffic(qtbot):
+    flood = [traffic(i) for i in range(2 * MAX_BATCH_BYTES // CHUNK)]
+    trickle = [traffic(len(flood))]
+    worker = EngineWorker(ScriptedEngine(flood, trickle))
+    seen: list[tuple[Batch, bool]] = []
+
+    def on_batch(batch: Batch) -> None:
+        seen.append((batch, worker.flooding))
+        worker.acknowledge()
+
+    worker.batch.connect(on_batch)
+    worker.run()  # in this thread: each batch is handled as it is emitted
+    assert [bool(b.dropped_chunks) for b, _ in seen] == [flooding for _, flooding in seen]
+    assert seen[0][1] and seen[0][0].dropped_bytes == len(flood) * CHUNK - MAX_BATCH_BYTES
+    assert not seen[-1][1]  # the trickle after it fits: back to the usual rate
+    assert [e for b, _ in seen for e in b.events][-2:] == [trickle[0], Stopped()]
