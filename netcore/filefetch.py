@@ -634,7 +634,13 @@ class FetchClient(Engine):
             got = digest.hexdigest()
             if isinstance(expected, str) and expected.lower() != got:
                 raise RemoteProtocolError(f"md5 mismatch for '{final.name}': expected {expected}, got {got}")
-            _publish(tmp, final, self.overwrite)
+            try:
+                _publish(tmp, final, self.overwrite)
+            except OSError as exc:  # e.g. overwriting is allowed but that name is a folder
+                raise FileFetchError(
+                    f"cannot save '{final.name}' in {self.dest}: {exc.strerror or exc}",
+                    "Remove what has that name or choose another folder; nothing was saved.",
+                ) from None
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()

@@ -1,0 +1,240 @@
+"""The file-fetch client against a hostile file server, over real loopback sockets.
+
+tests/netcore/test_filefetch_codec.py refuses each malformed header once through a scripted socket;
+here a fake server answers hundreds of fetches with hypothesis-made replies — header lengths over any
+limit, headers that are not UTF-8, not JSON or not objects, sizes that are negative, huge or not
+numbers, names that leave the folder or hit a file, a folder or a symlink already there, wrong md5,
+bodies cut short — and every fetch must end with the file or a typed error in bounded time, leaving
+nothing behind: no temporary file, no file outside the destination, nothing changed beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import struct
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from netcore.errors import InternalError, RemoteProtocolError, SocketLabError
+from netcore.filefetch import FetchClient, FetchResult, FileFetchError
+from tests.hostile.strategies import BAD_SIZES, BROKEN_JSON, HUGE_LENGTHS_4, NAMES, cut, json_header
+from tests.hostile.support import FakeTcpServer, play_and_close
+from tests.netcore.support import WAIT_S
+
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+
+REQUESTED = "wanted.txt"
+VICTIM = b"a file outside the destination folder\n"
+EXISTING = b"a file already in the destination folder\n"
+RIGHT_MD5 = "right"  # placeholder: the header carries the body's real md5
+
+
+@pytest.fixture(scope="module")
+def fake_tcp() -> Iterator[FakeTcpServer]:
+    server = FakeTcpServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("hostile-fetch")
+
+
+def workspace(base: Path) -> Path:
+    """A fresh folder with dest/ (a file, an empty folder, a symlink out, a dangling symlink) beside
+    outside/ (the file the symlink points at)."""
+    ws = Path(tempfile.mkdtemp(dir=base))
+    (ws / "outside").mkdir()
+    (ws / "outside" / "victim.txt").write_bytes(VICTIM)
+    dest = ws / "dest"
+    dest.mkdir()
+    (dest / "existing.txt").write_bytes(EXISTING)
+    (dest / "dir").mkdir()
+    (dest / "link").symlink_to("../outside/victim.txt")
+    (dest / "dangling").symlink_to("../outside/nothing.txt")
+    return ws
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, bytes | str]]:
+    """Every entry under *folder* (symlinks not followed): its kind and its content or target."""
+    entries: dict[str, tuple[str, bytes | str]] = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            key = str(path.relative_to(folder))
+            if path.is_symlink():
+                entries[key] = ("link", os.readlink(path))
+            elif path.is_dir():
+                entries[key] = ("dir", "")
+            else:
+                entries[key] = ("file", path.read_bytes())
+    return entries
+
+
+def safe_name(name: object) -> bool:
+    """Whether a header's file_name is a plain name of at most 255 UTF-8 bytes."""
+    if not isinstance(name, str) or name in ("", ".", ".."):
+        return False
+    try:
+        size = len(name.encode())
+    except UnicodeEncodeError:
+        return False
+    return size <= 255 and not any(c in name for c in "/\\\0")
+
+
+SPECIAL_NAMES = st.sampled_from([REQUESTED, "fresh.bin", "existing.txt", "dir", "link", "dangling"])
+NOT_STRINGS = st.integers() | st.none() | st.lists(st.text(max_size=3), max_size=2)
+MD5S = st.sampled_from([RIGHT_MD5, RIGHT_MD5, "0" * 32, "RIGHT"]) | st.integers() | st.none()
+
+
+def pick(draw: st.DrawFn, *choices: st.SearchStrategy[Any]) -> Any:
+    """A value from one of *choices*, each as likely as the others (``one_of`` would weigh the
+    branches of nested strategies instead)."""
+    return draw(draw(st.sampled_from(choices)))
+
+
+@st.composite
+def replies(draw: st.DrawFn) -> tuple[bytes, dict[str, Any] | None, bytes]:
+    """A whole reply, the header it carries when well formed (else None: the kind that reads its
+    length in the other byte order counts as well formed for a client that detects it), and its body."""
+    body = draw(st.binary(max_size=3000))
+    size = pick(draw, st.just(len(body)), st.just(len(body)), st.integers(0, 3000), BAD_SIZES, st.just(2**40))
+    header: dict[str, Any] = {"data_all": size}
+    if draw(st.integers(0, 3)):
+        header["file_name"] = pick(draw, SPECIAL_NAMES, SPECIAL_NAMES, NAMES, NOT_STRINGS)
+    md5 = pick(draw, st.none(), MD5S)
+    if md5 is not None:
+        digest = hashlib.md5(body[:size] if type(size) is int and size >= 0 else body).hexdigest()
+        header["file_hex"] = {RIGHT_MD5: digest, "RIGHT": digest.upper()}.get(md5, md5)
+    if draw(st.integers(0, 9)) == 0:
+        header["error"] = draw(st.text(max_size=20))
+    raw = json.dumps(header, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogateescape")
+    kind = draw(
+        st.sampled_from(["good", "good", "good", "good", "little-endian", "bad-json", "bad-length", "cut"])
+    )
+    if kind == "bad-json":
+        raw = draw(BROKEN_JSON)
+    if kind == "bad-length":
+        prefix = struct.pack(draw(st.sampled_from(["!I", "<I"])), draw(st.sampled_from(HUGE_LENGTHS_4)))
+    else:
+        prefix = struct.pack("<i" if kind == "little-endian" else "!I", len(raw))
+    reply = prefix + raw + body
+    if kind == "cut":
+        reply = reply[: draw(st.integers(0, len(reply) - 1))]
+    if kind == "little-endian":
+        header["byte order"] = "<i"
+    return reply, header if kind in ("good", "little-endian") else None, body
+
+
+def expected_failure(header: dict[str, Any], body: bytes, dest: Path, overwrite: bool) -> type | None:
+    """The error a well-formed reply must end with (None: the fetch must succeed)."""
+    size = header["data_all"]
+    if type(size) is not int or size < 0:
+        return RemoteProtocolError
+    if "error" in header:
+        return FileFetchError
+    name = header.get("file_name", REQUESTED)
+    if not safe_name(name):
+        return RemoteProtocolError
+    final = dest / name
+    if final.exists() and not overwrite:
+        return FileFetchError
+    if size > shutil.disk_usage(dest).free:
+        return FileFetchError
+    if len(body) < size:
+        return RemoteProtocolError
+    md5 = header.get("file_hex")
+    if isinstance(md5, str) and md5.lower() != hashlib.md5(body[:size]).hexdigest():
+        return RemoteProtocolError
+    if final.is_dir() or (final.is_symlink() and not overwrite):
+        return FileFetchError
+    return None
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    reply=replies(), data=st.data(), overwrite=st.booleans(), length_format=st.sampled_from(["auto", "!I"])
+)
+def test_fetch_client_ends_hostile_replies_with_a_typed_error_and_leaves_nothing_behind(
+    fake_tcp: FakeTcpServer,
+    base: Path,
+    reply: tuple[bytes, dict[str, Any] | None, bytes],
+    data: st.DataObject,
+    overwrite: bool,
+    length_format: str,
+) -> None:
+    """Every hostile reply ends in bounded time with the verified file saved in the destination, or a
+    typed error (the one a well-formed header calls for) with the destination and the folder beside it
+    exactly as they were: no temporary file, nothing written through a symlink."""
+    stream, header, body = reply
+    if header is not None and header.pop("byte order", "!I") == "<i" and length_format == "!I":
+        header = None  # read in the wrong byte order: the length is nonsense to this client
+    ws = workspace(base)
+    dest = ws / "dest"
+    before = snapshot(ws)
+    expected = expected_failure(header, body, dest, overwrite) if header is not None else None
+    fake_tcp.expect(play_and_close(data.draw(cut(stream)), len(REQUESTED)))
+    client = FetchClient("127.0.0.1", fake_tcp.port, dest, length_format, timeout=WAIT_S, overwrite=overwrite)
+    started = time.monotonic()
+    outcome: FetchResult | SocketLabError
+    try:
+        client.connect()
+        outcome = client.fetch(REQUESTED)
+    except SocketLabError as exc:
+        outcome = exc
+    finally:
+        client.close()
+    fake_tcp.wait_done()
+    assert time.monotonic() - started < WAIT_S
+    after = snapshot(ws)
+    shutil.rmtree(ws)
+    event(type(outcome).__name__)
+    assert not isinstance(outcome, InternalError)
+    if isinstance(outcome, SocketLabError):
+        assert after == before, "a failed fetch changed the folders"
+        if header is not None:
+            assert expected is not None, f"a good reply failed: {outcome!r}"
+            assert isinstance(outcome, expected), outcome
+        return
+    assert header is not None, "a fetch succeeded on a malformed reply"
+    assert expected is None, f"the fetch succeeded where {expected.__name__} was due"
+    size, name = header["data_all"], header.get("file_name", REQUESTED)
+    assert (outcome.path, outcome.size) == (dest / name, size)
+    changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    assert changed == {f"dest/{name}"}, "the fetch changed more than its own file"
+    assert after[f"dest/{name}"] == ("file", body[:size])
+    assert overwrite or f"dest/{name}" not in before
+
+
+def test_fetch_client_refuses_to_save_over_a_folder_with_a_typed_error(
+    fake_tcp: FakeTcpServer, base: Path
+) -> None:
+    """A verified body whose header names a folder of the destination, with overwriting allowed: a
+    FileFetchError (not a bare IsADirectoryError) and the folders as they were."""
+    ws = workspace(base)
+    before = snapshot(ws)
+    body = b"a body for a name that is a folder"
+    header = {"file_name": "dir", "data_all": len(body), "file_hex": hashlib.md5(body).hexdigest()}
+    fake_tcp.expect(play_and_close([json_header(header) + body], len(REQUESTED)))
+    client = FetchClient("127.0.0.1", fake_tcp.port, ws / "dest", timeout=WAIT_S, overwrite=True)
+    try:
+        client.connect()
+        with pytest.raises(FileFetchError, match="cannot save 'dir'"):
+            client.fetch(REQUESTED)
+    finally:
+        client.close()
+    fake_tcp.wait_done()
+    assert snapshot(ws) == before
