@@ -1,11 +1,13 @@
 """A flood into the GUI: heartbeat lateness, GUI-path MB/s beside the same netcore client headless,
 and peak RSS. A server process streams --mib MiB per connection as fast as it can; the rounds
-alternate headless and GUI runs, so both see the same machine load.
+alternate headless and GUI runs, so both see the same machine load. Then a process blasts 512-byte
+datagrams at the UDP echo server pane for --udp-s seconds, and at the same netcore server headless,
+and counts the replies.
 
 The window is shown and painted once before the first round (its first paint is not part of a
 flood), and each GUI run is timed from the click on Connect to the batch that completes the bytes.
 
-Usage: python bench/gui_flood.py [--mib 256] [--rounds 3]
+Usage: python bench/gui_flood.py [--mib 256] [--rounds 3] [--udp-s 3]
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from typing import Any
 
 from benchlib import percentile
 
-from netcore.engine import TICK_S
+from netcore.engine import TICK_S, discard_events
 from netcore.tcp_echo import TcpEchoClient
+from netcore.udp_echo import UdpEchoServer
 
 BLOCK = bytes(range(256)) * 256  # 64 KiB
 HEARTBEAT_MS = 10
+DATAGRAM = 512
 
 
 def flood(total: int, ready: Connection) -> None:
@@ -40,6 +44,58 @@ def flood(total: int, ready: Connection) -> None:
                 while sent < total:
                     conn.sendall(BLOCK)
                     sent += len(BLOCK)
+
+
+def blast(port: int, seconds: float, result: Connection) -> None:
+    """Send datagrams to *port* as fast as the socket takes them for *seconds*; send back how many
+    went out and how many echoed replies came back."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setblocking(False)
+        payload, sent, replies = b"x" * DATAGRAM, 0, 0
+        end = time.monotonic() + seconds
+        while time.monotonic() < end + 0.2:  # and 0.2 s for the replies still on their way
+            if time.monotonic() < end:
+                try:
+                    sock.sendto(payload, ("127.0.0.1", port))
+                    sent += 1
+                except BlockingIOError:
+                    pass
+            try:
+                while sock.recv(65536):
+                    replies += 1
+            except BlockingIOError:
+                pass
+        result.send((sent, replies))
+
+
+def blast_from_process(
+    port: int, seconds: float, wait: Callable[[Callable[[], bool], float], None]
+) -> tuple[int, int]:
+    """Run ``blast`` in its own process (its own GIL); *wait* runs until a condition holds."""
+    parent, child = mp.Pipe()
+    proc = mp.Process(target=blast, args=(port, seconds, child), daemon=True)
+    proc.start()
+    wait(parent.poll, seconds + 10)
+    counts: tuple[int, int] = parent.recv()
+    proc.join(5)
+    return counts
+
+
+def headless_udp(seconds: float) -> tuple[int, int]:
+    """The same netcore UDP echo server in a thread, its events dropped: datagrams sent, replies."""
+    server = UdpEchoServer("127.0.0.1", 0)
+    port = server.bind().port
+    server.start_thread(discard_events)
+    try:
+        return blast_from_process(port, seconds, lambda done, limit: _poll(done, limit))
+    finally:
+        server.join()
+
+
+def _poll(done: Callable[[], bool], limit_s: float) -> None:
+    deadline = time.monotonic() + limit_s
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def headless(port: int, total: int) -> float:
@@ -98,6 +154,29 @@ class GuiRunner:
         pane.view.clear()
         return seconds, gaps
 
+    def run_udp(self, seconds: float) -> tuple[int, int, list[int]]:
+        """Blast the UDP echo server pane: datagrams sent, replies, heartbeat gaps (ms)."""
+        from PySide6.QtCore import QElapsedTimer, QTimer
+
+        pane = self.window.udp_echo.server
+        pane.address.set_address("127.0.0.1", 0)
+        pane.toggle_server()
+        self._wait_until(lambda: pane.server is not None and pane.server.address is not None, 10)
+        assert pane.server is not None and pane.server.address is not None
+        port = pane.server.address.port
+        gaps: list[int] = []
+        clock = QElapsedTimer()
+        heartbeat = QTimer()
+        heartbeat.timeout.connect(lambda: gaps.append(clock.restart()))
+        clock.start()
+        heartbeat.start(HEARTBEAT_MS)
+        sent, replies = blast_from_process(port, seconds, self._wait_until)
+        heartbeat.stop()
+        pane.toggle_server()
+        self._wait_until(lambda: pane.server is None, 10)
+        pane.view.clear()
+        return sent, replies, gaps
+
     def _wait_until(self, done: Callable[[], bool], limit_s: float) -> None:
         """Run a real event loop, as the app does (no Python busy-wait competing for the GIL), until
         *done* or *limit_s* seconds; checks every 2 ms."""
@@ -124,6 +203,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mib", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--udp-s", type=float, default=3.0)
     args = parser.parse_args()
     total = args.mib * 1024 * 1024
     parent, child = mp.Pipe()
@@ -147,6 +227,8 @@ def main() -> None:
                     "max": max(late),
                 }
             )
+        udp_headless = headless_udp(args.udp_s)
+        udp_gui = gui.run_udp(args.udp_s)
         gui.close()
     finally:
         proc.terminate()
@@ -163,6 +245,15 @@ def main() -> None:
     ratios = ", ".join(f"{r['ratio']:.2f}" for r in rows)
     print(f"GUI / headless: {ratios} (target ≥ 0.8)")
     print(summary("heartbeat lateness p99", [r["p99"] for r in rows], "ms") + " (target ≤ 50 ms)")
+    sent, replies, gaps = udp_gui
+    late = [max(0, g - HEARTBEAT_MS) for g in gaps]
+    per_s = args.udp_s
+    print(f"UDP echo server, {DATAGRAM}-byte datagrams blasted for {per_s:g} s:")
+    print(f"  headless: {udp_headless[1] / per_s:9,.0f} replies/s ({udp_headless[0] / per_s:,.0f} sent/s)")
+    print(
+        f"  GUI pane: {replies / per_s:9,.0f} replies/s ({sent / per_s:,.0f} sent/s), lateness p50 "
+        f"{percentile(late, 0.5)} ms, p99 {percentile(late, 0.99)} ms, max {max(late)} ms"
+    )
     print(f"peak RSS: {peak_mib:.0f} MiB (target ≤ 400 MiB)")
 
 

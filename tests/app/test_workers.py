@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.workers import MAX_BATCH_BYTES, Batch, EngineRunner, EngineWorker
+from app.workers import MAX_BATCH_BYTES, MAX_BATCH_CHUNKS, Batch, EngineRunner, EngineWorker
 from netcore.engine import Engine
 from netcore.errors import InternalError
 from netcore.events import Connected, Event, EventSink, Failed, Stopped, Traffic
@@ -30,8 +30,8 @@ class ScriptedEngine(Engine):
         self._close_wake()
 
 
-def traffic(i: int) -> Traffic:
-    return Traffic(make_chunk(Direction.RECEIVED, bytes([i % 256]) * CHUNK, i * CHUNK, 1, PEER))
+def traffic(i: int, size: int = CHUNK, direction: Direction = Direction.RECEIVED) -> Traffic:
+    return Traffic(make_chunk(direction, bytes([i % 256]) * size, i * size, 1, PEER))
 
 
 def test_a_flood_in_one_interval_keeps_the_newest_traffic_and_every_other_event(qtbot):
@@ -52,6 +52,22 @@ def test_a_flood_in_one_interval_keeps_the_newest_traffic_and_every_other_event(
     assert sum(b.dropped_bytes for b in batches) == (len(flood) - len(kept)) * CHUNK
     # dropping traffic for bytes never drops a notice or a state change
     assert [e for e in events if not isinstance(e, Traffic)] == [connected, notice, Stopped()]
+
+
+def test_a_flood_of_small_datagrams_keeps_the_newest_calls(qtbot):
+    flood = [
+        traffic(i, 16, Direction.SENT if i % 4 == 0 else Direction.RECEIVED)
+        for i in range(3 * MAX_BATCH_CHUNKS)
+    ]
+    batches: list[Batch] = []
+    runner = EngineRunner(ScriptedEngine(flood), batches.append)
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        runner.start()
+    kept = [e for b in batches for e in b.events if isinstance(e, Traffic)]
+    assert kept == flood[-MAX_BATCH_CHUNKS:]
+    assert sum(b.dropped_chunks for b in batches) == 2 * MAX_BATCH_CHUNKS
+    assert sum(b.dropped_bytes for b in batches) == 2 * MAX_BATCH_CHUNKS * 16
+    assert sum(b.dropped_sent_bytes for b in batches) == 2 * MAX_BATCH_CHUNKS * 16 // 4  # for bytes out
 
 
 def test_traffic_within_the_bound_is_delivered_whole(qtbot):
