@@ -30,7 +30,7 @@ from netcore.events import (
     Truncated,
     WriteShutdown,
 )
-from netcore.filefetch import LENGTH_FORMATS, FetchClient, FileServer
+from netcore.filefetch import IDLE_TIMEOUT_S, LENGTH_FORMATS, FetchClient, FileServer
 from netcore.framing import FRAMING_CHOICES, Frame
 from netcore.hexdump import format_rows
 from netcore.payload import ENCODINGS, parse_payload
@@ -38,7 +38,7 @@ from netcore.probe import MIN_PROBE_SIZE
 from netcore.relay import ChunkPlan, RechunkRelay
 from netcore.serving import ReplyMode, ServerEngine
 from netcore.sticking import PRESETS, Cure, Scenario, ScenarioResult, preset, run_scenario, variable_output
-from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
+from netcore.tcp_echo import DEAD_PEER_TIMEOUT_S, FRAME_TIMEOUT_S, TcpEchoClient, TcpEchoServer
 from netcore.time_service import TimeClient, TimeServer
 from netcore.timeproto import TimeProtocol, TimeResult, describe_sntp_fields, iso
 from netcore.traffic import Chunk, Direction
@@ -180,6 +180,22 @@ def positive_int(text: str) -> int:
     return value
 
 
+def seconds_arg(text: str) -> float:
+    """A time limit in seconds, more than 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not more than 0 seconds")
+    return value
+
+
+def optional_seconds_arg(text: str) -> float | None:
+    """A time limit in seconds, or 0 for none."""
+    return None if text.strip() in ("0", "0.0") else seconds_arg(text)
+
+
 def port_arg(text: str) -> int:
     """``parse_port`` for argparse, which would hide the message of a ValueError."""
     try:
@@ -216,6 +232,8 @@ def cmd_tcp_echo_server(args: argparse.Namespace, out: TextIO) -> int:
         args.framing,
         parse_payload(args.prefix, "text", args.encoding),
         args.reuse_addr,
+        args.frame_timeout,
+        args.dead_peer_timeout,
     )
     server.bind()
     return serve_until_stopped(server, args.duration, args.quiet, out)
@@ -484,7 +502,13 @@ def read_key(path: str | None) -> bytes | None:
 
 def cmd_file_server(args: argparse.Namespace, out: TextIO) -> int:
     server = FileServer(
-        args.root, args.host, args.port, args.length_format, read_key(args.key_file), args.reuse_addr
+        args.root,
+        args.host,
+        args.port,
+        args.length_format,
+        read_key(args.key_file),
+        args.reuse_addr,
+        args.idle_timeout,
     )
     server.bind()
     return serve_until_stopped(server, args.duration, args.quiet, out)
@@ -569,6 +593,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prefix", default="echo: ", help="text put before each reply in prefix mode")
     p.add_argument("--encoding", choices=ENCODINGS, default="utf-8")
     add_framing(p)
+    p.add_argument(
+        "--frame-timeout",
+        type=optional_seconds_arg,
+        default=FRAME_TIMEOUT_S,
+        metavar="S",
+        help=f"close a client whose frame is still incomplete S s after its first byte "
+        f"(default {FRAME_TIMEOUT_S:g}; 0 = never; raw framing has no incomplete frames)",
+    )
+    p.add_argument(
+        "--dead-peer-timeout",
+        type=optional_seconds_arg,
+        default=DEAD_PEER_TIMEOUT_S,
+        metavar="S",
+        help=f"drop a client that vanished without closing about S s after it last answered "
+        f"(TCP keepalive; default {DEAD_PEER_TIMEOUT_S:g}; 0 = never)",
+    )
     p.add_argument("--reuse-addr", action="store_true", help="set SO_REUSEADDR (restart while in TIME_WAIT)")
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
@@ -690,6 +730,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="header length as network order '!I' (default) or the course's struct.pack('i') '<i'",
     )
     p.add_argument("--key-file", help="require clients to prove this shared key (HMAC-SHA256 challenge)")
+    p.add_argument(
+        "--idle-timeout",
+        type=seconds_arg,
+        default=IDLE_TIMEOUT_S,
+        metavar="S",
+        help=f"close a client that sends no request (or no whole key answer) for S s "
+        f"(default {IDLE_TIMEOUT_S:g})",
+    )
     p.add_argument("--reuse-addr", action="store_true", help="set SO_REUSEADDR")
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")

@@ -36,10 +36,10 @@ from netcore.engine import TICK_S, Engine
 from netcore.errors import (
     InputError,
     LocalProtocolError,
-    NetError,
     ProtocolError,
     RemoteProtocolError,
     SocketLabError,
+    TimedOut,
     from_os_error,
 )
 from netcore.events import (
@@ -68,6 +68,7 @@ CHALLENGE_SIZE: Final = 32
 LENGTH_FORMATS: Final = ("!I", "<i")
 BUFFER_SIZE: Final = 1024 * 1024
 PREVIEW_BYTES: Final = 4096  # the first body bytes the client reports, for the hexdump
+IDLE_TIMEOUT_S: Final = 60.0  # the server closes a client that sends no (whole) request for this long
 
 
 class FileFetchError(SocketLabError):
@@ -175,7 +176,7 @@ class FileServer(ServerEngine):
         length_format: str = "!I",
         key: bytes | None = None,
         reuse_addr: bool = False,
-        idle_timeout: float = 60.0,
+        idle_timeout: float = IDLE_TIMEOUT_S,
     ) -> None:
         root_path = Path(root).resolve()
         if not root_path.is_dir():
@@ -291,6 +292,7 @@ class FileServer(ServerEngine):
             offsets[direction] += len(data)
 
         reason, error = CloseReason.PEER_CLOSED, None
+        answering = False  # a timeout while answering is a client that stopped taking the reply
         try:
             sock.settimeout(self.idle_timeout)
             if self.key is not None and not self._authenticate(sock, report):
@@ -310,18 +312,23 @@ class FileServer(ServerEngine):
                     if request == "q":
                         reason = CloseReason.LOCAL
                         return
+                    answering = True
                     self._answer(sock, request, report)
+                    answering = False
         except SocketLabError as exc:
             reason, error = CloseReason.ERROR, exc
         except TimeoutError:
             reason = CloseReason.LOCAL
-            error = NetError(
-                action="wait for a request from",
-                where=peer,
-                detail="idle too long",
-                host=str(addr[0]),
-                port=addr[1],
-            )
+            where: dict[str, Any] = {
+                "where": peer,
+                "host": str(addr[0]),
+                "port": addr[1],
+                "timeout": self.idle_timeout,
+            }
+            if answering:
+                error = TimedOut(action="send to", detail="the reply made no progress", **where)
+            else:
+                error = TimedOut(action="wait for a request from", detail="idle too long", **where)
         except OSError as exc:
             reason = CloseReason.RESET if isinstance(exc, ConnectionError) else CloseReason.ERROR
             error = from_os_error(exc, action="serve", host=str(addr[0]), port=addr[1])
@@ -336,7 +343,9 @@ class FileServer(ServerEngine):
         challenge = secrets.token_bytes(CHALLENGE_SIZE)
         sock.sendall(challenge)
         report(Direction.SENT, challenge)
-        answer = recv_exactly(sock, CHALLENGE_SIZE)
+        # the whole answer within the idle timeout, not each byte: a trickle cannot hold the thread
+        answer = recv_exactly(sock, CHALLENGE_SIZE, time.monotonic() + self.idle_timeout)
+        sock.settimeout(self.idle_timeout)
         report(Direction.RECEIVED, answer)
         if hmac.compare_digest(answer, key_response(self.key, challenge)):
             return True
@@ -408,9 +417,15 @@ def decode_name(raw: bytes) -> str:
         raise RemoteProtocolError("the requested file name is not valid UTF-8") from None
 
 
-def recv_exactly(sock: socket.socket, size: int) -> bytes:
+def recv_exactly(sock: socket.socket, size: int, deadline: float | None = None) -> bytes:
+    """*size* bytes, all before *deadline* (a ``time.monotonic()``) if given, else ``TimeoutError``."""
     buf = bytearray()
     while len(buf) < size:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("timed out")
+            sock.settimeout(left)
         piece = sock.recv(size - len(buf))
         if not piece:
             raise RemoteProtocolError(f"the connection closed after {len(buf)} of {size} bytes")
@@ -514,7 +529,10 @@ class FetchClient(Engine):
         self._report(Direction.SENT, data)
 
     def _os_error(self, exc: OSError, action: str) -> SocketLabError:
-        """An OSError of the connection as a NetError with a hint, or 'cancelled' after ``stop()``."""
+        """An OSError of the connection as a NetError with a hint, or 'cancelled' after ``stop()``.
+
+        The connection is dropped: after a timeout a late reply would be read as the next one's."""
+        self._abandon()
         self._check_cancelled()
         return from_os_error(exc, action=action, host=self.host, port=self.port, timeout=self.timeout)
 

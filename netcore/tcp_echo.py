@@ -27,7 +27,7 @@ from netcore.events import (
 from netcore.framing import RawCodec, make_codec
 from netcore.resolve import resolve
 from netcore.serving import ReplyMode, ServerEngine, make_reply
-from netcore.tcpstream import TcpStream
+from netcore.tcpstream import TcpStream, detect_dead_peer
 
 
 def check_message(payload: bytes, framing: str) -> None:
@@ -41,10 +41,18 @@ def check_message(payload: bytes, framing: str) -> None:
 
 
 ACCEPT_BACKOFF_S = 0.1
+FRAME_TIMEOUT_S = 60.0
+DEAD_PEER_TIMEOUT_S = 120.0
 
 
 class TcpEchoServer(ServerEngine):
-    """Serves many clients at once from one select() loop; replies per decoded frame."""
+    """Serves many clients at once from one select() loop; replies per decoded frame.
+
+    A frame must arrive whole within *frame_timeout* seconds of its first byte, or the client is
+    closed (a slowloris sending one byte a second holds nothing for long); raw framing has no partial
+    frames, so an idle chat stays open. A client that vanished without closing (no FIN, no RST) is
+    dropped about *dead_peer_timeout* seconds after it last answered (TCP keepalive). None: never.
+    """
 
     def __init__(
         self,
@@ -54,10 +62,14 @@ class TcpEchoServer(ServerEngine):
         framing: str = "raw",
         prefix: bytes = b"",
         reuse_addr: bool = False,
+        frame_timeout: float | None = FRAME_TIMEOUT_S,
+        dead_peer_timeout: float | None = DEAD_PEER_TIMEOUT_S,
     ) -> None:
         make_codec(framing)  # raise InputError now for an unknown framing (before opening any socket)
         super().__init__(host, port, ReplyMode(mode), prefix, reuse_addr)
         self.framing = framing
+        self.frame_timeout, self.dead_peer_timeout = frame_timeout, dead_peer_timeout
+        self._frame_deadlines: dict[int, float] = {}  # conn → when its incomplete frame runs out of time
         self._streams: dict[int, TcpStream] = {}
         self._accept_again = 0.0  # when accepting failed: the time to listen again
         self._next_conn = 1
@@ -93,6 +105,8 @@ class TcpEchoServer(ServerEngine):
                         self._run_commands()
                     else:
                         self._service(key.data, mask)
+                if self._frame_deadlines:
+                    self._expire_frames()
                 self._flush(sink)
         finally:
             for stream in list(self._streams.values()):
@@ -124,6 +138,9 @@ class TcpEchoServer(ServerEngine):
                 sock.close()
                 continue
             self._next_conn += 1
+            if self.dead_peer_timeout is not None:
+                detect_dead_peer(sock, self.dead_peer_timeout)
+                stream.dead_peer_timeout = self.dead_peer_timeout
             self._streams[conn] = stream
             self.emit(Connected(conn, stream.local, stream.peer))
             stream.sync_selector(self._sel)
@@ -133,17 +150,42 @@ class TcpEchoServer(ServerEngine):
             self._sel.unregister(stream.sock)
             stream.mask = 0
         self._streams.pop(stream.conn, None)
+        self._frame_deadlines.pop(stream.conn, None)
 
     def _service(self, stream: TcpStream, mask: int) -> None:
         if mask & selectors.EVENT_READ:
-            for payload in stream.on_readable():
+            payloads = stream.on_readable()
+            for payload in payloads:
                 reply = make_reply(self.mode, payload, self.prefix)
                 if reply is not None:
                     self._queue(stream, reply)
+            self._time_frame(stream, completed=bool(payloads))
         if stream.outbuf or stream.peer_closed:
             stream.on_writable()
         assert self._sel is not None
         stream.sync_selector(self._sel)
+
+    def _time_frame(self, stream: TcpStream, completed: bool) -> None:
+        """Start the clock when a frame begins to arrive; stop it when no frame is incomplete."""
+        if self.frame_timeout is None or stream.closed or not stream.rx.buffered:
+            self._frame_deadlines.pop(stream.conn, None)
+        elif completed or stream.conn not in self._frame_deadlines:
+            self._frame_deadlines[stream.conn] = time.monotonic() + self.frame_timeout
+
+    def _expire_frames(self) -> None:
+        now = time.monotonic()
+        late = [conn for conn, deadline in self._frame_deadlines.items() if now >= deadline]
+        for conn in late:
+            stream = self._streams[conn]
+            error = TimedOut(
+                action="wait for a request from",
+                where=stream.peer,
+                detail=f"{stream.rx.buffered:,} bytes of an incomplete frame",
+                host=stream.peer_host,
+                port=stream.peer_port,
+                timeout=self.frame_timeout,
+            )
+            stream.close(CloseReason.ERROR, error)
 
     def _queue(self, stream: TcpStream, payload: bytes) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import selectors
 import socket
 from collections.abc import Callable
@@ -18,6 +19,21 @@ OUTBUF_HIGH_WATER = 1024 * 1024
 
 def endpoint_of(addr: tuple[str, int] | tuple[str, int, int, int]) -> str:
     return format_endpoint(addr[0], addr[1])
+
+
+def detect_dead_peer(sock: socket.socket, timeout: float) -> None:
+    """Make the kernel drop a peer that vanished without FIN or RST (a crashed machine, a pulled cable,
+    a firewall dropping everything) about *timeout* seconds after it last answered: keepalive probes
+    a silent connection, and TCP_USER_TIMEOUT (Linux) bounds how long sent data may stay unacknowledged.
+    A peer that is only quiet (an idle chat) answers the probes from its kernel and stays connected."""
+    step = max(1, round(timeout / 3))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    options = (("TCP_KEEPIDLE", step), ("TCP_KEEPINTVL", step), ("TCP_KEEPCNT", 2))
+    for name, value in (*options, ("TCP_USER_TIMEOUT", round(timeout * 1000))):
+        option = getattr(socket, name, None)  # not every system has each of them
+        if option is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, option, value)
 
 
 class TcpStream:
@@ -51,6 +67,7 @@ class TcpStream:
         self.write_shut = False
         self.peer_closed = False  # recv() returned b""
         self.closed = False
+        self.dead_peer_timeout = 0.0  # set with detect_dead_peer: named when the kernel gives up
 
     def queue(self, payload: bytes) -> None:
         """Frame *payload* and queue it; raises ``LocalProtocolError`` if the framing cannot carry it."""
@@ -84,7 +101,12 @@ class TcpStream:
         """One recv(); returns the payloads of the frames it completed. Closes on EOF or error."""
         try:
             data = self.sock.recv(self.recv_size)
-        except (BlockingIOError, InterruptedError, TimeoutError):  # nothing to read yet
+        except (BlockingIOError, InterruptedError):  # nothing to read yet
+            return []
+        except TimeoutError as exc:
+            if exc.errno is None:  # the socket's own timeout (a client waiting for a reply): nothing yet
+                return []
+            self._fail(exc, "receive from")  # ETIMEDOUT: keepalive or TCP_USER_TIMEOUT gave up
             return []
         except OSError as exc:
             self._fail(exc, "receive from")
@@ -153,7 +175,9 @@ class TcpStream:
             self.emit(WriteShutdown(self.conn))
 
     def _fail(self, exc: OSError, action: str) -> None:
-        error = from_os_error(exc, action=action, host=self.peer_host, port=self.peer_port)
+        error = from_os_error(
+            exc, action=action, host=self.peer_host, port=self.peer_port, timeout=self.dead_peer_timeout
+        )
         reason = CloseReason.RESET if isinstance(exc, ConnectionError) else CloseReason.ERROR
         self.close(reason, error)
 
