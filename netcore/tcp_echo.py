@@ -244,7 +244,9 @@ class TcpEchoClient(Engine):
                 self._connect_one(sock, sockaddr, deadline)
                 if self.nodelay:
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                self.stream = TcpStream(sock, 1, self.framing, self.emit, before_close=self._forget)
+                self.stream = TcpStream(
+                    sock, 1, self.framing, self.emit, before_close=self._forget, backpressure=False
+                )
                 break
             except OSError as exc:  # refused, timed out, or reset before getpeername()
                 sock.close()

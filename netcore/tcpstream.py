@@ -13,7 +13,7 @@ from netcore.framing import Frame, FramingCodec, RawCodec, make_codec
 from netcore.traffic import Direction, make_chunk
 
 RECV_SIZE = 65536
-# Stop reading from a peer while this much of our reply to it is still unsent (backpressure).
+# A server stops reading from a peer while this much of its reply to it is still unsent (backpressure).
 OUTBUF_HIGH_WATER = 1024 * 1024
 
 
@@ -49,10 +49,15 @@ class TcpStream:
         emit: Callable[[Event], None],
         recv_size: int = RECV_SIZE,
         before_close: Callable[[TcpStream], None] | None = None,
+        backpressure: bool = True,
     ) -> None:
         sock.setblocking(False)
         self.before_close = before_close
         self.sock, self.conn, self.emit, self.recv_size = sock, conn, emit, recv_size
+        # False for a client: what it queues is what it was asked to send, not replies to what it
+        # reads, so it must keep reading (an echo server sending back a large message would
+        # otherwise wait for a client that waits for it).
+        self.backpressure = backpressure
         self.local = endpoint_of(sock.getsockname())
         peer = sock.getpeername()
         self.peer = endpoint_of(peer)
@@ -78,7 +83,7 @@ class TcpStream:
         if self.closed:
             return 0
         mask = 0
-        if not self.peer_closed and len(self.outbuf) < OUTBUF_HIGH_WATER:
+        if not self.peer_closed and (not self.backpressure or len(self.outbuf) < OUTBUF_HIGH_WATER):
             mask |= selectors.EVENT_READ
         if self.outbuf or self.shutdown_pending:
             mask |= selectors.EVENT_WRITE
