@@ -145,10 +145,17 @@ class GuiRunner:
         heartbeat.timeout.connect(lambda: gaps.append(clock.restart()))
         clock.start()
         heartbeat.start(HEARTBEAT_MS)
+        finished: list[float] = []
+
+        def complete() -> bool:  # checked after each batch reaches the log, so timed to the batch
+            if not finished and pane.bytes_in - start >= total:
+                finished.append(time.perf_counter())
+            return bool(finished)
+
         started = time.perf_counter()
         pane.toggle_connection()
-        self._wait_until(lambda: pane.bytes_in - start >= total, 120)
-        seconds = time.perf_counter() - started
+        self._wait_until(complete, 120, pane.view.log_model.rowsInserted)
+        seconds = finished[0] - started
         heartbeat.stop()
         self._wait_until(lambda: pane.runner is None, 10)  # the server closes after *total* bytes
         pane.view.clear()
@@ -177,18 +184,27 @@ class GuiRunner:
         pane.view.clear()
         return sent, replies, gaps
 
-    def _wait_until(self, done: Callable[[], bool], limit_s: float) -> None:
+    def _wait_until(self, done: Callable[[], bool], limit_s: float, signal: Any = None) -> None:
         """Run a real event loop, as the app does (no Python busy-wait competing for the GIL), until
-        *done* or *limit_s* seconds; checks every 2 ms."""
+        *done* or *limit_s* seconds; checks every 20 ms, and whenever *signal* fires."""
         from PySide6.QtCore import QEventLoop, QTimer
 
         loop = QEventLoop()
         deadline = time.monotonic() + limit_s
-        check = QTimer()
-        check.timeout.connect(lambda: loop.quit() if done() or time.monotonic() > deadline else None)
-        check.start(2)
+
+        def check(*_args: object) -> None:
+            if done() or time.monotonic() > deadline:
+                loop.quit()
+
+        timer = QTimer()
+        timer.timeout.connect(check)
+        timer.start(20)
+        if signal is not None:
+            signal.connect(check)
         loop.exec()
-        check.stop()
+        timer.stop()
+        if signal is not None:
+            signal.disconnect(check)
 
     def close(self) -> None:
         self.window.close()

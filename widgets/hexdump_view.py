@@ -424,7 +424,7 @@ class HexdumpView(QTableView):
                 frame_start = info.frame is not None and info.stream_offset == info.frame.start
                 for col, text in ((HEX0 + i, HEX_BYTE[info.value]), (ASCII0 + i, ASCII_CHAR[info.value])):
                     x, width = xs[col], widths[col]
-                    if any(left <= col <= right for left, right in picked):
+                    if picked and any(left <= col <= right for left, right in picked):
                         painter.fillRect(x, y, width, height, selected_bg)
                         painter.setPen(selected_fg)
                     else:
