@@ -119,7 +119,9 @@ class EnginePane(QGroupBox):
                 self.bytes_out += len(chunk.data)
             else:
                 self.bytes_in += len(chunk.data)
-        self.bytes_in += batch.dropped_bytes  # dropped from the view, but they did arrive
+        # Dropped from the view, but they did cross the socket.
+        self.bytes_out += batch.dropped_sent_bytes
+        self.bytes_in += batch.dropped_bytes - batch.dropped_sent_bytes
         self.view.add(items, batch.dropped_chunks, batch.dropped_bytes)
         for event in batch.events:
             if isinstance(event, FramesDecoded):

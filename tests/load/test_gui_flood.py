@@ -136,6 +136,9 @@ def test_udp_server_pane_survives_a_datagram_flood(qtbot, settings):
         worst = max(heartbeat.gaps_ms)
         assert worst < 1000, f"the GUI froze for {worst} ms"
         assert pane.bytes_in > 0 and pane.view.store.byte_count <= STORE_BYTES + 65536
+        # every datagram echoed: dropped from the view or not, each counts once in its direction
+        qtbot.waitUntil(lambda: pane.bytes_out == pane.bytes_in, timeout=3000)
+        assert pane.bytes_in % 512 == 0 and pane.bytes_in <= count["sent"] * 512
         print(
             f"UDP flood: {count['sent']:,} datagrams sent, {pane.bytes_in:,} bytes reached the pane, "
             f"heartbeat max gap {worst} ms"
