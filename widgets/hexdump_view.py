@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QMenu,
+    QStyle,
     QStyledItemDelegate,
+    QStyleOptionHeader,
     QStyleOptionViewItem,
     QTableView,
     QWidget,
@@ -331,7 +333,29 @@ class FixedHeader(QHeaderView):
     def event(self, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.LanguageChange):
             self._size_hint = None
+            self.viewport().update()  # texts painted by the header itself
         return super().event(event)
+
+
+class HexdumpHeader(FixedHeader):
+    """A hexdump's header: the sixteen narrow ASCII columns share one section, "ASCII"."""
+
+    def paintSection(self, painter: QPainter, rect: QRect, section: int) -> None:
+        if section < ASCII0:
+            super().paintSection(painter, rect, section)
+            return
+        left = self.sectionViewportPosition(ASCII0)
+        last = COLUMNS - 1
+        right = self.sectionViewportPosition(last) + self.sectionSize(last)
+        option = QStyleOptionHeader()
+        self.initStyleOption(option)
+        option.rect = QRect(left, rect.top(), right - left, rect.height())
+        option.section = ASCII0
+        option.text = self.tr("ASCII")
+        option.position = QStyleOptionHeader.SectionPosition.End
+        painter.save()
+        self.style().drawControl(QStyle.ControlElement.CE_Header, option, painter, self)
+        painter.restore()
 
 
 class HexdumpView(QTableView):
@@ -342,7 +366,7 @@ class HexdumpView(QTableView):
     def __init__(self, model: QAbstractTableModel, parent: Any = None) -> None:
         """*model*: a HexdumpModel, or any model with the same columns (offset, 16 hex, 16 ASCII)."""
         super().__init__(parent)
-        self.setHorizontalHeader(FixedHeader(Qt.Orientation.Horizontal, self))
+        self.setHorizontalHeader(HexdumpHeader(Qt.Orientation.Horizontal, self))
         self.setModel(model)
         self.setItemDelegate(_BoundaryDelegate(self))
         self.setShowGrid(False)

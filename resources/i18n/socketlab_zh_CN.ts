@@ -318,6 +318,13 @@
     </message>
 </context>
 <context>
+    <name>HexdumpHeader</name>
+    <message>
+        <source>ASCII</source>
+        <translation>ASCII 字符</translation>
+    </message>
+</context>
+<context>
     <name>HexdumpModel</name>
     <message>
         <source>Offset</source>

@@ -414,3 +414,27 @@ def test_view_hover_describes_the_byte(qtbot, store):
     assert "0x65" in blocker.args[0] and "offset 1" in blocker.args[0]
     with qtbot.assertNotEmitted(view.hovered):
         view.entered.emit(model.index(0, 0))  # the offset column describes no byte
+
+
+def test_the_ascii_columns_share_one_header_section(qtbot, store):
+    """The sixteen narrow ASCII sections are drawn as one ("ASCII"), not sixteen empty boxes."""
+    view = HexdumpView(HexdumpModel(store))
+    qtbot.addWidget(view)
+    view.resize(800, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    header = view.horizontalHeader()
+    image = header.grab().toImage()
+    y_range = range(2, image.height() - 2)
+
+    def column(x: int) -> list[int]:
+        return [image.pixel(x, y) for y in y_range]
+
+    def separator_at(section: int) -> bool:
+        """Whether the pixels at the section's right edge differ from those in its middle."""
+        right = header.sectionViewportPosition(section) + header.sectionSize(section) - 1
+        middle = header.sectionViewportPosition(section) + header.sectionSize(section) // 2
+        return column(right) != column(middle)
+
+    assert separator_at(HEX0 + 3)  # the hex sections keep their own boxes (the check can fail)
+    assert not any(separator_at(section) for section in range(ASCII0 + 8, COLUMNS - 1))
