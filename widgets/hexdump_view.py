@@ -314,6 +314,15 @@ def _draw_boundaries(painter: QPainter, rect: QRect, chunk_start: bool, frame_st
         painter.drawLine(x, rect.top() + 2, x + 4, rect.top() + 2)
 
 
+def rows_in(table: QTableView, area: QRect) -> tuple[int, int] | None:
+    """The first and last row a repaint of *area* (viewport coordinates) covers; None if none."""
+    first = table.rowAt(area.top())
+    if first < 0:
+        return None
+    last = table.rowAt(area.bottom())
+    return first, last if last >= 0 else table.model().rowCount() - 1
+
+
 class FixedHeader(QHeaderView):
     """A table's header for fixed columns: its size hint is worked out once per font and language,
     not after every batch of rows (each time costs a ``headerData`` call per section and role, and
@@ -412,13 +421,10 @@ class HexdumpView(QTableView):
         if not isinstance(model, HexdumpModel):
             super().paintEvent(event)
             return
-        area = event.rect()
-        first = self.rowAt(area.top())
-        if first < 0:
+        rows = rows_in(self, event.rect())
+        if rows is None:
             return
-        last = self.rowAt(area.bottom())
-        if last < 0:
-            last = model.rowCount() - 1
+        first, last = rows
         height = self.verticalHeader().defaultSectionSize()
         metrics = self.fontMetrics()
         baseline = (height - metrics.height()) // 2 + metrics.ascent()

@@ -38,7 +38,7 @@ from netcore.export import to_json_lines, to_text2pcap
 from netcore.framing import Frame
 from netcore.traffic import Chunk, Direction, TrafficStore
 from widgets import style
-from widgets.hexdump_view import FixedHeader, HexdumpModel, HexdumpView
+from widgets.hexdump_view import FixedHeader, HexdumpModel, HexdumpView, rows_in
 
 PREVIEW_BYTES = 64
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -154,12 +154,10 @@ class TrafficLogTable(QTableView):
             super().paintEvent(event)
             return
         area = event.rect()
-        first = self.rowAt(area.top())
-        if first < 0:
+        rows = rows_in(self, area)
+        if rows is None:
             return
-        last = self.rowAt(area.bottom())
-        if last < 0:
-            last = model.rowCount() - 1
+        first, last = rows
         columns = range(model.COLUMNS)
         xs = [self.columnViewportPosition(col) for col in columns]
         widths = [self.columnWidth(col) for col in columns]

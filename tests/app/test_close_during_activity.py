@@ -33,6 +33,7 @@ from app.main_window import MainWindow
 from app.panes import EnginePane
 from app.workers import EngineRunner, running_runners
 from netcore.timeproto import TimeProtocol
+from tests.app.support import port_is_free
 
 CLOSE_LIMIT_S = 3.0  # "the close returns promptly"
 WAIT_MS = 5000  # the longest any wait for activity to get under way
@@ -182,18 +183,6 @@ def sees_end(sock: socket.socket, limit_s: float = 3.0) -> bool:
     except TimeoutError:
         pass
     return False
-
-
-def tcp_port_free(port: int) -> bool:
-    """Nothing LISTENs on *port* any more (SO_REUSEADDR: connections in TIME_WAIT do not count)."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-            sock.listen()
-        except OSError:
-            return False
-    return True
 
 
 def udp_port_free(port: int) -> bool:
@@ -392,7 +381,7 @@ def close_and_check(qtbot: QtBot, win: MainWindow, activity: Activity, watch: Wa
     assert not win.isVisible()
     assert elapsed < CLOSE_LIMIT_S
     assert not running_runners()  # close waited for every worker thread
-    assert [p for p in activity.tcp_ports if not tcp_port_free(p)] == []
+    assert [p for p in activity.tcp_ports if not port_is_free(p)] == []
     assert [p for p in activity.udp_ports if not udp_port_free(p)] == []
     assert [s.getsockname() for s in activity.peers if not sees_end(s)] == []
     assert [s.mode for s in activity.peer_servers if not s.closed.wait(3)] == []

@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction
 
 from app.main_window import MainWindow
 from netcore.traffic import Direction
+from tests.app.support import port_is_free
 from widgets.hexdump_view import CHUNK_START_ROLE, FRAME_START_ROLE, HEX0
 from widgets.style import RECEIVED_BG, RECEIVED_HEADER_BG
 
@@ -163,18 +164,6 @@ def test_half_close_then_server_closes(qtbot, window):
     qtbot.waitUntil(lambda: 'recv() returned b""' in page.client.state.text(), timeout=5000)
     assert received_bytes(page.client.view) == b"bye"
     qtbot.waitUntil(lambda: page.client.runner is None, timeout=5000)
-
-
-def port_is_free(port: int) -> bool:
-    """True when a server with SO_REUSEADDR can listen on *port* again (TIME_WAIT is allowed)."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-            sock.listen()
-        except OSError:
-            return False
-        return True
 
 
 def test_stop_server_releases_port_and_disconnects_clients(qtbot, window):

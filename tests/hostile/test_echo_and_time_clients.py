@@ -38,15 +38,6 @@ REQUEST = b"hello"
 NTP_UNIX_DELTA = 2_208_988_800
 
 
-@pytest.fixture(scope="module")
-def fake_tcp() -> Iterator[FakeTcpServer]:
-    server = FakeTcpServer()
-    try:
-        yield server
-    finally:
-        server.close()
-
-
 class FakeUdpServer:
     """A UDP server on 127.0.0.1 that answers each datagram with ``answer(request)``: a list of datagrams."""
 

@@ -17,7 +17,6 @@ import shutil
 import struct
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +36,6 @@ REQUESTED = "wanted.txt"
 VICTIM = b"a file outside the destination folder\n"
 EXISTING = b"a file already in the destination folder\n"
 RIGHT_MD5 = "right"  # placeholder: the header carries the body's real md5
-
-
-@pytest.fixture(scope="module")
-def fake_tcp() -> Iterator[FakeTcpServer]:
-    server = FakeTcpServer()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture(scope="module")

@@ -137,15 +137,6 @@ def test_file_server_memory_stays_bounded_under_oversize_requests(
     assert proc.interrupt() == 0
 
 
-@pytest.fixture
-def fake_tcp() -> Iterator[FakeTcpServer]:
-    server = FakeTcpServer()
-    try:
-        yield server
-    finally:
-        server.close()
-
-
 def peak_of(run: Callable[[], object]) -> int:
     """The most bytes Python had allocated at once (beyond what it held before) while *run* ran."""
     tracemalloc.start()
