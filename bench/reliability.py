@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import base64
 import datetime
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -33,6 +35,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Closing the window during activity", ("tests/app/test_close_during_activity.py",)),
     ("Hostile input", ("tests/hostile",)),
 )
+HYPOTHESIS_STATISTICS = "hypothesis-statistics-"
 BENCHMARKS: tuple[tuple[str, ...], ...] = (("bench/gui_flood.py", "--mib", "256"), ("bench/load.py",))
 
 
@@ -56,6 +59,15 @@ def docstring(path: Path, function: str) -> str:
     return function.removeprefix("test_").replace("_", " ")
 
 
+def figure(name: str, value: str) -> tuple[str, str]:
+    """One recorded property as (name, value); Hypothesis' own statistics become an example count."""
+    if not name.startswith(HYPOTHESIS_STATISTICS):
+        return name, value
+    statistics = base64.b64decode(value).decode("utf-8", "replace")
+    examples = sum(int(n) for n in re.findall(r"(\d+) passing", statistics))
+    return "hypothesis examples", f"{examples:,}"
+
+
 def run_tests(selection: tuple[str, ...]) -> list[Case]:
     """Run one section's tests with a JUnit report; one Case per test that ran."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,6 +80,8 @@ def run_tests(selection: tuple[str, ...]) -> list[Case]:
                 "-q",
                 "-p",
                 "no:cacheprovider",
+                "-o",
+                "junit_family=legacy",  # the family that keeps record_property's figures
                 f"--junitxml={junit}",
                 *selection,
             ],
@@ -76,15 +90,25 @@ def run_tests(selection: tuple[str, ...]) -> list[Case]:
             check=False,
             timeout=1800,
         )
+        root = ET.parse(junit).getroot()
+        plugin_figures = {  # Hypothesis' plugin reports a decorated test's statistics suite-wide
+            name.removeprefix(HYPOTHESIS_STATISTICS): figure(name, p.get("value", ""))
+            for suite in root.iter("testsuite")
+            for p in suite.findall("properties/property")
+            if (name := p.get("name", "")).startswith(HYPOTHESIS_STATISTICS)
+        }
         cases = []
-        for case in ET.parse(junit).getroot().iter("testcase"):
+        for case in root.iter("testcase"):
             module = case.get("classname", "").replace(".", "/") + ".py"
             outcome = "passed"
             for tag in ("failure", "error", "skipped"):
                 if case.find(tag) is not None:
                     outcome = {"failure": "FAILED", "error": "ERROR", "skipped": "skipped"}[tag]
-            figures = [(p.get("name", ""), p.get("value", "")) for p in case.iter("property")]
-            cases.append(Case(f"{module}::{case.get('name')}", outcome, float(case.get("time", 0)), figures))
+            figures = [figure(p.get("name", ""), p.get("value", "")) for p in case.iter("property")]
+            node = f"{module}::{case.get('name')}"
+            if node in plugin_figures:
+                figures.append(plugin_figures[node])
+            cases.append(Case(node, outcome, float(case.get("time", 0)), figures))
         return cases
 
 

@@ -60,8 +60,13 @@ def live_threads() -> set[threading.Thread]:
 class Watch:
     """What was there before the window, and every uncaught exception since."""
 
-    def __init__(self, qtlog: _QtMessageCapture, capfd: pytest.CaptureFixture[str]) -> None:
-        self.qtlog, self.capfd = qtlog, capfd
+    def __init__(
+        self,
+        qtlog: _QtMessageCapture,
+        capfd: pytest.CaptureFixture[str],
+        record: Callable[[str, object], None],
+    ) -> None:
+        self.qtlog, self.capfd, self.record = qtlog, capfd, record
         self.threads = live_threads()
         self.sockets = socket_fds()
         self.exceptions: list[str] = []
@@ -97,13 +102,14 @@ def watch(
     qtlog: _QtMessageCapture,
     capfd: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    record_property: Callable[[str, object], None],
 ) -> Watch:
     """Baselines taken before any window exists, exception hooks chained in front of pytest-qt's."""
     assert request.node.get_closest_marker("qt_no_exception_capture") is None
     assert not request.config.getini("qt_no_exception_capture")
     assert isinstance(sys.excepthook, functools.partial)  # pytest-qt's capture is installed
     assert sys.excepthook.func.__module__ == "pytestqt.exceptions"
-    w = Watch(qtlog, capfd)
+    w = Watch(qtlog, capfd, record_property)
     monkeypatch.setattr(sys, "excepthook", functools.partial(w.hook, sys.excepthook))
     monkeypatch.setattr(threading, "excepthook", functools.partial(w.thread_hook, threading.excepthook))
     original_start = EngineRunner.start
@@ -398,7 +404,7 @@ def close_and_check(qtbot: QtBot, win: MainWindow, activity: Activity, watch: Wa
     for check in activity.checks:
         check()
     watch.check()
-    print(f"close took {elapsed:.3f} s")  # for the reliability table (pytest -rP)
+    watch.record("window closed in", f"{elapsed * 1000:.0f} ms")
 
 
 @pytest.mark.parametrize("transfer", ["flood", "repeat"])

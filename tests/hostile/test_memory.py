@@ -2,13 +2,16 @@
 
 A server runs as ``python -m netcore …`` and its /proc figures are read before and after the worst
 crafted input: VmPeak (peak virtual size) would show even a 4 GiB buffer that was never touched,
-VmHWM (peak resident size) the bytes really held. A client runs in this process under tracemalloc,
+VmHWM (peak resident size) the bytes really held. Servers run with MALLOC_ARENA_MAX=1: otherwise
+each new serving thread may reserve a 64 MiB malloc arena it never uses, and VmPeak would measure
+glibc's thread arenas rather than our buffers. A client runs in this process under tracemalloc,
 whose peak counts every Python buffer the moment it is asked for.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import struct
 import tracemalloc
@@ -29,6 +32,7 @@ MIB = 1024
 PEAK_BOUND_KIB = 64 * MIB  # virtual: far below the 4 GiB a trusted 0xFFFFFFFF prefix would ask for
 HELD_BYTES = 256 * 1024  # what each of the slow clients sends of a frame announced at the limit
 SLOW_CLIENTS = 16
+Recorder = Callable[[str, object], None]  # pytest's record_property: a figure for the report
 CLIENT_PEAK_BOUND = 1024 * 1024  # bytes a client may allocate while refusing a hostile reply
 
 
@@ -38,7 +42,15 @@ def server() -> Iterator[Callable[..., tuple[NetcoreProcess, int]]]:
     started: list[NetcoreProcess] = []
 
     def start(*args: str) -> tuple[NetcoreProcess, int]:
-        proc = NetcoreProcess(*args, "--host", "127.0.0.1", "--port", "0", "--quiet")
+        proc = NetcoreProcess(
+            *args,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--quiet",
+            env={**os.environ, "MALLOC_ARENA_MAX": "1"},
+        )
         started.append(proc)
         port = int(proc.wait_for_line(r"listening on 127\.0\.0\.1:(\d+)").group(1))
         return proc, port
@@ -75,9 +87,15 @@ def growth(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {key: after[key] - before[key] for key in ("VmPeak", "VmHWM")}
 
 
+def record_growth(record_property: Recorder, grew: dict[str, int]) -> None:
+    """Put the server's memory growth into the test report (docs/RELIABILITY.md)."""
+    for key, kib in grew.items():
+        record_property(f"{key} growth", f"{kib / 1024:.1f} MiB")
+
+
 @pytest.mark.parametrize("framing", ["length4", "length8", "json"])
 def test_tcp_echo_server_memory_stays_bounded_under_huge_announced_lengths(
-    server: Callable[..., tuple[NetcoreProcess, int]], framing: str
+    server: Callable[..., tuple[NetcoreProcess, int]], framing: str, record_property: Recorder
 ) -> None:
     """Frames announced at 4 GiB, 2^63 bytes or a 4 GiB JSON header are refused without a buffer, and
     16 clients each holding 256 KiB of a frame announced at the 16 MiB limit cost what they sent:
@@ -110,13 +128,14 @@ def test_tcp_echo_server_memory_stays_bounded_under_huge_announced_lengths(
             sock.close()
     echo_round_trip(port, framing)
     grew = growth(before, held)
+    record_growth(record_property, grew)
     assert grew["VmPeak"] < PEAK_BOUND_KIB, grew
     assert grew["VmHWM"] < DEFAULT_MAX_FRAME // 1024, grew
     assert proc.interrupt() == 0
 
 
 def test_file_server_memory_stays_bounded_under_oversize_requests(
-    server: Callable[..., tuple[NetcoreProcess, int]], tmp_path: Path
+    server: Callable[..., tuple[NetcoreProcess, int]], tmp_path: Path, record_property: Recorder
 ) -> None:
     """Requests of 8 KiB and more, thousands of names in one send, and a stream of invalid UTF-8 are
     refused without buffering them: VmPeak grows < 64 MiB, VmHWM < 4 MiB."""
@@ -132,6 +151,7 @@ def test_file_server_memory_stays_bounded_under_oversize_requests(
             sock.sendall(b"nothing\n" * 2000 + b"q\n")
             assert read_to_end(sock)[0].count(b"no file named") == 2000
     grew = growth(before, memory_kib(proc.proc.pid))
+    record_growth(record_property, grew)
     assert grew["VmPeak"] < PEAK_BOUND_KIB, grew
     assert grew["VmHWM"] < 4 * MIB, grew
     assert proc.interrupt() == 0
@@ -162,7 +182,7 @@ def expect_error(error: type[SocketLabError], call: Callable[[], object]) -> Cal
     [("length4", b"\xff\xff\xff\xff"), ("length8", b"\x7f" + b"\xff" * 7), ("json", b"\xff\xff\xff\xff")],
 )
 def test_tcp_echo_client_refuses_a_huge_length_prefix_without_allocating_it(
-    fake_tcp: FakeTcpServer, framing: str, prefix: bytes
+    fake_tcp: FakeTcpServer, framing: str, prefix: bytes, record_property: Recorder
 ) -> None:
     """A reply announcing 4 GiB (or 2^63 bytes) is a RemoteProtocolError at the prefix, and the
     client allocates less than 1 MiB while refusing it."""
@@ -175,6 +195,7 @@ def test_tcp_echo_client_refuses_a_huge_length_prefix_without_allocating_it(
     finally:
         client.close()
     fake_tcp.wait_done()
+    record_property("client's peak allocation", f"{peak / 1024:.0f} KiB")
     assert peak < CLIENT_PEAK_BOUND
 
 
@@ -188,7 +209,7 @@ def test_tcp_echo_client_refuses_a_huge_length_prefix_without_allocating_it(
     ids=["4-GiB-header", "1-TiB-body", "16-MiB-body-cut"],
 )
 def test_fetch_client_refuses_huge_headers_and_bodies_without_allocating_them(
-    fake_tcp: FakeTcpServer, tmp_path: Path, reply: bytes
+    fake_tcp: FakeTcpServer, tmp_path: Path, reply: bytes, record_property: Recorder
 ) -> None:
     """A 4 GiB header length, a 1 TiB body and a 16 MiB body cut after 60 KB end with a typed error,
     leave nothing in the destination, and cost the client less than 1 MiB of Python memory."""
@@ -200,11 +221,14 @@ def test_fetch_client_refuses_huge_headers_and_bodies_without_allocating_them(
     finally:
         client.close()
     fake_tcp.wait_done()
+    record_property("client's peak allocation", f"{peak / 1024:.0f} KiB")
     assert peak < CLIENT_PEAK_BOUND
     assert list(tmp_path.iterdir()) == []
 
 
-def test_time_client_stops_reading_a_flood_at_its_reply_limit(fake_tcp: FakeTcpServer) -> None:
+def test_time_client_stops_reading_a_flood_at_its_reply_limit(
+    fake_tcp: FakeTcpServer, record_property: Recorder
+) -> None:
     """A TIME server that sends 16 MiB instead of 4 bytes: a RemoteProtocolError after 4 KiB, and less
     than 1 MiB allocated."""
     fake_tcp.expect(play_and_close([bytes(DEFAULT_MAX_FRAME)]))
@@ -214,4 +238,5 @@ def test_time_client_stops_reading_a_flood_at_its_reply_limit(fake_tcp: FakeTcpS
     finally:
         client.close()
     fake_tcp.wait_done()
+    record_property("client's peak allocation", f"{peak / 1024:.0f} KiB")
     assert peak < CLIENT_PEAK_BOUND

@@ -59,7 +59,7 @@ def flood_server(total: int) -> tuple[socket.socket, threading.Thread, dict[str,
 
 
 @pytest.mark.slow
-def test_tcp_client_tab_survives_a_flood(qtbot, settings):
+def test_tcp_client_tab_survives_a_flood(qtbot, settings, record_property):
     win = MainWindow(settings)
     qtbot.addWidget(win)
     win.show()
@@ -87,11 +87,10 @@ def test_tcp_client_tab_survives_a_flood(qtbot, settings):
         assert store.dropped_bytes > 0 and "dropped" in pane.view.status.text()
         worst = max(heartbeat.gaps_ms)
         assert worst < 1000, f"the GUI froze for {worst} ms"
-        print(
-            f"flood: {FLOOD_BYTES / 2**20:.0f} MiB, heartbeat gaps p50 "
-            f"{sorted(heartbeat.gaps_ms)[len(heartbeat.gaps_ms) // 2]} ms, max {worst} ms, "
-            f"dropped {store.dropped_bytes:,} bytes from the view"
-        )
+        record_property("flood", f"{FLOOD_BYTES / 2**20:.0f} MiB")
+        record_property("heartbeat gap p50", f"{sorted(heartbeat.gaps_ms)[len(heartbeat.gaps_ms) // 2]} ms")
+        record_property("heartbeat gap max", f"{worst} ms")
+        record_property("dropped from the view", f"{store.dropped_bytes / 2**20:.1f} MiB (said so)")
     finally:
         win.close()  # stops and joins the worker: the fixture fails the test if a QThread is left
         listener.close()
@@ -100,7 +99,7 @@ def test_tcp_client_tab_survives_a_flood(qtbot, settings):
 
 
 @pytest.mark.slow
-def test_udp_server_pane_survives_a_datagram_flood(qtbot, settings):
+def test_udp_server_pane_survives_a_datagram_flood(qtbot, settings, record_property):
     win = MainWindow(settings)
     qtbot.addWidget(win)
     win.show()
@@ -139,10 +138,9 @@ def test_udp_server_pane_survives_a_datagram_flood(qtbot, settings):
         # every datagram echoed: dropped from the view or not, each counts once in its direction
         qtbot.waitUntil(lambda: pane.bytes_out == pane.bytes_in, timeout=3000)
         assert pane.bytes_in % 512 == 0 and pane.bytes_in <= count["sent"] * 512
-        print(
-            f"UDP flood: {count['sent']:,} datagrams sent, {pane.bytes_in:,} bytes reached the pane, "
-            f"heartbeat max gap {worst} ms"
-        )
+        record_property("datagrams sent", f"{count['sent']:,}")
+        record_property("bytes echoed by the pane", f"{pane.bytes_in:,}")
+        record_property("heartbeat gap max", f"{worst} ms")
     finally:
         stop.set()
         sender.join(5)

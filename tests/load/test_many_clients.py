@@ -31,7 +31,7 @@ def enough_descriptors():
 
 
 @pytest.mark.slow
-def test_1000_concurrent_connections_each_get_their_own_bytes(enough_descriptors):
+def test_1000_concurrent_connections_each_get_their_own_bytes(enough_descriptors, record_property):
     events: list = []
     server = TcpEchoServer("127.0.0.1", 0)
     addr = server.bind()
@@ -63,7 +63,8 @@ def test_1000_concurrent_connections_each_get_their_own_bytes(enough_descriptors
         assert rounds >= 2
         assert not [e for e in events if isinstance(e, Failed)]
         assert server.client_count == CONNECTIONS
-        print(f"{CONNECTIONS} connections held, {rounds} rounds of messages, all echoed exactly")
+        record_property("connections held", CONNECTIONS)
+        record_property("messages echoed exactly", f"{CONNECTIONS * rounds:,} in {rounds} rounds")
     finally:
         for sock in clients:
             sock.close()
