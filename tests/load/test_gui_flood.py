@@ -60,6 +60,9 @@ def flood_server(total: int) -> tuple[socket.socket, threading.Thread, dict[str,
 
 @pytest.mark.slow
 def test_tcp_client_tab_survives_a_flood(qtbot, settings, record_property):
+    """96 MiB streamed as fast as loopback goes into the TCP echo client tab: a 10 ms heartbeat never
+    waits 1 s, a click mid-flood is handled, every byte is counted, the view's store stays within its
+    4 MiB bound and says how much it dropped, and the window closes cleanly."""
     win = MainWindow(settings)
     qtbot.addWidget(win)
     win.show()
@@ -100,6 +103,9 @@ def test_tcp_client_tab_survives_a_flood(qtbot, settings, record_property):
 
 @pytest.mark.slow
 def test_udp_server_pane_survives_a_datagram_flood(qtbot, settings, record_property):
+    """4 s of 512-byte datagrams blasted at the UDP echo server pane: the heartbeat never waits 1 s,
+    the store stays within its bound, and every datagram received is echoed and counted once each
+    way (whether or not the view kept it)."""
     win = MainWindow(settings)
     qtbot.addWidget(win)
     win.show()

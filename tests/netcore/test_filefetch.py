@@ -542,6 +542,9 @@ DISK_FULL_CHILD = textwrap.dedent(
     ids=["in-the-last-buffer", "mid-transfer"],
 )
 def test_a_full_disk_is_a_clear_error_and_leaves_no_file(serve, root, dest, size, limit):
+    """A fetch client process under RLIMIT_FSIZE (the disk "fills" inside the last buffer or while
+    more data keeps coming): FileFetchError "cannot write the file" with a hint, and no file or
+    .part left in the destination."""
     (root / "full.bin").write_bytes(os.urandom(size))
     running = serve(root)
     proc = subprocess.run(
