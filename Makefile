@@ -46,9 +46,14 @@ test: $(STAMP) $(QM) system-deps
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m app --self-test
 	$(MAKE) dist-test
 
+# The X server, the libraries Qt's xcb platform plugin loads and a font with Chinese glyphs
+# (a headless machine lacks some of them).
+XCB_DEPS := xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 fonts-noto-cjk
+
 # README screenshots of every tab, taken from the real window under Xvfb.
 screenshots: $(STAMP) $(QM)
-	@command -v xvfb-run >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb xauth >/dev/null
+	@command -v xvfb-run >/dev/null && ldconfig -p | grep -q libxcb-icccm.so.4 && ldconfig -p | grep -q libxcb-keysyms.so.1 \
+	  && fc-list :lang=zh | grep -q . || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(XCB_DEPS) >/dev/null
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m app.screenshots resources/screenshots
 
 lint: $(STAMP)

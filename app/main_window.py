@@ -44,6 +44,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         for page in self.pages():
             page.status_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.tabs.currentChanged.connect(self._on_tab_changed)
 
         file_menu = self.menuBar().addMenu(self.tr("&File"))
         quit_action = QAction(self.tr("&Quit"), self)
@@ -138,16 +139,22 @@ class MainWindow(QMainWindow):
             code = "# " + self.tr("Complete the settings first: {0}").format(exc.summary) + "\n"
         self.code_panel.set_code(code)
 
+    def _on_tab_changed(self, _index: int) -> None:
+        """A message belongs to the tab that showed it; the traffic figures are the new tab's."""
+        self.statusBar().clearMessage()
+        self._last_counts = None
+        self._update_traffic_label()
+
     def _update_traffic_label(self) -> None:
         """Local and peer address, bytes in/out and rate of the current tab's running connection."""
         page = self.tabs.currentWidget()
         pane = page.active_pane() if isinstance(page, Page) else None
-        if pane is None:
+        total = 0 if pane is None else pane.bytes_in + pane.bytes_out
+        if pane is None or not (pane.endpoints or total):
             self.traffic_label.clear()
             self._last_counts = None
             return
         now = time.monotonic()
-        total = pane.bytes_in + pane.bytes_out
         rate = 0.0
         if self._last_counts is not None and self._last_counts[2] < now:
             rate = max(0, total - self._last_counts[0] - self._last_counts[1]) / (now - self._last_counts[2])

@@ -109,7 +109,9 @@ def take(out: Path) -> list[Path]:
             window.set_language(i18n.CHINESE)
             for index, name in ((0, "tcp-echo"), (4, "packet-sticking")):
                 window.tabs.setCurrentIndex(index)
-                wait_until(lambda: False, 0.1)
+                if name == "packet-sticking":
+                    packet_sticking(window, Path(tmp))  # run again: the log's peer names in Chinese too
+                wait_until(lambda: False, 0.3)
                 saved.append(grab(window, out / f"{name}-zh_CN.png"))
         finally:
             window.close()

@@ -103,8 +103,22 @@ class ScenarioResult:
     waiting_after: int | None  # bytes still unread when the receiver stopped
     segments: int | None  # TCP segments with data the sender emitted (Linux TCP_INFO)
     announce_rtt_ms: float | None  # announce-and-wait: the extra round trip
-    verdict: str
-    segments_note: str
+    facts: Verdict
+
+    @property
+    def verdict(self) -> str:
+        """The verdict in one English line."""
+        return str(self.facts)
+
+    @property
+    def segments_note(self) -> str:
+        """What TCP_INFO says of the sender's segments, in English."""
+        if self.segments is None:
+            return "how many TCP segments the sender emitted cannot be known on this system (no TCP_INFO)"
+        return (
+            f"the sender's TCP emitted {_plural(self.segments, 'segment')} with data for "
+            f"{_plural(len(self.sends), 'send() call')}"
+        )
 
     def to_json(self) -> dict[str, Any]:
         def call(c: Call) -> dict[str, Any]:
@@ -406,12 +420,6 @@ class StickingSession:
         if s.cure is Cure.ANNOUNCE:
             frames = tuple(f for f in frames if f.index % 2 == 1)  # the payloads, not the announcements
         segments = self._segments
-        note = (
-            f"the sender's TCP emitted {segments} segment{'s' if segments != 1 else ''} with data for "
-            f"{len(self.sends)} send() call{'s' if len(self.sends) != 1 else ''}"
-            if segments is not None
-            else "how many TCP segments the sender emitted cannot be known on this system (no TCP_INFO)"
-        )
         return ScenarioResult(
             s,
             tuple(self.sends),
@@ -421,7 +429,6 @@ class StickingSession:
             segments,
             self._announce_rtt,
             verdict(s, self.sends, self.recvs, frames, waiting),
-            note,
         )
 
 
@@ -434,39 +441,86 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+class VerdictKind(StrEnum):
+    CURED = "cured"  # a cure was on: how many messages it recovered
+    WAITING = "waiting"  # the receiver stopped with bytes still in its buffer
+    SIZED = "sized"  # fixed recv() sizes: each read took what was there
+    MERGED = "merged"  # fewer chunks than messages
+    SURVIVED = "survived"  # the boundaries happened to survive
+    SPLIT = "split"  # more chunks than messages
+    SHIFTED = "shifted"  # as many chunks as messages, boundaries inside them
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the receiver saw compared with what was sent, as facts: ``str()`` says it in English,
+    the GUI says it in the user's language."""
+
+    kind: VerdictKind
+    messages: int
+    total: int  # bytes sent
+    reads: int  # recv() calls that returned data
+    cure: Cure = Cure.NONE
+    recovered: int = 0  # messages a cure recovered intact
+    waiting: int = 0  # bytes left in the receive buffer
+    calls: tuple[tuple[int, int], ...] = ()  # (size asked, bytes returned) of each recv()
+    first: str = ""  # the start of the first message
+
+    def __str__(self) -> str:
+        kind = self.kind
+        if kind is VerdictKind.CURED:
+            return (
+                f"{self.cure.label}: {self.recovered} of {self.messages} messages recovered"
+                f" from {_plural(self.reads, 'recv() chunk')}"
+            )
+        calls = [f"recv({size}) returned {got:,}" for size, got in self.calls]
+        if kind is VerdictKind.WAITING:
+            nothing = "" if any(got for _, got in self.calls) else " (nothing read)"
+            return (
+                f"{self.total:,} bytes sent, {' + '.join(calls)}: "
+                f"{self.waiting:,} bytes are still waiting{nothing}"
+            )
+        if kind is VerdictKind.SIZED:
+            return (
+                f"{_plural(self.messages, 'message')} ({self.total:,} bytes) sent; {', '.join(calls)}: "
+                "each read takes what is there, wherever the messages began and ended"
+            )
+        head = f"{_plural(self.messages, 'message')} sent, received as {_plural(self.reads, 'chunk')}"
+        return (
+            head
+            + {
+                VerdictKind.MERGED: f": the receiver cannot tell where '{self.first}' ends",
+                VerdictKind.SURVIVED: ": the boundaries survived this time, but TCP does not promise it",
+                VerdictKind.SPLIT: ": messages were split across recv() calls",
+                VerdictKind.SHIFTED: ": the chunk boundaries fall inside messages",
+            }[kind]
+        )
+
+
 def verdict(
     scenario: Scenario, sends: list[Call], recvs: list[Call], frames: tuple[Frame, ...], waiting: int | None
-) -> str:
-    """One line in words: what the receiver saw compared with what was sent."""
+) -> Verdict:
+    """What the receiver saw compared with what was sent."""
     messages = scenario.messages
     reads = [c for c in recvs if c.data]
+    facts = (len(messages), sum(len(m) for m in messages), len(reads))
     if scenario.cure is not Cure.NONE:
         recovered = sum(1 for f, m in zip(frames, messages, strict=False) if f.payload == m)
-        text = f"{scenario.cure.label}: {recovered} of {len(messages)} messages recovered"
-        return text + f" from {_plural(len(reads), 'recv() chunk')}"
-    total = sum(len(m) for m in messages)
+        return Verdict(VerdictKind.CURED, *facts, cure=scenario.cure, recovered=recovered)
+    calls = tuple((_size(scenario, i), c.length) for i, c in enumerate(reads))
     if waiting:
-        got = sum(c.length for c in reads)
-        calls = " + ".join(f"recv({_size(scenario, i)}) returned {c.length:,}" for i, c in enumerate(reads))
-        return f"{total:,} bytes sent, {calls}: {waiting:,} bytes are still waiting" + (
-            "" if got else " (nothing read)"
-        )
+        return Verdict(VerdictKind.WAITING, *facts, waiting=waiting, calls=calls)
     if scenario.recv_sizes:
-        calls = ", ".join(f"recv({_size(scenario, i)}) returned {c.length:,}" for i, c in enumerate(reads))
-        return (
-            f"{_plural(len(messages), 'message')} ({total:,} bytes) sent; {calls}: "
-            "each read takes what is there, wherever the messages began and ended"
-        )
+        return Verdict(VerdictKind.SIZED, *facts, calls=calls)
     boundaries = {sum(len(m) for m in messages[: i + 1]) for i in range(len(messages))}
     chunk_ends = {c.offset + c.length for c in reads}
-    head = f"{_plural(len(messages), 'message')} sent, received as {_plural(len(reads), 'chunk')}"
     if len(reads) < len(messages):
-        return f"{head}: the receiver cannot tell where '{_preview(messages[0])}' ends"
+        return Verdict(VerdictKind.MERGED, *facts, first=_preview(messages[0]))
     if chunk_ends == boundaries:
-        return f"{head}: the boundaries survived this time, but TCP does not promise it"
+        return Verdict(VerdictKind.SURVIVED, *facts)
     if len(reads) > len(messages):
-        return f"{head}: messages were split across recv() calls"
-    return f"{head}: the chunk boundaries fall inside messages"
+        return Verdict(VerdictKind.SPLIT, *facts)
+    return Verdict(VerdictKind.SHIFTED, *facts)
 
 
 def _size(scenario: Scenario, index: int) -> int:

@@ -241,3 +241,31 @@ def test_formatted_state_texts_are_translated_in_place(qtbot, settings, catalogu
     window.set_language(i18n.ENGLISH)
     assert pane.state.text() == english
     window.shutdown()
+
+
+@pytest.mark.parametrize("preset", ["nagle-burst", "big-send-small-recv", "cure-length-prefix"])
+def test_packet_sticking_verdict_is_said_in_the_language_shown(qtbot, settings, catalogue, preset):
+    """The verdict and the segment count are netcore's English in English, Chinese with the same
+    numbers in Chinese (also when the language changes after the run), and English again."""
+    settings.setValue("window/language", "en")
+    window = make_window(qtbot, settings)
+    pane = window.sticking.scenario
+    pane.preset.setCurrentIndex(pane.preset.findData(preset))
+    pane.run()
+    qtbot.waitUntil(lambda: pane.runner is None and pane._result is not None, timeout=10000)
+    result = pane._result
+    assert pane.verdict.text() == result.verdict
+    assert pane.details.text().startswith(result.segments_note)
+    window.set_language(i18n.CHINESE)
+    chinese = pane.verdict.text()
+    assert CJK.search(chinese) and not re.search(r"[A-Za-z]{4,}", chinese.replace("recv", ""))
+    assert re.findall(r"\d+", chinese.replace(",", "")) and set(re.findall(r"\d+", chinese)) <= set(
+        re.findall(r"\d+", result.verdict)
+    )
+    assert CJK.search(pane.details.text())
+    pane.run()  # a run in Chinese says it in Chinese too
+    qtbot.waitUntil(lambda: pane.runner is None and pane._result is not result, timeout=10000)
+    assert CJK.search(pane.verdict.text())
+    window.set_language(i18n.ENGLISH)
+    assert pane.verdict.text() == pane._result.verdict
+    window.shutdown()

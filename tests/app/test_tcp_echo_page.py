@@ -129,6 +129,8 @@ def test_connection_refused_shows_hint(qtbot, window):
     qtbot.waitUntil(lambda: page.client.runner is None, timeout=5000)
     assert page.client.connect_button.text().replace("&", "") == "Connect"
     assert "Nothing is listening" in window.statusBar().currentMessage()
+    window.tabs.setCurrentWidget(window.sticking)  # another tab does not show this tab's message
+    assert window.statusBar().currentMessage() == ""
 
 
 def test_address_in_use_shows_hint(qtbot, window):
@@ -270,6 +272,10 @@ def test_status_bar_shows_the_connection_and_byte_counts(qtbot, window):
     text = window.traffic_label.text()
     assert f"⇄ 127.0.0.1:{page.server.server.address.port}" in text
     assert "↓ 5 B" in text and "↑ 5 B" in text
+    window.tabs.setCurrentWidget(window.sticking)  # at once: the new tab's figures (none yet)
+    assert window.traffic_label.text() == ""
+    window.tabs.setCurrentWidget(page)
+    assert "↓ 5 B" in window.traffic_label.text()
 
 
 def test_python_equivalent_follows_the_settings_and_runs(qtbot, window):
