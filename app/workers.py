@@ -65,7 +65,6 @@ class EngineWorker(QObject):
         self._lock = threading.Lock()
         self._pending: deque[Event] = deque()
         self._pending_bytes = 0
-        self._pending_chunks = 0
         self._dropped_chunks = 0
         self._dropped_bytes = 0
         self._dropped_sent_bytes = 0
@@ -94,26 +93,53 @@ class EngineWorker(QObject):
             self._in_flight = False
 
     def _collect(self, events: Sequence[Event]) -> None:
-        """Engine-thread sink: queue events, trim old traffic past the bounds, emit when due."""
+        """Engine-thread sink: queue events, trim old traffic past the bounds, emit when due.
+
+        It runs once per engine round (under a flood, once per recv()), so it does the least it can:
+        the traffic is trimmed in bulk once it is twice over a bound, one pass dropping many events,
+        and the clock is read only while no batch is in flight."""
         stopped = False
         with self._lock:
             pending = self._pending
+            pending.extend(events)
             for event in events:
-                pending.append(event)
                 if type(event) is Traffic:
                     self._pending_bytes += len(event.chunk.data)
-                    self._pending_chunks += 1
                 elif type(event) is Stopped:
                     stopped = True
-            while (
-                self._pending_bytes > self.max_pending_bytes or self._pending_chunks > MAX_BATCH_CHUNKS
-            ) and self._drop_oldest((Traffic,)):
-                pass
-            while len(pending) > MAX_PENDING_EVENTS and self._drop_oldest((Traffic, *_NOTICES)):
-                pass
-            batch = self._take_batch(force=stopped)
+            if self._pending_bytes > 2 * self.max_pending_bytes or len(pending) > 2 * MAX_BATCH_CHUNKS:
+                self._trim_traffic()
+                while len(self._pending) > MAX_PENDING_EVENTS and self._drop_oldest((Traffic, *_NOTICES)):
+                    pass
+            batch = None if self._in_flight and not stopped else self._take_batch(force=stopped)
         if batch is not None:
             self.batch.emit(batch)
+
+    def _trim_traffic(self) -> None:
+        """Keep the newest traffic within both bounds and every other event; count what is dropped
+        (call with the lock held)."""
+        if self._pending_bytes <= self.max_pending_bytes and len(self._pending) <= MAX_BATCH_CHUNKS:
+            return
+        room, calls = self.max_pending_bytes, MAX_BATCH_CHUNKS
+        kept: list[Event] = []
+        full = False
+        for event in reversed(self._pending):
+            if type(event) is Traffic:
+                chunk = event.chunk
+                size = len(chunk.data)
+                if full or size > room or not calls:
+                    full = True  # and so is everything older
+                    self._dropped_chunks += 1
+                    self._dropped_bytes += size
+                    if chunk.direction is Direction.SENT:
+                        self._dropped_sent_bytes += size
+                    continue
+                room -= size
+                calls -= 1
+            kept.append(event)
+        kept.reverse()
+        self._pending = deque(kept)
+        self._pending_bytes = self.max_pending_bytes - room
 
     def _drop_oldest(self, kinds: tuple[type, ...]) -> bool:
         """Drop the oldest pending event of one of *kinds*; False if there is none."""
@@ -124,7 +150,6 @@ class EngineWorker(QObject):
             if isinstance(event, kinds):
                 if isinstance(event, Traffic):
                     self._pending_bytes -= len(event.chunk.data)
-                    self._pending_chunks -= 1
                     self._dropped_chunks += 1
                     self._dropped_bytes += len(event.chunk.data)
                     if event.chunk.direction is Direction.SENT:
@@ -149,12 +174,13 @@ class EngineWorker(QObject):
         interval = FLOOD_BATCH_MS if self._flooding else BATCH_MS
         if not force and now - self._last_emit < interval / 1000:
             return None
+        self._trim_traffic()
         batch = Batch(
             tuple(self._pending), self._dropped_chunks, self._dropped_bytes, self._dropped_sent_bytes
         )
         self._flooding = self._dropped_chunks > 0
         self._pending.clear()
-        self._pending_bytes = self._pending_chunks = 0
+        self._pending_bytes = 0
         self._dropped_chunks = self._dropped_bytes = self._dropped_sent_bytes = 0
         self._in_flight = True
         self._last_emit = now
