@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -216,11 +219,31 @@ def test_self_test_command():
         capture_output=True,
         text=True,
         timeout=120,
-        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "self-test ok" in result.stdout
     assert "QThread" not in result.stderr
+
+
+def test_startup_time_is_measured_from_the_process_start():
+    """--startup-time prints a time no longer than the process can have lived (seen from outside),
+    and not shorter than Python and Qt need to show a window at all."""
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--startup-time"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    lived = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    match = re.fullmatch(r"first window after (\d+\.\d{3}) s\n", result.stdout)
+    assert match, result.stdout
+    reported = float(match.group(1))
+    assert 0.05 < reported <= lived + 0.02  # /proc's start time counts in 10 ms ticks
 
 
 def test_repeat_send_counts_in_the_payload(qtbot, window):
