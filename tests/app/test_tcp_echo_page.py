@@ -212,15 +212,20 @@ def test_settings_are_remembered(qtbot, settings):
     assert second.tcp_echo.server.framing.currentText() == "line"
 
 
-def test_self_test_command():
-    result = subprocess.run(
-        [sys.executable, "-m", "app", "--self-test"],
+def run_app(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m app ARGS`` offscreen, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
+
+
+def test_self_test_command():
+    result = run_app("--self-test")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "self-test ok" in result.stdout
     assert "QThread" not in result.stderr
@@ -230,14 +235,7 @@ def test_startup_time_is_measured_from_the_process_start():
     """--startup-time prints a time no longer than the process can have lived (seen from outside),
     and not shorter than Python and Qt need to show a window at all."""
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "app", "--startup-time"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
+    result = run_app("--startup-time")
     lived = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     match = re.fullmatch(r"first window after (\d+\.\d{3}) s\n", result.stdout)
