@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.resources import resource_path
+from widgets.elided_label import ElidedLabel
 
 ENGLISH = "en"
 CHINESE = "zh_CN"
@@ -265,7 +266,7 @@ def _retranslate_widget(translator: Translator, widget: QWidget) -> None:
         (widget.accessibleName, widget.setAccessibleName),
     ):
         swap(getter, setter)
-    if isinstance(widget, (QLabel, QAbstractButton)):
+    if isinstance(widget, (QLabel, QAbstractButton, ElidedLabel)):
         swap(widget.text, widget.setText)
     elif isinstance(widget, (QGroupBox, QMenu)):
         swap(widget.title, widget.setTitle)

@@ -25,6 +25,7 @@ from netcore.errors import SocketLabError
 from netcore.events import Answered, Closed, CloseReason, Connected, Event, WriteShutdown
 from netcore.framing import FRAMING_CHOICES, make_codec
 from netcore.tcp_echo import TcpEchoClient, TcpEchoServer, check_message
+from widgets.elided_label import ElidedLabel
 from widgets.inputs import PayloadEdit, RepeatControl
 
 
@@ -69,7 +70,7 @@ class TcpClientPane(ClientPane):
         self.payload = PayloadEdit("Hello, Socket Lab!", self)
         self.send_button = QPushButton(self.tr("&Send"), self)
         self.send_button.setToolTip(self.tr("Send the message (Ctrl+Enter in the message box)"))
-        self.rtt = QLabel(self)
+        self.rtt = ElidedLabel(self)
         self.repeat = RepeatControl(self)
         self.set_state(self.tr("Not connected"))
 

@@ -128,7 +128,9 @@ class GuiRunner:
         from PySide6.QtWidgets import QApplication
 
         from app.main_window import MainWindow
+        from app.workers import keep_freed_heap
 
+        keep_freed_heap()  # as the app does at start
         self.app = QApplication.instance() or QApplication([])
         self.settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "SocketLab", "bench")
         self.window = MainWindow(self.settings)

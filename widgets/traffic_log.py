@@ -38,6 +38,7 @@ from netcore.export import to_json_lines, to_text2pcap
 from netcore.framing import Frame
 from netcore.traffic import Chunk, Direction, TrafficStore
 from widgets import style
+from widgets.elided_label import ElidedLabel
 from widgets.hexdump_view import FixedHeader, HexdumpModel, HexdumpView, rows_in
 
 PREVIEW_BYTES = 64
@@ -229,7 +230,7 @@ class TrafficView(QWidget):
         self.log.selectionModel().selectionChanged.connect(self._on_log_selection)
 
         self.hexdump = HexdumpView(self.hex_model, self)
-        self.status = QLabel(self)
+        self.status = ElidedLabel(self)
         self.hover = QLabel(self)
         self.hover.setWordWrap(True)
         self.hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

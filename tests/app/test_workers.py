@@ -3,7 +3,12 @@ other events kept), and slower batches while a flood is dropping traffic."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
 
 from app.workers import MAX_BATCH_BYTES, MAX_BATCH_CHUNKS, Batch, EngineRunner, EngineWorker
 from netcore.engine import Engine
@@ -96,3 +101,41 @@ def test_the_worker_marks_a_flood_while_batches_drop_traffic(qtbot):
     assert seen[0][1] and seen[0][0].dropped_bytes == len(flood) * CHUNK - MAX_BATCH_BYTES
     assert not seen[-1][1]  # the trickle after it fits: back to the usual rate
     assert [e for b, _ in seen for e in b.events][-2:] == [trickle[0], Stopped()]
+
+
+HEAP_PROBE = """
+import ctypes, sys
+from app.workers import keep_freed_heap
+libc = ctypes.CDLL(None)
+libc.sbrk.restype, libc.sbrk.argtypes = ctypes.c_void_p, [ctypes.c_ssize_t]
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+if sys.argv[1] == "kept":
+    assert keep_freed_heap()
+blocks = [libc.malloc(65536) for _ in range(256)]  # 16 MiB of receive-buffer-sized blocks
+top = libc.sbrk(0)
+for block in blocks:
+    libc.free(block)
+print(top - libc.sbrk(0))  # bytes of heap handed back to the kernel
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt() is Linux-only")
+def test_keep_freed_heap_stops_glibc_handing_freed_buffers_back():
+    """By default glibc gives 16 MiB of freed 64 KiB blocks back to the kernel at once (to be
+    faulted in again as new pages); after keep_freed_heap() it keeps them for the next buffers."""
+
+    def given_back(mode: str) -> int:
+        result = subprocess.run(
+            [sys.executable, "-c", HEAP_PROBE, mode],
+            cwd=Path(__file__).resolve().parents[2],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return int(result.stdout)
+
+    assert given_back("default") >= 8 * 1024 * 1024
+    assert given_back("kept") == 0

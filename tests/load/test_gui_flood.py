@@ -70,6 +70,7 @@ def test_tcp_client_tab_survives_a_flood(qtbot, settings, record_property):
     pane.view.store.max_bytes = STORE_BYTES
     listener, thread, _sent = flood_server(FLOOD_BYTES)
     heartbeat = Heartbeat()
+    widths = (pane.width(), win.tcp_echo.server.width())
     try:
         pane.address.set_address("127.0.0.1", listener.getsockname()[1])
         heartbeat.start()
@@ -88,6 +89,8 @@ def test_tcp_client_tab_survives_a_flood(qtbot, settings, record_property):
         store = pane.view.store
         assert store.byte_count <= STORE_BYTES + 65536
         assert store.dropped_bytes > 0 and "dropped" in pane.view.status.text()
+        # the growing summary ("… older chunks dropped …") never widened its pane
+        assert (pane.width(), win.tcp_echo.server.width()) == widths
         worst = max(heartbeat.gaps_ms)
         assert worst < 1000, f"the GUI froze for {worst} ms"
         record_property("flood", f"{FLOOD_BYTES / 2**20:.0f} MiB")
