@@ -105,12 +105,12 @@ def test_the_worker_marks_a_flood_while_batches_drop_traffic(qtbot):
 
 HEAP_PROBE = """
 import ctypes, sys
-from app.workers import keep_freed_heap
 libc = ctypes.CDLL(None)
 libc.sbrk.restype, libc.sbrk.argtypes = ctypes.c_void_p, [ctypes.c_ssize_t]
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
 libc.free.argtypes = [ctypes.c_void_p]
 if sys.argv[1] == "kept":
+    from app.workers import keep_freed_heap
     assert keep_freed_heap()
 blocks = [libc.malloc(65536) for _ in range(256)]  # 16 MiB of receive-buffer-sized blocks
 top = libc.sbrk(0)
@@ -122,8 +122,9 @@ print(top - libc.sbrk(0))  # bytes of heap handed back to the kernel
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt() is Linux-only")
 def test_keep_freed_heap_stops_glibc_handing_freed_buffers_back():
-    """By default glibc gives 16 MiB of freed 64 KiB blocks back to the kernel at once (to be
-    faulted in again as new pages); after keep_freed_heap() it keeps them for the next buffers."""
+    """With a fresh process's defaults glibc gives 16 MiB of freed 64 KiB blocks back to the kernel
+    at once (to be faulted in again as new pages); after keep_freed_heap() it keeps them for the next
+    buffers, whatever thresholds glibc had adjusted itself to before."""
 
     def given_back(mode: str) -> int:
         result = subprocess.run(
