@@ -52,8 +52,7 @@ XCB_DEPS := xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon
 
 # README screenshots of every tab, taken from the real window under Xvfb.
 screenshots: $(STAMP) $(QM)
-	@command -v xvfb-run >/dev/null && ldconfig -p | grep -q libxcb-icccm.so.4 && ldconfig -p | grep -q libxcb-keysyms.so.1 \
-	  && fc-list :lang=zh | grep -q . || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(XCB_DEPS) >/dev/null
+	@dpkg -s $(XCB_DEPS) >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(XCB_DEPS) >/dev/null
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m app.screenshots resources/screenshots
 
 lint: $(STAMP)

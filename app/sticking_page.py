@@ -126,15 +126,14 @@ def segments_text(result: ScenarioResult) -> str:
         source = QT_TRANSLATE_NOOP(
             "Verdict", "how many TCP segments the sender emitted cannot be known on this system (no TCP_INFO)"
         )
-        translated = _verdict_tr(source)
-        return result.segments_note if translated == source else translated
-    source = QT_TRANSLATE_NOOP(
-        "Verdict", "the sender's TCP emitted {0} segments with data for {1} send() calls"
-    )
+        counts: tuple[int, ...] = ()
+    else:
+        source = QT_TRANSLATE_NOOP(
+            "Verdict", "the sender's TCP emitted {0} segments with data for {1} send() calls"
+        )
+        counts = (result.segments, len(result.sends))
     translated = _verdict_tr(source)
-    if translated == source:
-        return result.segments_note
-    return translated.format(result.segments, len(result.sends))
+    return result.segments_note if translated == source else translated.format(*counts)
 
 
 class ScenarioPane(EnginePane):

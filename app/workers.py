@@ -121,8 +121,7 @@ class EngineWorker(QObject):
         """Engine-thread sink: queue events, trim old traffic past the bounds, emit when due.
 
         It runs once per engine round (under a flood, once per recv()), so it does the least it can:
-        the traffic is trimmed in bulk once it is twice over a bound, one pass dropping many events,
-        and the clock is read only while no batch is in flight."""
+        the traffic is trimmed in bulk once it is twice over a bound, one pass dropping many events."""
         stopped = False
         with self._lock:
             pending = self._pending
@@ -136,7 +135,7 @@ class EngineWorker(QObject):
                 self._trim_traffic()
                 while len(self._pending) > MAX_PENDING_EVENTS and self._drop_oldest((Traffic, *_NOTICES)):
                     pass
-            batch = None if self._in_flight and not stopped else self._take_batch(force=stopped)
+            batch = self._take_batch(force=stopped)
         if batch is not None:
             self.batch.emit(batch)
 

@@ -349,10 +349,21 @@ class FixedHeader(QHeaderView):
 class HexdumpHeader(FixedHeader):
     """A hexdump's header: the sixteen narrow ASCII columns share one section, "ASCII"."""
 
+    def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
+        super().__init__(orientation, parent)
+        self._ascii_painted = False  # in the current paint event
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self._ascii_painted = False
+        super().paintEvent(event)
+
     def paintSection(self, painter: QPainter, rect: QRect, section: int) -> None:
         if section < ASCII0:
             super().paintSection(painter, rect, section)
             return
+        if self._ascii_painted:  # the first ASCII section to be repainted drew all of them
+            return
+        self._ascii_painted = True
         left = self.sectionViewportPosition(ASCII0)
         last = COLUMNS - 1
         right = self.sectionViewportPosition(last) + self.sectionSize(last)
