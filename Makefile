@@ -59,6 +59,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy --platform win32
+	$(BIN)/mypy --platform darwin
 
 bench: $(STAMP)
 	$(BIN)/python bench/echo_rtt.py

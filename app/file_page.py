@@ -28,11 +28,12 @@ from PySide6.QtWidgets import (
 from app.panes import ClientPane, ClientServerPage, ServerPane, labelled_row
 from app.resources import resource_path
 from app.settings import bool_value, int_value, str_value
-from netcore import pycode
-from netcore.address import Address
+from netcore.engines.filefetch import LENGTH_FORMATS, FetchClient, FileServer
 from netcore.errors import InputError, SocketLabError
-from netcore.events import Event, FetchFinished, FetchProgress, FilesListed
-from netcore.filefetch import LENGTH_FORMATS, FetchClient, FetchResult, FileServer
+from netcore.model.events import Event, FetchFinished, FetchProgress, FilesListed
+from netcore.model.fetch import FetchResult
+from netcore.protocols import pycode
+from netcore.protocols.address import Address
 from widgets import style, units
 
 FILE_PORT = 8080

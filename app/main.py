@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.resources import resource_path
 from netcore import __version__
+from netcore.io.platform import process_age
 
 _IMPORTED_AT = time.time()
 
@@ -72,13 +73,8 @@ def seconds_since_start() -> float:
     """Seconds since this program was started: for a one-file build, since its bootloader (the
     parent process that unpacks it) started, which is when the user double-clicked.
 
-    Measured on the boot-time clock that /proc's start times count in: adding them to the boot time
-    in /proc/stat instead would be off by up to a second (that is kept in whole seconds)."""
+    Exact where the system tells a process's start (Linux); elsewhere counted from this module's
+    import, which misses the interpreter's own start."""
     one_file = getattr(sys, "frozen", False) and Path(getattr(sys, "_MEIPASS", "")).name.startswith("_MEI")
-    pid = os.getppid() if one_file else os.getpid()
-    try:
-        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
-        now = time.clock_gettime(time.CLOCK_BOOTTIME)
-    except (OSError, ValueError, IndexError, AttributeError):
-        return time.time() - _IMPORTED_AT  # no /proc: since this module was imported
-    return now - ticks / os.sysconf("SC_CLK_TCK")
+    age = process_age(os.getppid() if one_file else os.getpid())
+    return age if age is not None else time.time() - _IMPORTED_AT  # elsewhere: since this import

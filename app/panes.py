@@ -23,15 +23,15 @@ from PySide6.QtWidgets import (
 from app.errors_text import error_text
 from app.settings import bool_value, int_value, str_value
 from app.workers import Batch, EngineRunner
-from netcore.address import Address
-from netcore.engine import Engine
+from netcore.engines.serving import ReplyMode, ServerEngine
+from netcore.engines.tcp_echo import TcpEchoServer
+from netcore.engines.udp_echo import UdpEchoServer
 from netcore.errors import SocketLabError
-from netcore.events import Closed, Connected, Event, Failed, FramesDecoded, Listening, Stopped, Traffic
-from netcore.payload import parse_payload
-from netcore.serving import ReplyMode, ServerEngine
-from netcore.tcp_echo import TcpEchoServer
-from netcore.traffic import Direction
-from netcore.udp_echo import UdpEchoServer
+from netcore.io.loop import Engine
+from netcore.model.events import Closed, Connected, Event, Failed, FramesDecoded, Listening, Stopped, Traffic
+from netcore.model.traffic import Direction
+from netcore.protocols.address import Address
+from netcore.protocols.payload import parse_payload
 from widgets import style
 from widgets.inputs import AddressEdit, PayloadEdit
 from widgets.traffic_log import TrafficView

@@ -14,7 +14,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings
 from app import i18n
 from app.main_window import MainWindow
 from app.panes import ClientServerPage
-from netcore.traffic import Direction
+from netcore.model.traffic import Direction
 from widgets.traffic_log import TrafficView
 
 MESSAGE = "self-test ✓"

@@ -23,25 +23,25 @@ from PySide6.QtWidgets import (
 
 from app.panes import EnginePane, Page, ServerPane, labelled_row
 from app.settings import str_value
-from netcore import pycode
-from netcore.address import Address
+from netcore.engines.relay import ChunkPlan, RechunkRelay
+from netcore.engines.sticking import ScenarioEngine
 from netcore.errors import InputError, SocketLabError
-from netcore.events import Event, ScenarioFinished, ScenarioStepped
-from netcore.framing import Frame
-from netcore.payload import escape_text, parse_text
-from netcore.relay import ChunkPlan, RechunkRelay
-from netcore.sticking import (
+from netcore.model.events import Event, ScenarioFinished, ScenarioStepped
+from netcore.model.scenario import (
     PRESETS,
     Call,
     Cure,
     Scenario,
-    ScenarioEngine,
     ScenarioResult,
     Verdict,
     VerdictKind,
     variable_output,
 )
-from netcore.traffic import Direction, make_chunk
+from netcore.model.traffic import Direction, make_chunk
+from netcore.protocols import pycode
+from netcore.protocols.address import Address
+from netcore.protocols.framing import Frame
+from netcore.protocols.payload import escape_text, parse_text
 from widgets import style
 from widgets.timeline import LaneTimeline, Span
 

@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
 
 from app.panes import DEFAULT_PORT, ClientPane, ClientServerPage, EchoServerPane
 from app.settings import bool_value, float_value, int_value, str_value
-from netcore import pycode
-from netcore.address import Address
+from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer, check_message
 from netcore.errors import SocketLabError
-from netcore.events import Answered, Closed, CloseReason, Connected, Event, WriteShutdown
-from netcore.framing import FRAMING_CHOICES, make_codec
-from netcore.tcp_echo import TcpEchoClient, TcpEchoServer, check_message
+from netcore.model.events import Answered, Closed, CloseReason, Connected, Event, WriteShutdown
+from netcore.protocols import pycode
+from netcore.protocols.address import Address
+from netcore.protocols.framing import FRAMING_CHOICES, make_codec
 from widgets.elided_label import ElidedLabel
 from widgets.inputs import PayloadEdit, RepeatControl
 

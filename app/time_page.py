@@ -22,12 +22,12 @@ from PySide6.QtWidgets import (
 
 from app.panes import ClientPane, ClientServerPage, ServerPane, labelled_row
 from app.settings import float_value, int_value, str_value
-from netcore import pycode
-from netcore.address import Address
+from netcore.engines.time_service import TimeClient, TimeServer
 from netcore.errors import SocketLabError
-from netcore.events import Event, TimeQueried
-from netcore.time_service import TimeClient, TimeServer
-from netcore.timeproto import TimeProtocol, TimeResult, describe_sntp_fields, iso
+from netcore.model.events import Event, TimeQueried
+from netcore.protocols import pycode
+from netcore.protocols.address import Address
+from netcore.protocols.timeproto import TimeProtocol, TimeResult, describe_sntp_fields, iso
 from widgets import style
 from widgets.hexdump_view import FieldHexModel, HexdumpView
 from widgets.line_plot import LinePlot

@@ -17,10 +17,16 @@ from PySide6.QtWidgets import (
 
 from app.panes import DEFAULT_PORT, ClientPane, ClientServerPage, EchoServerPane, labelled_row
 from app.settings import bool_value, float_value, int_value, str_value
-from netcore import pycode
-from netcore.address import Address
+from netcore.engines.udp_echo import (
+    MAX_PAYLOAD_IPV4,
+    MTU_PAYLOAD,
+    RECV_SIZE,
+    UdpEchoClient,
+    UdpEchoServer,
+    check_datagram_size,
+)
 from netcore.errors import NoUdpReply, SocketLabError
-from netcore.events import (
+from netcore.model.events import (
     Connected,
     Event,
     Failed,
@@ -30,16 +36,10 @@ from netcore.events import (
     Traffic,
     Truncated,
 )
-from netcore.probe import MIN_PROBE_SIZE, ProbeStats, ReplyStatus
-from netcore.traffic import Direction
-from netcore.udp_echo import (
-    MAX_PAYLOAD_IPV4,
-    MTU_PAYLOAD,
-    RECV_SIZE,
-    UdpEchoClient,
-    UdpEchoServer,
-    check_datagram_size,
-)
+from netcore.model.traffic import Direction
+from netcore.protocols import pycode
+from netcore.protocols.address import Address
+from netcore.protocols.probe import MIN_PROBE_SIZE, ProbeStats, ReplyStatus
 from widgets.inputs import PayloadEdit, RepeatControl
 from widgets.line_plot import LinePlot
 

@@ -19,8 +19,6 @@ anyone reads needs fewer repaints, and the GUI thread leaves the CPU and the GIL
 
 from __future__ import annotations
 
-import ctypes
-import sys
 import threading
 import time
 import weakref
@@ -30,10 +28,11 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from netcore.engine import Engine
 from netcore.errors import InternalError
-from netcore.events import Event, Failed, LargeDatagram, ProbeReply, Stopped, Traffic, Truncated
-from netcore.traffic import Direction
+from netcore.io.loop import Engine
+from netcore.io.platform import keep_freed_heap as platform_keep_freed_heap
+from netcore.model.events import Event, Failed, LargeDatagram, ProbeReply, Stopped, Traffic, Truncated
+from netcore.model.traffic import Direction
 
 BATCH_MS = 50
 FLOOD_BATCH_MS = 200  # after a batch that had to drop traffic: a flood refreshes the views 5 times a second
@@ -43,7 +42,6 @@ MAX_PENDING_EVENTS = 50_000  # beyond this, the oldest traffic and notices are d
 _NOTICES = (Truncated, ProbeReply, LargeDatagram, Failed)  # repeated notices, droppable in a flood
 
 
-M_TRIM_THRESHOLD = -1  # glibc's mallopt() parameter
 KEPT_FREE_HEAP = 64 * 1024 * 1024
 
 
@@ -55,15 +53,7 @@ def keep_freed_heap(limit: int = KEPT_FREE_HEAP) -> bool:
     the views and frees the rest in bulk. With the default, every bulk free shrank the heap and the
     next buffers came back as new, zero-filled pages: 3-5 times as many page faults, and a tenth of
     the engine's time, as the same client with nobody keeping its buffers."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    mallopt.restype = ctypes.c_int
-    return bool(mallopt(M_TRIM_THRESHOLD, limit))
+    return platform_keep_freed_heap(limit)
 
 
 @dataclass(frozen=True, slots=True)

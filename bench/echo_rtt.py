@@ -17,8 +17,8 @@ from multiprocessing.connection import Connection
 
 from benchlib import percentile, pin, start
 
-from netcore.engine import discard_events
-from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
+from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
+from netcore.io.loop import discard_events
 
 MESSAGE = bytes(range(64))
 

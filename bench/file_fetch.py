@@ -38,8 +38,8 @@ from pathlib import Path
 
 from benchlib import start, stop
 
-from netcore.engine import discard_events
-from netcore.filefetch import FetchClient, FileServer
+from netcore.engines.filefetch import FetchClient, FileServer
+from netcore.io.loop import discard_events
 
 MIB = 1024 * 1024
 BLOCK = MIB

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import resource
 import socket
 import statistics
 import time
@@ -28,9 +27,10 @@ from typing import Any
 
 from benchlib import percentile
 
-from netcore.engine import TICK_S, discard_events
-from netcore.tcp_echo import TcpEchoClient
-from netcore.udp_echo import UdpEchoServer
+from netcore.engines.tcp_echo import TcpEchoClient
+from netcore.engines.udp_echo import UdpEchoServer
+from netcore.io.loop import TICK_S, discard_events
+from netcore.io.platform import peak_memory_mib
 
 BLOCK = bytes(range(256)) * 256  # 64 KiB
 HEARTBEAT_MS = 10
@@ -255,7 +255,7 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.join(5)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mib = peak_memory_mib() or 0.0
     print(f"{args.mib} MiB flood into the TCP echo client tab on 127.0.0.1, {args.rounds} rounds")
     for i, r in enumerate(rows, 1):
         print(

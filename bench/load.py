@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import resource
 import selectors
 import socket
 import time
 from multiprocessing.connection import Connection
 
-from netcore.engine import discard_events
-from netcore.tcp_echo import TcpEchoServer
+from netcore.engines.tcp_echo import TcpEchoServer
+from netcore.io.loop import discard_events
+from netcore.io.platform import raise_open_files_limit
 
 MESSAGE = b"x" * 64
 
@@ -31,8 +31,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=5.0)
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.clients + 100)), hard))
+    raise_open_files_limit(args.clients + 100)
     parent, child = mp.Pipe()
     proc = mp.Process(target=serve, args=(child,), daemon=True)
     proc.start()

@@ -18,8 +18,8 @@ from multiprocessing.connection import Connection
 
 from benchlib import percentile, pin, start
 
-from netcore.engine import discard_events
-from netcore.udp_echo import UdpEchoClient, UdpEchoServer
+from netcore.engines.udp_echo import UdpEchoClient, UdpEchoServer
+from netcore.io.loop import discard_events
 
 RAW = "raw sockets (course code)"
 OURS = "netcore UdpEcho"

@@ -2,6 +2,6 @@
 
 import sys
 
-from netcore.cli import main
+from netcore.cli.commands import main
 
 sys.exit(main())

@@ -54,12 +54,12 @@ def _modules_after_import(code: str) -> set[str]:
 
 def test_netcore_loads_no_qt_at_run_time() -> None:
     code = "\n".join(
-        f"import netcore.{p.stem}"
-        for p in sorted((ROOT / "netcore").glob("*.py"))
+        "import " + ".".join(p.relative_to(ROOT).with_suffix("").parts)
+        for p in sorted((ROOT / "netcore").rglob("*.py"))
         if p.stem not in ("__init__", "__main__")
     )
     loaded = _modules_after_import(code)
-    assert "netcore.tcp_echo" in loaded
+    assert "netcore.engines.tcp_echo" in loaded
     assert not {m for m in loaded if m.split(".")[0] in QT_MODULES}
 
 

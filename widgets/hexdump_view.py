@@ -36,9 +36,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netcore.export import python_literal
-from netcore.hexdump import ASCII_CHAR, HEX_BYTE, WIDTH
-from netcore.traffic import Chunk, Direction, FrameSpan, TrafficStore
+from netcore.model.traffic import Chunk, Direction, FrameSpan, TrafficStore
+from netcore.protocols.export import python_literal
+from netcore.protocols.hexdump import ASCII_CHAR, HEX_BYTE, WIDTH
 from widgets import style
 
 HEX0 = 1  # first hex column

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netcore.address import Address, parse_address
 from netcore.errors import InputError
-from netcore.payload import ENCODINGS, PayloadMode, escape_text, parse_payload, to_hex_text
+from netcore.protocols.address import Address, parse_address
+from netcore.protocols.payload import ENCODINGS, PayloadMode, escape_text, parse_payload, to_hex_text
 from widgets import style
 
 _ERROR_CSS = f"color: {style.ERROR_FG.name()};"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 
-from netcore.traffic import Direction
+from netcore.model.traffic import Direction
 
 SENT_BG = QColor("#fde3e3")
 SENT_HEADER_BG = QColor("#f4a8a8")

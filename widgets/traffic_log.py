@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netcore.export import to_json_lines, to_text2pcap
-from netcore.framing import Frame
-from netcore.traffic import Chunk, Direction, TrafficStore
+from netcore.model.traffic import Chunk, Direction, TrafficStore
+from netcore.protocols.export import to_json_lines, to_text2pcap
+from netcore.protocols.framing import Frame
 from widgets import style
 from widgets.elided_label import ElidedLabel
 from widgets.hexdump_view import FixedHeader, HexdumpModel, HexdumpView, rows_in

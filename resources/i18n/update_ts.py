@@ -25,9 +25,9 @@ from netcore.errors import SocketLabError  # noqa: E402
 
 def error_classes() -> Iterator[type[SocketLabError]]:
     """Every SocketLabError subclass in netcore (importing each module so all are defined)."""
-    for module in pkgutil.iter_modules(netcore.__path__):
-        if not module.name.startswith("__"):  # __main__ would run the CLI
-            importlib.import_module(f"netcore.{module.name}")
+    for module in pkgutil.walk_packages(netcore.__path__, prefix="netcore."):
+        if not module.name.endswith("__main__"):  # __main__ would run the CLI
+            importlib.import_module(module.name)
     pending: list[type[SocketLabError]] = [SocketLabError]
     while pending:
         cls = pending.pop()
@@ -46,7 +46,7 @@ def error_texts() -> Iterator[tuple[str, str]]:
 
 def action_texts() -> Iterator[tuple[str, str]]:
     """("Action", text) for each literal ``action="..."`` netcore passes to an error."""
-    for path in sorted((ROOT / "netcore").glob("*.py")):
+    for path in sorted((ROOT / "netcore").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
                 continue

@@ -28,11 +28,11 @@ from PySide6.QtCore import Qt, QtMsgType
 from pytestqt.logging import _QtMessageCapture
 from pytestqt.qtbot import QtBot
 
-import netcore.filefetch
+import netcore.engines.filefetch
 from app.main_window import MainWindow
 from app.panes import EnginePane
 from app.workers import EngineRunner, running_runners
-from netcore.timeproto import TimeProtocol
+from netcore.protocols.timeproto import TimeProtocol
 from tests.app.support import port_is_free
 
 CLOSE_LIMIT_S = 3.0  # "the close returns promptly"
@@ -321,7 +321,7 @@ def busy_files(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Activity:
     """File fetch: a 128 MiB fetch in progress, and a second, idle client on the file server."""
-    monkeypatch.setattr(netcore.filefetch, "hashlib", types.SimpleNamespace(md5=SlowMd5))
+    monkeypatch.setattr(netcore.engines.filefetch, "hashlib", types.SimpleNamespace(md5=SlowMd5))
     root, dest = tmp_path / "root", tmp_path / "dest"
     root.mkdir()
     dest.mkdir()

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
-from netcore.tcp_echo import TcpEchoClient
+from netcore.engines.tcp_echo import TcpEchoClient
 
 
 @pytest.fixture

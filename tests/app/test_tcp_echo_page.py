@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
 from app.main_window import MainWindow
-from netcore.traffic import Direction
+from netcore.model.traffic import Direction
 from tests.app.support import port_is_free
 from widgets.hexdump_view import CHUNK_START_ROLE, FRAME_START_ROLE, HEX0
 from widgets.style import RECEIVED_BG, RECEIVED_HEADER_BG

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
-from netcore.timeproto import TimeProtocol
+from netcore.protocols.timeproto import TimeProtocol
 from widgets.hexdump_view import FRAME_START_ROLE, HEX0
 
 

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
-from netcore.traffic import Direction
+from netcore.model.traffic import Direction
 from widgets.hexdump_view import FRAME_START_ROLE, HEX0
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from app.workers import MAX_BATCH_BYTES, MAX_BATCH_CHUNKS, Batch, EngineRunner, EngineWorker
-from netcore.engine import Engine
 from netcore.errors import InternalError
-from netcore.events import Connected, Event, EventSink, Failed, Stopped, Traffic
-from netcore.traffic import Direction, make_chunk
+from netcore.io.loop import Engine
+from netcore.model.events import Connected, Event, EventSink, Failed, Stopped, Traffic
+from netcore.model.traffic import Direction, make_chunk
 
 PEER = "127.0.0.1:5000"
 CHUNK = 64 * 1024

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from netcore.filefetch import FileServer
-from netcore.tcp_echo import TcpEchoServer
-from netcore.time_service import TimeServer
+from netcore.engines.filefetch import FileServer
+from netcore.engines.tcp_echo import TcpEchoServer
+from netcore.engines.time_service import TimeServer
 from tests.faults.support import Namespace, sh
 from tests.netcore.support import EngineThreads, Running
 

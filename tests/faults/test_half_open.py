@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from netcore.engines.filefetch import FetchClient, FileServer
+from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.errors import TimedOut
-from netcore.events import Closed, CloseReason, Connected
-from netcore.filefetch import FetchClient, FileServer
-from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
+from netcore.model.events import Closed, CloseReason, Connected
 from tests.faults.support import Namespace, open_fds, wait_until
 from tests.netcore.support import WAIT_S, EngineThreads, Running, local_of, recv_exactly
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from netcore.engines.filefetch import FetchClient
+from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.errors import ConnectionReset, RemoteProtocolError
-from netcore.events import Closed, CloseReason, Connected, Traffic
-from netcore.filefetch import FetchClient
-from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
-from netcore.traffic import Direction
+from netcore.model.events import Closed, CloseReason, Connected, Traffic
+from netcore.model.traffic import Direction
 from tests.faults.support import open_fds, wait_until
 from tests.netcore.support import WAIT_S, NetcoreProcess, Running, pump_until
 

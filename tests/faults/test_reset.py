@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from netcore.engines.filefetch import BUFFER_SIZE, FetchClient, FileServer, encode_reply_header
+from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.errors import ConnectionReset
-from netcore.events import Closed, CloseReason
-from netcore.filefetch import BUFFER_SIZE, FetchClient, FileServer, encode_reply_header
-from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
-from netcore.traffic import Direction
+from netcore.model.events import Closed, CloseReason
+from netcore.model.traffic import Direction
 from tests.faults.support import abort, open_fds, scripted_server, wait_until
 from tests.netcore.support import WAIT_S, Running, local_of, recv_exactly
 

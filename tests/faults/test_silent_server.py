@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from netcore.engines.filefetch import FetchClient
+from netcore.engines.tcp_echo import TcpEchoClient
+from netcore.engines.time_service import TimeClient
 from netcore.errors import NoUdpReply, TimedOut
-from netcore.filefetch import FetchClient
-from netcore.tcp_echo import TcpEchoClient
-from netcore.time_service import TimeClient
 from tests.faults.support import SilentTcpServer, open_fds
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from netcore.engines.filefetch import CHALLENGE_SIZE, FetchClient, FileServer, key_response
+from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
+from netcore.engines.time_service import TimeClient, TimeServer
 from netcore.errors import TimedOut
-from netcore.events import Closed, CloseReason
-from netcore.filefetch import CHALLENGE_SIZE, FetchClient, FileServer, key_response
-from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
-from netcore.time_service import TimeClient, TimeServer
+from netcore.model.events import Closed, CloseReason
 from tests.faults.support import Trickle, open_fds, wait_until
 from tests.netcore.support import WAIT_S, NetcoreProcess, Running, local_of, recv_exactly
 

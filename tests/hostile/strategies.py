@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from netcore.framing import DEFAULT_MAX_FRAME, DEFAULT_MAX_HEADER, make_codec
+from netcore.protocols.framing import DEFAULT_MAX_FRAME, DEFAULT_MAX_HEADER, make_codec
 
 # 4-byte lengths a hostile peer likes: all ones, the sign bit, just over each limit, and zero
 HUGE_LENGTHS_4 = (

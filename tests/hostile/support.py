@@ -21,10 +21,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
-from netcore.address import Address
+from netcore.engines.serving import ServerEngine
 from netcore.errors import InternalError, SocketLabError
-from netcore.events import Closed, CloseReason, Connected, Event, Failed
-from netcore.serving import ServerEngine
+from netcore.model.events import Closed, CloseReason, Connected, Event, Failed
+from netcore.protocols.address import Address
 from tests.netcore.support import WAIT_S
 
 T = TypeVar("T")

@@ -21,13 +21,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from netcore.engines.tcp_echo import TcpEchoClient
+from netcore.engines.time_service import MAX_REPLY, TimeClient
+from netcore.engines.udp_echo import MAX_PAYLOAD_IPV4, RECV_SIZE, UdpEchoClient
 from netcore.errors import InternalError, ProtocolError, RemoteProtocolError, SocketLabError
-from netcore.events import Traffic, Truncated
-from netcore.framing import Frame, make_codec
-from netcore.tcp_echo import TcpEchoClient
-from netcore.time_service import MAX_REPLY, TimeClient
-from netcore.traffic import Direction
-from netcore.udp_echo import MAX_PAYLOAD_IPV4, RECV_SIZE, UdpEchoClient
+from netcore.model.events import Traffic, Truncated
+from netcore.model.traffic import Direction
+from netcore.protocols.framing import Frame, make_codec
 from tests.hostile.strategies import cut, hostile_stream, sized_bytes
 from tests.hostile.support import FakeTcpServer, play_and_close
 from tests.netcore.support import WAIT_S

@@ -26,9 +26,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from netcore.engines.filefetch import CHALLENGE_SIZE, FetchClient, FileServer, key_response
 from netcore.errors import RemoteProtocolError
-from netcore.events import CloseReason
-from netcore.filefetch import CHALLENGE_SIZE, FetchClient, FileServer, key_response
+from netcore.model.events import CloseReason
 from tests.hostile.strategies import NAMES, cut
 from tests.hostile.support import Served, Steady, read_to_end, send_pieces, serving
 from tests.netcore.support import WAIT_S, local_of, recv_exactly

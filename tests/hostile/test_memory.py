@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from netcore.engines.filefetch import FetchClient
+from netcore.engines.tcp_echo import TcpEchoClient
+from netcore.engines.time_service import TimeClient
 from netcore.errors import RemoteProtocolError, SocketLabError
-from netcore.filefetch import FetchClient
-from netcore.framing import DEFAULT_MAX_FRAME, make_codec
-from netcore.tcp_echo import TcpEchoClient
-from netcore.time_service import TimeClient
+from netcore.protocols.framing import DEFAULT_MAX_FRAME, make_codec
 from tests.hostile.support import FakeTcpServer, memory_kib, play_and_close, read_to_end, send_pieces
 from tests.netcore.support import WAIT_S, NetcoreProcess, recv_exactly
 

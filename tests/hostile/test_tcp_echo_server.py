@@ -18,10 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from netcore.engines.tcp_echo import TcpEchoServer
 from netcore.errors import RemoteProtocolError
-from netcore.events import CloseReason
-from netcore.framing import Frame, make_codec
-from netcore.tcp_echo import TcpEchoServer
+from netcore.model.events import CloseReason
+from netcore.protocols.framing import Frame, make_codec
 from tests.hostile.strategies import cut, hostile_stream
 from tests.hostile.support import Served, Steady, abort, read_to_end, send_pieces, serving
 from tests.netcore.support import WAIT_S, local_of, recv_exactly

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netcore.events import CloseReason
-from netcore.time_service import TimeClient, TimeServer
+from netcore.engines.time_service import TimeClient, TimeServer
+from netcore.model.events import CloseReason
 from tests.hostile.strategies import cut, sized_bytes
 from tests.hostile.support import Served, Steady, abort, read_to_end, send_pieces, serving
 from tests.netcore.support import WAIT_S, local_of

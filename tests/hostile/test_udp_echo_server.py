@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netcore.udp_echo import MAX_PAYLOAD_IPV4, MTU_PAYLOAD, RECV_SIZE, UdpEchoClient, UdpEchoServer
+from netcore.engines.udp_echo import MAX_PAYLOAD_IPV4, MTU_PAYLOAD, RECV_SIZE, UdpEchoClient, UdpEchoServer
 from tests.hostile.strategies import sized_bytes
 from tests.hostile.support import Served, Steady, serving
 from tests.netcore.support import WAIT_S

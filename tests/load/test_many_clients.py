@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from netcore.events import Failed
-from netcore.filefetch import FetchClient, FileServer
-from netcore.tcp_echo import TcpEchoServer
+from netcore.engines.filefetch import FetchClient, FileServer
+from netcore.engines.tcp_echo import TcpEchoServer
+from netcore.model.events import Failed
 
 CONNECTIONS = 1000
 

@@ -22,11 +22,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
-from netcore.address import Address
+from netcore.engines.serving import ServerEngine
 from netcore.errors import format_endpoint
-from netcore.events import Connected, Event, Listening, Traffic
-from netcore.serving import ServerEngine
-from netcore.traffic import Direction
+from netcore.model.events import Connected, Event, Listening, Traffic
+from netcore.model.traffic import Direction
+from netcore.protocols.address import Address
 
 WAIT_S = 5.0  # the longest any single wait in a test may take before the test fails
 ROOT = Path(__file__).resolve().parents[2]

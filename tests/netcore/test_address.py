@@ -1,4 +1,4 @@
-"""Tests of the address parser in netcore.address."""
+"""Tests of the address parser in netcore.protocols.address."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from netcore.address import Address, parse_address, parse_port
 from netcore.errors import InputError
+from netcore.protocols.address import Address, parse_address, parse_port
 
 
 @pytest.mark.parametrize(

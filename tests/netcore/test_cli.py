@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from netcore import __version__
-from netcore.cli import EXIT_NET, EXIT_OK, EXIT_USAGE, main
+from netcore.cli.commands import EXIT_NET, EXIT_OK, EXIT_USAGE, main
 from tests.netcore.support import RUN_TIMEOUT, NetcoreProcess, cli, free_port
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from netcore import errors
+from netcore.engines.serving import open_listener
 from netcore.errors import (
     AddressInUse,
     AddressNotAvailable,
@@ -30,7 +31,6 @@ from netcore.errors import (
     format_endpoint,
     from_os_error,
 )
-from netcore.serving import open_listener
 
 
 def os_error(code: int) -> OSError:

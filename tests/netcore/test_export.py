@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netcore.errors import InputError
-from netcore.export import parse_text2pcap, python_literal, to_json_lines, to_text2pcap
-from netcore.traffic import Direction, make_chunk
+from netcore.model.traffic import Direction, make_chunk
+from netcore.protocols.export import parse_text2pcap, python_literal, to_json_lines, to_text2pcap
 
 
 def chunks_of(payloads):

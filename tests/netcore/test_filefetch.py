@@ -1,4 +1,4 @@
-"""Real loopback tests of the file server and client (netcore.filefetch), and of the course's programs.
+"""Real loopback tests of the file server and client (netcore.engines.filefetch), and the course's programs.
 
 Network rules: only 127.0.0.1 / ::1, port 0, every loop bounded in count and time, every server,
 thread, socket and subprocess released in a finally or a fixture; every file under pytest's tmp_path.
@@ -24,10 +24,16 @@ from pathlib import Path
 
 import pytest
 
-from netcore import filefetch
+from netcore.engines import filefetch
+from netcore.engines.filefetch import (
+    BUFFER_SIZE,
+    FetchClient,
+    FileFetchError,
+    FileServer,
+    encode_reply_header,
+)
 from netcore.errors import NetError, RemoteProtocolError, TimedOut
-from netcore.events import Closed, CloseReason, Connected
-from netcore.filefetch import BUFFER_SIZE, FetchClient, FileFetchError, FileServer, encode_reply_header
+from netcore.model.events import Closed, CloseReason, Connected
 from tests.netcore.support import ROOT, WAIT_S, EngineThreads, EventLog, Running, recv_exactly
 
 # a server or writer thread that dies of an uncaught exception fails the test
@@ -515,7 +521,7 @@ DISK_FULL_CHILD = textwrap.dedent(
     """
     import json, resource, signal, sys
     from netcore.errors import SocketLabError
-    from netcore.filefetch import FetchClient
+    from netcore.engines.filefetch import FetchClient
 
     port, dest, name, limit = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead

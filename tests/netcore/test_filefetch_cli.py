@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from netcore.cli import EXIT_NET, EXIT_OK, EXIT_PROTOCOL, EXIT_USAGE
+from netcore.cli.commands import EXIT_NET, EXIT_OK, EXIT_PROTOCOL, EXIT_USAGE
 from tests.netcore.support import NetcoreProcess, cli
 
 RUN_TIMEOUT = 30

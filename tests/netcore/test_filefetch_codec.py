@@ -24,9 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netcore.errors import RemoteProtocolError
-from netcore.events import FramesDecoded, Traffic
-from netcore.filefetch import (
+from netcore.engines.filefetch import (
     MAX_HEADER,
     MAX_NAME_BYTES,
     FetchClient,
@@ -38,7 +36,9 @@ from netcore.filefetch import (
     safe_file_name,
     split_requests,
 )
-from netcore.traffic import Direction
+from netcore.errors import RemoteProtocolError
+from netcore.model.events import FramesDecoded, Traffic
+from netcore.model.traffic import Direction
 
 # a server or writer thread that dies of an uncaught exception fails the test
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")

@@ -1,4 +1,4 @@
-"""Tests of the sans-I/O framing codecs in netcore.framing."""
+"""Tests of the sans-I/O framing codecs in netcore.protocols.framing."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netcore.errors import InputError, LocalProtocolError, RemoteProtocolError
-from netcore.framing import (
+from netcore.protocols.framing import (
     DEFAULT_MAX_FRAME,
     DEFAULT_MAX_HEADER,
     FRAMING_CHOICES,

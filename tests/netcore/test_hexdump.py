@@ -1,4 +1,4 @@
-"""Tests of the hexdump formatter in netcore.hexdump."""
+"""Tests of the hexdump formatter in netcore.protocols.hexdump."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netcore.hexdump import WIDTH, ascii_text, format_row, format_rows, hex_text, hexdump
+from netcore.protocols.hexdump import WIDTH, ascii_text, format_row, format_rows, hex_text, hexdump
 
 HYPOTHESIS = settings(max_examples=200, deadline=None)
 

@@ -1,4 +1,4 @@
-"""Tests of the payload parser in netcore.payload (hex and text with escapes)."""
+"""Tests of the payload parser in netcore.protocols.payload (hex and text with escapes)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netcore.errors import InputError
-from netcore.payload import (
+from netcore.protocols.payload import (
     ENCODINGS,
     PayloadMode,
     escape_text,

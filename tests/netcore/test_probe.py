@@ -1,4 +1,4 @@
-"""UDP probe bookkeeping without sockets (netcore.probe): the wire format, and every way a reply can
+"""UDP probe bookkeeping without sockets (netcore.protocols.probe): the wire format, and every way a reply can
 be classified (on time, late, duplicate, unknown, reordered) with exact counts and sequence lists.
 
 Times are chosen by the test (nanoseconds as integers), so every figure is known exactly.
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netcore.errors import LocalProtocolError
-from netcore.probe import (
+from netcore.protocols.probe import (
     MAGIC,
     MIN_PROBE_SIZE,
     ProbeStats,

@@ -7,14 +7,14 @@ import sys
 
 import pytest
 
-from netcore import pycode
+from netcore.engines.filefetch import FileServer
+from netcore.engines.tcp_echo import TcpEchoServer
+from netcore.engines.time_service import TimeServer
+from netcore.engines.udp_echo import UdpEchoServer
 from netcore.errors import InputError
-from netcore.filefetch import FileServer
-from netcore.sticking import PRESETS
-from netcore.tcp_echo import TcpEchoServer
-from netcore.time_service import TimeServer
-from netcore.timeproto import TimeProtocol
-from netcore.udp_echo import UdpEchoServer
+from netcore.model.scenario import PRESETS
+from netcore.protocols import pycode
+from netcore.protocols.timeproto import TimeProtocol
 
 
 def run(code: str) -> str:

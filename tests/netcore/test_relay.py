@@ -1,4 +1,4 @@
-"""The re-chunking relay (netcore.relay) between real clients and our TCP echo server: framed
+"""The re-chunking relay (netcore.engines.relay) between real clients and our TCP echo server: framed
 protocols survive any chunking, a client that takes one recv() for one message does not.
 
 Network rules: only 127.0.0.1, port 0 or a port held by a socket of ours, every loop bounded in
@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from netcore.address import Address
+from netcore.engines.relay import ChunkPlan, RechunkRelay
+from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.errors import ConnectionRefused, InputError, format_endpoint
-from netcore.events import Closed, CloseReason, Connected, Failed, Stopped, Traffic
-from netcore.relay import ChunkPlan, RechunkRelay
-from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
-from netcore.traffic import Direction
+from netcore.model.events import Closed, CloseReason, Connected, Failed, Stopped, Traffic
+from netcore.model.traffic import Direction
+from netcore.protocols.address import Address
 from tests.netcore.support import WAIT_S, EngineThreads, EventLog, client_sockets, recv_exactly
 
 CHINESE = "你好，世界".encode()

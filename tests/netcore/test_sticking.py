@@ -1,4 +1,4 @@
-"""Packet sticking (粘包) on real loopback sockets (netcore.sticking): every preset gives the verdict
+"""Packet sticking (粘包) on real loopback sockets (netcore.engines.sticking): every preset gives the verdict
 the course describes on every run, the three lanes (send calls, recv chunks, frames) agree with each
 other, and every cure recovers every message whatever the recv() sizes.
 
@@ -20,20 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from netcore.engines.sticking import StickingSession, run_scenario
 from netcore.errors import InputError, LocalProtocolError, RemoteProtocolError
-from netcore.framing import Frame
-from netcore.sticking import (
-    PRESETS,
-    Cure,
-    Scenario,
-    ScenarioResult,
-    StickingSession,
-    bytes_waiting,
-    data_segments_out,
-    preset,
-    run_scenario,
-    variable_output,
-)
+from netcore.io.platform import bytes_waiting, data_segments_out
+from netcore.model.scenario import PRESETS, Cure, Scenario, ScenarioResult, preset, variable_output
+from netcore.protocols.framing import Frame
 
 RUNS = 5  # each preset runs this many times: the verdict must not depend on luck
 WAIT_S = 5.0

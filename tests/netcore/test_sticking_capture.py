@@ -27,7 +27,8 @@ from typing import NoReturn
 
 import pytest
 
-from netcore.sticking import preset, run_scenario
+from netcore.engines.sticking import run_scenario
+from netcore.model.scenario import preset
 
 WAIT_S = 10.0
 BURST = b"ABCDEFGHIJKLMNOPQRST"

@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from netcore.cli import EXIT_OK, EXIT_USAGE
-from netcore.sticking import PRESETS, Cure
+from netcore.cli.commands import EXIT_OK, EXIT_USAGE
+from netcore.model.scenario import PRESETS, Cure
 from tests.netcore.support import NetcoreProcess as Background
 from tests.netcore.support import cli, free_port
 

@@ -1,4 +1,4 @@
-"""Real loopback tests of the TCP echo server and client (netcore.tcp_echo, tcpstream, engine).
+"""Real loopback tests of the TCP echo server and client (netcore.engines.tcp_echo, tcpstream, engine).
 
 Network rules: only 127.0.0.1 / ::1 (and "::" for the one dual-stack test), port 0 or a port just
 found free, every loop bounded in count and time, every server, thread and socket released in a
@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from netcore.engine import Engine, discard_events
+from netcore.engines.serving import ReplyMode, make_reply, open_listener
+from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.errors import (
     AddressInUse,
     ConnectionRefused,
@@ -31,7 +32,9 @@ from netcore.errors import (
     RemoteProtocolError,
     TimedOut,
 )
-from netcore.events import (
+from netcore.io.loop import Engine, discard_events
+from netcore.io.stream import OUTBUF_HIGH_WATER, RECV_SIZE, TcpStream
+from netcore.model.events import (
     Answered,
     Closed,
     CloseReason,
@@ -43,10 +46,7 @@ from netcore.events import (
     Traffic,
     WriteShutdown,
 )
-from netcore.serving import ReplyMode, make_reply, open_listener
-from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
-from netcore.tcpstream import OUTBUF_HIGH_WATER, RECV_SIZE, TcpStream
-from netcore.traffic import Direction
+from netcore.model.traffic import Direction
 from tests.netcore.support import (
     WAIT_S,
     EngineThreads,

@@ -16,9 +16,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from netcore.events import Answered, Closed, CloseReason, Connected, Event, Stopped, Traffic, WriteShutdown
-from netcore.tcp_echo import TcpEchoClient, TcpEchoServer
-from netcore.traffic import Direction
+from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
+from netcore.model.events import (
+    Answered,
+    Closed,
+    CloseReason,
+    Connected,
+    Event,
+    Stopped,
+    Traffic,
+    WriteShutdown,
+)
+from netcore.model.traffic import Direction
 
 WAIT_S = 5.0
 

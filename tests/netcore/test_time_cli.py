@@ -18,8 +18,8 @@ from datetime import datetime
 
 import pytest
 
-from netcore.events import Event, Listening
-from netcore.time_service import TimeServer
+from netcore.engines.time_service import TimeServer
+from netcore.model.events import Event, Listening
 from tests.netcore.support import WAIT_S, NetcoreProcess, cli, free_port
 
 ENV = os.environ | {"PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"}

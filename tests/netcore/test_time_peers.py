@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from netcore.engines.time_service import TimeClient, TimeServer
 from netcore.errors import NoUdpReply, PortUnreachable, SocketLabError
-from netcore.events import Event, Listening
-from netcore.time_service import TimeClient, TimeServer
-from netcore.timeproto import (
+from netcore.model.events import Event, Listening
+from netcore.protocols.timeproto import (
     ServerUnsynchronised,
     SntpPacket,
     TimeResult,

@@ -1,4 +1,4 @@
-"""Real loopback tests of the time clients and servers (netcore.time_service).
+"""Real loopback tests of the time clients and servers (netcore.engines.time_service).
 
 Network rules: only 127.0.0.1 / ::1, port 0 or a port just found free, every loop bounded in count
 and time, every server, fake peer, thread and socket released in a finally or a fixture.
@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from netcore.engines.time_service import MAX_REPLY, TimeClient, TimeServer
 from netcore.errors import (
     ConnectionRefused,
     InputError,
@@ -26,9 +27,9 @@ from netcore.errors import (
     SocketLabError,
     TimedOut,
 )
-from netcore.events import Connected, Failed, Stopped, TimeQueried, Traffic
-from netcore.time_service import MAX_REPLY, TimeClient, TimeServer
-from netcore.timeproto import (
+from netcore.model.events import Connected, Failed, Stopped, TimeQueried, Traffic
+from netcore.model.traffic import Direction
+from netcore.protocols.timeproto import (
     KissOfDeath,
     SntpPacket,
     TimeProtocol,
@@ -39,7 +40,6 @@ from netcore.timeproto import (
     sntp_request,
     unix_to_ntp,
 )
-from netcore.traffic import Direction
 from tests.netcore.support import WAIT_S, EngineThreads, EventLog, Running, free_port
 from tests.netcore.support import ipv6_loopback_works as ipv6_available
 

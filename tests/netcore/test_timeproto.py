@@ -1,4 +1,4 @@
-"""The time codecs of netcore.timeproto, byte for byte and without a socket.
+"""The time codecs of netcore.protocols.timeproto, byte for byte and without a socket.
 
 Expected packets are built by hand with ``struct`` from the RFC 5905 layout, never with the codec
 under test, so an error in the codec's own layout cannot cancel itself out.
@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netcore.errors import RemoteProtocolError
-from netcore.timeproto import (
+from netcore.protocols.timeproto import (
     KISS_CODES,
     NTP_UNIX_DELTA,
     SNTP_FIELDS,

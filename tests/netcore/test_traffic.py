@@ -1,4 +1,4 @@
-"""Tests of the bounded traffic store in netcore.traffic."""
+"""Tests of the bounded traffic store in netcore.model.traffic."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netcore.framing import Frame, LengthPrefixCodec
-from netcore.traffic import Chunk, Direction, FrameSpan, TrafficStore, make_chunk
+from netcore.model.traffic import Chunk, Direction, FrameSpan, TrafficStore, make_chunk
+from netcore.protocols.framing import Frame, LengthPrefixCodec
 
 HYPOTHESIS = settings(max_examples=200, deadline=None)
 SENT, RECEIVED = Direction.SENT, Direction.RECEIVED

@@ -1,4 +1,4 @@
-"""Real loopback tests of the UDP echo server and client (netcore.udp_echo).
+"""Real loopback tests of the UDP echo server and client (netcore.engines.udp_echo).
 
 Network rules: only 127.0.0.1 / ::1, port 0 (or a port just found free for the 'nothing listens
 there' tests), every loop bounded in count and time, every server, thread and socket released in a
@@ -19,8 +19,17 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from netcore.engines.serving import ReplyMode
+from netcore.engines.udp_echo import (
+    MAX_PAYLOAD_IPV4,
+    MAX_PAYLOAD_IPV6,
+    MTU_PAYLOAD,
+    UdpEchoClient,
+    UdpEchoServer,
+    check_datagram_size,
+)
 from netcore.errors import InputError, LocalProtocolError, NoUdpReply, PortUnreachable, format_endpoint
-from netcore.events import (
+from netcore.model.events import (
     Connected,
     Event,
     Failed,
@@ -31,17 +40,8 @@ from netcore.events import (
     Traffic,
     Truncated,
 )
-from netcore.probe import ReplyStatus, decode_probe
-from netcore.serving import ReplyMode
-from netcore.traffic import Direction
-from netcore.udp_echo import (
-    MAX_PAYLOAD_IPV4,
-    MAX_PAYLOAD_IPV6,
-    MTU_PAYLOAD,
-    UdpEchoClient,
-    UdpEchoServer,
-    check_datagram_size,
-)
+from netcore.model.traffic import Direction
+from netcore.protocols.probe import ReplyStatus, decode_probe
 from tests.netcore.support import (
     WAIT_S,
     EngineThreads,

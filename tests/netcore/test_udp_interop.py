@@ -19,11 +19,11 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
+from netcore.engines.udp_echo import UdpEchoClient, UdpEchoServer
 from netcore.errors import NoUdpReply
-from netcore.events import Connected, Event, LargeDatagram, ProbeReply, Stopped, Traffic, Truncated
-from netcore.probe import ReplyStatus
-from netcore.traffic import Direction
-from netcore.udp_echo import UdpEchoClient, UdpEchoServer
+from netcore.model.events import Connected, Event, LargeDatagram, ProbeReply, Stopped, Traffic, Truncated
+from netcore.model.traffic import Direction
+from netcore.protocols.probe import ReplyStatus
 
 WAIT_S = 5.0
 

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
-from netcore.framing import Frame, make_codec
-from netcore.traffic import Direction, TrafficStore, make_chunk
+from netcore.model.traffic import Direction, TrafficStore, make_chunk
+from netcore.protocols.framing import Frame, make_codec
 from widgets import style
 from widgets.hexdump_view import (
     ASCII0,

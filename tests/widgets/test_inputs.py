@@ -7,9 +7,9 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
-from netcore.address import Address
 from netcore.errors import InputError
-from netcore.payload import PayloadMode, parse_hex
+from netcore.protocols.address import Address
+from netcore.protocols.payload import PayloadMode, parse_hex
 from widgets.inputs import AddressEdit, PayloadEdit
 
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from PySide6.QtCore import Qt
 
-from netcore.framing import Frame, make_codec
-from netcore.traffic import Direction, make_chunk
+from netcore.model.traffic import Direction, make_chunk
+from netcore.protocols.framing import Frame, make_codec
 from widgets import style
 from widgets.hexdump_view import HEX0
 from widgets.traffic_log import PREVIEW_BYTES, TrafficLogModel, TrafficView, preview_text
@@ -203,7 +203,7 @@ def test_clear_empties_both_views(view, qtbot):
 def test_save_and_copy_selected_bytes(qtbot, tmp_path):
     from PySide6.QtCore import QItemSelection, QItemSelectionModel
 
-    from netcore.export import parse_text2pcap
+    from netcore.protocols.export import parse_text2pcap
     from widgets.hexdump_view import ASCII0, HEX0
 
     view = TrafficView()

@@ -8,9 +8,9 @@ import socket
 from collections.abc import Callable
 
 from netcore.errors import ProtocolError, SocketLabError, format_endpoint, from_os_error
-from netcore.events import Closed, CloseReason, Event, Traffic, WriteShutdown
-from netcore.framing import Frame, FramingCodec, RawCodec, make_codec
-from netcore.traffic import Direction, make_chunk
+from netcore.model.events import Closed, CloseReason, Event, Traffic, WriteShutdown
+from netcore.model.traffic import Direction, make_chunk
+from netcore.protocols.framing import Frame, FramingCodec, RawCodec, make_codec
 
 RECV_SIZE = 65536
 # A server stops reading from a peer while this much of its reply to it is still unsent (backpressure).

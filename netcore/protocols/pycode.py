@@ -4,8 +4,8 @@ do what the current settings do. Every generator returns a complete script that 
 from __future__ import annotations
 
 from netcore.errors import InputError
-from netcore.sticking import Cure, Scenario
-from netcore.timeproto import TimeProtocol
+from netcore.model.scenario import Cure, Scenario
+from netcore.protocols.timeproto import TimeProtocol
 
 
 def _addr(host: str, port: int) -> str:

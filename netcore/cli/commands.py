@@ -14,9 +14,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from netcore import __version__
-from netcore.address import parse_port
+from netcore.engines.filefetch import IDLE_TIMEOUT_S, LENGTH_FORMATS, FetchClient, FileServer
+from netcore.engines.relay import ChunkPlan, RechunkRelay
+from netcore.engines.serving import ReplyMode, ServerEngine
+from netcore.engines.sticking import run_scenario
+from netcore.engines.tcp_echo import DEAD_PEER_TIMEOUT_S, FRAME_TIMEOUT_S, TcpEchoClient, TcpEchoServer
+from netcore.engines.time_service import TimeClient, TimeServer
+from netcore.engines.udp_echo import MTU_PAYLOAD, RECV_SIZE, UdpEchoClient, UdpEchoServer
 from netcore.errors import InputError, NetError, ProtocolError, SocketLabError
-from netcore.events import (
+from netcore.model.events import (
     Answered,
     Closed,
     Connected,
@@ -30,19 +36,14 @@ from netcore.events import (
     Truncated,
     WriteShutdown,
 )
-from netcore.filefetch import IDLE_TIMEOUT_S, LENGTH_FORMATS, FetchClient, FileServer
-from netcore.framing import FRAMING_CHOICES, Frame
-from netcore.hexdump import format_rows
-from netcore.payload import ENCODINGS, parse_payload
-from netcore.probe import MIN_PROBE_SIZE
-from netcore.relay import ChunkPlan, RechunkRelay
-from netcore.serving import ReplyMode, ServerEngine
-from netcore.sticking import PRESETS, Cure, Scenario, ScenarioResult, preset, run_scenario, variable_output
-from netcore.tcp_echo import DEAD_PEER_TIMEOUT_S, FRAME_TIMEOUT_S, TcpEchoClient, TcpEchoServer
-from netcore.time_service import TimeClient, TimeServer
-from netcore.timeproto import TimeProtocol, TimeResult, describe_sntp_fields, iso
-from netcore.traffic import Chunk, Direction
-from netcore.udp_echo import MTU_PAYLOAD, RECV_SIZE, UdpEchoClient, UdpEchoServer
+from netcore.model.scenario import PRESETS, Cure, Scenario, ScenarioResult, preset, variable_output
+from netcore.model.traffic import Chunk, Direction
+from netcore.protocols.address import parse_port
+from netcore.protocols.framing import FRAMING_CHOICES, Frame
+from netcore.protocols.hexdump import format_rows
+from netcore.protocols.payload import ENCODINGS, parse_payload
+from netcore.protocols.probe import MIN_PROBE_SIZE
+from netcore.protocols.timeproto import TimeProtocol, TimeResult, describe_sntp_fields, iso
 
 EXIT_OK, EXIT_NET, EXIT_USAGE, EXIT_PROTOCOL = 0, 1, 2, 3
 

@@ -28,11 +28,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from netcore.engine import TICK_S, Engine
+from netcore.engines.serving import ReplyMode, ServerEngine
 from netcore.errors import (
     InputError,
     LocalProtocolError,
@@ -42,7 +41,10 @@ from netcore.errors import (
     TimedOut,
     from_os_error,
 )
-from netcore.events import (
+from netcore.io.loop import TICK_S, Engine
+from netcore.io.resolve import resolve
+from netcore.io.stream import endpoint_of
+from netcore.model.events import (
     Closed,
     CloseReason,
     Connected,
@@ -56,11 +58,9 @@ from netcore.events import (
     Stopped,
     Traffic,
 )
-from netcore.framing import Frame, decode_json_header
-from netcore.resolve import resolve
-from netcore.serving import ReplyMode, ServerEngine
-from netcore.tcpstream import endpoint_of
-from netcore.traffic import Direction, make_chunk
+from netcore.model.fetch import FetchResult
+from netcore.model.traffic import Direction, make_chunk
+from netcore.protocols.framing import Frame, decode_json_header
 
 MAX_HEADER: Final = 64 * 1024
 MAX_NAME_BYTES: Final = 255
@@ -434,22 +434,6 @@ def recv_exactly(sock: socket.socket, size: int, deadline: float | None = None) 
 
 
 # -- client ------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class FetchResult:
-    name: str
-    path: Path
-    size: int
-    md5: str
-    verified: bool  # the header carried an md5 and it matched
-    seconds: float
-    header: dict[str, Any]
-    length_format: str  # the header length's byte order as received ('!I' or '<i')
-
-    @property
-    def mb_per_s(self) -> float:
-        return self.size / 1e6 / self.seconds if self.seconds > 0 else 0.0
-
-
 class FetchClient(Engine):
     """Lists or fetches files from a file server.
 

@@ -11,9 +11,12 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from netcore.engine import TICK_S, Engine
+from netcore.engines.serving import ReplyMode, ServerEngine, make_reply
 from netcore.errors import InputError, LocalProtocolError, SocketLabError, TimedOut, from_os_error
-from netcore.events import (
+from netcore.io.loop import TICK_S, Engine
+from netcore.io.resolve import resolve
+from netcore.io.stream import TcpStream, detect_dead_peer
+from netcore.model.events import (
     Answered,
     Closed,
     CloseReason,
@@ -24,10 +27,7 @@ from netcore.events import (
     Listening,
     Stopped,
 )
-from netcore.framing import RawCodec, make_codec
-from netcore.resolve import resolve
-from netcore.serving import ReplyMode, ServerEngine, make_reply
-from netcore.tcpstream import TcpStream, detect_dead_peer
+from netcore.protocols.framing import RawCodec, make_codec
 
 
 def check_message(payload: bytes, framing: str) -> None:

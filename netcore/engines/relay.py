@@ -14,12 +14,21 @@ import socket
 import time
 from dataclasses import dataclass, field
 
-from netcore.address import parse_address
+from netcore.engines.serving import ReplyMode, ServerEngine
 from netcore.errors import InputError, SocketLabError, from_os_error
-from netcore.events import Closed, CloseReason, Connected, EventSink, Failed, Listening, Stopped, Traffic
-from netcore.serving import ReplyMode, ServerEngine
-from netcore.tcpstream import endpoint_of
-from netcore.traffic import Direction, make_chunk
+from netcore.io.stream import endpoint_of
+from netcore.model.events import (
+    Closed,
+    CloseReason,
+    Connected,
+    EventSink,
+    Failed,
+    Listening,
+    Stopped,
+    Traffic,
+)
+from netcore.model.traffic import Direction, make_chunk
+from netcore.protocols.address import parse_address
 
 MAX_BUFFERED = 1024 * 1024  # stop reading a side while this much waits to be re-sent
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from netcore.errors import SocketLabError
-from netcore.framing import Frame
-from netcore.probe import ProbeStats, ReplyStatus
-from netcore.timeproto import TimeResult
-from netcore.traffic import Chunk, Direction
-
-if TYPE_CHECKING:  # sticking reports through these events, so it imports this module
-    from netcore.filefetch import FetchResult
-    from netcore.sticking import Call, ScenarioResult
+from netcore.model.fetch import FetchResult
+from netcore.model.scenario import Call, ScenarioResult
+from netcore.model.traffic import Chunk, Direction
+from netcore.protocols.framing import Frame
+from netcore.protocols.probe import ProbeStats, ReplyStatus
+from netcore.protocols.timeproto import TimeResult
 
 
 class CloseReason(StrEnum):

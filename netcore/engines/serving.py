@@ -5,11 +5,11 @@ from __future__ import annotations
 import socket
 from enum import StrEnum
 
-from netcore.address import Address
-from netcore.engine import Engine
 from netcore.errors import SocketLabError, from_os_error
-from netcore.events import EventSink, Failed, Stopped
-from netcore.resolve import resolve
+from netcore.io.loop import Engine
+from netcore.io.resolve import resolve
+from netcore.model.events import EventSink, Failed, Stopped
+from netcore.protocols.address import Address
 
 
 class ReplyMode(StrEnum):

@@ -1,4 +1,4 @@
-"""Time clients and servers for every protocol of ``netcore.timeproto``, over TCP and UDP."""
+"""Time clients and servers for every protocol of ``netcore.protocols.timeproto``, over TCP and UDP."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import socket
 import time
 from typing import Any
 
-from netcore.engine import TICK_S, Engine
+from netcore.engines.serving import ReplyMode, ServerEngine
+from netcore.engines.udp_echo import PeerTable
 from netcore.errors import (
     InputError,
     NoUdpReply,
@@ -16,7 +17,10 @@ from netcore.errors import (
     SocketLabError,
     from_os_error,
 )
-from netcore.events import (
+from netcore.io.loop import TICK_S, Engine
+from netcore.io.resolve import resolve
+from netcore.io.stream import endpoint_of
+from netcore.model.events import (
     Closed,
     CloseReason,
     Connected,
@@ -26,10 +30,8 @@ from netcore.events import (
     Stopped,
     TimeQueried,
 )
-from netcore.resolve import resolve
-from netcore.serving import ReplyMode, ServerEngine
-from netcore.tcpstream import endpoint_of
-from netcore.timeproto import (
+from netcore.model.traffic import Direction
+from netcore.protocols.timeproto import (
     SNTP_PACKET_SIZE,
     SntpPacket,
     SntpResult,
@@ -45,8 +47,6 @@ from netcore.timeproto import (
     sntp_request,
     unix_to_ntp,
 )
-from netcore.traffic import Direction
-from netcore.udp_echo import PeerTable
 
 MAX_REPLY = 4096  # no time protocol answers with more; a longer reply is a protocol error
 

@@ -14,9 +14,12 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from netcore.engine import TICK_S, Engine
+from netcore.engines.serving import ReplyMode, ServerEngine, make_reply
 from netcore.errors import InputError, LocalProtocolError, NetError, NoUdpReply, SocketLabError, from_os_error
-from netcore.events import (
+from netcore.io.loop import TICK_S, Engine
+from netcore.io.resolve import resolve
+from netcore.io.stream import endpoint_of
+from netcore.model.events import (
     Connected,
     Event,
     EventSink,
@@ -29,12 +32,9 @@ from netcore.events import (
     Traffic,
     Truncated,
 )
-from netcore.framing import Frame
-from netcore.probe import MIN_PROBE_SIZE, ProbeStats, ProbeTracker, decode_probe, encode_probe
-from netcore.resolve import resolve
-from netcore.serving import ReplyMode, ServerEngine, make_reply
-from netcore.tcpstream import endpoint_of
-from netcore.traffic import Direction, make_chunk
+from netcore.model.traffic import Direction, make_chunk
+from netcore.protocols.framing import Frame
+from netcore.protocols.probe import MIN_PROBE_SIZE, ProbeStats, ProbeTracker, decode_probe, encode_probe
 
 MAX_PAYLOAD_IPV4: Final = 65_507  # 65,535 − 20 (IPv4 header) − 8 (UDP header)
 MAX_PAYLOAD_IPV6: Final = 65_527  # 65,535 − 8 (UDP header); the IPv6 header is not counted

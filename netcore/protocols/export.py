@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import Final
 
 from netcore.errors import InputError
-from netcore.traffic import Chunk, Direction
+from netcore.model.traffic import Chunk, Direction
 
 # How to turn the text export into a capture: each chunk becomes one packet of a raw-IP-less
 # "user" link type; the direction and the time come from the line before each packet.

@@ -8,7 +8,7 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 
-from netcore.events import Event, EventSink
+from netcore.model.events import Event, EventSink
 
 TICK_S = 0.05  # the longest an engine sleeps in select(): how fast it notices stop() and flushes
 

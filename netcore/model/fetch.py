@@ -1,0 +1,23 @@
+"""What a finished file fetch reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    name: str
+    path: Path
+    size: int
+    md5: str
+    verified: bool  # the header carried an md5 and it matched
+    seconds: float
+    header: dict[str, Any]
+    length_format: str  # the header length's byte order as received ('!I' or '<i')
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.size / 1e6 / self.seconds if self.seconds > 0 else 0.0
