@@ -108,6 +108,15 @@ class PermissionDenied(NetError):
     hint_template = "Ports below 1024 need administrator rights — use a port from 1024 to 65535."
 
 
+class PortReserved(NetError):
+    summary_template = "{action} {where} failed: port {port} is reserved or held exclusively"
+    hint_template = (
+        "Windows keeps some port ranges for itself (Hyper-V, WSL, Docker — "
+        "'netsh interface ipv4 show excludedportrange protocol=tcp' lists them), or another program "
+        "holds port {port} exclusively — choose another port."
+    )
+
+
 class HostNotFound(NetError):
     summary_template = "cannot resolve host name '{host}'"
     hint_template = "Check the spelling of '{host}' or type an IP address such as 127.0.0.1."
@@ -142,6 +151,16 @@ class NoUdpReply(NetError):
     hint_template = (
         "The datagram or its reply was lost, or nothing is listening: plain UDP cannot tell which "
         "(a connected UDP socket reports 'port unreachable')."
+    )
+
+
+class LoopFull(NetError):
+    """A server refused a client because this system's selector can watch no more sockets."""
+
+    summary_template = "refused the client {where}: this system's select() watches at most 512 sockets"
+    hint_template = (
+        "Windows' select() serves at most 512 sockets in one loop — close idle clients, or run the "
+        "server on Linux or macOS, which have no such limit."
     )
 
 
@@ -197,9 +216,13 @@ def from_os_error(
         return HostNotFound(detail=str(exc.strerror or exc), errno_=exc.errno, **common)
     if isinstance(exc, TimeoutError) and exc.errno is None:
         return TimedOut(detail="timed out", **common)
+    from netcore.io import platform  # here too: it imports socket
+
     cls = _BY_ERRNO.get(exc.errno or 0, NetError)
     if udp and cls is ConnectionRefused:
         cls = PortUnreachable
-    if cls is PermissionDenied and port >= 1024:
+    if platform.error_kind(exc.errno) == "port reserved":
+        cls = PortReserved
+    if cls is PermissionDenied and (port >= 1024 or not platform.PRIVILEGED_PORTS):
         cls = NetError
     return cls(detail=exc.strerror or str(exc), errno_=exc.errno, **common)

@@ -41,21 +41,18 @@ from netcore.errors import (
     TimedOut,
     from_os_error,
 )
-from netcore.io.loop import TICK_S, Engine
+from netcore.io.loop import Cancelled, Engine, connect_nonblocking
 from netcore.io.resolve import resolve
 from netcore.io.stream import endpoint_of
 from netcore.model.events import (
     Closed,
     CloseReason,
     Connected,
-    EventSink,
     Failed,
     FetchFinished,
     FetchProgress,
     FilesListed,
     FramesDecoded,
-    Listening,
-    Stopped,
     Traffic,
 )
 from netcore.model.fetch import FetchResult
@@ -149,7 +146,8 @@ class Md5Cache:
         self._lock = threading.Lock()
         self._cache: dict[tuple[int, int, int, int], str] = {}
 
-    def md5(self, path: Path, st: os.stat_result) -> str:
+    def md5(self, path: Path, st: os.stat_result, stop: threading.Event | None = None) -> str:
+        """The file's md5; raises ``Cancelled`` if *stop* is set meanwhile (checked every block)."""
         key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         with self._lock:
             cached = self._cache.get(key)
@@ -158,6 +156,8 @@ class Md5Cache:
         digest = hashlib.md5()
         with path.open("rb") as f:
             while block := f.read(BUFFER_SIZE):
+                if stop is not None and stop.is_set():
+                    raise Cancelled("hashing")
                 digest.update(block)
         value = digest.hexdigest()
         with self._lock:
@@ -242,45 +242,43 @@ class FileServer(ServerEngine):
         return real, st
 
     # -- loop -----------------------------------------------------------------------------------
-    def run(self, sink: EventSink) -> None:
-        address = self._bind_or_report(sink)
-        if address is None:
-            return
+    # The loop accepts; each client is served by a thread of its own (blocking sendfile of whole
+    # files). ``close`` shuts every client socket down, which wakes a thread blocked on it at once.
+    def setup(self) -> bool:
+        if not super().setup():
+            return False
         assert self._sock is not None
         self._sock.listen(128)
-        self._sock.settimeout(TICK_S)
-        self.emit(Listening(address.host, address.port, str(address)))
-        try:
-            while not self.stopping:
-                try:
-                    sock, addr = self._sock.accept()
-                except TimeoutError:
-                    self._flush(sink)
-                    continue
-                except OSError as exc:
-                    self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
-                    time.sleep(TICK_S)
-                    continue
-                with self._lock:
-                    conn = self._next_conn
-                    self._next_conn += 1
-                    self._clients[conn] = sock
-                thread = threading.Thread(target=self._serve, args=(sock, addr, conn), daemon=True)
-                self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-                thread.start()
-                self._flush(sink)
-        finally:
-            self._sock.close()
+        return True
+
+    def on_listener(self, _mask: int) -> None:
+        assert self._sock is not None
+        while True:
+            try:
+                sock, addr = self._sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
+                self.pause_accepting()
+                return
+            sock.setblocking(True)
             with self._lock:
-                for sock in self._clients.values():
-                    with contextlib.suppress(OSError):
-                        sock.shutdown(socket.SHUT_RDWR)
-            deadline = time.monotonic() + 2.0  # for all of them together, not 2 s each
-            for thread in self._threads:
-                thread.join(max(0.0, deadline - time.monotonic()))
-            self._close_wake()
-            self.emit(Stopped())
-            self._flush(sink)
+                conn = self._next_conn
+                self._next_conn += 1
+                self._clients[conn] = sock
+            thread = threading.Thread(target=self._serve, args=(sock, addr, conn), daemon=True)
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+            thread.start()
+
+    def close_connections(self) -> None:
+        with self._lock:
+            for sock in self._clients.values():
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + 2.0  # for all of them together, not 2 s each
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _serve(self, sock: socket.socket, addr: Any, conn: int) -> None:
         peer = endpoint_of(addr)
@@ -374,7 +372,7 @@ class FileServer(ServerEngine):
         path, st = found
         header = {
             "file_name": path.name,
-            "file_hex": self.md5_cache.md5(path, st),
+            "file_hex": self.md5_cache.md5(path, st, self.loop.stop_event),
             "file_type": path.suffix.lstrip("."),
             "data_all": st.st_size,
         }
@@ -467,17 +465,21 @@ class FetchClient(Engine):
 
     # -- connection -----------------------------------------------------------------------------
     def connect(self) -> None:
-        family, kind, proto, _, sockaddr = resolve(self.host, self.port, socket.SOCK_STREAM, "connect to")[0]
-        sock = socket.socket(family, kind, proto)
+        """Connect on the engine's loop (``stop()`` cancels at once), then answer a key's challenge.
+        The transfer itself uses blocking calls with a timeout, which ``stop()`` wakes by shutting
+        the socket down."""
+        infos = resolve(self.host, self.port, socket.SOCK_STREAM, "connect to")[:1]
         try:
-            sock.settimeout(self.timeout)
-            sock.connect(sockaddr)
+            sock = connect_nonblocking(self.loop, infos, time.monotonic() + self.timeout, "connecting")
+        except Cancelled:
+            self._check_cancelled()
+            raise
         except OSError as exc:
-            sock.close()
             raise from_os_error(
                 exc, action="connect to", host=self.host, port=self.port, timeout=self.timeout
             ) from None
-        self.sock, self.peer = sock, endpoint_of(sockaddr)
+        sock.settimeout(self.timeout)
+        self.sock, self.peer = sock, endpoint_of(sock.getpeername())
         self.emit(Connected(1, endpoint_of(sock.getsockname()), self.peer))
         if self.key is not None:
             challenge = self._recv_exactly(CHALLENGE_SIZE)
@@ -496,7 +498,7 @@ class FetchClient(Engine):
                 self.sock.sendall(b"q")
             self.sock.close()
             self.sock = None
-        self._close_wake()
+        self.loop.close()
 
     def _abandon(self) -> None:
         """After a failed fetch the stream is out of step (an unread body): drop the connection."""
@@ -729,7 +731,7 @@ class FetchClient(Engine):
         return digest
 
     # -- the GUI's worker -----------------------------------------------------------------------
-    def run(self, sink: EventSink) -> None:
+    def serve(self) -> None:
         try:
             self.connect()
             if not self.names:
@@ -738,10 +740,10 @@ class FetchClient(Engine):
 
                 def progress(done: int, total: int, name: str = name) -> None:
                     self.emit(FetchProgress(name, done, total))
-                    self._flush(sink)
+                    self.flush()
 
                 self.emit(FetchFinished(self.fetch(name, progress)))
-                self._flush(sink)
+                self.flush()
         except (SocketLabError, OSError) as exc:
             error = (
                 exc
@@ -751,10 +753,6 @@ class FetchClient(Engine):
             if self.stopping and not isinstance(error, ProtocolError):
                 error = FileFetchError("cancelled", "Nothing was saved.")
             self.emit(Failed(error))
-        finally:
-            self.close()
-            self.emit(Stopped())
-            self._flush(sink)
 
 
 def _temp_file(dest: Path, name: str) -> tuple[int, str]:

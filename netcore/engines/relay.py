@@ -8,23 +8,25 @@ message breaks, while a framed protocol does not care.
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import random
-import selectors
 import socket
 import time
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 from netcore.engines.serving import ReplyMode, ServerEngine
 from netcore.errors import InputError, SocketLabError, from_os_error
+from netcore.io.loop import READ, TICK_S, WRITE, Timer
+from netcore.io.platform import CONNECT_PENDING
 from netcore.io.stream import endpoint_of
 from netcore.model.events import (
     Closed,
     CloseReason,
     Connected,
-    EventSink,
     Failed,
-    Listening,
-    Stopped,
     Traffic,
 )
 from netcore.model.traffic import Direction, make_chunk
@@ -72,6 +74,7 @@ class _Leg:
     next_send: float = 0.0
     eof: bool = False
     shut: bool = False
+    watched: bool = False  # the loop watches src for reading
 
 
 class RechunkRelay(ServerEngine):
@@ -91,60 +94,88 @@ class RechunkRelay(ServerEngine):
         self.plan, self.connect_timeout = plan, connect_timeout
         self._legs: list[_Leg] = []
         self._pairs = 0
+        # target sockets still connecting → (their client, its address, the connect timeout)
+        self._connecting: dict[socket.socket, tuple[socket.socket, Any, Timer]] = {}
 
-    def run(self, sink: EventSink) -> None:
-        address = self._bind_or_report(sink)
-        if address is None:
-            return
+    def setup(self) -> bool:
+        if not super().setup():
+            return False
         assert self._sock is not None
         self._sock.listen(64)
-        sel = selectors.DefaultSelector()
-        sel.register(self._sock, selectors.EVENT_READ, "listener")
-        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
-        self.emit(Listening(address.host, address.port, str(address)))
-        try:
-            while not self.stopping:
-                timeout = self._next_timeout()
-                for key, _ in sel.select(timeout):
-                    if key.data == "wake":
-                        self._run_commands()
-                    elif key.data == "listener":
-                        self._accept(sel)
-                    else:
-                        self._read(key.data)
-                self._write_due()
-                self._sync(sel)
-                self._flush(sink)
-        finally:
-            for leg in self._legs:
-                leg.src.close()
-                leg.dst.close()
-            sel.close()
-            self._sock.close()
-            self._close_wake()
-            self.emit(Stopped())
-            self._flush(sink)
+        return True
+
+    def serve(self) -> None:
+        while not self.stopping:
+            self.loop.run_once(self._next_timeout())
+            self._write_due()
+            self._sync()
+            self.flush()
+
+    def close_connections(self) -> None:
+        for leg in self._legs:
+            leg.src.close()
+            leg.dst.close()
+        for server, (client, _, timer) in self._connecting.items():
+            timer.cancel()
+            client.close()
+            server.close()
 
     def _next_timeout(self) -> float:
         pending = [leg.next_send for leg in self._legs if leg.buf]
         if not pending:
-            return 0.05
-        return max(0.0, min(0.05, min(pending) - time.monotonic()))
+            return TICK_S
+        return max(0.0, min(TICK_S, min(pending) - time.monotonic()))
 
-    def _accept(self, sel: selectors.BaseSelector) -> None:
+    def on_listener(self, _mask: int) -> None:
+        """Accept a client and start connecting to the target for it, without waiting here."""
         assert self._sock is not None
         try:
             client, addr = self._sock.accept()
         except OSError:
             return
+        target = (self.target.host, self.target.port)
         try:
-            server = socket.create_connection((self.target.host, self.target.port), self.connect_timeout)
+            family, kind, proto, _, sockaddr = socket.getaddrinfo(*target, type=socket.SOCK_STREAM)[0]
+            server = socket.socket(family, kind, proto)
+            server.setblocking(False)
+            code = server.connect_ex(sockaddr)
+            if code not in CONNECT_PENDING:
+                server.close()
+                raise OSError(code, os.strerror(code))
         except OSError as exc:
             client.close()
-            self.emit(
-                Failed(from_os_error(exc, action="relay to", host=self.target.host, port=self.target.port))
-            )
+            self._connect_failed(exc)
             return
+        timer = self.loop.call_later(self.connect_timeout, lambda: self._connect_timed_out(server))
+        self._connecting[server] = (client, addr, timer)
+        self.loop.watch(server, WRITE, lambda _mask: self._connected(server))
+
+    def _connected(self, server: socket.socket) -> None:
+        client, addr, timer = self._connecting.pop(server)
+        timer.cancel()
+        self.loop.forget(server)
+        code = server.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if code:
+            client.close()
+            server.close()
+            self._connect_failed(OSError(code, os.strerror(code)))
+            return
+        self._pair(client, addr, server)
+
+    def _connect_timed_out(self, server: socket.socket) -> None:
+        client, _, _ = self._connecting.pop(server)
+        self.loop.forget(server)
+        client.close()
+        server.close()
+        self._connect_failed(TimeoutError(errno.ETIMEDOUT, "timed out"))
+
+    def _connect_failed(self, exc: OSError) -> None:
+        error = from_os_error(
+            exc, action="relay to", host=self.target.host, port=self.target.port, timeout=self.connect_timeout
+        )
+        self.emit(Failed(error))
+
+    def _pair(self, client: socket.socket, addr: Any, server: socket.socket) -> None:
         for sock in (client, server):
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # our chunks, not Nagle's
@@ -211,8 +242,9 @@ class RechunkRelay(ServerEngine):
                     if done is not None:
                         self._legs.remove(done)
                         self.emit(Closed(done.conn, done.peer, CloseReason.PEER_CLOSED))
-                leg.src.close()
-                leg.dst.close()
+                for sock in (leg.src, leg.dst):
+                    self.loop.forget(sock)
+                    sock.close()
 
     def _fail(self, leg: _Leg, exc: OSError) -> None:
         error: SocketLabError = from_os_error(exc, action="relay to", host=leg.peer, port=0)
@@ -224,17 +256,13 @@ class RechunkRelay(ServerEngine):
             partner.eof = partner.shut = True
             partner.buf.clear()
 
-    def _sync(self, sel: selectors.BaseSelector) -> None:
-        """Register each open source for reading while its buffer has room."""
-        wanted = {
-            id(leg.src): leg
-            for leg in self._legs
-            if not leg.eof and len(leg.buf) < MAX_BUFFERED and leg.src.fileno() >= 0
-        }
-        for key in list(sel.get_map().values()):
-            if isinstance(key.data, _Leg) and id(key.fileobj) not in wanted:
-                sel.unregister(key.fileobj)
-        registered = {id(k.fileobj) for k in sel.get_map().values()}
-        for ident, leg in wanted.items():
-            if ident not in registered:
-                sel.register(leg.src, selectors.EVENT_READ, leg)
+    def _sync(self) -> None:
+        """Watch each open source for reading while its buffer has room."""
+        for leg in self._legs:
+            wanted = not leg.eof and len(leg.buf) < MAX_BUFFERED and leg.src.fileno() >= 0
+            if wanted != leg.watched:
+                self.loop.watch(leg.src, READ if wanted else 0, partial(self._on_readable, leg))
+                leg.watched = wanted
+
+    def _on_readable(self, leg: _Leg, _mask: int) -> None:
+        self._read(leg)

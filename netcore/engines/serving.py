@@ -6,10 +6,13 @@ import socket
 from enum import StrEnum
 
 from netcore.errors import SocketLabError, from_os_error
-from netcore.io.loop import Engine
+from netcore.io.loop import READ, Engine
+from netcore.io.platform import prepare_listener
 from netcore.io.resolve import resolve
-from netcore.model.events import EventSink, Failed, Stopped
+from netcore.model.events import Failed, Listening
 from netcore.protocols.address import Address
+
+ACCEPT_BACKOFF_S = 0.1
 
 
 class ReplyMode(StrEnum):
@@ -33,7 +36,8 @@ def make_reply(mode: ReplyMode, payload: bytes, prefix: bytes = b"") -> bytes | 
 def open_listener(host: str, port: int, kind: int, reuse_addr: bool) -> socket.socket:
     """A bound socket of *kind* (SOCK_STREAM or SOCK_DGRAM) on host:port, or a ``NetError`` with a hint.
 
-    ``::`` listens on IPv6 and IPv4 both where the system allows it.
+    ``::`` listens on IPv6 and IPv4 both where the system allows it; the options that differ between
+    systems (SO_REUSEADDR vs SO_EXCLUSIVEADDRUSE, IPV6_V6ONLY) are set by ``platform``.
     """
     family, socktype, proto, _, sockaddr = resolve(host, port, kind, "listen on", passive=True)[0]
     try:
@@ -41,10 +45,7 @@ def open_listener(host: str, port: int, kind: int, reuse_addr: bool) -> socket.s
     except OSError as exc:
         raise from_os_error(exc, action="listen on", host=host, port=port) from None
     try:
-        if reuse_addr:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if family == socket.AF_INET6 and host in ("::", ""):
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        prepare_listener(sock, reuse_addr, dual_stack=host in ("::", ""))
         sock.bind(sockaddr)
         if kind == socket.SOCK_STREAM:
             sock.listen(1024)
@@ -55,7 +56,10 @@ def open_listener(host: str, port: int, kind: int, reuse_addr: bool) -> socket.s
 
 
 class ServerEngine(Engine):
-    """Base of the built-in servers: options, binding with a hint, and manual replies by peer id."""
+    """Base of the built-in servers: binding with a hint, ``Listening``, and replies by peer id.
+
+    A subclass handles its listening socket in ``on_listener`` (called when it is readable) and
+    closes its own connections in ``close_connections``."""
 
     socket_kind: int = socket.SOCK_STREAM  # or SOCK_DGRAM
 
@@ -76,18 +80,39 @@ class ServerEngine(Engine):
 
     def discard(self) -> None:
         """Release the sockets of a server that will never run (e.g. its bind failed)."""
+        self.close()
+
+    def setup(self) -> bool:
+        try:
+            address = self.bind()
+        except SocketLabError as exc:
+            self.emit(Failed(exc))
+            return False
+        assert self._sock is not None
+        self.loop.watch(self._sock, READ, self.on_listener)
+        self.emit(Listening(address.host, address.port, str(address)))
+        return True
+
+    def on_listener(self, mask: int) -> None:
+        raise NotImplementedError
+
+    def pause_accepting(self, seconds: float = ACCEPT_BACKOFF_S) -> None:
+        """Stop watching the listener for a moment: after an accept() error such as EMFILE (too many
+        open files) it stays readable, and the loop would spin on it."""
+        assert self._sock is not None
+        listener = self._sock
+        self.loop.forget(listener)
+        self.loop.call_later(seconds, lambda: self.loop.watch(listener, READ, self.on_listener))
+
+    def close_connections(self) -> None:
+        """Close every connection the server holds (``close`` calls it before the listener)."""
+
+    def close(self) -> None:
+        if not self.loop.closed:
+            self.close_connections()
         if self._sock is not None:
             self._sock.close()
-        self._close_wake()
-
-    def _bind_or_report(self, sink: EventSink) -> Address | None:
-        """``bind()`` at the start of ``run``; on failure report ``Failed`` + ``Stopped`` and clean up."""
-        try:
-            return self.bind()
-        except SocketLabError as exc:
-            sink([Failed(exc), Stopped()])
-            self._close_wake()
-            return None
+        self.loop.close()
 
     def send_to(self, conn: int, payload: bytes) -> None:
         """Send *payload* to peer *conn* (the operator's reply in manual mode), thread-safe."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import select
-import selectors
 import socket
 import struct
 import threading
@@ -23,9 +22,9 @@ from netcore.errors import (
     SocketLabError,
     from_os_error,
 )
-from netcore.io.loop import TICK_S, Engine
+from netcore.io.loop import Engine
 from netcore.io.platform import bytes_waiting, data_segments_out, wait_until_sent
-from netcore.model.events import EventSink, Failed, ScenarioFinished, ScenarioStepped, Stopped
+from netcore.model.events import Failed, ScenarioFinished, ScenarioStepped
 from netcore.model.scenario import READY, Call, Cure, Scenario, ScenarioResult, verdict
 from netcore.protocols.framing import DelimiterCodec, Frame, FramingCodec, JsonHeaderCodec, LengthPrefixCodec
 
@@ -329,22 +328,19 @@ class ScenarioEngine(Engine):
             self.emit(ScenarioFinished(session.finish()))
             self.stop()
 
-    def run(self, sink: EventSink) -> None:
+    def serve(self) -> None:
         try:
             if not self.stepped:
-                self.emit(ScenarioFinished(run_scenario(self.scenario, self.timeout, cancel=self._stopping)))
+                self.emit(
+                    ScenarioFinished(run_scenario(self.scenario, self.timeout, cancel=self.loop.stop_event))
+                )
                 return
             self._session = StickingSession(self.scenario, self.timeout)
             self._session.start()
-            time.sleep(0.05)  # let the sender's first bytes arrive before showing what is waiting
+            self.loop.sleep(0.05)  # let the sender's first bytes arrive before showing what is waiting
             self.emit(ScenarioStepped(None, tuple(self._session.sends), (), self._session.waiting()))
-            self._flush(sink)
-            with selectors.DefaultSelector() as sel:
-                sel.register(self._wake_r, selectors.EVENT_READ)
-                while not self.stopping:
-                    if sel.select(TICK_S):
-                        self._run_commands()
-                    self._flush(sink)
+            self.flush()
+            super().serve()  # each step() is a command run by the loop
         except (OSError, SocketLabError) as exc:
             error = (
                 exc
@@ -352,9 +348,8 @@ class ScenarioEngine(Engine):
                 else from_os_error(exc, action="run the scenario on", host="127.0.0.1", port=0)
             )
             self.emit(Failed(error))
-        finally:
-            if self._session is not None:
-                self._session.abort()
-            self._close_wake()
-            self.emit(Stopped())
-            self._flush(sink)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.abort()
+        super().close()

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import errno
-import os
-import selectors
 import socket
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 from netcore.engines.serving import ReplyMode, ServerEngine, make_reply
-from netcore.errors import InputError, LocalProtocolError, SocketLabError, TimedOut, from_os_error
-from netcore.io.loop import TICK_S, Engine
+from netcore.errors import InputError, LocalProtocolError, LoopFull, SocketLabError, TimedOut, from_os_error
+from netcore.io.loop import READ, TICK_S, WRITE, Engine, Timer, connect_nonblocking
+from netcore.io.platform import detect_dead_peer
 from netcore.io.resolve import resolve
-from netcore.io.stream import TcpStream, detect_dead_peer
+from netcore.io.stream import TcpStream, endpoint_of
 from netcore.model.events import (
     Answered,
     Closed,
     CloseReason,
     Connected,
     Event,
-    EventSink,
     Failed,
-    Listening,
-    Stopped,
 )
 from netcore.protocols.framing import RawCodec, make_codec
 
@@ -40,7 +34,6 @@ def check_message(payload: bytes, framing: str) -> None:
     codec.encode(payload)
 
 
-ACCEPT_BACKOFF_S = 0.1
 FRAME_TIMEOUT_S = 60.0
 DEAD_PEER_TIMEOUT_S = 120.0
 
@@ -69,11 +62,9 @@ class TcpEchoServer(ServerEngine):
         super().__init__(host, port, ReplyMode(mode), prefix, reuse_addr)
         self.framing = framing
         self.frame_timeout, self.dead_peer_timeout = frame_timeout, dead_peer_timeout
-        self._frame_deadlines: dict[int, float] = {}  # conn → when its incomplete frame runs out of time
+        self._frame_timers: dict[int, Timer] = {}  # conn → the timer of its incomplete frame
         self._streams: dict[int, TcpStream] = {}
-        self._accept_again = 0.0  # when accepting failed: the time to listen again
         self._next_conn = 1
-        self._sel: selectors.BaseSelector | None = None
 
     # -- thread-safe commands -------------------------------------------------------------------
     def disconnect(self, conn: int) -> None:
@@ -84,56 +75,42 @@ class TcpEchoServer(ServerEngine):
         return len(self._streams)
 
     # -- loop -----------------------------------------------------------------------------------
-    def run(self, sink: EventSink) -> None:
-        address = self._bind_or_report(sink)
-        if address is None:
-            return
-        assert self._sock is not None
-        sel = self._sel = selectors.DefaultSelector()
-        sel.register(self._sock, selectors.EVENT_READ, "listener")
-        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
-        self.emit(Listening(address.host, address.port, str(address)))
-        try:
-            while not self.stopping:
-                if self._accept_again and time.monotonic() >= self._accept_again:
-                    self._accept_again = 0.0
-                    sel.register(self._sock, selectors.EVENT_READ, "listener")
-                for key, mask in sel.select(TICK_S):
-                    if key.data == "listener":
-                        self._accept()
-                    elif key.data == "wake":
-                        self._run_commands()
-                    else:
-                        self._service(key.data, mask)
-                if self._frame_deadlines:
-                    self._expire_frames()
-                self._flush(sink)
-        finally:
-            for stream in list(self._streams.values()):
-                stream.close(CloseReason.LOCAL)
-            sel.close()
-            self._sock.close()
-            self._close_wake()
-            self.emit(Stopped())
-            self._flush(sink)
+    def close_connections(self) -> None:
+        for stream in list(self._streams.values()):
+            stream.close(CloseReason.LOCAL)
 
-    def _accept(self) -> None:
-        assert self._sock is not None and self._sel is not None
+    def on_listener(self, _mask: int) -> None:
+        assert self._sock is not None
         while True:
             try:
-                sock, _ = self._sock.accept()
+                sock, addr = self._sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
                 # e.g. EMFILE (too many open files): say so once, and stop accepting for a moment
                 # instead of spinning on a listener that stays readable.
                 self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
-                self._sel.unregister(self._sock)
-                self._accept_again = time.monotonic() + ACCEPT_BACKOFF_S
+                self.pause_accepting()
                 return
+            room = self.loop.room
+            if room is not None and room < 1:  # Windows' select() cannot watch one more socket
+                sock.close()
+                full = LoopFull(
+                    action="accept on", where=endpoint_of(addr), detail="", host=addr[0], port=addr[1]
+                )
+                self.emit(Failed(full))
+                continue
             conn = self._next_conn
             try:
-                stream = TcpStream(sock, conn, self.framing, self.emit, before_close=self._forget)
+                stream = TcpStream(
+                    sock,
+                    conn,
+                    self.framing,
+                    self.emit,
+                    self.loop,
+                    self._ready(conn),
+                    before_close=self._forget,
+                )
             except OSError:  # the client reset before we accepted it (getpeername: ENOTCONN)
                 sock.close()
                 continue
@@ -143,17 +120,19 @@ class TcpEchoServer(ServerEngine):
                 stream.dead_peer_timeout = self.dead_peer_timeout
             self._streams[conn] = stream
             self.emit(Connected(conn, stream.local, stream.peer))
-            stream.sync_selector(self._sel)
+            stream.sync()
+
+    def _ready(self, conn: int) -> Callable[[int], None]:
+        return lambda mask: self._service(self._streams[conn], mask)
 
     def _forget(self, stream: TcpStream) -> None:
-        if stream.mask and self._sel is not None:
-            self._sel.unregister(stream.sock)
-            stream.mask = 0
         self._streams.pop(stream.conn, None)
-        self._frame_deadlines.pop(stream.conn, None)
+        timer = self._frame_timers.pop(stream.conn, None)
+        if timer is not None:
+            timer.cancel()
 
     def _service(self, stream: TcpStream, mask: int) -> None:
-        if mask & selectors.EVENT_READ:
+        if mask & READ:
             payloads = stream.on_readable()
             for payload in payloads:
                 reply = make_reply(self.mode, payload, self.prefix)
@@ -162,30 +141,36 @@ class TcpEchoServer(ServerEngine):
             self._time_frame(stream, completed=bool(payloads))
         if stream.outbuf or stream.peer_closed:
             stream.on_writable()
-        assert self._sel is not None
-        stream.sync_selector(self._sel)
+        stream.sync()
 
     def _time_frame(self, stream: TcpStream, completed: bool) -> None:
         """Start the clock when a frame begins to arrive; stop it when no frame is incomplete."""
+        conn = stream.conn
         if self.frame_timeout is None or stream.closed or not stream.rx.buffered:
-            self._frame_deadlines.pop(stream.conn, None)
-        elif completed or stream.conn not in self._frame_deadlines:
-            self._frame_deadlines[stream.conn] = time.monotonic() + self.frame_timeout
-
-    def _expire_frames(self) -> None:
-        now = time.monotonic()
-        late = [conn for conn, deadline in self._frame_deadlines.items() if now >= deadline]
-        for conn in late:
-            stream = self._streams[conn]
-            error = TimedOut(
-                action="wait for a request from",
-                where=stream.peer,
-                detail=f"{stream.rx.buffered:,} bytes of an incomplete frame",
-                host=stream.peer_host,
-                port=stream.peer_port,
-                timeout=self.frame_timeout,
+            timer = self._frame_timers.pop(conn, None)
+            if timer is not None:
+                timer.cancel()
+        elif completed or conn not in self._frame_timers:
+            if conn in self._frame_timers:
+                self._frame_timers[conn].cancel()
+            self._frame_timers[conn] = self.loop.call_later(
+                self.frame_timeout, lambda: self._expire_frame(conn)
             )
-            stream.close(CloseReason.ERROR, error)
+
+    def _expire_frame(self, conn: int) -> None:
+        self._frame_timers.pop(conn, None)
+        stream = self._streams.get(conn)
+        if stream is None:
+            return
+        error = TimedOut(
+            action="wait for a request from",
+            where=stream.peer,
+            detail=f"{stream.rx.buffered:,} bytes of an incomplete frame",
+            host=stream.peer_host,
+            port=stream.peer_port,
+            timeout=self.frame_timeout,
+        )
+        stream.close(CloseReason.ERROR, error)
 
     def _queue(self, stream: TcpStream, payload: bytes) -> None:
         try:
@@ -222,8 +207,6 @@ class TcpEchoClient(Engine):
         self.framed = framed
         self.host, self.port, self.framing, self.timeout, self.nodelay = host, port, framing, timeout, nodelay
         self.stream: TcpStream | None = None
-        self._sel = selectors.DefaultSelector()
-        self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._sent_messages = 0
         self._sent_payload_bytes = 0
         self._rx_frames = 0
@@ -232,49 +215,30 @@ class TcpEchoClient(Engine):
     def connect(self) -> Connected:
         """Connect within the timeout, trying each address the name resolves to; raises ``NetError``.
 
-        The wait is done in ``TICK_S`` slices so that ``stop()`` from another thread ends it at once
+        The wait runs on the engine's loop, so ``stop()`` from another thread ends it at once
         (a cancelled connect raises ``LocalProtocolError``).
         """
         infos = resolve(self.host, self.port, socket.SOCK_STREAM, "connect to")
         deadline = time.monotonic() + self.timeout
-        error: OSError = TimeoutError()
-        for family, kind, proto, _, sockaddr in infos:
-            sock = socket.socket(family, kind, proto)
-            try:
-                self._connect_one(sock, sockaddr, deadline)
-                if self.nodelay:
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                self.stream = TcpStream(
-                    sock, 1, self.framing, self.emit, before_close=self._forget, backpressure=False
-                )
-                break
-            except OSError as exc:  # refused, timed out, or reset before getpeername()
-                sock.close()
-                error = exc
-        else:
+        try:
+            sock = connect_nonblocking(self.loop, infos, deadline, "the connection attempt")
+        except OSError as exc:
             raise from_os_error(
-                error, action="connect to", host=self.host, port=self.port, timeout=self.timeout
+                exc, action="connect to", host=self.host, port=self.port, timeout=self.timeout
+            ) from None
+        try:
+            if self.nodelay:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.stream = TcpStream(
+                sock, 1, self.framing, self.emit, self.loop, self._on_ready, backpressure=False
             )
+        except OSError as exc:  # reset before getpeername()
+            sock.close()
+            raise from_os_error(exc, action="connect to", host=self.host, port=self.port) from None
         event = Connected(1, self.stream.local, self.stream.peer)
         self.emit(event)
-        self.stream.sync_selector(self._sel)
+        self.stream.sync()
         return event
-
-    def _connect_one(self, sock: socket.socket, sockaddr: Any, deadline: float) -> None:
-        sock.setblocking(False)
-        code = sock.connect_ex(sockaddr)
-        if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
-            raise OSError(code, os.strerror(code))
-        with selectors.DefaultSelector() as sel:
-            sel.register(sock, selectors.EVENT_WRITE)
-            while not sel.select(min(TICK_S, max(0.0, deadline - time.monotonic()))):
-                if self.stopping:
-                    raise LocalProtocolError("the connection attempt was cancelled")
-                if time.monotonic() >= deadline:
-                    raise TimeoutError()
-        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if code:
-            raise OSError(code, os.strerror(code))
 
     @property
     def connected(self) -> bool:
@@ -293,7 +257,7 @@ class TcpEchoClient(Engine):
         threshold = self._sent_messages if self.framed else self._sent_payload_bytes
         self._pending.append((index, threshold, time.perf_counter_ns()))
         stream.on_writable()
-        stream.sync_selector(self._sel)
+        stream.sync()
         return index
 
     def shutdown_write(self) -> None:
@@ -301,15 +265,13 @@ class TcpEchoClient(Engine):
         stream = self._require_stream()
         stream.shutdown_pending = True
         stream.on_writable()
-        stream.sync_selector(self._sel)
+        stream.sync()
 
     def close(self) -> None:
         """Close the connection and release every socket this client holds (idempotent)."""
         if self.stream is not None:
             self.stream.close(CloseReason.LOCAL)
-        if self._sel.get_map() is not None:
-            self._sel.close()
-            self._close_wake()
+        self.loop.close()
 
     def submit(self, payload: bytes) -> None:
         """Thread-safe ``send``: errors arrive as ``Failed`` events."""
@@ -329,26 +291,21 @@ class TcpEchoClient(Engine):
             raise LocalProtocolError("not connected")
         return self.stream
 
-    def _forget(self, stream: TcpStream) -> None:
-        if stream.mask:
-            self._sel.unregister(stream.sock)
-            stream.mask = 0
-
     # -- I/O ------------------------------------------------------------------------------------
     def pump(self, timeout: float) -> list[Event]:
-        """One select() round of at most *timeout* seconds; returns the events it produced."""
-        for key, mask in self._sel.select(timeout):
-            if key.data == "wake":
-                self._run_commands()
-                continue
-            stream: TcpStream = key.data
-            if mask & selectors.EVENT_READ:
-                self._rx_frames += len(stream.on_readable())
-                self._check_answers(stream)
-            if mask & selectors.EVENT_WRITE:
-                stream.on_writable()
-            stream.sync_selector(self._sel)
+        """One round of the loop of at most *timeout* seconds; returns the events it produced."""
+        self.loop.run_once(timeout)
         return self.take_events()
+
+    def _on_ready(self, mask: int) -> None:
+        stream = self.stream
+        assert stream is not None
+        if mask & READ:
+            self._rx_frames += len(stream.on_readable())
+            self._check_answers(stream)
+        if mask & WRITE:
+            stream.on_writable()
+        stream.sync()
 
     def _check_answers(self, stream: TcpStream) -> None:
         progress = self._rx_frames if self.framed else stream.rx_offset
@@ -359,7 +316,7 @@ class TcpEchoClient(Engine):
 
     def _wait_for_reply(self, timeout: float) -> list[Event]:
         """One wait for the reply: in the socket's own (C-level) timeout when nothing is left to
-        send, which saves a selector round per message; through ``pump`` otherwise."""
+        send, which saves a loop round per message; through ``pump`` otherwise."""
         stream = self._require_stream()
         if stream.outbuf or stream.shutdown_pending:
             return self.pump(timeout)
@@ -397,19 +354,19 @@ class TcpEchoClient(Engine):
             timeout=limit,
         )
 
-    def run(self, sink: EventSink) -> None:
-        """Connect (unless already connected) and report traffic until closed or stopped."""
+    # -- the run (the GUI's worker) --------------------------------------------------------------
+    def setup(self) -> bool:
+        """Connect unless already connected; a failure (not our own stop) is reported."""
+        if self.stream is not None:
+            return True
         try:
-            if self.stream is None:
-                try:
-                    self.connect()
-                except SocketLabError as exc:
-                    if not self.stopping:
-                        self.emit(Failed(exc))
-                    return
-            while not self.stopping and self.connected:
-                sink(self.pump(TICK_S))
-        finally:
-            self.close()
-            self.emit(Stopped())
-            self._flush(sink)
+            self.connect()
+        except SocketLabError as exc:
+            if not self.stopping:
+                self.emit(Failed(exc))
+            return False
+        return True
+
+    @property
+    def done(self) -> bool:
+        return not self.connected

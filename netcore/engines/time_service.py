@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import select
-import selectors
+import errno
 import socket
 import time
 from typing import Any
 
 from netcore.engines.serving import ReplyMode, ServerEngine
-from netcore.engines.udp_echo import PeerTable
+from netcore.engines.udp_echo import PeerTable, report_forgotten
 from netcore.errors import (
     InputError,
     NoUdpReply,
@@ -17,17 +16,15 @@ from netcore.errors import (
     SocketLabError,
     from_os_error,
 )
-from netcore.io.loop import TICK_S, Engine
+from netcore.io.loop import READ, Engine, connect_nonblocking
+from netcore.io.platform import MAX_DATAGRAM, recv_datagram
 from netcore.io.resolve import resolve
 from netcore.io.stream import endpoint_of
 from netcore.model.events import (
     Closed,
     CloseReason,
     Connected,
-    EventSink,
     Failed,
-    Listening,
-    Stopped,
     TimeQueried,
 )
 from netcore.model.traffic import Direction
@@ -69,59 +66,69 @@ class TimeClient(Engine):
         super().__init__()
         self.host, self.port, self.timeout, self.count, self.interval = host, port, timeout, count, interval
         self._peers = PeerTable()
+        self._buf = bytearray(MAX_DATAGRAM)
+        self._deadline = 0.0  # the running query's
 
     # -- one query ------------------------------------------------------------------------------
     def query(self) -> TimeResult:
-        """Ask once; raises ``NetError`` (with a hint) or ``RemoteProtocolError`` (naming the fault)."""
-        kind = socket.SOCK_STREAM if self.protocol.is_tcp else socket.SOCK_DGRAM
-        infos = resolve(self.host, self.port, kind, "query")
-        family, kind, proto, _, address = infos[0]
+        """Ask once; raises ``NetError`` (with a hint), ``RemoteProtocolError`` (naming the fault), or
+        ``Cancelled`` when stopped. Every wait, the connect included, runs on the engine's loop."""
+        tcp = self.protocol.is_tcp
+        kind = socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM
+        family, kind, proto, _, address = resolve(self.host, self.port, kind, "query")[0]
         sockaddr: Any = address
-        with socket.socket(family, kind, proto) as sock:
+        self._deadline = time.monotonic() + self.timeout
+        try:
+            if tcp:
+                sock = connect_nonblocking(
+                    self.loop, [(family, kind, proto, "", sockaddr)], self._deadline, "the query"
+                )
+            else:
+                sock = socket.socket(family, kind, proto)
+                sock.setblocking(False)
+        except OSError as exc:
+            raise self._error(exc, sockaddr) from None
+        with sock:
             try:
-                sock.settimeout(self.timeout)
-                sock.connect(sockaddr)
                 conn, _ = self._peers.lookup(sockaddr)
-                if self.protocol.is_tcp:
+                if tcp:
                     return self._query_tcp(sock, conn, sockaddr)
+                sock.connect(sockaddr)
                 return self._query_udp(sock, conn, sockaddr)
             except OSError as exc:
-                if isinstance(exc, TimeoutError) and not self.protocol.is_tcp:
-                    raise NoUdpReply(
-                        action="query",
-                        where=endpoint_of(sockaddr),
-                        detail="timed out",
-                        host=self.host,
-                        port=self.port,
-                        timeout=self.timeout,
-                    ) from None
-                raise from_os_error(
-                    exc,
-                    action="query",
-                    host=self.host,
-                    port=self.port,
-                    timeout=self.timeout,
-                    udp=not self.protocol.is_tcp,
-                ) from None
+                raise self._error(exc, sockaddr) from None
 
-    def _wait_for_data(self, sock: socket.socket) -> bool:
-        """Wait until *sock* can be read, within the timeout, in ticks so that stop() is seen at once;
-        raises ``TimeoutError``, or ``InterruptedError`` when stopped."""
-        deadline = time.monotonic() + self.timeout
-        while not self.stopping:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("timed out")
-            if select.select([sock], [], [], min(TICK_S, remaining))[0]:
-                return True
-        raise InterruptedError("stopped")
+    def _error(self, exc: OSError, sockaddr: Any) -> SocketLabError:
+        udp = not self.protocol.is_tcp
+        if isinstance(exc, TimeoutError) and udp:
+            return NoUdpReply(
+                action="query",
+                where=endpoint_of(sockaddr),
+                detail="timed out",
+                host=self.host,
+                port=self.port,
+                timeout=self.timeout,
+            )
+        return from_os_error(
+            exc, action="query", host=self.host, port=self.port, timeout=self.timeout, udp=udp
+        )
+
+    def _wait_for_data(self, sock: socket.socket) -> None:
+        """Wait on the loop until *sock* can be read, within the query's time; raises ``TimeoutError``,
+        or ``Cancelled`` when stopped."""
+        if not self.loop.wait(sock, READ, self._deadline, "the query"):
+            raise TimeoutError("timed out")
 
     def _query_tcp(self, sock: socket.socket, conn: int, sockaddr: Any) -> TimeResult:
         """TIME/DAYTIME over TCP: the server speaks first and closes; we read until EOF."""
         t1 = time.time()
         self.emit(Connected(conn, endpoint_of(sock.getsockname()), endpoint_of(sockaddr)))
         data = bytearray()
-        while self._wait_for_data(sock) and (piece := sock.recv(1024)):
+        while True:
+            self._wait_for_data(sock)
+            piece = sock.recv(1024)
+            if not piece:
+                break
             self.emit(self._peers.traffic(Direction.RECEIVED, piece, conn))
             data += piece
             if len(data) > MAX_REPLY:
@@ -137,7 +144,10 @@ class TimeClient(Engine):
         sock.send(payload)
         self.emit(self._peers.traffic(Direction.SENT, payload, conn))
         self._wait_for_data(sock)
-        data = sock.recv(MAX_REPLY + 1)  # one byte more: a longer datagram is refused, not cut
+        received = recv_datagram(sock, self._buf, MAX_REPLY + 1)  # one more: a longer one is refused
+        if received is None:
+            raise ConnectionRefusedError(errno.ECONNREFUSED, "port unreachable")
+        data = received.data
         t4 = time.time()
         self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
         if len(data) > MAX_REPLY:
@@ -168,30 +178,20 @@ class TimeClient(Engine):
         # whole seconds: the server's time lies anywhere in [seconds, seconds + 1)
         return TimeResult(self.protocol, server, seconds + 0.5, t4, seconds + 0.5 - middle, t4 - t1, text)
 
-    def close(self) -> None:
-        """Release the engine's wake-up sockets (``run`` does this itself)."""
-        self._close_wake()
-
     # -- the GUI's worker -----------------------------------------------------------------------
-    def run(self, sink: EventSink) -> None:
+    def serve(self) -> None:
         """Query ``count`` times, ``interval`` apart; each result or error is reported as an event."""
-        try:
-            for index in range(self.count):
-                if self.stopping:
-                    break
-                try:
-                    self.emit(TimeQueried(index, self.query()))
-                except SocketLabError as exc:
-                    if not self.stopping:  # else it is our own stop() interrupting the wait
-                        self.emit(Failed(exc))
-                self._flush(sink)
-                deadline = time.monotonic() + (self.interval if index + 1 < self.count else 0)
-                while not self.stopping and time.monotonic() < deadline:
-                    self._stopping.wait(min(TICK_S, deadline - time.monotonic()))
-        finally:
-            self.close()
-            self.emit(Stopped())
-            self._flush(sink)
+        for index in range(self.count):
+            if self.stopping:
+                return
+            try:
+                self.emit(TimeQueried(index, self.query()))
+            except SocketLabError as exc:
+                if not self.stopping:  # else it is our own stop() interrupting the wait
+                    self.emit(Failed(exc))
+            self.flush()
+            if index + 1 < self.count and self.loop.sleep(self.interval):
+                return
 
 
 def _sntp_text(result: SntpResult) -> str:
@@ -221,6 +221,7 @@ class TimeServer(ServerEngine):
         self.protocol, self.offset, self.stratum, self.reference_id = proto, offset, stratum, refid
         self.socket_kind = socket.SOCK_STREAM if proto.is_tcp else socket.SOCK_DGRAM
         self._peers = PeerTable()
+        self._buf = bytearray(MAX_DATAGRAM)
 
     def now(self) -> float:
         """This server's clock: the real time plus the deliberate offset."""
@@ -260,31 +261,11 @@ class TimeServer(ServerEngine):
         )
         return reply.encode()
 
-    def run(self, sink: EventSink) -> None:
-        address = self._bind_or_report(sink)
-        if address is None:
-            return
-        assert self._sock is not None
-        sel = selectors.DefaultSelector()
-        sel.register(self._sock, selectors.EVENT_READ, "sock")
-        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
-        self.emit(Listening(address.host, address.port, str(address)))
-        try:
-            while not self.stopping:
-                for key, _ in sel.select(TICK_S):
-                    if key.data == "wake":
-                        self._run_commands()
-                    elif self.protocol.is_tcp:
-                        self._serve_tcp()
-                    else:
-                        self._serve_udp()
-                self._flush(sink)
-        finally:
-            sel.close()
-            self._sock.close()
-            self._close_wake()
-            self.emit(Stopped())
-            self._flush(sink)
+    def on_listener(self, _mask: int) -> None:
+        if self.protocol.is_tcp:
+            self._serve_tcp()
+        else:
+            self._serve_udp()
 
     def _serve_tcp(self) -> None:
         """TIME/DAYTIME over TCP: send the time as soon as a client connects, then close."""
@@ -321,7 +302,7 @@ class TimeServer(ServerEngine):
         assert self._sock is not None
         for _ in range(limit):
             try:
-                data, addr = self._sock.recvfrom(MAX_REPLY)
+                received = recv_datagram(self._sock, self._buf, MAX_REPLY)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
@@ -329,9 +310,13 @@ class TimeServer(ServerEngine):
                     Failed(from_os_error(exc, action="receive on", host=self.host, port=self.port, udp=True))
                 )
                 continue
+            if received is None:  # an earlier reply's peer is gone (Windows): not our failure
+                continue
+            data, _, addr = received
             conn, new = self._peers.lookup(addr)
             if new:
                 self.emit(Connected(conn, str(self.address), endpoint_of(addr)))
+                report_forgotten(self._peers, self.emit)
             self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
             reply = self.reply_for(data)
             if reply is None:

@@ -8,27 +8,35 @@ over IPv4 (65,535 − 20 IP header − 8 UDP header), and over 1,472 bytes it is
 
 from __future__ import annotations
 
-import selectors
 import socket
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Final
 
 from netcore.engines.serving import ReplyMode, ServerEngine, make_reply
-from netcore.errors import InputError, LocalProtocolError, NetError, NoUdpReply, SocketLabError, from_os_error
-from netcore.io.loop import TICK_S, Engine
+from netcore.errors import (
+    InputError,
+    LocalProtocolError,
+    NetError,
+    NoUdpReply,
+    PortUnreachable,
+    SocketLabError,
+    from_os_error,
+)
+from netcore.io.loop import READ, TICK_S, Engine
+from netcore.io.platform import MAX_DATAGRAM, recv_datagram
 from netcore.io.resolve import resolve
 from netcore.io.stream import endpoint_of
 from netcore.model.events import (
+    Closed,
+    CloseReason,
     Connected,
     Event,
-    EventSink,
     Failed,
     LargeDatagram,
-    Listening,
     ProbeFinished,
     ProbeReply,
-    Stopped,
     Traffic,
     Truncated,
 )
@@ -41,7 +49,6 @@ MAX_PAYLOAD_IPV6: Final = 65_527  # 65,535 − 8 (UDP header); the IPv6 header i
 MTU_PAYLOAD: Final = 1_472  # 1,500 − 20 − 8: the largest datagram that is not fragmented on Ethernet
 RECV_SIZE: Final = 65_535
 PROBE_BURST: Final = 32  # probes sent per round at most, so replies are read between bursts
-_MSG_TRUNC: Final = getattr(socket, "MSG_TRUNC", 0)  # Linux: recv returns the datagram's real size
 
 
 def check_datagram_size(size: int, ipv6: bool = False) -> None:
@@ -55,26 +62,50 @@ def check_datagram_size(size: int, ipv6: bool = False) -> None:
         )
 
 
-class PeerTable:
-    """Gives each peer address a connection id and tracks stream offsets per direction."""
+MAX_PEERS: Final = 4096  # peers a UDP server remembers; the least recently heard are forgotten
 
-    def __init__(self) -> None:
-        self.ids: dict[Any, int] = {}
+
+class PeerTable:
+    """Gives each peer address a connection id and tracks stream offsets per direction.
+
+    Bounded: beyond *limit* peers the one heard from least recently is forgotten (a flood of
+    datagrams from spoofed sources must not grow it without end); ``forgotten`` counts them."""
+
+    def __init__(self, limit: int = MAX_PEERS) -> None:
+        self.limit = limit
+        self.ids: OrderedDict[Any, int] = OrderedDict()  # least recently heard first
         self.addrs: dict[int, Any] = {}
         self.names: dict[int, str] = {}  # "host:port", formatted once per peer
         self.offsets: dict[tuple[int, Direction], int] = {}
         self.frames: dict[tuple[int, Direction], int] = {}
+        self.forgotten = 0
+        self._next_conn = 1
 
     def lookup(self, addr: Any) -> tuple[int, bool]:
         """(connection id, is this peer new)."""
         conn = self.ids.get(addr)
         if conn is not None:
+            self.ids.move_to_end(addr)
             return conn, False
-        conn = len(self.ids) + 1
+        conn = self._next_conn
+        self._next_conn += 1
         self.ids[addr] = conn
         self.addrs[conn] = addr
         self.names[conn] = endpoint_of(addr)
         return conn, True
+
+    def evict(self) -> list[tuple[int, str]]:
+        """Forget the least recently heard peers beyond the limit; returns their (id, name)."""
+        gone = []
+        while len(self.ids) > self.limit:
+            _, conn = self.ids.popitem(last=False)
+            del self.addrs[conn]
+            gone.append((conn, self.names.pop(conn)))
+            for direction in Direction:
+                self.offsets.pop((conn, direction), None)
+                self.frames.pop((conn, direction), None)
+        self.forgotten += len(gone)
+        return gone
 
     def traffic(self, direction: Direction, data: bytes, conn: int) -> Traffic:
         """The datagram as a chunk and as one frame of its own, at the next offsets of its stream."""
@@ -88,10 +119,10 @@ class PeerTable:
         return Traffic(chunk, (Frame(index, data, offset, offset, end, end),))
 
 
-def _receive(sock: socket.socket, buf: bytearray, recv_size: int) -> tuple[bytes, int, Any]:
-    """One datagram: (the bytes kept, its real size, sender). Real size > kept means truncated."""
-    size, addr = sock.recvfrom_into(buf, recv_size, _MSG_TRUNC)
-    return bytes(buf[: min(size, recv_size)]), size, addr
+def report_forgotten(table: PeerTable, emit: Callable[[Event], None]) -> None:
+    """Forget peers beyond the table's limit, each reported as closed (``FORGOTTEN``)."""
+    for conn, name in table.evict():
+        emit(Closed(conn, name, CloseReason.FORGOTTEN))
 
 
 class UdpEchoServer(ServerEngine):
@@ -114,50 +145,38 @@ class UdpEchoServer(ServerEngine):
         super().__init__(host, port, reply_mode, prefix, reuse_addr)
         self.recv_size = recv_size
         self._peers = PeerTable()
+        self._buf = bytearray(MAX_DATAGRAM)
         self._ipv6 = False  # the bound socket's family, set when the loop starts
+        self.unreachable = 0  # ICMP port unreachable reports for earlier replies (ignored)
 
-    def run(self, sink: EventSink) -> None:
-        address = self._bind_or_report(sink)
-        if address is None:
-            return
+    def setup(self) -> bool:
+        if not super().setup():
+            return False
         assert self._sock is not None
         self._ipv6 = self._sock.family == socket.AF_INET6
-        sock = self._sock
-        buf = bytearray(RECV_SIZE)
-        sel = selectors.DefaultSelector()
-        sel.register(sock, selectors.EVENT_READ, "sock")
-        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
-        self.emit(Listening(address.host, address.port, str(address)))
-        try:
-            while not self.stopping:
-                for key, _ in sel.select(TICK_S):
-                    if key.data == "wake":
-                        self._run_commands()
-                    else:
-                        self._read_all(sock, buf)
-                self._flush(sink)
-        finally:
-            sel.close()
-            sock.close()
-            self._close_wake()
-            self.emit(Stopped())
-            self._flush(sink)
+        return True
 
-    def _read_all(self, sock: socket.socket, buf: bytearray, limit: int = 256) -> None:
+    def on_listener(self, _mask: int, limit: int = 256) -> None:
         """Read up to *limit* waiting datagrams (bounded, so commands and stop() are never starved)."""
+        assert self._sock is not None
         for _ in range(limit):
             try:
-                data, size, addr = _receive(sock, buf, self.recv_size)
+                received = recv_datagram(self._sock, self._buf, self.recv_size)
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as exc:  # e.g. an ICMP error queued on the socket: report, keep serving
+            except OSError as exc:  # report, keep serving
                 self.emit(
                     Failed(from_os_error(exc, action="receive on", host=self.host, port=self.port, udp=True))
                 )
                 continue
+            if received is None:  # an earlier reply's peer is gone: not our failure
+                self.unreachable += 1
+                continue
+            data, size, addr = received
             conn, new = self._peers.lookup(addr)
             if new:
                 self.emit(Connected(conn, str(self.address), endpoint_of(addr)))
+                report_forgotten(self._peers, self.emit)
             self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
             if size > len(data):
                 self.emit(Truncated(conn, endpoint_of(addr), len(data), size))
@@ -203,9 +222,7 @@ class UdpEchoClient(Engine):
         self.sock: socket.socket | None = None
         self._server: Any = None  # the server's socket address, as getaddrinfo gave it
         self._peers = PeerTable()
-        self._buf = bytearray(RECV_SIZE)
-        self._sel = selectors.DefaultSelector()
-        self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self._buf = bytearray(MAX_DATAGRAM)
         self._probe: _ProbeRun | None = None
         self.local = ""
 
@@ -230,7 +247,7 @@ class UdpEchoClient(Engine):
         self.local = endpoint_of(sock.getsockname())
         conn, _ = self._peers.lookup(sockaddr)
         self.emit(Connected(conn, self.local, endpoint_of(sockaddr)))
-        self._sel.register(sock, selectors.EVENT_READ, "sock")
+        self.loop.watch(sock, READ, self._on_readable)
 
     @property
     def ipv6(self) -> bool:
@@ -271,23 +288,15 @@ class UdpEchoClient(Engine):
 
     # -- receiving ------------------------------------------------------------------------------
     def pump(self, timeout: float) -> list[Event]:
-        """Wait up to *timeout* s, read what arrived, advance a running probe; returns the events."""
-        if self._probe is not None:
-            timeout = min(timeout, max(0.0, self._probe.next_due() - time.monotonic()))
-        for key, _ in self._sel.select(timeout):
-            if key.data == "wake":
-                self._run_commands()
-            else:
-                self._read_all()
-        if self._probe is not None:
-            self._advance_probe()
+        """One round of the loop of at most *timeout* s (a running probe's timer included)."""
+        self.loop.run_once(timeout)
         return self.take_events()
 
-    def _read_all(self, limit: int = 256) -> None:
+    def _on_readable(self, _mask: int, limit: int = 256) -> None:
         assert self.sock is not None
         for _ in range(limit):
             try:
-                data, size, addr = _receive(self.sock, self._buf, self.recv_size)
+                received = recv_datagram(self.sock, self._buf, self.recv_size)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
@@ -295,7 +304,16 @@ class UdpEchoClient(Engine):
                     Failed(from_os_error(exc, action="send to", host=self.host, port=self.port, udp=True), 1)
                 )
                 return
-            self._on_datagram(data, size, addr)
+            if received is None:
+                self.emit(Failed(self._unreachable(), 1))
+                return
+            self._on_datagram(*received)
+
+    def _unreachable(self) -> PortUnreachable:
+        where = endpoint_of(self._server) if self._server is not None else f"{self.host}:{self.port}"
+        return PortUnreachable(
+            action="send to", where=where, detail="port unreachable", host=self.host, port=self.port
+        )
 
     def _on_datagram(self, data: bytes, size: int, addr: Any) -> None:
         received_ns = time.perf_counter_ns()
@@ -319,14 +337,16 @@ class UdpEchoClient(Engine):
             while (left := deadline - time.monotonic()) > 0:
                 self.sock.settimeout(left)
                 try:
-                    data, size, addr = _receive(self.sock, self._buf, self.recv_size)
+                    received = recv_datagram(self.sock, self._buf, self.recv_size)
                 except TimeoutError:
                     break
                 except OSError as exc:
                     raise from_os_error(
                         exc, action="send to", host=self.host, port=self.port, udp=True
                     ) from None
-                self._on_datagram(data, size, addr)
+                if received is None:
+                    raise self._unreachable()
+                self._on_datagram(*received)
                 events = self.take_events()
                 reply = next(
                     e for e in events if isinstance(e, Traffic) and e.chunk.direction is Direction.RECEIVED
@@ -354,10 +374,13 @@ class UdpEchoClient(Engine):
         if self.sock is None:
             self.open()
         self._probe = _ProbeRun(count, interval_s, size, self.timeout)
+        self.loop.call_later(0, self._advance_probe)
 
     def _advance_probe(self) -> None:
+        """Send the probes that are due, finish when all are settled, else come back when due."""
         probe = self._probe
-        assert probe is not None
+        if probe is None:
+            return
         now = time.monotonic()
         burst = 0
         while probe.sent < probe.count and now >= probe.next_send and burst < PROBE_BURST:
@@ -374,6 +397,8 @@ class UdpEchoClient(Engine):
         if probe.sent == probe.count and probe.tracker.all_settled(time.perf_counter_ns()):
             self.emit(ProbeFinished(probe.tracker.stats(time.perf_counter_ns())))
             self._probe = None
+            return
+        self.loop.call_later(max(0.0, probe.next_due() - time.monotonic()), self._advance_probe)
 
     def probe(
         self, count: int, interval_s: float, size: int = MIN_PROBE_SIZE
@@ -392,28 +417,22 @@ class UdpEchoClient(Engine):
 
     # -- lifetime -------------------------------------------------------------------------------
     def close(self) -> None:
-        """Release the socket, the selector and the wake-up pair (idempotent)."""
-        if self._sel.get_map() is not None:
-            self._sel.close()
-            self._close_wake()
+        """Release the socket and the loop (idempotent)."""
         if self.sock is not None:
+            if not self.loop.closed:
+                self.loop.forget(self.sock)
             self.sock.close()
+        self.loop.close()
 
-    def run(self, sink: EventSink) -> None:
-        """Open the socket and report datagrams until stopped (the GUI's worker)."""
-        try:
-            if self.sock is None:
-                try:
-                    self.open()
-                except NetError as exc:
-                    self.emit(Failed(exc))
-                    return
-            while not self.stopping:
-                sink(self.pump(TICK_S))
-        finally:
-            self.close()
-            self.emit(Stopped())
-            self._flush(sink)
+    def setup(self) -> bool:
+        """Open the socket unless open already (the GUI's worker); a failure is reported."""
+        if self.sock is None:
+            try:
+                self.open()
+            except NetError as exc:
+                self.emit(Failed(exc))
+                return False
+        return True
 
 
 class _ProbeRun:

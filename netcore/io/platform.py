@@ -12,8 +12,8 @@ where it is handled, so the same words can be shown to the user where they meet 
   the SO_REUSEADDR option is ignored.
 - **UDP and ICMP.** On Windows, ``recvfrom`` on an *unconnected* UDP socket raises
   ``ConnectionResetError`` when an earlier datagram was answered with ICMP "port unreachable";
-  Linux and macOS report that only on connected sockets. ``recv_datagram`` turns it into
-  ``PORT_UNREACHABLE`` so a server never reports it as its own failure.
+  Linux and macOS report that only on connected sockets. ``recv_datagram`` returns None for it,
+  so a server never reports it as its own failure and a client says "port unreachable".
 - **Truncated datagrams.** Linux flags them (``MSG_TRUNC``), Windows raises ``WSAEMSGSIZE``, macOS
   says nothing. ``recv_datagram`` reads every datagram into a buffer of the largest UDP size and
   keeps what the user's buffer would hold, so truncation is seen, with the real size, everywhere.
@@ -45,7 +45,7 @@ import struct
 import sys
 import time
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Any, Final, NamedTuple, TextIO
 
 WINDOWS: Final = sys.platform == "win32"
 MACOS: Final = sys.platform == "darwin"
@@ -56,6 +56,11 @@ NOT_AVAILABLE: Final = "not available on this system"
 # -- the loop ---------------------------------------------------------------------------------------
 # Windows' select() stops at FD_SETSIZE = 512 sockets (as CPython builds it); the others have none.
 MAX_LOOP_SOCKETS: Final[int | None] = 512 if WINDOWS else None
+
+
+# What a non-blocking connect() answers while it is under way: EINPROGRESS on POSIX,
+# WSAEWOULDBLOCK (10035) on Windows.
+CONNECT_PENDING: Final = frozenset({0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, 10035})
 
 
 def new_selector() -> selectors.BaseSelector:
@@ -102,23 +107,24 @@ def detect_dead_peer(sock: socket.socket, timeout: float) -> None:
 
 # -- UDP --------------------------------------------------------------------------------------------
 MAX_DATAGRAM: Final = 65_535
-PORT_UNREACHABLE: Final = "port unreachable"
 
 
-def recv_datagram(sock: socket.socket, buf: bytearray, keep: int) -> tuple[bytes, int, Any] | str:
-    """One datagram as (the first *keep* bytes, its real size, sender), the same on every system;
-    or ``PORT_UNREACHABLE`` when the system reports an ICMP 'port unreachable' for an earlier
-    datagram as an error on this receive (Windows does so even on an unconnected socket).
-    *buf* must hold ``MAX_DATAGRAM`` bytes. Raises ``BlockingIOError`` when nothing is waiting."""
+class Datagram(NamedTuple):
+    data: bytes  # the first bytes, as many as the user's receive buffer holds
+    size: int  # the datagram's real size: more than len(data) means it was truncated
+    addr: Any  # the sender
+
+
+def recv_datagram(sock: socket.socket, buf: bytearray, keep: int) -> Datagram | None:
+    """One datagram, the same on every system; None when the system reports, as an error on this
+    receive, an ICMP 'port unreachable' for an earlier datagram (Windows does so even on an
+    unconnected socket; Linux and macOS on connected sockets only). *buf* must hold
+    ``MAX_DATAGRAM`` bytes. Raises ``BlockingIOError`` when nothing is waiting."""
     try:
         size, addr = sock.recvfrom_into(buf, MAX_DATAGRAM)
-    except ConnectionResetError:  # Windows: WSAECONNRESET after ICMP port unreachable
-        return PORT_UNREACHABLE
-    except ConnectionRefusedError:  # Linux/macOS, connected sockets only
-        if sock.type == socket.SOCK_DGRAM:
-            return PORT_UNREACHABLE
-        raise
-    return bytes(buf[: min(size, keep)]), size, addr
+    except (ConnectionResetError, ConnectionRefusedError):  # WSAECONNRESET / ECONNREFUSED
+        return None
+    return Datagram(bytes(buf[: min(size, keep)]), size, addr)
 
 
 # -- measurements -----------------------------------------------------------------------------------

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import selectors
 import socket
 from collections.abc import Callable
 
 from netcore.errors import ProtocolError, SocketLabError, format_endpoint, from_os_error
+from netcore.io.loop import READ, WRITE, Loop
 from netcore.model.events import Closed, CloseReason, Event, Traffic, WriteShutdown
 from netcore.model.traffic import Direction, make_chunk
 from netcore.protocols.framing import Frame, FramingCodec, RawCodec, make_codec
@@ -21,21 +20,6 @@ def endpoint_of(addr: tuple[str, int] | tuple[str, int, int, int]) -> str:
     return format_endpoint(addr[0], addr[1])
 
 
-def detect_dead_peer(sock: socket.socket, timeout: float) -> None:
-    """Make the kernel drop a peer that vanished without FIN or RST (a crashed machine, a pulled cable,
-    a firewall dropping everything) about *timeout* seconds after it last answered: keepalive probes
-    a silent connection, and TCP_USER_TIMEOUT (Linux) bounds how long sent data may stay unacknowledged.
-    A peer that is only quiet (an idle chat) answers the probes from its kernel and stays connected."""
-    step = max(1, round(timeout / 3))
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    options = (("TCP_KEEPIDLE", step), ("TCP_KEEPINTVL", step), ("TCP_KEEPCNT", 2))
-    for name, value in (*options, ("TCP_USER_TIMEOUT", round(timeout * 1000))):
-        option = getattr(socket, name, None)  # not every system has each of them
-        if option is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, option, value)
-
-
 class TcpStream:
     """A connected socket, its codecs (what we receive, and the same framing over what we send),
     its stream offsets and its unsent bytes. It reports every send()/recv() call as a ``Traffic``
@@ -47,6 +31,8 @@ class TcpStream:
         conn: int,
         framing: str,
         emit: Callable[[Event], None],
+        loop: Loop,
+        on_ready: Callable[[int], None],
         recv_size: int = RECV_SIZE,
         before_close: Callable[[TcpStream], None] | None = None,
         backpressure: bool = True,
@@ -54,6 +40,7 @@ class TcpStream:
         sock.setblocking(False)
         self.before_close = before_close
         self.sock, self.conn, self.emit, self.recv_size = sock, conn, emit, recv_size
+        self.loop, self.on_ready = loop, on_ready
         # False for a client: what it queues is what it was asked to send, not replies to what it
         # reads, so it must keep reading (an echo server sending back a large message would
         # otherwise wait for a client that waits for it).
@@ -67,7 +54,7 @@ class TcpStream:
         self.raw = isinstance(self.rx, RawCodec)  # raw frames are just the chunks: no codec work
         self.rx_offset = self.tx_offset = 0
         self.outbuf = bytearray()
-        self.mask = 0  # the selector events this stream is registered for
+        self.mask = 0  # the events the loop watches this stream for
         self.shutdown_pending = False  # shut down the write side once outbuf drains
         self.write_shut = False
         self.peer_closed = False  # recv() returned b""
@@ -84,23 +71,17 @@ class TcpStream:
             return 0
         mask = 0
         if not self.peer_closed and (not self.backpressure or len(self.outbuf) < OUTBUF_HIGH_WATER):
-            mask |= selectors.EVENT_READ
+            mask |= READ
         if self.outbuf or self.shutdown_pending:
-            mask |= selectors.EVENT_WRITE
+            mask |= WRITE
         return mask
 
-    def sync_selector(self, sel: selectors.BaseSelector) -> None:
-        """Register, modify or unregister this stream in *sel* to match ``wanted_mask``."""
+    def sync(self) -> None:
+        """Make the loop watch this stream for ``wanted_mask``."""
         mask = self.wanted_mask()
-        if mask == self.mask:
-            return
-        if self.mask == 0:
-            sel.register(self.sock, mask, self)
-        elif mask == 0:
-            sel.unregister(self.sock)
-        else:
-            sel.modify(self.sock, mask, self)
-        self.mask = mask
+        if mask != self.mask:
+            self.loop.watch(self.sock, mask, self.on_ready)
+            self.mask = mask
 
     def on_readable(self) -> list[bytes]:
         """One recv(); returns the payloads of the frames it completed. Closes on EOF or error."""
@@ -192,5 +173,8 @@ class TcpStream:
         self.closed = True
         if self.before_close is not None:
             self.before_close(self)
+        if self.mask and not self.loop.closed:
+            self.loop.forget(self.sock)
+            self.mask = 0
         self.sock.close()
         self.emit(Closed(self.conn, self.peer, reason, error))

@@ -20,6 +20,7 @@ class CloseReason(StrEnum):
     LOCAL = "closed here"
     RESET = "reset"
     ERROR = "error"
+    FORGOTTEN = "forgotten"  # a UDP server remembers so many peers: the least recently heard one
 
 
 @dataclass(frozen=True, slots=True)

@@ -414,6 +414,17 @@
     </message>
 </context>
 <context>
+    <name>LoopFull</name>
+    <message>
+        <source>Windows&apos; select() serves at most 512 sockets in one loop — close idle clients, or run the server on Linux or macOS, which have no such limit.</source>
+        <translation>Windows 的 select() 在一个循环中最多处理 512 个套接字——请关闭空闲的客户端，或在没有此限制的 Linux 或 macOS 上运行服务器。</translation>
+    </message>
+    <message>
+        <source>refused the client {where}: this system&apos;s select() watches at most 512 sockets</source>
+        <translation>已拒绝客户端 {where}：本系统的 select() 最多监视 512 个套接字</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Socket Lab</source>
@@ -672,6 +683,17 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <message>
         <source>{action} {where} failed: permission denied</source>
         <translation>{action} {where} 失败：权限不足</translation>
+    </message>
+</context>
+<context>
+    <name>PortReserved</name>
+    <message>
+        <source>Windows keeps some port ranges for itself (Hyper-V, WSL, Docker — &apos;netsh interface ipv4 show excludedportrange protocol=tcp&apos; lists them), or another program holds port {port} exclusively — choose another port.</source>
+        <translation>Windows 为自身保留了一些端口范围（Hyper-V、WSL、Docker——可用 &apos;netsh interface ipv4 show excludedportrange protocol=tcp&apos; 列出），或者另一个程序独占了端口 {port}——请换一个端口。</translation>
+    </message>
+    <message>
+        <source>{action} {where} failed: port {port} is reserved or held exclusively</source>
+        <translation>{action} {where} 失败：端口 {port} 已被系统保留或被独占</translation>
     </message>
 </context>
 <context>

@@ -32,7 +32,7 @@ class ScriptedEngine(Engine):
         for events in rounds:
             sink(events)
         sink([*last, Stopped()])
-        self._close_wake()
+        self.loop.close()
 
 
 def traffic(i: int, size: int = CHUNK, direction: Direction = Direction.RECEIVED) -> Traffic:

@@ -32,7 +32,7 @@ from netcore.errors import (
     RemoteProtocolError,
     TimedOut,
 )
-from netcore.io.loop import Engine, discard_events
+from netcore.io.loop import Engine, Loop, discard_events
 from netcore.io.stream import OUTBUF_HIGH_WATER, RECV_SIZE, TcpStream
 from netcore.model.events import (
     Answered,
@@ -902,26 +902,8 @@ def test_client_submit_errors_become_failed_events(start_server):
 
 
 # -- the engine base ------------------------------------------------------------------------------
-class _Loop(Engine):
-    """The smallest engine: runs commands until stopped."""
-
-    def run(self, sink):
-        sel = selectors.DefaultSelector()
-        sel.register(self._wake_r, selectors.EVENT_READ)
-        try:
-            while not self.stopping:
-                if sel.select(0.05):
-                    self._run_commands()
-                self._flush(sink)
-        finally:
-            sel.close()
-            self._close_wake()
-            self.emit(Stopped())
-            self._flush(sink)
-
-
 def test_engine_call_soon_runs_in_the_engine_thread_in_order():
-    engine = _Loop()
+    engine = Engine()  # the smallest engine: its loop runs commands until stopped
     log = EventLog()
     thread = engine.start_thread(log.sink, name="test-loop")
     ran: list[tuple[int, int]] = []
@@ -940,15 +922,14 @@ def test_engine_call_soon_runs_in_the_engine_thread_in_order():
     engine.stop()  # after the loop closed its wake-up pipe: harmless
 
 
-def test_engine_join_without_thread_and_base_run():
+def test_engine_join_without_thread_then_run_ends_at_once_with_stopped():
     engine = Engine()
-    try:
-        engine.join(0.1)
-        assert engine.stopping
-        with pytest.raises(NotImplementedError):
-            engine.run(discard_events)
-    finally:
-        engine._close_wake()
+    engine.join(0.1)
+    assert engine.stopping
+    log = EventLog()
+    engine.run(log.sink)  # stopped before it started: closes and reports Stopped without a round
+    assert [type(e) for e in log.events] == [Stopped]
+    assert engine.loop.closed
 
 
 # -- TcpStream directly ---------------------------------------------------------------------------
@@ -965,12 +946,17 @@ def tcp_pair() -> Iterator[tuple[socket.socket, socket.socket]]:
 def test_tcpstream_frames_and_offsets(tcp_pair):
     a, b = tcp_pair
     events: list[Event] = []
-    stream = TcpStream(a, 7, "length2", events.append)
+    loop = Loop()
+    ready: list[int] = []
+    stream = TcpStream(a, 7, "length2", events.append, loop, ready.append)
     assert stream.peer == local_of(b)
     assert stream.wanted_mask() == selectors.EVENT_READ
     stream.queue(b"hi")
     stream.queue(b"there")
     assert stream.wanted_mask() == selectors.EVENT_READ | selectors.EVENT_WRITE
+    stream.sync()
+    loop.run_once(WAIT_S)  # the loop calls the stream's callback with what it is ready for
+    assert ready and ready[-1] & selectors.EVENT_WRITE
     stream.on_writable()
     assert stream.outbuf == bytearray() and stream.tx_offset == 11
     (sent,) = events
@@ -997,6 +983,8 @@ def test_tcpstream_frames_and_offsets(tcp_pair):
     stream.close()  # idempotent
     assert [e.reason for e in events if isinstance(e, Closed)] == [CloseReason.LOCAL]
     assert stream.wanted_mask() == 0
+    assert loop.sockets == 1  # closing the stream stopped the loop watching it: only its wake-up socket
+    loop.close()
 
 
 def test_tcpstream_backpressure_stops_reading(start_server, sockets):
