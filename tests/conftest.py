@@ -1,12 +1,16 @@
-"""Shared test setup: headless Qt, isolated settings, and no QThread left running after a test."""
+"""Shared test setup: headless Qt, isolated settings, no QThread left running after a test, and the
+count of open file descriptors (Linux)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
+
+from tests.requires import LINUX
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +48,16 @@ def settings(tmp_path):
     from PySide6.QtCore import QSettings
 
     return QSettings(str(tmp_path / "socketlab.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def open_fds() -> Callable[[], int]:
+    """A function that counts this process's open file descriptors (the entries of /proc/self/fd);
+    the test is skipped, saying so, where there is no /proc (Windows, macOS)."""
+    if not LINUX:
+        pytest.skip("counts open file descriptors in /proc/self/fd (Linux only)")
+
+    def count() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    return count

@@ -22,6 +22,7 @@ from netcore.engines.tcp_echo import DEAD_PEER_TIMEOUT_S, FRAME_TIMEOUT_S, TcpEc
 from netcore.engines.time_service import TimeClient, TimeServer
 from netcore.engines.udp_echo import MTU_PAYLOAD, RECV_SIZE, UdpEchoClient, UdpEchoServer
 from netcore.errors import InputError, NetError, ProtocolError, SocketLabError
+from netcore.io.platform import utf8_output
 from netcore.model.events import (
     Answered,
     Closed,
@@ -764,6 +765,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    utf8_output()  # a Chinese Windows console encodes in GBK, which has no ⇄ or −
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:

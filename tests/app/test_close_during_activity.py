@@ -34,6 +34,9 @@ from app.panes import EnginePane
 from app.workers import EngineRunner, running_runners
 from netcore.protocols.timeproto import TimeProtocol
 from tests.app.support import port_is_free
+from tests.requires import linux
+
+pytestmark = linux("counts this process's sockets in /proc/self/fd")
 
 CLOSE_LIMIT_S = 3.0  # "the close returns promptly"
 WAIT_MS = 5000  # the longest any wait for activity to get under way

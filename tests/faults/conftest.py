@@ -15,6 +15,7 @@ from netcore.engines.tcp_echo import TcpEchoServer
 from netcore.engines.time_service import TimeServer
 from tests.faults.support import Namespace, sh
 from tests.netcore.support import EngineThreads, Running
+from tests.requires import need_root
 
 BIG_FILE = 64 * 1024 * 1024  # far more than loopback socket buffers hold: a transfer is surely mid-body
 
@@ -81,8 +82,7 @@ def dest(tmp_path: Path) -> Path:
 @pytest.fixture
 def netns() -> Iterator[Namespace]:
     """A fresh network namespace (loopback only); skips, saying why, where one cannot be made."""
-    if os.geteuid() != 0:
-        pytest.skip("network namespaces need root")
+    need_root("a network namespace")
     for tool in ("ip", "nft"):
         if shutil.which(tool) is None:
             pytest.skip(f"'{tool}' is not installed (make system-deps)")

@@ -1,6 +1,7 @@
-"""Helpers of the fault tests: open descriptors, bounded waits on a condition, an aborting close
-(RST), peers that never answer or trickle bytes, and a network namespace whose loopback can be made
-to drop a connection's packets (a peer that vanishes without FIN or RST).
+"""Helpers of the fault tests: bounded waits on a condition, an aborting close (RST), peers that never
+answer or trickle bytes, and a network namespace whose loopback can be made to drop a connection's
+packets (a peer that vanishes without FIN or RST; Linux only, made by the ``netns`` fixture). The
+open descriptors are counted by the ``open_fds`` fixture of tests/conftest.py.
 
 The rules of tests/netcore/support.py hold here too: 127.0.0.1 (or a namespace the test creates),
 port 0, every wait bounded, every thread, socket, process and namespace released by its owner.
@@ -21,11 +22,6 @@ from collections.abc import Callable, Iterator
 from tests.netcore.support import WAIT_S
 
 POLL_S = 0.01  # how often a bounded wait looks at a condition that has no event to wait on
-
-
-def open_fds() -> int:
-    """How many file descriptors this process has open now."""
-    return len(os.listdir("/proc/self/fd"))
 
 
 def wait_until(done: Callable[[], bool], what: str, timeout: float = WAIT_S) -> float:
@@ -138,7 +134,6 @@ class Trickle:
 
 # -- a namespace whose loopback can drop a connection --------------------------------------------
 _CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def sh(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -146,7 +141,8 @@ def sh(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 def _setns(fd: int) -> None:
-    if _libc.setns(fd, _CLONE_NEWNET) != 0:
+    libc = ctypes.CDLL(None, use_errno=True)  # Linux's C library (no CDLL(None) on Windows)
+    if libc.setns(fd, _CLONE_NEWNET) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
 

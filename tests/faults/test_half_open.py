@@ -19,7 +19,7 @@ from netcore.engines.filefetch import FetchClient, FileServer
 from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.errors import TimedOut
 from netcore.model.events import Closed, CloseReason, Connected
-from tests.faults.support import Namespace, open_fds, wait_until
+from tests.faults.support import Namespace, wait_until
 from tests.netcore.support import WAIT_S, EngineThreads, Running, local_of, recv_exactly
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
@@ -31,7 +31,7 @@ LATE_S = 1.0  # how much later than its limit a side may give up (keepalive work
 
 
 def test_tcp_echo_server_drops_a_vanished_peer_by_keepalive_and_keeps_an_idle_live_one(
-    netns: Namespace, engines: EngineThreads, record_property
+    open_fds, netns: Namespace, engines: EngineThreads, record_property
 ):
     """A raw-mode client that vanishes is closed with TimedOut about 1.5 s after it last answered
     and its descriptor freed; an idle client whose kernel still answers stays connected and served."""
@@ -65,7 +65,7 @@ def test_tcp_echo_server_drops_a_vanished_peer_by_keepalive_and_keeps_an_idle_li
 
 
 def test_tcp_echo_client_request_times_out_when_the_server_vanishes(
-    netns: Namespace, engines: EngineThreads, record_property
+    open_fds, netns: Namespace, engines: EngineThreads, record_property
 ):
     """request() to a server that vanished raises TimedOut with its hint within its timeout, and
     close() frees every descriptor."""
@@ -95,7 +95,7 @@ def test_tcp_echo_client_request_times_out_when_the_server_vanishes(
 
 
 def test_file_server_frees_a_client_that_vanishes_mid_body_within_its_idle_timeout(
-    netns: Namespace, engines: EngineThreads, served: Path, record_property
+    open_fds, netns: Namespace, engines: EngineThreads, served: Path, record_property
 ):
     """A client that vanishes in the middle of a 64 MiB body is closed with TimedOut (sending made
     no progress) about 1 s later and its descriptor freed."""

@@ -18,7 +18,7 @@ from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.errors import ConnectionReset, RemoteProtocolError
 from netcore.model.events import Closed, CloseReason, Connected, Traffic
 from netcore.model.traffic import Direction
-from tests.faults.support import open_fds, wait_until
+from tests.faults.support import wait_until
 from tests.netcore.support import WAIT_S, NetcoreProcess, Running, pump_until
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
@@ -34,7 +34,9 @@ def kill(process: NetcoreProcess) -> float:
     return killed
 
 
-def test_tcp_echo_client_reports_reset_when_the_server_process_is_killed_mid_exchange(record_property):
+def test_tcp_echo_client_reports_reset_when_the_server_process_is_killed_mid_exchange(
+    open_fds, record_property
+):
     """An echo server process killed while it echoes 16 MiB: the client reports ConnectionReset with
     its hint and closes its socket."""
     fds = open_fds()
@@ -109,7 +111,7 @@ CLIENT = textwrap.dedent(
 
 
 def test_tcp_echo_server_frees_a_killed_client_process_connection_and_keeps_serving(
-    echo_server: Callable[..., Running[TcpEchoServer]], record_property
+    open_fds, echo_server: Callable[..., Running[TcpEchoServer]], record_property
 ):
     """A client process killed mid-frame with an echo unread: the server reports the reset with its
     hint, frees the connection and its descriptor, and keeps answering another client."""

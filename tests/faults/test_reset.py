@@ -19,7 +19,7 @@ from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.errors import ConnectionReset
 from netcore.model.events import Closed, CloseReason
 from netcore.model.traffic import Direction
-from tests.faults.support import abort, open_fds, scripted_server, wait_until
+from tests.faults.support import abort, scripted_server, wait_until
 from tests.netcore.support import WAIT_S, Running, local_of, recv_exactly
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
@@ -31,7 +31,7 @@ def frame4(payload: bytes) -> bytes:
     return struct.pack("!I", len(payload)) + payload
 
 
-def test_tcp_echo_client_reports_reset_when_server_aborts_mid_reply(record_property):
+def test_tcp_echo_client_reports_reset_when_server_aborts_mid_reply(open_fds, record_property):
     """A length4 reply cut short by the server's RST: request() raises ConnectionReset with its hint
     at once, and the client's socket is closed."""
 
@@ -59,7 +59,7 @@ def test_tcp_echo_client_reports_reset_when_server_aborts_mid_reply(record_prope
 
 
 def test_tcp_echo_server_reports_a_client_reset_and_keeps_serving_others(
-    echo_server: Callable[..., Running[TcpEchoServer]], record_property
+    open_fds, echo_server: Callable[..., Running[TcpEchoServer]], record_property
 ):
     """A client that resets with one echo unread and half a frame sent is reported as reset with
     the hint, its connection and descriptor are freed, and another client is still answered."""
@@ -93,7 +93,7 @@ def test_tcp_echo_server_reports_a_client_reset_and_keeps_serving_others(
     record_property("other client's round trip after (ms)", f"{answered.rtt_s * 1000:.2f}")
 
 
-def test_fetch_client_reports_reset_mid_body_and_leaves_no_file(dest: Path):
+def test_fetch_client_reports_reset_mid_body_and_leaves_no_file(open_fds, dest: Path):
     """A server that resets after 1.5 of 4 MiB of body: fetch() raises ConnectionReset with its hint,
     the connection is dropped and no file (not even a .part) is left."""
     body = bytes(4 * BUFFER_SIZE)
@@ -122,7 +122,7 @@ def test_fetch_client_reports_reset_mid_body_and_leaves_no_file(dest: Path):
 
 
 def test_file_server_reports_a_client_reset_mid_body_and_keeps_serving(
-    file_server: Callable[..., Running[FileServer]], served: Path, dest: Path
+    open_fds, file_server: Callable[..., Running[FileServer]], served: Path, dest: Path
 ):
     """A client that resets in the middle of a 64 MiB body is reported as reset with the hint and
     its descriptor is freed; other clients fetch while it stalls and after it is gone."""

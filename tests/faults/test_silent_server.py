@@ -13,7 +13,7 @@ from netcore.engines.filefetch import FetchClient
 from netcore.engines.tcp_echo import TcpEchoClient
 from netcore.engines.time_service import TimeClient
 from netcore.errors import NoUdpReply, TimedOut
-from tests.faults.support import SilentTcpServer, open_fds
+from tests.faults.support import SilentTcpServer
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
@@ -26,7 +26,9 @@ def within_timeout(elapsed: float) -> bool:
     return TIMEOUT_S - 0.01 <= elapsed <= TIMEOUT_S + SLACK_S
 
 
-def test_tcp_echo_request_times_out_against_a_server_that_accepts_and_never_answers(record_property):
+def test_tcp_echo_request_times_out_against_a_server_that_accepts_and_never_answers(
+    open_fds, record_property
+):
     """request() raises TimedOut with its hint after its timeout; close() then frees every descriptor."""
     with SilentTcpServer() as server:
         fds = open_fds()
@@ -48,7 +50,9 @@ def test_tcp_echo_request_times_out_against_a_server_that_accepts_and_never_answ
 
 
 @pytest.mark.parametrize("protocol", ["time-tcp", "daytime-tcp"])
-def test_tcp_time_query_times_out_against_a_server_that_accepts_and_never_answers(protocol, record_property):
+def test_tcp_time_query_times_out_against_a_server_that_accepts_and_never_answers(
+    open_fds, protocol, record_property
+):
     """A TIME or DAYTIME query over TCP raises TimedOut with its hint after its timeout and closes
     its socket."""
     with SilentTcpServer() as server:
@@ -68,7 +72,7 @@ def test_tcp_time_query_times_out_against_a_server_that_accepts_and_never_answer
     record_property("gave up after (s)", f"{elapsed:.3f}")
 
 
-def test_sntp_query_reports_no_udp_reply_from_a_silent_udp_server(record_property):
+def test_sntp_query_reports_no_udp_reply_from_a_silent_udp_server(open_fds, record_property):
     """An SNTP query to a UDP socket that never replies raises NoUdpReply, whose hint explains that
     UDP cannot tell loss from absence, after its timeout, and closes its socket."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:

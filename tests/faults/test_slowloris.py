@@ -18,7 +18,7 @@ from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.engines.time_service import TimeClient, TimeServer
 from netcore.errors import TimedOut
 from netcore.model.events import Closed, CloseReason
-from tests.faults.support import Trickle, open_fds, wait_until
+from tests.faults.support import Trickle, wait_until
 from tests.netcore.support import WAIT_S, NetcoreProcess, Running, local_of, recv_exactly
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
@@ -96,7 +96,7 @@ def test_tcp_echo_server_leaves_a_client_idle_between_whole_messages_open(
 
 
 def test_file_server_closes_a_slowloris_key_answer_and_keeps_serving(
-    file_server: Callable[..., Running[FileServer]], dest: Path, record_property
+    open_fds, file_server: Callable[..., Running[FileServer]], dest: Path, record_property
 ):
     """A client trickling its 32-byte key answer one byte a second is closed 1.5 s after the
     challenge (TimedOut with its hint), though no single wait was that long, and freed; other
@@ -146,6 +146,7 @@ def fetch_small(port: int, dest: Path) -> float:
 
 
 def test_tcp_time_server_answers_a_slowloris_at_once_and_keeps_serving(
+    open_fds,
     time_server: Callable[[str], Running[TimeServer]],
 ):
     """TIME over TCP speaks first and closes: a client trickling bytes gets its 4 bytes and the

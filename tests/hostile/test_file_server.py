@@ -32,8 +32,12 @@ from netcore.model.events import CloseReason
 from tests.hostile.strategies import NAMES, cut
 from tests.hostile.support import Served, Steady, read_to_end, send_pieces, serving
 from tests.netcore.support import WAIT_S, local_of, recv_exactly
+from tests.requires import posix
 
-pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning"),
+    posix("the served folder holds a FIFO and symbolic links"),
+]
 
 KEY = b"a shared key for the hostile tests"
 SECRET = b"TOP SECRET: this file lies outside the served folder\n"

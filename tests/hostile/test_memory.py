@@ -27,6 +27,7 @@ from netcore.errors import RemoteProtocolError, SocketLabError
 from netcore.protocols.framing import DEFAULT_MAX_FRAME, make_codec
 from tests.hostile.support import FakeTcpServer, memory_kib, play_and_close, read_to_end, send_pieces
 from tests.netcore.support import WAIT_S, NetcoreProcess, recv_exactly
+from tests.requires import linux
 
 MIB = 1024
 PEAK_BOUND_KIB = 64 * MIB  # virtual: far below the 4 GiB a trusted 0xFFFFFFFF prefix would ask for
@@ -34,6 +35,7 @@ HELD_BYTES = 256 * 1024  # what each of the slow clients sends of a frame announ
 SLOW_CLIENTS = 16
 Recorder = Callable[[str, object], None]  # pytest's record_property: a figure for the report
 CLIENT_PEAK_BOUND = 1024 * 1024  # bytes a client may allocate while refusing a hostile reply
+reads_proc_status = linux("reads the server's memory from /proc/PID/status")
 
 
 @pytest.fixture
@@ -93,6 +95,7 @@ def record_growth(record_property: Recorder, grew: dict[str, int]) -> None:
         record_property(f"{key} growth", f"{kib / 1024:.1f} MiB")
 
 
+@reads_proc_status
 @pytest.mark.parametrize("framing", ["length4", "length8", "json"])
 def test_tcp_echo_server_memory_stays_bounded_under_huge_announced_lengths(
     server: Callable[..., tuple[NetcoreProcess, int]], framing: str, record_property: Recorder
@@ -134,6 +137,7 @@ def test_tcp_echo_server_memory_stays_bounded_under_huge_announced_lengths(
     assert proc.interrupt() == 0
 
 
+@reads_proc_status
 def test_file_server_memory_stays_bounded_under_oversize_requests(
     server: Callable[..., tuple[NetcoreProcess, int]], tmp_path: Path, record_property: Recorder
 ) -> None:

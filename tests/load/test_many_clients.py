@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import resource
 import selectors
 import socket
 import time
@@ -21,6 +20,9 @@ CONNECTIONS = 1000
 
 @pytest.fixture
 def enough_descriptors():
+    """Room for both ends of every connection in this process's open-file limit (POSIX only: Windows
+    has no such limit to raise, and its select() would not wait on 2,000 sockets anyway)."""
+    resource = pytest.importorskip("resource", reason="raises the open-file limit (POSIX only)")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = 2 * CONNECTIONS + 200  # both ends live in this process
     if hard != resource.RLIM_INFINITY and hard < need:

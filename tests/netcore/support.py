@@ -22,6 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
+import pytest
+
 from netcore.engines.serving import ServerEngine
 from netcore.errors import format_endpoint
 from netcore.model.events import Connected, Event, Listening, Traffic
@@ -31,6 +33,7 @@ from netcore.protocols.address import Address
 WAIT_S = 5.0  # the longest any single wait in a test may take before the test fails
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 15  # the longest one ``python -m netcore`` run may take
+NETCORE = ("-m", "netcore")  # how ``cli`` and ``NetcoreProcess`` start the command line
 
 T = TypeVar("T")
 E = TypeVar("E", bound=ServerEngine)
@@ -234,11 +237,15 @@ def ipv6_loopback_works() -> bool:
 
 # -- python -m netcore --------------------------------------------------------------------------
 def cli(
-    *args: str, timeout: float = RUN_TIMEOUT, env: Mapping[str, str] | None = None
+    *args: str,
+    timeout: float = RUN_TIMEOUT,
+    env: Mapping[str, str] | None = None,
+    command: Sequence[str] = NETCORE,
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m netcore *args`` run to its end, its output captured as text."""
+    """``python -m netcore *args`` run to its end, its output captured as text. *command* replaces
+    ``-m netcore`` (e.g. ``-m tests.no_posix netcore``)."""
     return subprocess.run(
-        [sys.executable, "-m", "netcore", *args],
+        [sys.executable, *command, *args],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -253,17 +260,22 @@ def cli(
 class NetcoreProcess:
     """``python -m netcore *args`` in a subprocess, its stdout read line by line by a thread.
 
-    *stderr* is where the command's standard error goes (``subprocess.STDOUT``: into the lines read).
+    *stderr* is where the command's standard error goes (``subprocess.STDOUT``: into the lines read);
+    *command* replaces ``-m netcore`` (e.g. ``-m tests.no_posix netcore``).
     """
 
     def __init__(
-        self, *args: str, stderr: int = subprocess.PIPE, env: Mapping[str, str] | None = None
+        self,
+        *args: str,
+        stderr: int = subprocess.PIPE,
+        env: Mapping[str, str] | None = None,
+        command: Sequence[str] = NETCORE,
     ) -> None:
         self.name = args[0]
-        self.lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()  # None: the output ended
         self.seen: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "netcore", *args],
+            [sys.executable, *command, *args],
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -279,18 +291,24 @@ class NetcoreProcess:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self.lines.put(line)
+        self.lines.put(None)
 
     def _wait(self, found: Callable[[str], T | None], what: str, timeout: float) -> T:
         deadline = time.monotonic() + timeout
+        when = f"within {timeout} s"
         while (left := deadline - time.monotonic()) > 0:
             try:
                 line = self.lines.get(timeout=left)
             except queue.Empty:
                 break
+            if line is None:  # the output ended: the command exited, no use waiting on
+                self.lines.put(None)
+                when = f"before it exited with {self.proc.wait(timeout=5)}"
+                break
             self.seen.append(line)
             if (result := found(line)) is not None:
                 return result
-        raise AssertionError(f"{self.name} did not print {what} within {timeout} s: {self.seen[-5:]}")
+        raise AssertionError(f"{self.name} did not print {what} {when}: {self.seen[-5:]}")
 
     def wait_for(self, text: str, timeout: float = 10.0) -> str:
         """The next line that contains *text*."""
@@ -301,12 +319,16 @@ class NetcoreProcess:
         return self._wait(lambda line: re.search(pattern, line), f"a line matching {pattern!r}", timeout)
 
     def interrupt(self, timeout: float = 5.0) -> int:
-        """Ctrl+C: the command stops its engine and exits; returns the exit code."""
+        """Ctrl+C: the command stops its engine and exits; returns the exit code. Skips the test on
+        Windows, where Ctrl+C goes to a whole console, not to one child process."""
+        if sys.platform == "win32":
+            pytest.skip("Ctrl+C cannot be sent to one child process on Windows")
         self.proc.send_signal(signal.SIGINT)
         code = self.proc.wait(timeout=timeout)
         self._reader.join(timeout=5)
         while not self.lines.empty():
-            self.seen.append(self.lines.get_nowait())
+            if (line := self.lines.get_nowait()) is not None:
+                self.seen.append(line)
         return code
 
     def stop(self) -> None:

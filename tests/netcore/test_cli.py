@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -12,7 +14,7 @@ import pytest
 
 from netcore import __version__
 from netcore.cli.commands import EXIT_NET, EXIT_OK, EXIT_USAGE, main
-from tests.netcore.support import RUN_TIMEOUT, NetcoreProcess, cli, free_port
+from tests.netcore.support import ROOT, RUN_TIMEOUT, NetcoreProcess, cli, free_port
 
 
 class Server(NetcoreProcess):
@@ -100,6 +102,27 @@ def test_gbk_message(upper_server):
     doc = json.loads(result.stdout)
     assert doc["sent"][0]["hex"] == "你好 abc".encode("gbk").hex()
     assert "".join(c["text"] for c in doc["received"]) == "你好 ABC"
+
+
+def test_output_is_utf8_on_a_gbk_console(upper_server):
+    """A Chinese Windows console encodes in GBK (cp936), which has no '⇄': the CLI writes UTF-8
+    whatever the console's encoding, instead of failing with UnicodeEncodeError."""
+    with pytest.raises(UnicodeEncodeError):
+        "⇄".encode("gbk")
+    env = os.environ | {"PYTHONIOENCODING": "gbk", "PYTHONUTF8": "0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "netcore", "tcp-echo", "--port", str(upper_server.port), "-m", "你好 ⇄"],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == EXIT_OK, result.stderr.decode(errors="replace")
+    out = result.stdout.decode("utf-8")  # strict: GBK bytes of 你好 are not valid UTF-8
+    assert "connected: 127.0.0.1:" in out and f" ⇄ 127.0.0.1:{upper_server.port}" in out
+    assert "1 of 1 replies" in out
 
 
 def test_connection_refused():

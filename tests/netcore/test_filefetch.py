@@ -35,9 +35,11 @@ from netcore.engines.filefetch import (
 from netcore.errors import NetError, RemoteProtocolError, TimedOut
 from netcore.model.events import Closed, CloseReason, Connected
 from tests.netcore.support import ROOT, WAIT_S, EngineThreads, EventLog, Running, recv_exactly
+from tests.requires import posix
 
 # a server or writer thread that dies of an uncaught exception fails the test
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+special_files = posix("makes a FIFO, symbolic links and a non-UTF-8 file name")
 
 BIG = 256 * 1024 * 1024
 
@@ -221,6 +223,7 @@ def test_fetch_over_ipv6_loopback(serve, make_client, root, dest):
     assert client.fetch("six.txt").path.read_bytes() == b"over ::1"
 
 
+@special_files
 def test_list_shows_only_regular_files_inside_the_folder(serve, make_client, root, dest, tmp_path):
     for name in ("b.txt", "a.png", "名字.txt"):
         (root / name).write_bytes(b"x")
@@ -311,6 +314,7 @@ REFUSED = [
 ]
 
 
+@special_files
 @pytest.mark.parametrize(("name", "reason"), REFUSED, ids=lambda v: repr(v)[:24])
 def test_names_outside_the_folder_or_not_regular_files_are_refused(
     serve, make_client, hostile_root, dest, name, reason
@@ -329,6 +333,7 @@ def test_names_outside_the_folder_or_not_regular_files_are_refused(
     assert client.fetch("ok.txt").path.read_bytes() == b"fine", "the server answered and goes on"
 
 
+@special_files
 def test_the_fifo_is_never_opened(serve, make_client, hostile_root, dest):
     """Opening a FIFO for reading would block the server thread until a writer appears."""
     running = serve(hostile_root)
@@ -547,6 +552,7 @@ DISK_FULL_CHILD = textwrap.dedent(
     ],
     ids=["in-the-last-buffer", "mid-transfer"],
 )
+@posix("the child process limits its file size with resource.RLIMIT_FSIZE and ignores SIGXFSZ")
 def test_a_full_disk_is_a_clear_error_and_leaves_no_file(serve, root, dest, size, limit):
     """A fetch client process under RLIMIT_FSIZE (the disk "fills" inside the last buffer or while
     more data keeps coming): FileFetchError "cannot write the file" with a hint, and no file or

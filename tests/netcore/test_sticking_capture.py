@@ -29,6 +29,7 @@ import pytest
 
 from netcore.engines.sticking import run_scenario
 from netcore.model.scenario import preset
+from tests.requires import is_root
 
 WAIT_S = 10.0
 BURST = b"ABCDEFGHIJKLMNOPQRST"
@@ -46,7 +47,7 @@ def find_tshark() -> str:
     path = shutil.which("tshark")
     if path:
         return path
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
+    if not is_root() or not shutil.which("apt-get"):
         skip("tshark is not installed and this user cannot apt-get it")
     env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
     for argv in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "tshark"]):

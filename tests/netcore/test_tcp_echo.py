@@ -57,6 +57,7 @@ from tests.netcore.support import (
     pump_until,
     recv_exactly,
 )
+from tests.requires import linux
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -343,7 +344,7 @@ def test_manual_mode_disconnect_and_request_errors(start_server, make_client):
 
 
 def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+    return len(os.listdir("/proc/self/fd"))  # Linux only: called after a check
 
 
 def test_bad_framing_or_mode_is_rejected_before_any_socket_is_opened():
@@ -1022,6 +1023,7 @@ def test_tcpstream_backpressure_stops_reading(start_server, sockets):
     assert got == data
 
 
+@linux("lowers RLIMIT_NOFILE to the count of /proc/self/fd")
 def test_server_survives_running_out_of_file_descriptors():
     """accept() failing with EMFILE is reported once per back-off, not in a busy loop, and the
     server accepts again when descriptors are free."""

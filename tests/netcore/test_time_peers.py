@@ -31,6 +31,7 @@ from netcore.protocols.timeproto import (
     describe_sntp_fields,
     sntp_request,
 )
+from tests.requires import is_root
 
 WAIT_S = 5.0
 SNTP_TOLERANCE_S = 0.05
@@ -46,7 +47,7 @@ def need(program: str, package: str) -> str:
     """The path of *program*; installs *package* with apt-get if we are root, else skips the test."""
     if program not in _install_attempts:
         _install_attempts[program] = which(program)
-        if _install_attempts[program] is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        if _install_attempts[program] is None and is_root() and shutil.which("apt-get"):
             env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
             install = ["apt-get", "install", "-y", "-qq", package]
             for commands in ([install], [["apt-get", "update", "-qq"], install]):
@@ -58,13 +59,13 @@ def need(program: str, package: str) -> str:
                     break
     path = _install_attempts[program]
     if path is None:
-        why = "apt-get could not install it" if os.geteuid() == 0 else "we are not root to apt-get it"
+        why = "apt-get could not install it" if is_root() else "we are not root to apt-get it"
         pytest.skip(f"{program} (Debian package {package}) is not installed and {why}")
     return path
 
 
 def need_root(program: str) -> None:
-    if os.geteuid() != 0:
+    if not is_root():
         pytest.skip(f"{program} needs root to run here")
 
 

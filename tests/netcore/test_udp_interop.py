@@ -24,6 +24,9 @@ from netcore.errors import NoUdpReply
 from netcore.model.events import Connected, Event, LargeDatagram, ProbeReply, Stopped, Traffic, Truncated
 from netcore.model.traffic import Direction
 from netcore.protocols.probe import ReplyStatus
+from tests.requires import posix
+
+pytestmark = posix("the peers run in their own process group (start_new_session, os.killpg)")
 
 WAIT_S = 5.0
 

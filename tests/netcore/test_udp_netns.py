@@ -192,8 +192,9 @@ def first_line(proc: subprocess.Popen[str], pattern: str, timeout: float = WAIT_
 
 @pytest.fixture
 def lab() -> Iterator[Lab]:
-    if os.geteuid() != 0:
-        pytest.skip("network namespaces need root")
+    from tests.requires import need_root  # here: this file also runs as a script, outside the package
+
+    need_root("a network namespace")
     if shutil.which("ip") is None:
         pytest.skip("iproute2 ('ip') is not installed")
     tag = f"{os.getpid() % 100_000}{secrets.token_hex(2)}"  # veth names have at most 15 characters
