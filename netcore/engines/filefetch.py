@@ -244,24 +244,8 @@ class FileServer(ServerEngine):
     # -- loop -----------------------------------------------------------------------------------
     # The loop accepts; each client is served by a thread of its own (blocking sendfile of whole
     # files). ``close`` shuts every client socket down, which wakes a thread blocked on it at once.
-    def setup(self) -> bool:
-        if not super().setup():
-            return False
-        assert self._sock is not None
-        self._sock.listen(128)
-        return True
-
     def on_listener(self, _mask: int) -> None:
-        assert self._sock is not None
-        while True:
-            try:
-                sock, addr = self._sock.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
-                self.pause_accepting()
-                return
+        for sock, addr in self.accept_clients():
             sock.setblocking(True)
             with self._lock:
                 conn = self._next_conn

@@ -97,13 +97,6 @@ class RechunkRelay(ServerEngine):
         # target sockets still connecting → (their client, its address, the connect timeout)
         self._connecting: dict[socket.socket, tuple[socket.socket, Any, Timer]] = {}
 
-    def setup(self) -> bool:
-        if not super().setup():
-            return False
-        assert self._sock is not None
-        self._sock.listen(64)
-        return True
-
     def serve(self) -> None:
         while not self.stopping:
             self.loop.run_once(self._next_timeout())
@@ -128,11 +121,10 @@ class RechunkRelay(ServerEngine):
 
     def on_listener(self, _mask: int) -> None:
         """Accept a client and start connecting to the target for it, without waiting here."""
-        assert self._sock is not None
-        try:
-            client, addr = self._sock.accept()
-        except OSError:
-            return
+        for client, addr in self.accept_clients():
+            self._start_pair(client, addr)
+
+    def _start_pair(self, client: socket.socket, addr: Any) -> None:
         target = (self.target.host, self.target.port)
         try:
             family, kind, proto, _, sockaddr = socket.getaddrinfo(*target, type=socket.SOCK_STREAM)[0]

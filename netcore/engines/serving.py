@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import socket
+from collections import OrderedDict
+from collections.abc import Iterator
 from enum import StrEnum
+from typing import Any, Final
 
 from netcore.errors import SocketLabError, from_os_error
 from netcore.io.loop import READ, Engine
-from netcore.io.platform import prepare_listener
+from netcore.io.platform import MAX_DATAGRAM, Datagram, prepare_listener, waiting_datagrams
 from netcore.io.resolve import resolve
-from netcore.model.events import Failed, Listening
+from netcore.io.stream import endpoint_of
+from netcore.model.events import Closed, CloseReason, Connected, Failed, Listening, Traffic, Truncated
+from netcore.model.traffic import Direction, make_chunk
 from netcore.protocols.address import Address
+from netcore.protocols.framing import Frame
 
 ACCEPT_BACKOFF_S = 0.1
 
@@ -55,6 +61,63 @@ def open_listener(host: str, port: int, kind: int, reuse_addr: bool) -> socket.s
     return sock
 
 
+MAX_PEERS: Final = 4096  # peers a UDP server remembers; the least recently heard are forgotten
+
+
+class PeerTable:
+    """Gives each peer address a connection id and tracks stream offsets per direction.
+
+    Bounded: beyond *limit* peers the one heard from least recently is forgotten (a flood of
+    datagrams from spoofed sources must not grow it without end); ``forgotten`` counts them."""
+
+    def __init__(self, limit: int = MAX_PEERS) -> None:
+        self.limit = limit
+        self.ids: OrderedDict[Any, int] = OrderedDict()  # least recently heard first
+        self.addrs: dict[int, Any] = {}
+        self.names: dict[int, str] = {}  # "host:port", formatted once per peer
+        self.offsets: dict[tuple[int, Direction], int] = {}
+        self.frames: dict[tuple[int, Direction], int] = {}
+        self.forgotten = 0
+        self._next_conn = 1
+
+    def lookup(self, addr: Any) -> tuple[int, bool]:
+        """(connection id, is this peer new)."""
+        conn = self.ids.get(addr)
+        if conn is not None:
+            self.ids.move_to_end(addr)
+            return conn, False
+        conn = self._next_conn
+        self._next_conn += 1
+        self.ids[addr] = conn
+        self.addrs[conn] = addr
+        self.names[conn] = endpoint_of(addr)
+        return conn, True
+
+    def evict(self) -> list[tuple[int, str]]:
+        """Forget the least recently heard peers beyond the limit; returns their (id, name)."""
+        gone = []
+        while len(self.ids) > self.limit:
+            _, conn = self.ids.popitem(last=False)
+            del self.addrs[conn]
+            gone.append((conn, self.names.pop(conn)))
+            for direction in Direction:
+                self.offsets.pop((conn, direction), None)
+                self.frames.pop((conn, direction), None)
+        self.forgotten += len(gone)
+        return gone
+
+    def traffic(self, direction: Direction, data: bytes, conn: int) -> Traffic:
+        """The datagram as a chunk and as one frame of its own, at the next offsets of its stream."""
+        key = (conn, direction)
+        offset = self.offsets.get(key, 0)
+        index = self.frames.get(key, 0)
+        self.offsets[key] = offset + len(data)
+        self.frames[key] = index + 1
+        chunk = make_chunk(direction, data, offset, conn, self.names[conn])
+        end = offset + len(data)
+        return Traffic(chunk, (Frame(index, data, offset, offset, end, end),))
+
+
 class ServerEngine(Engine):
     """Base of the built-in servers: binding with a hint, ``Listening``, and replies by peer id.
 
@@ -68,6 +131,9 @@ class ServerEngine(Engine):
         self.host, self.port, self.mode, self.prefix, self.reuse_addr = host, port, mode, prefix, reuse_addr
         self.address: Address | None = None
         self._sock: socket.socket | None = None
+        self.peers = PeerTable()  # connection ids by address (UDP: bounded, least recently heard go)
+        self.unreachable = 0  # UDP: ICMP port unreachable reports for earlier replies (ignored)
+        self._buf = bytearray()  # UDP: the receive buffer, allocated when the first datagram comes
 
     def bind(self) -> Address:
         """Open the listening socket now (so errors such as address-in-use surface at once)."""
@@ -95,6 +161,46 @@ class ServerEngine(Engine):
 
     def on_listener(self, mask: int) -> None:
         raise NotImplementedError
+
+    def accept_clients(self) -> Iterator[tuple[socket.socket, Any]]:
+        """Every client waiting to be accepted now, as (socket, address). After an ``accept()``
+        error (e.g. EMFILE, too many open files) it is reported and accepting pauses a moment."""
+        assert self._sock is not None
+        while True:
+            try:
+                yield self._sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
+                self.pause_accepting()
+                return
+
+    def receive_datagrams(self, keep: int) -> Iterator[tuple[int, Datagram]]:
+        """The datagrams waiting on a UDP server's socket (at most 256 a round), each with its peer's
+        id. New peers are reported (``Connected``, and any peer forgotten to make room), each datagram
+        as ``Traffic`` and, if cut, ``Truncated``; receive errors are reported and serving goes on;
+        an ICMP 'port unreachable' for an earlier reply is only counted (``unreachable``)."""
+        assert self._sock is not None
+        if not self._buf:
+            self._buf = bytearray(MAX_DATAGRAM)
+        for received in waiting_datagrams(self._sock, self._buf, keep):
+            if isinstance(received, OSError):
+                error = from_os_error(received, action="receive on", host=self.host, port=self.port, udp=True)
+                self.emit(Failed(error))
+                continue
+            if received is None:
+                self.unreachable += 1
+                continue
+            conn, new = self.peers.lookup(received.addr)
+            if new:
+                self.emit(Connected(conn, str(self.address), self.peers.names[conn]))
+                for gone, name in self.peers.evict():
+                    self.emit(Closed(gone, name, CloseReason.FORGOTTEN))
+            self.emit(self.peers.traffic(Direction.RECEIVED, received.data, conn))
+            if received.size > len(received.data):
+                self.emit(Truncated(conn, self.peers.names[conn], len(received.data), received.size))
+            yield conn, received
 
     def pause_accepting(self, seconds: float = ACCEPT_BACKOFF_S) -> None:
         """Stop watching the listener for a moment: after an accept() error such as EMFILE (too many

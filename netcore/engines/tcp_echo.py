@@ -80,18 +80,7 @@ class TcpEchoServer(ServerEngine):
             stream.close(CloseReason.LOCAL)
 
     def on_listener(self, _mask: int) -> None:
-        assert self._sock is not None
-        while True:
-            try:
-                sock, addr = self._sock.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                # e.g. EMFILE (too many open files): say so once, and stop accepting for a moment
-                # instead of spinning on a listener that stays readable.
-                self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
-                self.pause_accepting()
-                return
+        for sock, addr in self.accept_clients():
             room = self.loop.room
             if room is not None and room < 1:  # Windows' select() cannot watch one more socket
                 sock.close()

@@ -7,8 +7,7 @@ import socket
 import time
 from typing import Any
 
-from netcore.engines.serving import ReplyMode, ServerEngine
-from netcore.engines.udp_echo import PeerTable, report_forgotten
+from netcore.engines.serving import PeerTable, ReplyMode, ServerEngine
 from netcore.errors import (
     InputError,
     NoUdpReply,
@@ -65,7 +64,7 @@ class TimeClient(Engine):
             raise InputError("queries need a count of at least 1, an interval ≥ 0 and a timeout > 0")
         super().__init__()
         self.host, self.port, self.timeout, self.count, self.interval = host, port, timeout, count, interval
-        self._peers = PeerTable()
+        self.peers = PeerTable()
         self._buf = bytearray(MAX_DATAGRAM)
         self._deadline = 0.0  # the running query's
 
@@ -90,7 +89,7 @@ class TimeClient(Engine):
             raise self._error(exc, sockaddr) from None
         with sock:
             try:
-                conn, _ = self._peers.lookup(sockaddr)
+                conn, _ = self.peers.lookup(sockaddr)
                 if tcp:
                     return self._query_tcp(sock, conn, sockaddr)
                 sock.connect(sockaddr)
@@ -129,7 +128,7 @@ class TimeClient(Engine):
             piece = sock.recv(1024)
             if not piece:
                 break
-            self.emit(self._peers.traffic(Direction.RECEIVED, piece, conn))
+            self.emit(self.peers.traffic(Direction.RECEIVED, piece, conn))
             data += piece
             if len(data) > MAX_REPLY:
                 raise RemoteProtocolError(f"the server sent more than {MAX_REPLY:,} bytes: not a time reply")
@@ -142,14 +141,14 @@ class TimeClient(Engine):
         request = sntp_request(t1) if self.protocol is TimeProtocol.SNTP else None
         payload = request.encode() if request is not None else b""
         sock.send(payload)
-        self.emit(self._peers.traffic(Direction.SENT, payload, conn))
+        self.emit(self.peers.traffic(Direction.SENT, payload, conn))
         self._wait_for_data(sock)
         received = recv_datagram(sock, self._buf, MAX_REPLY + 1)  # one more: a longer one is refused
         if received is None:
             raise ConnectionRefusedError(errno.ECONNREFUSED, "port unreachable")
         data = received.data
         t4 = time.time()
-        self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
+        self.emit(self.peers.traffic(Direction.RECEIVED, data, conn))
         if len(data) > MAX_REPLY:
             raise RemoteProtocolError(f"the server sent more than {MAX_REPLY:,} bytes: not a time reply")
         if request is not None:
@@ -220,8 +219,6 @@ class TimeServer(ServerEngine):
         super().__init__(host, port, ReplyMode.MANUAL, b"", reuse_addr)
         self.protocol, self.offset, self.stratum, self.reference_id = proto, offset, stratum, refid
         self.socket_kind = socket.SOCK_STREAM if proto.is_tcp else socket.SOCK_DGRAM
-        self._peers = PeerTable()
-        self._buf = bytearray(MAX_DATAGRAM)
 
     def now(self) -> float:
         """This server's clock: the real time plus the deliberate offset."""
@@ -269,55 +266,36 @@ class TimeServer(ServerEngine):
 
     def _serve_tcp(self) -> None:
         """TIME/DAYTIME over TCP: send the time as soon as a client connects, then close."""
-        assert self._sock is not None
-        try:
-            sock, addr = self._sock.accept()
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
-            return
-        with sock:
-            conn, _ = self._peers.lookup(addr)
-            self.emit(Connected(conn, str(self.address), endpoint_of(addr)))
-            reply = self.reply_for(b"")
-            assert reply is not None
-            try:
-                sock.settimeout(1.0)
-                sock.sendall(reply)
-            except OSError as exc:
-                self.emit(
-                    Closed(
-                        conn,
-                        endpoint_of(addr),
-                        CloseReason.ERROR,
-                        from_os_error(exc, action="send to", host=str(addr[0]), port=addr[1]),
-                    )
-                )
-                return
-            self.emit(self._peers.traffic(Direction.SENT, reply, conn))
-            self.emit(Closed(conn, endpoint_of(addr), CloseReason.LOCAL))
+        for sock, addr in self.accept_clients():
+            with sock:
+                self._send_time(sock, addr)
 
-    def _serve_udp(self, limit: int = 256) -> None:
-        assert self._sock is not None
-        for _ in range(limit):
-            try:
-                received = recv_datagram(self._sock, self._buf, MAX_REPLY)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                self.emit(
-                    Failed(from_os_error(exc, action="receive on", host=self.host, port=self.port, udp=True))
+    def _send_time(self, sock: socket.socket, addr: Any) -> None:
+        """TIME/DAYTIME over TCP: the time in one send; the caller closes."""
+        conn, _ = self.peers.lookup(addr)
+        self.peers.evict()  # each connection comes from a new port: keep the table bounded
+        self.emit(Connected(conn, str(self.address), endpoint_of(addr)))
+        reply = self.reply_for(b"")
+        assert reply is not None
+        try:
+            sock.settimeout(1.0)
+            sock.sendall(reply)
+        except OSError as exc:
+            self.emit(
+                Closed(
+                    conn,
+                    endpoint_of(addr),
+                    CloseReason.ERROR,
+                    from_os_error(exc, action="send to", host=str(addr[0]), port=addr[1]),
                 )
-                continue
-            if received is None:  # an earlier reply's peer is gone (Windows): not our failure
-                continue
-            data, _, addr = received
-            conn, new = self._peers.lookup(addr)
-            if new:
-                self.emit(Connected(conn, str(self.address), endpoint_of(addr)))
-                report_forgotten(self._peers, self.emit)
-            self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
+            )
+            return
+        self.emit(self.peers.traffic(Direction.SENT, reply, conn))
+        self.emit(Closed(conn, endpoint_of(addr), CloseReason.LOCAL))
+
+    def _serve_udp(self) -> None:
+        for conn, datagram in self.receive_datagrams(MAX_REPLY):
+            data, addr = datagram.data, datagram.addr
             reply = self.reply_for(data)
             if reply is None:
                 self.emit(
@@ -331,10 +309,11 @@ class TimeServer(ServerEngine):
                 )
                 continue
             try:
+                assert self._sock is not None
                 self._sock.sendto(reply, addr)
             except OSError as exc:
                 self.emit(
                     Failed(from_os_error(exc, action="send to", host=str(addr[0]), port=addr[1], udp=True))
                 )
                 continue
-            self.emit(self._peers.traffic(Direction.SENT, reply, conn))
+            self.emit(self.peers.traffic(Direction.SENT, reply, conn))

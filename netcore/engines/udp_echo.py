@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import socket
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Final
 
-from netcore.engines.serving import ReplyMode, ServerEngine, make_reply
+from netcore.engines.serving import PeerTable, ReplyMode, ServerEngine, make_reply
 from netcore.errors import (
     InputError,
     LocalProtocolError,
@@ -25,12 +24,10 @@ from netcore.errors import (
     from_os_error,
 )
 from netcore.io.loop import READ, TICK_S, Engine
-from netcore.io.platform import MAX_DATAGRAM, recv_datagram
+from netcore.io.platform import MAX_DATAGRAM, recv_datagram, waiting_datagrams
 from netcore.io.resolve import resolve
 from netcore.io.stream import endpoint_of
 from netcore.model.events import (
-    Closed,
-    CloseReason,
     Connected,
     Event,
     Failed,
@@ -40,8 +37,7 @@ from netcore.model.events import (
     Traffic,
     Truncated,
 )
-from netcore.model.traffic import Direction, make_chunk
-from netcore.protocols.framing import Frame
+from netcore.model.traffic import Direction
 from netcore.protocols.probe import MIN_PROBE_SIZE, ProbeStats, ProbeTracker, decode_probe, encode_probe
 
 MAX_PAYLOAD_IPV4: Final = 65_507  # 65,535 − 20 (IPv4 header) − 8 (UDP header)
@@ -60,69 +56,6 @@ def check_datagram_size(size: int, ipv6: bool = False) -> None:
             f"{size:,} bytes do not fit in one UDP datagram over {'IPv6' if ipv6 else 'IPv4'}: "
             f"the maximum is {limit:,} = {why}"
         )
-
-
-MAX_PEERS: Final = 4096  # peers a UDP server remembers; the least recently heard are forgotten
-
-
-class PeerTable:
-    """Gives each peer address a connection id and tracks stream offsets per direction.
-
-    Bounded: beyond *limit* peers the one heard from least recently is forgotten (a flood of
-    datagrams from spoofed sources must not grow it without end); ``forgotten`` counts them."""
-
-    def __init__(self, limit: int = MAX_PEERS) -> None:
-        self.limit = limit
-        self.ids: OrderedDict[Any, int] = OrderedDict()  # least recently heard first
-        self.addrs: dict[int, Any] = {}
-        self.names: dict[int, str] = {}  # "host:port", formatted once per peer
-        self.offsets: dict[tuple[int, Direction], int] = {}
-        self.frames: dict[tuple[int, Direction], int] = {}
-        self.forgotten = 0
-        self._next_conn = 1
-
-    def lookup(self, addr: Any) -> tuple[int, bool]:
-        """(connection id, is this peer new)."""
-        conn = self.ids.get(addr)
-        if conn is not None:
-            self.ids.move_to_end(addr)
-            return conn, False
-        conn = self._next_conn
-        self._next_conn += 1
-        self.ids[addr] = conn
-        self.addrs[conn] = addr
-        self.names[conn] = endpoint_of(addr)
-        return conn, True
-
-    def evict(self) -> list[tuple[int, str]]:
-        """Forget the least recently heard peers beyond the limit; returns their (id, name)."""
-        gone = []
-        while len(self.ids) > self.limit:
-            _, conn = self.ids.popitem(last=False)
-            del self.addrs[conn]
-            gone.append((conn, self.names.pop(conn)))
-            for direction in Direction:
-                self.offsets.pop((conn, direction), None)
-                self.frames.pop((conn, direction), None)
-        self.forgotten += len(gone)
-        return gone
-
-    def traffic(self, direction: Direction, data: bytes, conn: int) -> Traffic:
-        """The datagram as a chunk and as one frame of its own, at the next offsets of its stream."""
-        key = (conn, direction)
-        offset = self.offsets.get(key, 0)
-        index = self.frames.get(key, 0)
-        self.offsets[key] = offset + len(data)
-        self.frames[key] = index + 1
-        chunk = make_chunk(direction, data, offset, conn, self.names[conn])
-        end = offset + len(data)
-        return Traffic(chunk, (Frame(index, data, offset, offset, end, end),))
-
-
-def report_forgotten(table: PeerTable, emit: Callable[[Event], None]) -> None:
-    """Forget peers beyond the table's limit, each reported as closed (``FORGOTTEN``)."""
-    for conn, name in table.evict():
-        emit(Closed(conn, name, CloseReason.FORGOTTEN))
 
 
 class UdpEchoServer(ServerEngine):
@@ -144,10 +77,7 @@ class UdpEchoServer(ServerEngine):
             raise InputError(f"the receive buffer must be 1 to {RECV_SIZE:,} bytes, not {recv_size:,}")
         super().__init__(host, port, reply_mode, prefix, reuse_addr)
         self.recv_size = recv_size
-        self._peers = PeerTable()
-        self._buf = bytearray(MAX_DATAGRAM)
         self._ipv6 = False  # the bound socket's family, set when the loop starts
-        self.unreachable = 0  # ICMP port unreachable reports for earlier replies (ignored)
 
     def setup(self) -> bool:
         if not super().setup():
@@ -156,36 +86,14 @@ class UdpEchoServer(ServerEngine):
         self._ipv6 = self._sock.family == socket.AF_INET6
         return True
 
-    def on_listener(self, _mask: int, limit: int = 256) -> None:
-        """Read up to *limit* waiting datagrams (bounded, so commands and stop() are never starved)."""
-        assert self._sock is not None
-        for _ in range(limit):
-            try:
-                received = recv_datagram(self._sock, self._buf, self.recv_size)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:  # report, keep serving
-                self.emit(
-                    Failed(from_os_error(exc, action="receive on", host=self.host, port=self.port, udp=True))
-                )
-                continue
-            if received is None:  # an earlier reply's peer is gone: not our failure
-                self.unreachable += 1
-                continue
-            data, size, addr = received
-            conn, new = self._peers.lookup(addr)
-            if new:
-                self.emit(Connected(conn, str(self.address), endpoint_of(addr)))
-                report_forgotten(self._peers, self.emit)
-            self.emit(self._peers.traffic(Direction.RECEIVED, data, conn))
-            if size > len(data):
-                self.emit(Truncated(conn, endpoint_of(addr), len(data), size))
-            reply = make_reply(self.mode, data, self.prefix)
+    def on_listener(self, _mask: int) -> None:
+        for conn, datagram in self.receive_datagrams(self.recv_size):
+            reply = make_reply(self.mode, datagram.data, self.prefix)
             if reply is not None:
                 self._send(conn, reply)
 
     def _send(self, conn: int, payload: bytes) -> None:
-        addr = self._peers.addrs.get(conn)
+        addr = self.peers.addrs.get(conn)
         if addr is None or self._sock is None:
             self.emit(Failed(InputError(f"no datagram has come from peer #{conn}"), conn))
             return
@@ -200,7 +108,7 @@ class UdpEchoServer(ServerEngine):
                 Failed(from_os_error(exc, action="send to", host=addr[0], port=addr[1], udp=True), conn)
             )
             return
-        self.emit(self._peers.traffic(Direction.SENT, payload, conn))
+        self.emit(self.peers.traffic(Direction.SENT, payload, conn))
 
 
 class UdpEchoClient(Engine):
@@ -292,17 +200,12 @@ class UdpEchoClient(Engine):
         self.loop.run_once(timeout)
         return self.take_events()
 
-    def _on_readable(self, _mask: int, limit: int = 256) -> None:
+    def _on_readable(self, _mask: int) -> None:
         assert self.sock is not None
-        for _ in range(limit):
-            try:
-                received = recv_datagram(self.sock, self._buf, self.recv_size)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                self.emit(
-                    Failed(from_os_error(exc, action="send to", host=self.host, port=self.port, udp=True), 1)
-                )
+        for received in waiting_datagrams(self.sock, self._buf, self.recv_size):
+            if isinstance(received, OSError):
+                error = from_os_error(received, action="send to", host=self.host, port=self.port, udp=True)
+                self.emit(Failed(error, 1))
                 return
             if received is None:
                 self.emit(Failed(self._unreachable(), 1))

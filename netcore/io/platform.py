@@ -44,6 +44,7 @@ import socket
 import struct
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, NamedTuple, TextIO
 
@@ -125,6 +126,21 @@ def recv_datagram(sock: socket.socket, buf: bytearray, keep: int) -> Datagram | 
     except (ConnectionResetError, ConnectionRefusedError):  # WSAECONNRESET / ECONNREFUSED
         return None
     return Datagram(bytes(buf[: min(size, keep)]), size, addr)
+
+
+def waiting_datagrams(
+    sock: socket.socket, buf: bytearray, keep: int, limit: int = 256
+) -> Iterator[Datagram | OSError | None]:
+    """The datagrams waiting now, at most *limit* (so a flood cannot starve the loop): each as
+    ``recv_datagram`` gives it, or the ``OSError`` its receive raised (the caller decides whether
+    to go on)."""
+    for _ in range(limit):
+        try:
+            yield recv_datagram(sock, buf, keep)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            yield exc
 
 
 # -- measurements -----------------------------------------------------------------------------------
