@@ -27,6 +27,7 @@ from netcore.engines.serving import ReplyMode, ServerEngine
 from netcore.engines.tcp_echo import TcpEchoServer
 from netcore.engines.udp_echo import UdpEchoServer
 from netcore.errors import SocketLabError
+from netcore.io import platform
 from netcore.io.loop import Engine
 from netcore.model.events import Closed, Connected, Event, Failed, FramesDecoded, Listening, Stopped, Traffic
 from netcore.model.traffic import Direction
@@ -169,6 +170,24 @@ class ServerPane(EnginePane):
         )
         self.reuse = QCheckBox(QCoreApplication.translate("Panes", "SO_REUSEADDR"), self)
         self.reuse.setChecked(True)
+        if platform.WINDOWS:  # SO_REUSEADDR would let another program take the port there
+            self.reuse.setEnabled(False)
+            self.reuse.setToolTip(
+                QCoreApplication.translate(
+                    "Panes",
+                    "Not used on Windows: there a new listener is never blocked by old connections in "
+                    "TIME_WAIT, and SO_REUSEADDR would let another program take the port. Socket Lab "
+                    "sets SO_EXCLUSIVEADDRUSE instead, so no other program can.",
+                )
+            )
+        else:
+            self.reuse.setToolTip(
+                QCoreApplication.translate(
+                    "Panes",
+                    "Allow listening again at once while old connections are in TIME_WAIT "
+                    "(untick it to see the 'address already in use' lesson)",
+                )
+            )
         self.start_button = QPushButton(QCoreApplication.translate("Panes", "S&tart server"), self)
         self.form = QFormLayout()
         self.form.addRow(QCoreApplication.translate("Panes", "Listen on"), self.address)
@@ -200,7 +219,7 @@ class ServerPane(EnginePane):
 
     def option_widgets(self) -> list[QWidget]:
         """Widgets that cannot change while the server runs."""
-        return [self.address, self.reuse]
+        return [self.address] if platform.WINDOWS else [self.address, self.reuse]
 
     # -- actions --------------------------------------------------------------------------------
     def toggle_server(self) -> None:

@@ -234,12 +234,6 @@ class TcpServerPane(EchoServerPane):
         self.framing.setToolTip(self.tr("With framing, the server replies once per decoded message"))
         self.options.addWidget(QLabel(self.tr("Framing"), self))
         self.options.addWidget(self.framing, 1)
-        self.reuse.setToolTip(
-            self.tr(
-                "Allow listening again at once while old connections are in TIME_WAIT "
-                "(untick it to see the 'address already in use' lesson)"
-            )
-        )
         self.kick_button = QPushButton(self.tr("Disconnect client"), self)
         self.kick_button.clicked.connect(self.disconnect_client)
         self.manual_row.addWidget(self.kick_button)

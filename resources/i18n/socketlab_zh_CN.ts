@@ -581,6 +581,14 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
         <translation>SO_REUSEADDR</translation>
     </message>
     <message>
+        <source>Not used on Windows: there a new listener is never blocked by old connections in TIME_WAIT, and SO_REUSEADDR would let another program take the port. Socket Lab sets SO_EXCLUSIVEADDRUSE instead, so no other program can.</source>
+        <translation>Windows 上不使用此选项：在那里，处于 TIME_WAIT 的旧连接从不妨碍新的监听，而 SO_REUSEADDR 会让别的程序抢走这个端口。Socket Lab 改为设置 SO_EXCLUSIVEADDRUSE，使其他程序无法占用它。</translation>
+    </message>
+    <message>
+        <source>Allow listening again at once while old connections are in TIME_WAIT (untick it to see the &apos;address already in use&apos; lesson)</source>
+        <translation>旧连接仍处于 TIME_WAIT 时也允许立即重新监听（取消勾选即可体验“地址已被占用”这一课）</translation>
+    </message>
+    <message>
         <source>S&amp;tart server</source>
         <translation>启动服务器(&amp;T)</translation>
     </message>
@@ -1108,10 +1116,6 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <message>
         <source>Framing</source>
         <translation>分帧</translation>
-    </message>
-    <message>
-        <source>Allow listening again at once while old connections are in TIME_WAIT (untick it to see the &apos;address already in use&apos; lesson)</source>
-        <translation>旧连接仍处于 TIME_WAIT 时也允许立即重新监听（取消勾选即可体验“地址已被占用”这一课）</translation>
     </message>
     <message>
         <source>Disconnect client</source>

@@ -317,3 +317,18 @@ def test_python_equivalent_follows_the_settings_and_runs(qtbot, window):
     page.client.payload.edit.setPlainText("zz")
     window.update_python_code()
     assert "Complete the settings first" in window.code_panel.code.toPlainText()
+
+
+@pytest.mark.parametrize("windows", [False, True])
+def test_so_reuseaddr_box_explains_what_it_does_on_this_system(qtbot, settings, monkeypatch, windows):
+    """On Windows SO_REUSEADDR would let another program take the port: the box is off and says why."""
+    from netcore.io import platform
+
+    monkeypatch.setattr(platform, "WINDOWS", windows)
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    reuse = win.tcp_echo.server.reuse
+    assert reuse.isEnabled() is not windows
+    assert ("SO_EXCLUSIVEADDRUSE" in reuse.toolTip()) is windows
+    assert ("TIME_WAIT" in reuse.toolTip()) is True
+    win.close()
