@@ -4,10 +4,10 @@ Wire protocol (compatible with the course's programs): the client sends a file n
 ``send()`` (our server also accepts names ended by ``\\n``; ``q`` ends the session, ``?`` lists the
 files); the server answers with a 4-byte header length, a UTF-8 JSON header
 (``file_name``, ``file_hex`` = md5, ``file_type``, ``data_all`` = body size; ``error`` when it cannot
-serve), then exactly ``data_all`` bytes. The course packs the length with ``struct.pack('i', n)``
-(little-endian on common machines); we send ``!I`` unless asked for ``<i``, and the client detects
-either. An optional shared key makes the server send a 32-byte challenge first, answered with
-HMAC-SHA256(key, challenge).
+serve), then exactly ``data_all`` bytes; ``netcore.protocols.filehdr`` encodes and decodes it. The
+course packs the length with ``struct.pack('i', n)`` (little-endian on common machines); we send
+``!I`` unless asked for ``<i``, and the client detects either. An optional shared key makes the
+server send a 32-byte challenge first, answered with HMAC-SHA256(key, challenge).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
 import mmap
 import os
 import queue
@@ -23,7 +22,6 @@ import secrets
 import shutil
 import socket
 import stat
-import struct
 import tempfile
 import threading
 import time
@@ -60,12 +58,12 @@ from netcore.model.events import (
 )
 from netcore.model.fetch import FetchResult
 from netcore.model.traffic import Direction, make_chunk
-from netcore.protocols.framing import Frame, decode_json_header
+from netcore.protocols import filehdr
+from netcore.protocols.framing import Frame
 
-MAX_HEADER: Final = 64 * 1024
+LENGTH_FORMATS: Final = filehdr.LENGTH_FORMATS
 MAX_NAME_BYTES: Final = 255
 CHALLENGE_SIZE: Final = 32
-LENGTH_FORMATS: Final = ("!I", "<i")
 BUFFER_SIZE: Final = 1024 * 1024
 PREVIEW_BYTES: Final = 4096  # the first body bytes the client reports, for the hexdump
 IDLE_TIMEOUT_S: Final = 60.0  # the server closes a client that sends no (whole) request for this long
@@ -84,42 +82,7 @@ class FileFetchError(SocketLabError):
         return str(self.params["hint"])
 
 
-# -- header ------------------------------------------------------------------------------------
-def encode_reply_header(header: dict[str, Any], length_format: str = "!I") -> bytes:
-    raw = json.dumps(header, ensure_ascii=False).encode()
-    return struct.pack(length_format, len(raw)) + raw
-
-
-def detect_length_format(prefix: bytes, following: bytes = b"") -> str:
-    """Which byte order a 4-byte header length is in: the one reading that gives 1..64 KiB.
-
-    When both readings are plausible (very rare), *following* (the bytes after the length) decides:
-    the shorter reading must end a JSON object there.
-    """
-    big = struct.unpack("!I", prefix)[0]
-    little = struct.unpack("<i", prefix)[0]
-    fits = [fmt for fmt, n in (("!I", big), ("<i", little)) if 0 < n <= MAX_HEADER]
-    if not fits:
-        raise RemoteProtocolError(
-            f"the 4-byte header length {prefix.hex(' ')} is {big:,} read as '!I' and {little:,} read as "
-            f"'<i': neither is a header of 1 to {MAX_HEADER:,} bytes (a server that asks for a shared "
-            "key sends 32 random bytes first: set the key)"
-        )
-    if len(fits) == 1:
-        return fits[0]
-    shorter = min(big, little)
-    return "!I" if following[:shorter].rstrip().endswith(b"}") == (big == shorter) else "<i"
-
-
-def parse_reply_header(raw: bytes) -> dict[str, Any]:
-    """The JSON header as a dict, with ``data_all`` checked to be a non-negative whole number."""
-    header = decode_json_header(raw)
-    size = header.get("data_all")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise RemoteProtocolError(f"the header's 'data_all' must be a whole number ≥ 0, not {size!r}")
-    return header
-
-
+# -- names -------------------------------------------------------------------------------------
 def safe_file_name(name: object) -> str:
     """A header's ``file_name`` as a plain name we can create in the destination folder."""
     if not isinstance(name, str) or not name:
@@ -349,7 +312,7 @@ class FileServer(ServerEngine):
         report(Direction.RECEIVED, answer)
         if hmac.compare_digest(answer, key_response(self.key, challenge)):
             return True
-        refusal = encode_reply_header(
+        refusal = filehdr.encode_header(
             {"error": "wrong key: the HMAC of the challenge does not match", "data_all": 0},
             self.length_format,
         )
@@ -359,13 +322,13 @@ class FileServer(ServerEngine):
 
     def _answer(self, sock: socket.socket, request: str, report: Callable[[Direction, bytes], None]) -> None:
         if request == "?":
-            head = encode_reply_header({"files": self.list_files(), "data_all": 0}, self.length_format)
+            head = filehdr.encode_header({"files": self.list_files(), "data_all": 0}, self.length_format)
             sock.sendall(head)
             report(Direction.SENT, head)
             return
         found = self.resolve_name(request)
         if isinstance(found, str):
-            head = encode_reply_header(
+            head = filehdr.encode_header(
                 {"file_name": request, "error": found, "data_all": 0}, self.length_format
             )
             sock.sendall(head)
@@ -378,7 +341,7 @@ class FileServer(ServerEngine):
             "file_type": path.suffix.lstrip("."),
             "data_all": st.st_size,
         }
-        head = encode_reply_header(header, self.length_format)
+        head = filehdr.encode_header(header, self.length_format)
         sock.sendall(head)
         report(Direction.SENT, head)
         with path.open("rb") as f:
@@ -553,33 +516,22 @@ class FetchClient(Engine):
             raise InputError("a file name cannot be empty or contain a new line (it ends a request)")
         self._send(name.encode())
         start = self._offsets[Direction.RECEIVED]
-        prefix = self._recv_exactly(4)
-        raw = b""
-        if self.length_format == "auto":
-            # 00 01 00 00 and 00 00 01 00 read as 256 one way and 65,536 the other: the first 256
-            # header bytes (there are at least that many either way) decide.
-            readings = struct.unpack("!I", prefix)[0], struct.unpack("<i", prefix)[0]
-            if all(0 < n <= MAX_HEADER for n in readings):
-                raw = self._recv_exactly(min(readings))
-            fmt = detect_length_format(prefix, raw)
-        else:
-            fmt = self.length_format
-        length = struct.unpack(fmt, prefix)[0]
-        if not 0 < length <= MAX_HEADER:
-            raise RemoteProtocolError(
-                f"header length {length:,} read as '{fmt}' is outside 1..{MAX_HEADER:,}"
-                " bytes — try the other length format"
-            )
+        prefix = self._recv_exactly(filehdr.LENGTH_SIZE)
+        raw, fmt = b"", self.length_format
+        if fmt == "auto":
+            raw = self._recv_exactly(filehdr.detection_bytes(prefix))
+            fmt = filehdr.detect_length_format(prefix, raw)
+        length = filehdr.header_length(prefix, fmt)
         raw += self._recv_exactly(length - len(raw))
-        header = parse_reply_header(raw)
-        body = start + 4 + length
+        header = filehdr.decode_header(raw)
+        body = start + filehdr.LENGTH_SIZE + length
         size = int(header["data_all"])
         self.emit(
             FramesDecoded(
                 1,
                 Direction.RECEIVED,
                 (  # length | header, then the body
-                    Frame(self._frames, raw, start, start + 4, body, body),
+                    Frame(self._frames, raw, start, start + filehdr.LENGTH_SIZE, body, body),
                     Frame(self._frames + 1, b"", body, body, body + size, body + size),
                 ),
             )

@@ -25,15 +25,10 @@ from pathlib import Path
 import pytest
 
 from netcore.engines import filefetch
-from netcore.engines.filefetch import (
-    BUFFER_SIZE,
-    FetchClient,
-    FileFetchError,
-    FileServer,
-    encode_reply_header,
-)
+from netcore.engines.filefetch import BUFFER_SIZE, FetchClient, FileFetchError, FileServer
 from netcore.errors import NetError, RemoteProtocolError, TimedOut
 from netcore.model.events import Closed, CloseReason, Connected
+from netcore.protocols.filehdr import encode_header
 from tests.netcore.support import ROOT, WAIT_S, EngineThreads, EventLog, Running, recv_exactly
 
 # a server or writer thread that dies of an uncaught exception fails the test
@@ -397,7 +392,7 @@ def test_a_server_closing_mid_body_leaves_no_file(fake_server, make_client, dest
     def handler(conn: socket.socket) -> None:
         conn.recv(1024)
         header = {"file_name": "cut.bin", "file_hex": hashlib.md5(body).hexdigest(), "data_all": 1000}
-        conn.sendall(encode_reply_header(header) + body)
+        conn.sendall(encode_header(header) + body)
 
     client = make_client(fake_server(handler), dest)
     client.connect()
@@ -412,7 +407,7 @@ def test_a_server_closing_mid_body_of_a_big_file_leaves_no_file(fake_server, mak
 
     def handler(conn: socket.socket) -> None:
         conn.recv(1024)
-        conn.sendall(encode_reply_header({"file_name": "cut.bin", "data_all": 10 * BUFFER_SIZE}))
+        conn.sendall(encode_header({"file_name": "cut.bin", "data_all": 10 * BUFFER_SIZE}))
         conn.sendall(b"\xab" * sent)
 
     client = make_client(fake_server(handler), dest)
@@ -429,7 +424,7 @@ def test_an_md5_mismatch_names_both_digests_and_leaves_no_file(fake_server, make
     def handler(conn: socket.socket) -> None:
         conn.recv(1024)
         header = {"file_name": "m.txt", "file_hex": wrong, "file_type": "txt", "data_all": len(body)}
-        conn.sendall(encode_reply_header(header, "<i") + body)
+        conn.sendall(encode_header(header, "<i") + body)
         conn.recv(1024)  # until the client closes
 
     client = make_client(fake_server(handler), dest)
@@ -444,7 +439,7 @@ def test_an_md5_mismatch_names_both_digests_and_leaves_no_file(fake_server, make
 def test_a_header_without_md5_is_saved_but_not_verified(fake_server, make_client, dest):
     def handler(conn: socket.socket) -> None:
         conn.recv(1024)
-        conn.sendall(encode_reply_header({"file_name": "n.txt", "data_all": 3}) + b"abc")
+        conn.sendall(encode_header({"file_name": "n.txt", "data_all": 3}) + b"abc")
         conn.recv(1024)
 
     client = make_client(fake_server(handler), dest)
