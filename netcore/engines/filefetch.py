@@ -31,8 +31,17 @@ from typing import Any, Final
 
 from netcore.engines.serving import ReplyMode, ServerEngine
 from netcore.errors import (
+    BadDestination,
+    CannotSave,
+    CannotWrite,
+    FetchCancelled,
+    FetchRefused,
+    FileAlreadyExists,
+    FileAppeared,
     InputError,
+    KeyRefused,
     LocalProtocolError,
+    NotEnoughSpace,
     ProtocolError,
     RemoteProtocolError,
     SocketLabError,
@@ -67,19 +76,6 @@ CHALLENGE_SIZE: Final = 32
 BUFFER_SIZE: Final = 1024 * 1024
 PREVIEW_BYTES: Final = 4096  # the first body bytes the client reports, for the hexdump
 IDLE_TIMEOUT_S: Final = 60.0  # the server closes a client that sends no (whole) request for this long
-
-
-class FileFetchError(SocketLabError):
-    """A fetch that cannot complete for a reason that is neither the network nor the protocol."""
-
-    summary_template = "{detail}"
-
-    def __init__(self, detail: str, hint: str = "") -> None:
-        super().__init__(detail=detail, hint=hint)
-
-    @property
-    def hint(self) -> str:
-        return str(self.params["hint"])
 
 
 # -- names -------------------------------------------------------------------------------------
@@ -507,7 +503,7 @@ class FetchClient(Engine):
 
     def _check_cancelled(self) -> None:
         if self.stopping:
-            raise FileFetchError("cancelled", "Nothing was saved.")
+            raise FetchCancelled()
 
     # -- requests -------------------------------------------------------------------------------
     def request(self, name: str) -> tuple[dict[str, Any], str]:
@@ -538,12 +534,8 @@ class FetchClient(Engine):
         )
         self._frames += 2
         if "error" in header:
-            raise FileFetchError(
-                f"the server refused '{name}': {header['error']}",
-                "Check the shared key."
-                if "key" in str(header["error"])
-                else "Check the name against the server's file list.",
-            )
+            reason = str(header["error"])
+            raise (KeyRefused if "key" in reason else FetchRefused)(name, reason)
         return header, fmt
 
     def list_files(self) -> list[str]:
@@ -561,23 +553,14 @@ class FetchClient(Engine):
             size = int(header["data_all"])
             final = self.dest / safe_file_name(header.get("file_name", name))
             if final.exists() and not self.overwrite:
-                raise FileFetchError(
-                    f"'{final.name}' already exists in {self.dest}",
-                    "Choose another folder, or allow overwriting.",
-                )
+                raise FileAlreadyExists(final.name, str(self.dest))
             free = shutil.disk_usage(self.dest).free
             if size > free:
-                raise FileFetchError(
-                    f"'{final.name}' needs {size:,} bytes but {self.dest} has {free:,} free",
-                    "Free some space or choose another folder.",
-                )
+                raise NotEnoughSpace(final.name, str(self.dest), size, free)
             fd, tmp_name = _temp_file(self.dest, final.name)
         except OSError as exc:  # no such folder, not writable, ...
             self._abandon()
-            raise FileFetchError(
-                f"cannot create a file in {self.dest}: {exc.strerror or exc}",
-                "Choose an existing folder you can write to.",
-            ) from None
+            raise BadDestination(str(self.dest), str(exc.strerror or exc)) from None
         except BaseException:
             self._abandon()
             raise
@@ -591,10 +574,7 @@ class FetchClient(Engine):
             try:
                 _publish(tmp, final, self.overwrite)
             except OSError as exc:  # e.g. overwriting is allowed but that name is a folder
-                raise FileFetchError(
-                    f"cannot save '{final.name}' in {self.dest}: {exc.strerror or exc}",
-                    "Remove what has that name or choose another folder; nothing was saved.",
-                ) from None
+                raise CannotSave(final.name, str(self.dest), str(exc.strerror or exc)) from None
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -674,10 +654,7 @@ class FetchClient(Engine):
             thread.join()
         if failure:
             problem = failure[0]
-            raise FileFetchError(
-                f"cannot write the file: {problem.strerror if isinstance(problem, OSError) else problem}",
-                "Free some space or choose another folder; nothing was saved.",
-            )
+            raise CannotWrite(str(problem.strerror if isinstance(problem, OSError) else problem))
         return digest
 
     # -- the GUI's worker -----------------------------------------------------------------------
@@ -701,7 +678,7 @@ class FetchClient(Engine):
                 else from_os_error(exc, action="fetch from", host=self.host, port=self.port)
             )
             if self.stopping and not isinstance(error, ProtocolError):
-                error = FileFetchError("cancelled", "Nothing was saved.")
+                error = FetchCancelled()
             self.emit(Failed(error))
         finally:
             self.close()
@@ -724,15 +701,10 @@ def _publish(tmp: Path, final: Path, overwrite: bool) -> None:
     try:
         os.link(tmp, final)
     except FileExistsError:
-        raise FileFetchError(
-            f"'{final.name}' appeared in {final.parent} during the transfer",
-            "Nothing was overwritten; fetch again into another folder.",
-        ) from None
+        raise FileAppeared(final.name, str(final.parent)) from None
     except OSError:
         if final.exists():
-            raise FileFetchError(
-                f"'{final.name}' already exists in {final.parent}", "Nothing was overwritten."
-            ) from None
+            raise FileAppeared(final.name, str(final.parent)) from None
         os.rename(tmp, final)
         return
     tmp.unlink()

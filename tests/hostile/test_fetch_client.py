@@ -24,8 +24,8 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from netcore.engines.filefetch import FetchClient, FileFetchError
-from netcore.errors import InternalError, RemoteProtocolError, SocketLabError
+from netcore.engines.filefetch import FetchClient
+from netcore.errors import FileFetchError, InternalError, RemoteProtocolError, SocketLabError
 from netcore.model.fetch import FetchResult
 from tests.hostile.strategies import BAD_SIZES, BROKEN_JSON, HUGE_LENGTHS_4, NAMES, cut, json_header
 from tests.hostile.support import FakeTcpServer, play_and_close

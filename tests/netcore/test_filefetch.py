@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from netcore.engines import filefetch
-from netcore.engines.filefetch import BUFFER_SIZE, FetchClient, FileFetchError, FileServer
-from netcore.errors import NetError, RemoteProtocolError, TimedOut
+from netcore.engines.filefetch import BUFFER_SIZE, FetchClient, FileServer
+from netcore.errors import FileFetchError, NetError, RemoteProtocolError, TimedOut
 from netcore.model.events import Closed, CloseReason, Connected
 from netcore.protocols.filehdr import encode_header
 from tests.netcore.support import ROOT, WAIT_S, EngineThreads, EventLog, Running, recv_exactly
@@ -558,7 +558,7 @@ def test_a_full_disk_is_a_clear_error_and_leaves_no_file(serve, root, dest, size
     )
     assert proc.returncode == 0, proc.stderr
     outcome = json.loads(proc.stdout)
-    assert outcome.get("error") == "FileFetchError", outcome
+    assert outcome.get("error") == "CannotWrite", outcome
     assert outcome["summary"] == "cannot write the file: File too large"
     assert "nothing was saved" in outcome["hint"]
     assert names_in(dest) == []

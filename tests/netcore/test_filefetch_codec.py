@@ -27,12 +27,11 @@ from hypothesis import strategies as st
 from netcore.engines.filefetch import (
     MAX_NAME_BYTES,
     FetchClient,
-    FileFetchError,
     key_response,
     safe_file_name,
     split_requests,
 )
-from netcore.errors import RemoteProtocolError
+from netcore.errors import FileFetchError, RemoteProtocolError
 from netcore.model.events import FramesDecoded, Traffic
 from netcore.model.traffic import Direction
 from netcore.protocols.filehdr import MAX_HEADER, decode_header, detect_length_format, encode_header
