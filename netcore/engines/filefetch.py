@@ -3,11 +3,11 @@
 Wire protocol (compatible with the course's programs): the client sends a file name as UTF-8 in one
 ``send()`` (our server also accepts names ended by ``\\n``; ``q`` ends the session, ``?`` lists the
 files); the server answers with a 4-byte header length, a UTF-8 JSON header
-(``file_name``, ``file_hex`` = md5, ``file_type``, ``data_all`` = body size; ``error`` when it cannot
-serve), then exactly ``data_all`` bytes; ``netcore.protocols.filehdr`` encodes and decodes it. The
-course packs the length with ``struct.pack('i', n)`` (little-endian on common machines); we send
-``!I`` unless asked for ``<i``, and the client detects either. An optional shared key makes the
-server send a 32-byte challenge first, answered with HMAC-SHA256(key, challenge).
+(``file_name`` = the stem, ``file_type`` = the extension, ``file_hex`` = md5, ``data_all`` = body
+size; ``error`` when it cannot serve), then exactly ``data_all`` bytes; ``netcore.protocols.filehdr``
+encodes and decodes it. The course packs the length with ``struct.pack('i', n)`` (little-endian on
+common machines); we send ``!I`` unless asked for ``<i``, and the client detects either. An optional
+shared key makes the server send a 32-byte challenge first, answered with HMAC-SHA256(key, challenge).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -79,10 +79,20 @@ IDLE_TIMEOUT_S: Final = 60.0  # the server closes a client that sends no (whole)
 
 
 # -- names -------------------------------------------------------------------------------------
-def safe_file_name(name: object) -> str:
-    """A header's ``file_name`` as a plain name we can create in the destination folder."""
+def saved_name(header: Mapping[str, Any], requested: str) -> str:
+    """The name a fetched file is saved under: the header's ``file_name`` (else the *requested* name)
+    joined with its ``file_type``, checked by ``safe_file_name``."""
+    name, kind = header.get("file_name", requested), header.get("file_type", "")
     if not isinstance(name, str) or not name:
         raise RemoteProtocolError(f"the header's 'file_name' must be a non-empty string, not {name!r}")
+    if not isinstance(kind, str):
+        raise RemoteProtocolError(f"the header's 'file_type' must be a string, not {kind!r}")
+    return safe_file_name(filehdr.whole_name(name, kind))
+
+
+def safe_file_name(name: str) -> str:
+    """A name from a server as a plain name we can create in the destination folder; else
+    ``RemoteProtocolError``."""
     if not _is_utf8(name):  # a JSON escape such as "\udcff" decodes to a lone surrogate
         raise RemoteProtocolError(f"the header's file name {name!r} is not valid Unicode text")
     if (
@@ -332,9 +342,8 @@ class FileServer(ServerEngine):
             return
         path, st = found
         header = {
-            "file_name": path.name,
+            **filehdr.name_fields(path.name),
             "file_hex": self.md5_cache.md5(path, st),
-            "file_type": path.suffix.lstrip("."),
             "data_all": st.st_size,
         }
         head = filehdr.encode_header(header, self.length_format)
@@ -551,7 +560,7 @@ class FetchClient(Engine):
         header, fmt = self.request(name)
         try:
             size = int(header["data_all"])
-            final = self.dest / safe_file_name(header.get("file_name", name))
+            final = self.dest / saved_name(header, name)
             if final.exists() and not self.overwrite:
                 raise FileAlreadyExists(final.name, str(self.dest))
             free = shutil.disk_usage(self.dest).free

@@ -4,7 +4,8 @@ JSON object, then a body of ``header["data_all"]`` bytes.
 The length is network order ``!I`` (what we send unless asked) or the course's
 ``struct.pack('i', n)``: little-endian ``<i`` on common machines. ``detect_length_format`` tells them
 apart. A length is checked against ``max_header`` before any byte of the header is read, so a length
-of 0xFFFFFFFF never allocates anything.
+of 0xFFFFFFFF never allocates anything. In a file reply ``file_name`` is the file's stem and
+``file_type`` its extension (``name_fields`` and ``whole_name``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 from typing import Any, Final
 
 from netcore.errors import LocalProtocolError, RemoteProtocolError
@@ -106,3 +108,17 @@ def decode_header(raw: bytes, size_key: str = SIZE_KEY) -> dict[str, Any]:
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise RemoteProtocolError(f"the JSON header's {size_key!r} must be a whole number ≥ 0, not {size!r}")
     return header
+
+
+def name_fields(name: str) -> dict[str, str]:
+    """The course's ``file_name`` (the stem) and ``file_type`` (the extension, no dot) of a file name."""
+    path = PurePosixPath(name)
+    return {"file_name": path.stem, "file_type": path.suffix[1:]}
+
+
+def whole_name(file_name: str, file_type: str) -> str:
+    """The file a header names: ``file_name + "." + file_type``, as the course's client saves it, or
+    *file_name* alone from a server that sends the whole name (*file_type* empty or already its end)."""
+    if not file_type or file_name.lower().endswith(f".{file_type}".lower()):
+        return file_name
+    return f"{file_name}.{file_type}"

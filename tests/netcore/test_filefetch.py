@@ -568,7 +568,8 @@ def test_a_full_disk_is_a_clear_error_and_leaves_no_file(serve, root, dest, size
 @pytest.fixture
 def course_server() -> Iterator[Callable[[Path], int]]:
     """The course's file server: blocking sockets, recv(1024) for the name, three send() calls with
-    struct.pack('i', ...), serving NAME.png from its folder; 'q' or EOF ends a client."""
+    struct.pack('i', ...), serving NAME.png from its folder (file_name = NAME, file_type = png);
+    'q' or EOF ends a client."""
     stop = threading.Event()
     listeners: list[socket.socket] = []
     conns: list[socket.socket] = []
@@ -602,7 +603,7 @@ def course_server() -> Iterator[Callable[[Path], int]]:
                         with open(os.path.join(folder, name + ".png"), "rb") as f:
                             data = f.read()
                         header = {
-                            "file_name": name + ".png",
+                            "file_name": name,
                             "file_hex": hashlib.md5(data).hexdigest(),
                             "file_type": "png",
                             "data_all": len(data),
@@ -648,7 +649,8 @@ def test_our_client_fetches_from_the_course_server(course_server, make_client, t
 
 
 def course_client(port: int, names: list[str], folder: Path) -> list[str]:
-    """The course's client: send the bare name, unpack 'i', read data_all with recv(1024), check md5."""
+    """The course's client: send the bare name, unpack 'i', read data_all with recv(1024), check md5,
+    save as "nb_" + file_name + "." + file_type; returns the names it saved."""
     saved = []
     client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     client.settimeout(WAIT_S)
@@ -664,8 +666,9 @@ def course_client(port: int, names: list[str], folder: Path) -> list[str]:
                 assert piece, "the server closed in the middle of the body"
                 data += piece
             assert hashlib.md5(data).hexdigest() == header["file_hex"], "md5 check failed"
-            (folder / header["file_name"]).write_bytes(data)
-            saved.append(header["file_name"])
+            saved_as = "nb_" + header["file_name"] + "." + header["file_type"]
+            (folder / saved_as).write_bytes(data)
+            saved.append(saved_as)
         client.send(b"q")
         assert client.recv(1024) == b"", "after 'q' the server closes the connection"
     finally:
@@ -679,14 +682,41 @@ def test_the_course_client_fetches_from_our_server_in_its_byte_order(serve, root
         (root / name).write_bytes(data)
     running = serve(root, length_format="<i")
     assert course_client(running.addr.port, ["hello", "notes.txt", "hello"], dest) == [
-        "hello.png",
-        "notes.txt",
-        "hello.png",
+        "nb_hello.png",
+        "nb_notes.txt",
+        "nb_hello.png",
     ]
     for name, data in files.items():
-        assert (dest / name).read_bytes() == data
+        assert (dest / f"nb_{name}").read_bytes() == data
     closed = running.log.wait_for(Closed)
     assert closed[0].reason is CloseReason.LOCAL and closed[0].error is None
+
+
+def test_the_course_client_saves_our_files_under_their_own_names(serve, root, dest, make_client, tmp_path):
+    """Our server sends the stem in file_name and the extension in file_type, as the course does: the
+    course's client saves "nb_" + the real name (not nb_hello.png.png), and our client the real name."""
+    files = {
+        "hello.png": b"\x89PNG" + os.urandom(5000),
+        "archive.tar.gz": os.urandom(3000),
+        "名字.txt": "课程".encode() * 50,
+        ".hidden.cfg": b"key = value\n",
+        "Photo.JPG": os.urandom(100),
+    }
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    running = serve(root, length_format="<i")
+    assert course_client(running.addr.port, list(files), dest) == [f"nb_{name}" for name in files]
+    assert names_in(dest) == sorted(f"nb_{name}" for name in files)
+    for name, data in files.items():
+        assert (dest / f"nb_{name}").read_bytes() == data
+    ours = tmp_path / "ours"
+    ours.mkdir()
+    client = make_client(running.addr.port, ours)
+    client.connect()
+    for name, data in files.items():
+        result = client.fetch(name)
+        assert (result.name, result.path.read_bytes()) == (name, data)
+    assert names_in(ours) == sorted(files)
 
 
 def test_requests_ended_by_newlines_in_one_send(serve, root):
@@ -697,7 +727,7 @@ def test_requests_ended_by_newlines_in_one_send(serve, root):
         sock.sendall(b"a.txt\nb.txt\r\n?\nmissing\n")
         assert read_reply(sock) == (
             {
-                "file_name": "a.txt",
+                "file_name": "a",
                 "file_hex": hashlib.md5(b"first").hexdigest(),
                 "file_type": "txt",
                 "data_all": 5,
@@ -705,7 +735,7 @@ def test_requests_ended_by_newlines_in_one_send(serve, root):
             b"first",
         )
         header, body = read_reply(sock)
-        assert (header["file_name"], body) == ("b.txt", b"second")
+        assert (header["file_name"], header["file_type"], body) == ("b", "txt", b"second")
         assert read_reply(sock) == ({"files": ["a.txt", "b.txt"], "data_all": 0}, b"")
         header, body = read_reply(sock)
         assert header["error"] == "no file named 'missing'" and body == b""

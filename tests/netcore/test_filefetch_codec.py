@@ -92,11 +92,13 @@ def client_on() -> Iterator[Callable[..., FetchClient]]:
             client.close()
 
 
-def file_header(name: str = "split.bin", body: bytes = BODY, **extra: Any) -> dict[str, Any]:
+def file_header(name: Any = "split.bin", body: bytes = BODY, **extra: Any) -> dict[str, Any]:
+    """A header with the whole name in file_name, as some servers send it (file_type then repeats the
+    extension, and the client saves the file under file_name alone)."""
     return {
         "file_name": name,
         "file_hex": hashlib.md5(body).hexdigest(),
-        "file_type": "bin",
+        "file_type": name.rpartition(".")[2] if isinstance(name, str) and "." in name else "",
         "data_all": len(body),
         **extra,
     }
@@ -320,6 +322,45 @@ def test_header_file_names_that_are_not_names_are_refused(tmp_path, client_on, n
     assert_refused(tmp_path, client_on, reply, "auto", "'file_name' must be a non-empty string")
 
 
+@pytest.mark.parametrize(
+    ("fields", "saved"),
+    [
+        ({"file_name": "hello", "file_type": "png"}, "hello.png"),  # the course's convention
+        ({"file_name": "archive.tar", "file_type": "gz"}, "archive.tar.gz"),
+        ({"file_name": "名字", "file_type": "txt"}, "名字.txt"),
+        ({"file_name": ".hidden", "file_type": "cfg"}, ".hidden.cfg"),
+        ({"file_name": "hello.png", "file_type": "png"}, "hello.png"),  # a server sending whole names
+        ({"file_name": "IMG_1.JPG", "file_type": "jpg"}, "IMG_1.JPG"),
+        ({"file_name": "README", "file_type": ""}, "README"),
+        ({"file_name": "hello.png"}, "hello.png"),
+        ({"file_type": "bin"}, "split.bin"),  # no file_name: the requested name
+        ({}, "split"),
+    ],
+    ids=repr,
+)
+def test_the_saved_name_is_file_name_and_file_type(tmp_path, client_on, fields, saved):
+    header = {"file_hex": hashlib.md5(BODY).hexdigest(), "data_all": len(BODY), **fields}
+    result = client_on(ScriptedSocket([encode_header(header) + BODY]), tmp_path).fetch("split")
+    assert (result.name, result.path.read_bytes()) == (saved, BODY)
+    assert leftovers(tmp_path) == [saved]
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [
+        ({"file_name": "x", "file_type": "/../../etc/passwd"}, "would escape the destination folder"),
+        ({"file_name": "..", "file_type": "/x"}, "would escape the destination folder"),
+        ({"file_name": "x", "file_type": "b\\c"}, "would escape the destination folder"),
+        ({"file_name": "x", "file_type": 5}, "'file_type' must be a string, not 5"),
+        ({"file_name": "x", "file_type": None}, "'file_type' must be a string, not None"),
+    ],
+    ids=repr,
+)
+def test_a_bad_file_type_is_refused(tmp_path, client_on, fields, fragment):
+    reply = encode_header({"data_all": len(BODY), **fields}) + BODY
+    assert_refused(tmp_path, client_on, reply, "auto", fragment)
+
+
 @pytest.mark.parametrize("escape", [b"\\udcff", b"\\ud800"])
 def test_a_header_file_name_with_a_lone_surrogate_is_refused(tmp_path, client_on, escape):
     """Valid JSON (an ASCII escape) that decodes to text no file system name can be made of."""
@@ -407,7 +448,7 @@ def test_headers_round_trip(header, fmt):
     cuts=st.lists(st.integers(0, 2000), max_size=6),
 )
 def test_any_header_cut_anywhere_is_fetched(tmp_path, client_on, header, fmt, cuts):
-    header = {**header, "file_name": "prop.bin", "file_hex": hashlib.md5(BODY).hexdigest()}
+    header = {**header, "file_name": "prop", "file_type": "bin", "file_hex": hashlib.md5(BODY).hexdigest()}
     header["data_all"] = len(BODY)
     header.pop("error", None)  # a refusal, tested on its own
     reply = encode_header(header, fmt) + BODY

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+from pathlib import PurePosixPath
 
 import pytest
 from hypothesis import given, settings
@@ -22,6 +23,8 @@ from netcore.protocols.filehdr import (
     detection_bytes,
     encode_header,
     header_length,
+    name_fields,
+    whole_name,
 )
 from netcore.protocols.framing import Frame, JsonHeaderCodec
 
@@ -122,3 +125,48 @@ def test_the_json_cure_sends_the_header_codecs_bytes_in_three_calls():
     pieces = _wire_pieces(Scenario((message,), cure=Cure.JSON), message)
     header = {"data_all": len(message), "md5": hashlib.md5(message).hexdigest()}
     assert pieces == [encode_header(header)[:4], encode_header(header)[4:], message]
+
+
+# -- file_name and file_type -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "fields"),
+    [
+        ("hello.png", ("hello", "png")),
+        ("archive.tar.gz", ("archive.tar", "gz")),
+        ("README", ("README", "")),
+        (".bashrc", (".bashrc", "")),
+        (".hidden.cfg", (".hidden", "cfg")),
+        ("名字.txt", ("名字", "txt")),
+        ("Photo.JPG", ("Photo", "JPG")),
+        ("odd.", ("odd.", "")),
+    ],
+)
+def test_name_fields_are_the_stem_and_the_extension(name, fields):
+    assert name_fields(name) == dict(zip(("file_name", "file_type"), fields, strict=True))
+    assert whole_name(*fields) == name
+
+
+def test_whole_name_accepts_a_server_that_sends_the_whole_name():
+    assert whole_name("hello", "png") == "hello.png"
+    assert whole_name("hello.png", "png") == "hello.png"
+    assert whole_name("IMG.JPG", "jpg") == "IMG.JPG"
+    assert whole_name("hello.png", "") == "hello.png"
+    assert whole_name("notes.png", "txt") == "notes.png.txt"
+
+
+NAME_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"), min_size=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=NAME_TEXT)
+def test_whole_name_undoes_name_fields(name):
+    """Every name comes back whole, except one whose stem itself ends with its extension
+    ("x.png.png"), which reads as a server sending the whole name."""
+    path = PurePosixPath(name)
+    if path.name != name:  # "." and "..", or trailing dots PurePath normalises: not file names
+        return
+    fields = name_fields(name)
+    if fields["file_type"] and fields["file_name"].lower().endswith("." + fields["file_type"].lower()):
+        assert whole_name(**fields) == fields["file_name"]
+    else:
+        assert whole_name(**fields) == name
