@@ -25,6 +25,7 @@ import stat
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -49,6 +50,7 @@ from netcore.errors import (
     from_os_error,
 )
 from netcore.io.loop import TICK_S, Engine
+from netcore.io.platform import windows_name_problem
 from netcore.io.resolve import resolve
 from netcore.io.stream import endpoint_of
 from netcore.model.events import (
@@ -91,8 +93,8 @@ def saved_name(header: Mapping[str, Any], requested: str) -> str:
 
 
 def safe_file_name(name: str) -> str:
-    """A name from a server as a plain name we can create in the destination folder; else
-    ``RemoteProtocolError``."""
+    """A name from a server as a plain name we can create in the destination folder, and that is a
+    valid name on Windows too (a file fetched here may be opened there); else ``RemoteProtocolError``."""
     if not _is_utf8(name):  # a JSON escape such as "\udcff" decodes to a lone surrogate
         raise RemoteProtocolError(f"the header's file name {name!r} is not valid Unicode text")
     if (
@@ -103,7 +105,20 @@ def safe_file_name(name: str) -> str:
         or len(name.encode()) > MAX_NAME_BYTES
     ):
         raise RemoteProtocolError(f"the header's file name {name!r} would escape the destination folder")
+    problem = windows_name_problem(name) or _format_character(name)
+    if problem:
+        raise RemoteProtocolError(f"the header's file name {name!r} is refused: {problem}")
     return name
+
+
+def _format_character(name: str) -> str | None:
+    """What is wrong with the first invisible format character (Unicode category Cf) in *name*."""
+    char = next((c for c in name if unicodedata.category(c) == "Cf"), None)
+    if char is None:
+        return None
+    if "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069":
+        return f"the name contains U+{ord(char):04X}, a bidirectional control that can disguise its extension"
+    return f"the name contains U+{ord(char):04X}, an invisible format character"
 
 
 def key_response(key: bytes, challenge: bytes) -> bytes:

@@ -719,6 +719,33 @@ def test_the_course_client_saves_our_files_under_their_own_names(serve, root, de
     assert names_in(ours) == sorted(files)
 
 
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("CON.txt", "'CON' is a reserved device name on Windows"),
+        ("note:1.txt", "the name contains ':', which Windows does not allow in file names"),
+        ("trailing.", "the name ends with a dot or a space"),
+        ("invoice\u202etxt.exe", "the name contains U+202E, a bidirectional control"),
+    ],
+    ids=["reserved", "colon", "trailing-dot", "bidi"],
+)
+def test_a_served_name_windows_cannot_hold_is_refused_by_our_client(
+    serve, make_client, root, dest, name, problem
+):
+    """A Linux server may hold names Windows cannot: our client refuses them on every system, says
+    why, saves nothing, and the session goes on."""
+    (root / name).write_bytes(b"fine on Linux")
+    (root / "ok.txt").write_bytes(b"ok")
+    client = make_client(serve(root).addr.port, dest)
+    client.connect()
+    with pytest.raises(RemoteProtocolError) as caught:
+        client.fetch(name)
+    assert caught.value.summary.startswith(f"the header's file name {name!r} is refused: {problem}")
+    assert names_in(dest) == []
+    client.connect()  # a refused reply leaves an unread body: the client dropped the connection
+    assert client.fetch("ok.txt").path.read_bytes() == b"ok"
+
+
 def test_requests_ended_by_newlines_in_one_send(serve, root):
     (root / "a.txt").write_bytes(b"first")
     (root / "b.txt").write_bytes(b"second")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import socket
 import struct
 import threading
@@ -322,6 +323,42 @@ def test_header_file_names_that_are_not_names_are_refused(tmp_path, client_on, n
     assert_refused(tmp_path, client_on, reply, "auto", "'file_name' must be a non-empty string")
 
 
+WINDOWS_BAD_NAMES = [
+    # (name, why: a fragment of the message) — every one a valid name on Linux and macOS
+    ("CON", "'CON' is a reserved device name on Windows"),
+    ("nul.txt", "'nul' is a reserved device name on Windows"),
+    ("com1.tar.gz", "'com1' is a reserved device name on Windows"),
+    ("LPT9 .log", "'LPT9 ' is a reserved device name on Windows"),
+    ("a<b.bin", "the name contains '<', which Windows does not allow"),
+    ("a>b.bin", "the name contains '>'"),
+    ("C:x.bin", "the name contains ':'"),
+    ('say "hi".txt', "the name contains '\"'"),
+    ("a|b.bin", "the name contains '|'"),
+    ("why?.bin", "the name contains '?'"),
+    ("all*.bin", "the name contains '*'"),
+    ("bell\x07.bin", "the name contains U+0007"),
+    ("tab\tname.bin", "the name contains U+0009"),
+    ("line\x1f.bin", "the name contains U+001F"),
+    ("ends with a dot.", "ends with a dot or a space"),
+    ("ends with a space ", "ends with a dot or a space"),
+    ("invoice\u202egpj.exe", "U+202E, a bidirectional control"),  # shows as invoiceexe.jpg
+    ("\u202aleft.txt", "U+202A, a bidirectional control"),
+    ("\u2066isolate.txt", "U+2066, a bidirectional control"),
+    ("pop\u2069.txt", "U+2069, a bidirectional control"),
+    ("zero\u200bwidth.txt", "U+200B, an invisible format character"),
+    ("\ufeffbom.txt", "U+FEFF, an invisible format character"),
+    ("soft\u00adhyphen.txt", "U+00AD, an invisible format character"),
+]
+
+
+@pytest.mark.parametrize(("name", "why"), WINDOWS_BAD_NAMES, ids=lambda v: ascii(v)[:24])
+def test_header_file_names_windows_cannot_hold_are_refused_on_every_system(tmp_path, client_on, name, why):
+    reply = encode_header(file_header(name)) + BODY
+    assert_refused(tmp_path, client_on, reply, "auto", f"the header's file name {name!r} is refused: ")
+    with pytest.raises(RemoteProtocolError, match=re.escape(why)):
+        safe_file_name(name)
+
+
 @pytest.mark.parametrize(
     ("fields", "saved"),
     [
@@ -351,6 +388,8 @@ def test_the_saved_name_is_file_name_and_file_type(tmp_path, client_on, fields, 
         ({"file_name": "x", "file_type": "/../../etc/passwd"}, "would escape the destination folder"),
         ({"file_name": "..", "file_type": "/x"}, "would escape the destination folder"),
         ({"file_name": "x", "file_type": "b\\c"}, "would escape the destination folder"),
+        ({"file_name": "CON", "file_type": "txt"}, "reserved device name on Windows"),
+        ({"file_name": "x", "file_type": "exe\u202e"}, "a bidirectional control"),
         ({"file_name": "x", "file_type": 5}, "'file_type' must be a string, not 5"),
         ({"file_name": "x", "file_type": None}, "'file_type' must be a string, not None"),
     ],
