@@ -171,13 +171,14 @@ def course_fetch(port: int, name: str, dest: Path) -> tuple[float, str]:
         md5 = hashlib.md5(data).hexdigest()
         if md5 != header["file_hex"]:
             raise RuntimeError("course client: md5 mismatch")
-        with open(dest / header["file_name"], "wb") as f:
+        saved = dest / ("nb_" + header["file_name"] + "." + header["file_type"])
+        with open(saved, "wb") as f:
             f.write(data)
         client.send(b"q")
     finally:
         client.close()
     seconds = time.perf_counter() - started
-    (dest / name).unlink()
+    saved.unlink()
     return seconds, md5
 
 

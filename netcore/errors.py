@@ -164,6 +164,87 @@ class LoopFull(NetError):
     )
 
 
+class FileFetchError(SocketLabError):
+    """A fetch that cannot complete for a reason that is neither the network nor the protocol; each
+    case is a subclass with its own templates."""
+
+
+class FetchCancelled(FileFetchError):
+    summary_template = "cancelled"
+    hint_template = "Nothing was saved."
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
+class FetchRefused(FileFetchError):
+    """The server answered a request with an error header."""
+
+    summary_template = "the server refused '{name}': {reason}"
+    hint_template = "Check the name against the server's file list."
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(name=name, reason=reason)
+
+
+class KeyRefused(FetchRefused):
+    """The server refused the answer to its challenge."""
+
+    hint_template = "Check the shared key."
+
+
+class FileAlreadyExists(FileFetchError):
+    summary_template = "'{name}' already exists in {folder}"
+    hint_template = "Choose another folder, or allow overwriting."
+
+    def __init__(self, name: str, folder: str) -> None:
+        super().__init__(name=name, folder=folder)
+
+
+class FileAppeared(FileFetchError):
+    """A file of the same name was created in the destination while the body was arriving."""
+
+    summary_template = "'{name}' appeared in {folder} during the transfer"
+    hint_template = "Nothing was overwritten; fetch again into another folder."
+
+    def __init__(self, name: str, folder: str) -> None:
+        super().__init__(name=name, folder=folder)
+
+
+class NotEnoughSpace(FileFetchError):
+    summary_template = "'{name}' needs {size:,} bytes but {folder} has {free:,} free"
+    hint_template = "Free some space or choose another folder."
+
+    def __init__(self, name: str, folder: str, size: int, free: int) -> None:
+        super().__init__(name=name, folder=folder, size=size, free=free)
+
+
+class BadDestination(FileFetchError):
+    summary_template = "cannot create a file in {folder}: {detail}"
+    hint_template = "Choose an existing folder you can write to."
+
+    def __init__(self, folder: str, detail: str) -> None:
+        super().__init__(folder=folder, detail=detail)
+
+
+class CannotSave(FileFetchError):
+    """The verified file could not be given its name (e.g. a folder has that name)."""
+
+    summary_template = "cannot save '{name}' in {folder}: {detail}"
+    hint_template = "Remove what has that name or choose another folder; nothing was saved."
+
+    def __init__(self, name: str, folder: str, detail: str) -> None:
+        super().__init__(name=name, folder=folder, detail=detail)
+
+
+class CannotWrite(FileFetchError):
+    summary_template = "cannot write the file: {detail}"
+    hint_template = "Free some space or choose another folder; nothing was saved."
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail=detail)
+
+
 class InternalError(SocketLabError):
     """Something Socket Lab did not expect: a bug, reported instead of silently stopping."""
 

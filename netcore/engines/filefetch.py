@@ -3,11 +3,11 @@
 Wire protocol (compatible with the course's programs): the client sends a file name as UTF-8 in one
 ``send()`` (our server also accepts names ended by ``\\n``; ``q`` ends the session, ``?`` lists the
 files); the server answers with a 4-byte header length, a UTF-8 JSON header
-(``file_name``, ``file_hex`` = md5, ``file_type``, ``data_all`` = body size; ``error`` when it cannot
-serve), then exactly ``data_all`` bytes. The course packs the length with ``struct.pack('i', n)``
-(little-endian on common machines); we send ``!I`` unless asked for ``<i``, and the client detects
-either. An optional shared key makes the server send a 32-byte challenge first, answered with
-HMAC-SHA256(key, challenge).
+(``file_name`` = the stem, ``file_type`` = the extension, ``file_hex`` = md5, ``data_all`` = body
+size; ``error`` when it cannot serve), then exactly ``data_all`` bytes; ``netcore.protocols.filehdr``
+encodes and decodes it. The course packs the length with ``struct.pack('i', n)`` (little-endian on
+common machines); we send ``!I`` unless asked for ``<i``, and the client detects either. An optional
+shared key makes the server send a 32-byte challenge first, answered with HMAC-SHA256(key, challenge).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
 import mmap
 import os
 import queue
@@ -23,18 +22,27 @@ import secrets
 import shutil
 import socket
 import stat
-import struct
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from netcore.engines.serving import ReplyMode, ServerEngine
 from netcore.errors import (
+    BadDestination,
+    CannotSave,
+    CannotWrite,
+    FetchCancelled,
+    FetchRefused,
+    FileAlreadyExists,
+    FileAppeared,
     InputError,
+    KeyRefused,
     LocalProtocolError,
+    NotEnoughSpace,
     ProtocolError,
     RemoteProtocolError,
     SocketLabError,
@@ -42,6 +50,7 @@ from netcore.errors import (
     from_os_error,
 )
 from netcore.io.loop import Cancelled, Engine, connect_nonblocking
+from netcore.io.platform import windows_name_problem
 from netcore.io.resolve import resolve
 from netcore.io.stream import endpoint_of
 from netcore.model.events import (
@@ -57,70 +66,32 @@ from netcore.model.events import (
 )
 from netcore.model.fetch import FetchResult
 from netcore.model.traffic import Direction, make_chunk
-from netcore.protocols.framing import Frame, decode_json_header
+from netcore.protocols import filehdr
+from netcore.protocols.framing import Frame
 
-MAX_HEADER: Final = 64 * 1024
+LENGTH_FORMATS: Final = filehdr.LENGTH_FORMATS
 MAX_NAME_BYTES: Final = 255
 CHALLENGE_SIZE: Final = 32
-LENGTH_FORMATS: Final = ("!I", "<i")
 BUFFER_SIZE: Final = 1024 * 1024
 PREVIEW_BYTES: Final = 4096  # the first body bytes the client reports, for the hexdump
 IDLE_TIMEOUT_S: Final = 60.0  # the server closes a client that sends no (whole) request for this long
 
 
-class FileFetchError(SocketLabError):
-    """A fetch that cannot complete for a reason that is neither the network nor the protocol."""
-
-    summary_template = "{detail}"
-
-    def __init__(self, detail: str, hint: str = "") -> None:
-        super().__init__(detail=detail, hint=hint)
-
-    @property
-    def hint(self) -> str:
-        return str(self.params["hint"])
-
-
-# -- header ------------------------------------------------------------------------------------
-def encode_reply_header(header: dict[str, Any], length_format: str = "!I") -> bytes:
-    raw = json.dumps(header, ensure_ascii=False).encode()
-    return struct.pack(length_format, len(raw)) + raw
-
-
-def detect_length_format(prefix: bytes, following: bytes = b"") -> str:
-    """Which byte order a 4-byte header length is in: the one reading that gives 1..64 KiB.
-
-    When both readings are plausible (very rare), *following* (the bytes after the length) decides:
-    the shorter reading must end a JSON object there.
-    """
-    big = struct.unpack("!I", prefix)[0]
-    little = struct.unpack("<i", prefix)[0]
-    fits = [fmt for fmt, n in (("!I", big), ("<i", little)) if 0 < n <= MAX_HEADER]
-    if not fits:
-        raise RemoteProtocolError(
-            f"the 4-byte header length {prefix.hex(' ')} is {big:,} read as '!I' and {little:,} read as "
-            f"'<i': neither is a header of 1 to {MAX_HEADER:,} bytes (a server that asks for a shared "
-            "key sends 32 random bytes first: set the key)"
-        )
-    if len(fits) == 1:
-        return fits[0]
-    shorter = min(big, little)
-    return "!I" if following[:shorter].rstrip().endswith(b"}") == (big == shorter) else "<i"
-
-
-def parse_reply_header(raw: bytes) -> dict[str, Any]:
-    """The JSON header as a dict, with ``data_all`` checked to be a non-negative whole number."""
-    header = decode_json_header(raw)
-    size = header.get("data_all")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise RemoteProtocolError(f"the header's 'data_all' must be a whole number ≥ 0, not {size!r}")
-    return header
-
-
-def safe_file_name(name: object) -> str:
-    """A header's ``file_name`` as a plain name we can create in the destination folder."""
+# -- names -------------------------------------------------------------------------------------
+def saved_name(header: Mapping[str, Any], requested: str) -> str:
+    """The name a fetched file is saved under: the header's ``file_name`` (else the *requested* name)
+    joined with its ``file_type``, checked by ``safe_file_name``."""
+    name, kind = header.get("file_name", requested), header.get("file_type", "")
     if not isinstance(name, str) or not name:
         raise RemoteProtocolError(f"the header's 'file_name' must be a non-empty string, not {name!r}")
+    if not isinstance(kind, str):
+        raise RemoteProtocolError(f"the header's 'file_type' must be a string, not {kind!r}")
+    return safe_file_name(filehdr.whole_name(name, kind))
+
+
+def safe_file_name(name: str) -> str:
+    """A name from a server as a plain name we can create in the destination folder, and that is a
+    valid name on Windows too (a file fetched here may be opened there); else ``RemoteProtocolError``."""
     if not _is_utf8(name):  # a JSON escape such as "\udcff" decodes to a lone surrogate
         raise RemoteProtocolError(f"the header's file name {name!r} is not valid Unicode text")
     if (
@@ -131,7 +102,20 @@ def safe_file_name(name: object) -> str:
         or len(name.encode()) > MAX_NAME_BYTES
     ):
         raise RemoteProtocolError(f"the header's file name {name!r} would escape the destination folder")
+    problem = windows_name_problem(name) or _format_character(name)
+    if problem:
+        raise RemoteProtocolError(f"the header's file name {name!r} is refused: {problem}")
     return name
+
+
+def _format_character(name: str) -> str | None:
+    """What is wrong with the first invisible format character (Unicode category Cf) in *name*."""
+    char = next((c for c in name if unicodedata.category(c) == "Cf"), None)
+    if char is None:
+        return None
+    if "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069":
+        return f"the name contains U+{ord(char):04X}, a bidirectional control that can disguise its extension"
+    return f"the name contains U+{ord(char):04X}, an invisible format character"
 
 
 def key_response(key: bytes, challenge: bytes) -> bytes:
@@ -331,7 +315,7 @@ class FileServer(ServerEngine):
         report(Direction.RECEIVED, answer)
         if hmac.compare_digest(answer, key_response(self.key, challenge)):
             return True
-        refusal = encode_reply_header(
+        refusal = filehdr.encode_header(
             {"error": "wrong key: the HMAC of the challenge does not match", "data_all": 0},
             self.length_format,
         )
@@ -341,13 +325,13 @@ class FileServer(ServerEngine):
 
     def _answer(self, sock: socket.socket, request: str, report: Callable[[Direction, bytes], None]) -> None:
         if request == "?":
-            head = encode_reply_header({"files": self.list_files(), "data_all": 0}, self.length_format)
+            head = filehdr.encode_header({"files": self.list_files(), "data_all": 0}, self.length_format)
             sock.sendall(head)
             report(Direction.SENT, head)
             return
         found = self.resolve_name(request)
         if isinstance(found, str):
-            head = encode_reply_header(
+            head = filehdr.encode_header(
                 {"file_name": request, "error": found, "data_all": 0}, self.length_format
             )
             sock.sendall(head)
@@ -355,12 +339,11 @@ class FileServer(ServerEngine):
             return
         path, st = found
         header = {
-            "file_name": path.name,
+            **filehdr.name_fields(path.name),
             "file_hex": self.md5_cache.md5(path, st, self.loop.stop_event),
-            "file_type": path.suffix.lstrip("."),
             "data_all": st.st_size,
         }
-        head = encode_reply_header(header, self.length_format)
+        head = filehdr.encode_header(header, self.length_format)
         sock.sendall(head)
         report(Direction.SENT, head)
         with path.open("rb") as f:
@@ -530,7 +513,7 @@ class FetchClient(Engine):
 
     def _check_cancelled(self) -> None:
         if self.stopping:
-            raise FileFetchError("cancelled", "Nothing was saved.")
+            raise FetchCancelled()
 
     # -- requests -------------------------------------------------------------------------------
     def request(self, name: str) -> tuple[dict[str, Any], str]:
@@ -539,45 +522,30 @@ class FetchClient(Engine):
             raise InputError("a file name cannot be empty or contain a new line (it ends a request)")
         self._send(name.encode())
         start = self._offsets[Direction.RECEIVED]
-        prefix = self._recv_exactly(4)
-        raw = b""
-        if self.length_format == "auto":
-            # 00 01 00 00 and 00 00 01 00 read as 256 one way and 65,536 the other: the first 256
-            # header bytes (there are at least that many either way) decide.
-            readings = struct.unpack("!I", prefix)[0], struct.unpack("<i", prefix)[0]
-            if all(0 < n <= MAX_HEADER for n in readings):
-                raw = self._recv_exactly(min(readings))
-            fmt = detect_length_format(prefix, raw)
-        else:
-            fmt = self.length_format
-        length = struct.unpack(fmt, prefix)[0]
-        if not 0 < length <= MAX_HEADER:
-            raise RemoteProtocolError(
-                f"header length {length:,} read as '{fmt}' is outside 1..{MAX_HEADER:,}"
-                " bytes — try the other length format"
-            )
+        prefix = self._recv_exactly(filehdr.LENGTH_SIZE)
+        raw, fmt = b"", self.length_format
+        if fmt == "auto":
+            raw = self._recv_exactly(filehdr.detection_bytes(prefix))
+            fmt = filehdr.detect_length_format(prefix, raw)
+        length = filehdr.header_length(prefix, fmt)
         raw += self._recv_exactly(length - len(raw))
-        header = parse_reply_header(raw)
-        body = start + 4 + length
+        header = filehdr.decode_header(raw)
+        body = start + filehdr.LENGTH_SIZE + length
         size = int(header["data_all"])
         self.emit(
             FramesDecoded(
                 1,
                 Direction.RECEIVED,
                 (  # length | header, then the body
-                    Frame(self._frames, raw, start, start + 4, body, body),
+                    Frame(self._frames, raw, start, start + filehdr.LENGTH_SIZE, body, body),
                     Frame(self._frames + 1, b"", body, body, body + size, body + size),
                 ),
             )
         )
         self._frames += 2
         if "error" in header:
-            raise FileFetchError(
-                f"the server refused '{name}': {header['error']}",
-                "Check the shared key."
-                if "key" in str(header["error"])
-                else "Check the name against the server's file list.",
-            )
+            reason = str(header["error"])
+            raise (KeyRefused if "key" in reason else FetchRefused)(name, reason)
         return header, fmt
 
     def list_files(self) -> list[str]:
@@ -593,25 +561,16 @@ class FetchClient(Engine):
         header, fmt = self.request(name)
         try:
             size = int(header["data_all"])
-            final = self.dest / safe_file_name(header.get("file_name", name))
+            final = self.dest / saved_name(header, name)
             if final.exists() and not self.overwrite:
-                raise FileFetchError(
-                    f"'{final.name}' already exists in {self.dest}",
-                    "Choose another folder, or allow overwriting.",
-                )
+                raise FileAlreadyExists(final.name, str(self.dest))
             free = shutil.disk_usage(self.dest).free
             if size > free:
-                raise FileFetchError(
-                    f"'{final.name}' needs {size:,} bytes but {self.dest} has {free:,} free",
-                    "Free some space or choose another folder.",
-                )
+                raise NotEnoughSpace(final.name, str(self.dest), size, free)
             fd, tmp_name = _temp_file(self.dest, final.name)
         except OSError as exc:  # no such folder, not writable, ...
             self._abandon()
-            raise FileFetchError(
-                f"cannot create a file in {self.dest}: {exc.strerror or exc}",
-                "Choose an existing folder you can write to.",
-            ) from None
+            raise BadDestination(str(self.dest), str(exc.strerror or exc)) from None
         except BaseException:
             self._abandon()
             raise
@@ -625,10 +584,7 @@ class FetchClient(Engine):
             try:
                 _publish(tmp, final, self.overwrite)
             except OSError as exc:  # e.g. overwriting is allowed but that name is a folder
-                raise FileFetchError(
-                    f"cannot save '{final.name}' in {self.dest}: {exc.strerror or exc}",
-                    "Remove what has that name or choose another folder; nothing was saved.",
-                ) from None
+                raise CannotSave(final.name, str(self.dest), str(exc.strerror or exc)) from None
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -708,10 +664,7 @@ class FetchClient(Engine):
             thread.join()
         if failure:
             problem = failure[0]
-            raise FileFetchError(
-                f"cannot write the file: {problem.strerror if isinstance(problem, OSError) else problem}",
-                "Free some space or choose another folder; nothing was saved.",
-            )
+            raise CannotWrite(str(problem.strerror if isinstance(problem, OSError) else problem))
         return digest
 
     # -- the GUI's worker -----------------------------------------------------------------------
@@ -735,7 +688,7 @@ class FetchClient(Engine):
                 else from_os_error(exc, action="fetch from", host=self.host, port=self.port)
             )
             if self.stopping and not isinstance(error, ProtocolError):
-                error = FileFetchError("cancelled", "Nothing was saved.")
+                error = FetchCancelled()
             self.emit(Failed(error))
 
 
@@ -754,15 +707,10 @@ def _publish(tmp: Path, final: Path, overwrite: bool) -> None:
     try:
         os.link(tmp, final)
     except FileExistsError:
-        raise FileFetchError(
-            f"'{final.name}' appeared in {final.parent} during the transfer",
-            "Nothing was overwritten; fetch again into another folder.",
-        ) from None
+        raise FileAppeared(final.name, str(final.parent)) from None
     except OSError:
         if final.exists():
-            raise FileFetchError(
-                f"'{final.name}' already exists in {final.parent}", "Nothing was overwritten."
-            ) from None
+            raise FileAppeared(final.name, str(final.parent)) from None
         os.rename(tmp, final)
         return
     tmp.unlink()

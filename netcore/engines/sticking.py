@@ -9,7 +9,6 @@ its buffer), so every preset gives the same verdict on every run.
 from __future__ import annotations
 
 import hashlib
-import json
 import select
 import socket
 import struct
@@ -26,6 +25,7 @@ from netcore.io.loop import Engine
 from netcore.io.platform import bytes_waiting, data_segments_out, wait_until_sent
 from netcore.model.events import Failed, ScenarioFinished, ScenarioStepped
 from netcore.model.scenario import READY, Call, Cure, Scenario, ScenarioResult, verdict
+from netcore.protocols import filehdr
 from netcore.protocols.framing import DelimiterCodec, Frame, FramingCodec, JsonHeaderCodec, LengthPrefixCodec
 
 
@@ -44,8 +44,8 @@ def _wire_pieces(scenario: Scenario, message: bytes) -> list[bytes]:
     if scenario.cure is Cure.DELIMITER:
         return [message + scenario.delimiter]
     if scenario.cure is Cure.JSON:
-        header = json.dumps({"data_all": len(message), "md5": hashlib.md5(message).hexdigest()}).encode()
-        return [struct.pack("!I", len(header)), header, message]
+        head = filehdr.encode_header({"data_all": len(message), "md5": hashlib.md5(message).hexdigest()})
+        return [head[: filehdr.LENGTH_SIZE], head[filehdr.LENGTH_SIZE :], message]
     return [message]
 
 

@@ -5,14 +5,13 @@ A codec holds a ``bytearray``; ``receive_data(data)`` adds bytes (``b""`` = end 
 what it has searched, drops consumed bytes, and raises ``RemoteProtocolError`` as soon as a header
 announces more than its limit, so a 4-byte length of 0xFFFFFFFF never allocates 4 GiB. The same
 codec classes frame what we send (``encode``) and decode what we receive: this module is the one
-place that knows each framing's wire format.
+place that knows each framing's wire format, except the JSON header's, which ``filehdr`` holds for
+this codec and the file protocol alike.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import struct
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -20,9 +19,10 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from netcore.errors import InputError, LocalProtocolError, RemoteProtocolError
+from netcore.protocols import filehdr
 
 DEFAULT_MAX_FRAME: Final = 16 * 1024 * 1024
-DEFAULT_MAX_HEADER: Final = 64 * 1024
+DEFAULT_MAX_HEADER: Final = filehdr.MAX_HEADER
 
 
 class _NeedData:
@@ -325,16 +325,17 @@ class LengthPrefixCodec(FramingCodec):
 
 
 class JsonHeaderCodec(FramingCodec):
-    """4-byte header length, a UTF-8 JSON object, then a body of ``header[size_key]`` bytes."""
+    """4-byte header length, a UTF-8 JSON object, then a body of ``header[size_key]`` bytes: the wire
+    format of ``netcore.protocols.filehdr``, decoded incrementally."""
 
     def __init__(
         self,
         length_format: str = "!I",
-        size_key: str = "data_all",
+        size_key: str = filehdr.SIZE_KEY,
         max_header: int = DEFAULT_MAX_HEADER,
         max_frame: int = DEFAULT_MAX_FRAME,
     ) -> None:
-        if length_format not in ("!I", "<i"):
+        if length_format not in filehdr.LENGTH_FORMATS:
             raise InputError(f"JSON header length format must be '!I' or '<i', not {length_format!r}")
         super().__init__(max_frame)
         self.length_format, self.size_key, self.max_header = length_format, size_key, max_header
@@ -343,60 +344,34 @@ class JsonHeaderCodec(FramingCodec):
 
     def _parse(self) -> Frame | None:
         avail = len(self._buf) - self._pos
+        head = filehdr.LENGTH_SIZE
         if self._header is None:
-            if avail < 4:
+            if avail < head:
                 return None
-            (hlen,) = struct.unpack_from(self.length_format, self._buf, self._pos)
-            if not 0 < hlen <= self.max_header:
-                raise RemoteProtocolError(
-                    f"JSON header length {hlen:,} is outside 1..{self.max_header:,} bytes"
-                )
-            if avail < 4 + hlen:
+            hlen = filehdr.header_length(self._buf, self.length_format, self.max_header, self._pos)
+            if avail < head + hlen:
                 return None
-            header = decode_json_header(bytes(self._buf[self._pos + 4 : self._pos + 4 + hlen]))
-            size = header.get(self.size_key)
-            if isinstance(size, bool) or not isinstance(size, int):
-                raise RemoteProtocolError(
-                    f"the JSON header's {self.size_key!r} must be a whole number of bytes, not {size!r}"
-                )
+            header = filehdr.decode_header(
+                bytes(self._buf[self._pos + head : self._pos + head + hlen]), self.size_key
+            )
+            size = header[self.size_key]
             self._check_size(size, f"the JSON header's {self.size_key!r}")
             self._header = (hlen, header, size)
         hlen, header, size = self._header
-        if avail < 4 + hlen + size:
+        if avail < head + hlen + size:
             return None
         self._header = None
-        return self._take(4 + hlen, size, header=header)
+        return self._take(head + hlen, size, header=header)
 
     def _incomplete(self, left: int) -> str:
         if self._header is None:
             return f"{left} bytes of a JSON header"
         hlen, _, size = self._header
-        return f"{left - 4 - hlen:,} of the {size:,} body bytes the JSON header announced"
+        return f"{left - filehdr.LENGTH_SIZE - hlen:,} of the {size:,} body bytes the JSON header announced"
 
     def encode(self, payload: bytes, header: Mapping[str, Any] | None = None) -> bytes:
-        head = json.dumps({**(header or {}), self.size_key: len(payload)}, ensure_ascii=False).encode()
-        if len(head) > self.max_header:
-            raise LocalProtocolError(f"the JSON header is {len(head):,} bytes, over {self.max_header:,}")
-        return struct.pack(self.length_format, len(head)) + head + payload
-
-
-def decode_json_header(raw: bytes) -> dict[str, Any]:
-    """UTF-8 JSON object → dict, or ``RemoteProtocolError`` naming what is wrong."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RemoteProtocolError(f"the JSON header is not valid UTF-8 (byte {exc.start})") from None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RemoteProtocolError(
-            f"the JSON header is not valid JSON: {exc.msg} at column {exc.colno}"
-        ) from None
-    except (ValueError, RecursionError) as exc:  # a number of over 4,300 digits, or nested too deep
-        raise RemoteProtocolError(f"the JSON header cannot be decoded: {exc}") from None
-    if not isinstance(value, dict):
-        raise RemoteProtocolError(f"the JSON header must be an object {{...}}, not {type(value).__name__}")
-    return value
+        head = {**(header or {}), self.size_key: len(payload)}
+        return filehdr.encode_header(head, self.length_format, self.max_header) + payload
 
 
 FRAMING_CHOICES: Final = (

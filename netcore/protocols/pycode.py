@@ -172,7 +172,10 @@ with socket.create_connection({_addr(host, port)}, timeout=10) as sock:
     body = recv_exactly(sock, header["data_all"])
     sock.sendall(b"q")
 assert hashlib.md5(body).hexdigest() == header["file_hex"], "md5 mismatch"
-print(header["file_name"], len(body), "bytes, md5 ok")
+name, kind = header["file_name"], header.get("file_type", "")  # the stem and the extension
+if kind and not name.endswith("." + kind):  # (some servers send the whole name in file_name)
+    name += "." + kind
+print(name, len(body), "bytes, md5 ok")
 """
 
 

@@ -98,6 +98,39 @@
     </message>
 </context>
 <context>
+    <name>BadDestination</name>
+    <message>
+        <source>Choose an existing folder you can write to.</source>
+        <translation>请选择一个已存在且可写入的文件夹。</translation>
+    </message>
+    <message>
+        <source>cannot create a file in {folder}: {detail}</source>
+        <translation>无法在 {folder} 中创建文件：{detail}</translation>
+    </message>
+</context>
+<context>
+    <name>CannotSave</name>
+    <message>
+        <source>Remove what has that name or choose another folder; nothing was saved.</source>
+        <translation>请移除同名的项目或选择其他文件夹；没有保存任何内容。</translation>
+    </message>
+    <message>
+        <source>cannot save &apos;{name}&apos; in {folder}: {detail}</source>
+        <translation>无法将“{name}”保存到 {folder}：{detail}</translation>
+    </message>
+</context>
+<context>
+    <name>CannotWrite</name>
+    <message>
+        <source>Free some space or choose another folder; nothing was saved.</source>
+        <translation>请释放一些空间或选择其他文件夹；没有保存任何内容。</translation>
+    </message>
+    <message>
+        <source>cannot write the file: {detail}</source>
+        <translation>无法写入文件：{detail}</translation>
+    </message>
+</context>
+<context>
     <name>CodePanel</name>
     <message>
         <source>What the current settings do, in standard-library Python</source>
@@ -162,6 +195,17 @@
     <message>
         <source>{action} {where} failed: address family not supported</source>
         <translation>{action} {where} 失败：不支持该地址族</translation>
+    </message>
+</context>
+<context>
+    <name>FetchCancelled</name>
+    <message>
+        <source>Nothing was saved.</source>
+        <translation>没有保存任何内容。</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
     </message>
 </context>
 <context>
@@ -269,6 +313,39 @@
     <message>
         <source>Not saved: nothing was written to the destination folder.</source>
         <translation>未保存：没有向目标文件夹写入任何内容。</translation>
+    </message>
+</context>
+<context>
+    <name>FetchRefused</name>
+    <message>
+        <source>Check the name against the server&apos;s file list.</source>
+        <translation>请对照服务器的文件列表检查文件名。</translation>
+    </message>
+    <message>
+        <source>the server refused &apos;{name}&apos;: {reason}</source>
+        <translation>服务器拒绝了“{name}”：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>FileAlreadyExists</name>
+    <message>
+        <source>&apos;{name}&apos; already exists in {folder}</source>
+        <translation>{folder} 中已存在“{name}”</translation>
+    </message>
+    <message>
+        <source>Choose another folder, or allow overwriting.</source>
+        <translation>请选择其他文件夹，或允许覆盖。</translation>
+    </message>
+</context>
+<context>
+    <name>FileAppeared</name>
+    <message>
+        <source>&apos;{name}&apos; appeared in {folder} during the transfer</source>
+        <translation>传输期间 {folder} 中出现了“{name}”</translation>
+    </message>
+    <message>
+        <source>Nothing was overwritten; fetch again into another folder.</source>
+        <translation>没有覆盖任何文件；请重新获取到其他文件夹。</translation>
     </message>
 </context>
 <context>
@@ -390,6 +467,13 @@
     <message>
         <source>internal error: {detail}</source>
         <translation>内部错误：{detail}</translation>
+    </message>
+</context>
+<context>
+    <name>KeyRefused</name>
+    <message>
+        <source>Check the shared key.</source>
+        <translation>请检查共享密钥。</translation>
     </message>
 </context>
 <context>
@@ -556,6 +640,17 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <message>
         <source>no reply from {where} within {timeout:g} s</source>
         <translation>{timeout:g} 秒内没有收到 {where} 的回复</translation>
+    </message>
+</context>
+<context>
+    <name>NotEnoughSpace</name>
+    <message>
+        <source>&apos;{name}&apos; needs {size:,} bytes but {folder} has {free:,} free</source>
+        <translation>“{name}”需要 {size:,} 字节，但 {folder} 只有 {free:,} 字节可用</translation>
+    </message>
+    <message>
+        <source>Free some space or choose another folder.</source>
+        <translation>请释放一些空间或选择其他文件夹。</translation>
     </message>
 </context>
 <context>

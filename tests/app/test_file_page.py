@@ -88,9 +88,11 @@ def test_unknown_name_and_existing_file(qtbot, page, tmp_path):
     qtbot.mouseClick(page.client.fetch_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.client.runner is None, timeout=5000)
     assert "no file named 'nope'" in page.client.state.text()
+    assert "Check the name against the server's file list." in page.client.state.text(), "the hint"
     (tmp_path / "dest" / "hello.png").write_bytes(b"mine")
     page.client.name.setText("hello.png")
     qtbot.mouseClick(page.client.fetch_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.client.runner is None, timeout=5000)
     assert "already exists" in page.client.state.text()
+    assert "Choose another folder, or allow overwriting." in page.client.state.text(), "the hint"
     assert (tmp_path / "dest" / "hello.png").read_bytes() == b"mine"

@@ -26,9 +26,22 @@ from PySide6.QtWidgets import (
 )
 
 from app import i18n
-from app.errors_text import error_hint, error_text
+from app.errors_text import error_hint, error_summary, error_text
 from app.main_window import MainWindow
-from netcore.errors import ConnectionRefused, from_os_error
+from netcore.errors import (
+    BadDestination,
+    CannotSave,
+    CannotWrite,
+    ConnectionRefused,
+    FetchCancelled,
+    FetchRefused,
+    FileAlreadyExists,
+    FileAppeared,
+    FileFetchError,
+    KeyRefused,
+    NotEnoughSpace,
+    from_os_error,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 I18N = ROOT / "resources" / "i18n"
@@ -207,6 +220,40 @@ def test_error_summary_and_hint_are_translated_by_error_type(chinese):
     assert CJK.search(error_hint(error)) and "127.0.0.1:9" in text
     assert "connect to" not in text and "Nothing is listening" not in text
     i18n.switch(chinese, i18n.ENGLISH, [])
+    assert error_text(error) == error.describe()
+
+
+FETCH_ERRORS = [
+    FetchCancelled(),
+    FetchRefused("nope.txt", "no file named 'nope.txt'"),
+    KeyRefused("a.txt", "wrong key: the HMAC of the challenge does not match"),
+    FileAlreadyExists("a.txt", "/tmp/dest"),
+    FileAppeared("a.txt", "/tmp/dest"),
+    NotEnoughSpace("a.txt", "/tmp/dest", 2_000_000, 1_000),
+    BadDestination("/tmp/no/such", "No such file or directory"),
+    CannotSave("a.txt", "/tmp/dest", "Is a directory"),
+    CannotWrite("File too large"),
+]
+
+
+def test_every_file_fetch_error_is_checked_below():
+    def subclasses(cls: type) -> set[type]:
+        return {sub for direct in cls.__subclasses__() for sub in {direct} | subclasses(direct)}
+
+    assert {type(error) for error in FETCH_ERRORS} == subclasses(FileFetchError)
+
+
+@pytest.mark.parametrize("error", FETCH_ERRORS, ids=lambda error: type(error).__name__)
+def test_file_fetch_errors_show_their_hint_in_chinese_and_english(chinese, error):
+    """A file-fetch error reaches the GUI with its hint, in Chinese with the same parameters, and in
+    English exactly as netcore says it."""
+    hint, summary = error_hint(error), error_summary(error)
+    assert CJK.search(hint) and CJK.search(summary), (summary, hint)
+    assert all(str(value) in summary for value in error.params.values() if isinstance(value, str))
+    if isinstance(error, NotEnoughSpace):
+        assert "2,000,000" in summary and "1,000" in summary
+    i18n.switch(chinese, i18n.ENGLISH, [])
+    assert error_hint(error) == error.hint != ""
     assert error_text(error) == error.describe()
 
 

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from netcore.engines.filefetch import BUFFER_SIZE, FetchClient, FileServer, encode_reply_header
+from netcore.engines.filefetch import BUFFER_SIZE, FetchClient, FileServer
 from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.errors import ConnectionReset
 from netcore.model.events import Closed, CloseReason
 from netcore.model.traffic import Direction
+from netcore.protocols.filehdr import encode_header
 from tests.faults.support import abort, scripted_server, wait_until
 from tests.netcore.support import WAIT_S, Running, local_of, recv_exactly
 
@@ -102,7 +103,7 @@ def test_fetch_client_reports_reset_mid_body_and_leaves_no_file(open_fds, dest: 
     def script(conn: socket.socket) -> None:
         conn.recv(4096)
         header = {"file_name": "cut.bin", "file_hex": hashlib.md5(body).hexdigest(), "data_all": len(body)}
-        conn.sendall(encode_reply_header(header) + body[: BUFFER_SIZE * 3 // 2])
+        conn.sendall(encode_header(header) + body[: BUFFER_SIZE * 3 // 2])
         assert progressed.wait(WAIT_S), "the client reported no progress"
         abort(conn)
 

@@ -17,6 +17,7 @@ import shutil
 import struct
 import tempfile
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,9 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from netcore.engines.filefetch import FetchClient, FileFetchError
-from netcore.errors import InternalError, RemoteProtocolError, SocketLabError
+from netcore.engines.filefetch import FetchClient
+from netcore.errors import FileFetchError, InternalError, RemoteProtocolError, SocketLabError
+from netcore.io.platform import windows_name_problem
 from netcore.model.fetch import FetchResult
 from tests.hostile.strategies import BAD_SIZES, BROKEN_JSON, HUGE_LENGTHS_4, NAMES, cut, json_header
 from tests.hostile.support import FakeTcpServer, play_and_close
@@ -80,14 +82,20 @@ def snapshot(folder: Path) -> dict[str, tuple[str, bytes | str]]:
 
 
 def safe_name(name: object) -> bool:
-    """Whether a header's file_name is a plain name of at most 255 UTF-8 bytes."""
+    """Whether a header's file_name is a plain name of at most 255 UTF-8 bytes, valid on Windows,
+    without invisible format characters (bidirectional controls among them)."""
     if not isinstance(name, str) or name in ("", ".", ".."):
         return False
     try:
         size = len(name.encode())
     except UnicodeEncodeError:
         return False
-    return size <= 255 and not any(c in name for c in "/\\\0")
+    return (
+        size <= 255
+        and not any(c in name for c in "/\\\0")
+        and windows_name_problem(name) is None
+        and not any(unicodedata.category(c) == "Cf" for c in name)
+    )
 
 
 SPECIAL_NAMES = st.sampled_from([REQUESTED, "fresh.bin", "existing.txt", "dir", "link", "dangling"])
@@ -131,7 +139,17 @@ def replies(draw: st.DrawFn) -> tuple[bytes, dict[str, Any] | None, bytes]:
         reply = reply[: draw(st.integers(0, len(reply) - 1))]
     if kind == "little-endian":
         header["byte order"] = "<i"
-    return reply, header if kind in ("good", "little-endian") else None, body
+    return reply, header if kind in ("good", "little-endian") and is_utf8(raw) else None, body
+
+
+def is_utf8(raw: bytes) -> bool:
+    """False for a header with a lone surrogate written unescaped (ensure_ascii=False): no UTF-8 text,
+    so no header, whatever it holds."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def expected_failure(header: dict[str, Any], body: bytes, dest: Path, overwrite: bool) -> type | None:

@@ -109,7 +109,8 @@ def check_replies(stream: bytes) -> None:
         elif "files" in header:
             assert header["files"] == sorted(SERVED)
         else:
-            assert body == {**SERVED, "inner.txt": INNER}[header["file_name"]]
+            name = header["file_name"] + (f".{header['file_type']}" if header["file_type"] else "")
+            assert body == {**SERVED, "inner.txt": INNER}[name]
             assert header["file_hex"] == hashlib.md5(body).hexdigest()
 
 

@@ -140,6 +140,9 @@ def test_unknown_errno_is_a_plain_net_error_with_its_message() -> None:
     assert type(err) is NetError and "odd" in err.summary
 
 
+FETCH_PARAMS = {"name": "a.txt", "reason": "no", "folder": "/tmp/x", "detail": "d", "size": 9, "free": 1}
+
+
 def _error_classes() -> Iterator[type[SocketLabError]]:
     for _, obj in inspect.getmembers(errors, inspect.isclass):
         if issubclass(obj, SocketLabError):
@@ -171,6 +174,8 @@ def test_every_error_class_derives_from_the_base_and_explains_itself() -> None:
             )
         elif cls in (InputError, LocalProtocolError, RemoteProtocolError):
             err = cls("something broke")  # type: ignore[call-arg]
+        elif issubclass(cls, errors.FileFetchError) and cls is not errors.FileFetchError:
+            err = cls(**{name: FETCH_PARAMS[name] for name in inspect.signature(cls).parameters})
         else:
             err = cls(detail="something broke")
         assert isinstance(err, SocketLabError) and isinstance(err, Exception)

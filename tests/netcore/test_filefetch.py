@@ -25,15 +25,10 @@ from pathlib import Path
 import pytest
 
 from netcore.engines import filefetch
-from netcore.engines.filefetch import (
-    BUFFER_SIZE,
-    FetchClient,
-    FileFetchError,
-    FileServer,
-    encode_reply_header,
-)
-from netcore.errors import NetError, RemoteProtocolError, TimedOut
+from netcore.engines.filefetch import BUFFER_SIZE, FetchClient, FileServer
+from netcore.errors import FileFetchError, NetError, RemoteProtocolError, TimedOut
 from netcore.model.events import Closed, CloseReason, Connected
+from netcore.protocols.filehdr import encode_header
 from tests.netcore.support import ROOT, WAIT_S, EngineThreads, EventLog, Running, recv_exactly
 from tests.requires import posix
 
@@ -402,7 +397,7 @@ def test_a_server_closing_mid_body_leaves_no_file(fake_server, make_client, dest
     def handler(conn: socket.socket) -> None:
         conn.recv(1024)
         header = {"file_name": "cut.bin", "file_hex": hashlib.md5(body).hexdigest(), "data_all": 1000}
-        conn.sendall(encode_reply_header(header) + body)
+        conn.sendall(encode_header(header) + body)
 
     client = make_client(fake_server(handler), dest)
     client.connect()
@@ -417,7 +412,7 @@ def test_a_server_closing_mid_body_of_a_big_file_leaves_no_file(fake_server, mak
 
     def handler(conn: socket.socket) -> None:
         conn.recv(1024)
-        conn.sendall(encode_reply_header({"file_name": "cut.bin", "data_all": 10 * BUFFER_SIZE}))
+        conn.sendall(encode_header({"file_name": "cut.bin", "data_all": 10 * BUFFER_SIZE}))
         conn.sendall(b"\xab" * sent)
 
     client = make_client(fake_server(handler), dest)
@@ -434,7 +429,7 @@ def test_an_md5_mismatch_names_both_digests_and_leaves_no_file(fake_server, make
     def handler(conn: socket.socket) -> None:
         conn.recv(1024)
         header = {"file_name": "m.txt", "file_hex": wrong, "file_type": "txt", "data_all": len(body)}
-        conn.sendall(encode_reply_header(header, "<i") + body)
+        conn.sendall(encode_header(header, "<i") + body)
         conn.recv(1024)  # until the client closes
 
     client = make_client(fake_server(handler), dest)
@@ -449,7 +444,7 @@ def test_an_md5_mismatch_names_both_digests_and_leaves_no_file(fake_server, make
 def test_a_header_without_md5_is_saved_but_not_verified(fake_server, make_client, dest):
     def handler(conn: socket.socket) -> None:
         conn.recv(1024)
-        conn.sendall(encode_reply_header({"file_name": "n.txt", "data_all": 3}) + b"abc")
+        conn.sendall(encode_header({"file_name": "n.txt", "data_all": 3}) + b"abc")
         conn.recv(1024)
 
     client = make_client(fake_server(handler), dest)
@@ -569,7 +564,7 @@ def test_a_full_disk_is_a_clear_error_and_leaves_no_file(serve, root, dest, size
     )
     assert proc.returncode == 0, proc.stderr
     outcome = json.loads(proc.stdout)
-    assert outcome.get("error") == "FileFetchError", outcome
+    assert outcome.get("error") == "CannotWrite", outcome
     assert outcome["summary"] == "cannot write the file: File too large"
     assert "nothing was saved" in outcome["hint"]
     assert names_in(dest) == []
@@ -579,7 +574,8 @@ def test_a_full_disk_is_a_clear_error_and_leaves_no_file(serve, root, dest, size
 @pytest.fixture
 def course_server() -> Iterator[Callable[[Path], int]]:
     """The course's file server: blocking sockets, recv(1024) for the name, three send() calls with
-    struct.pack('i', ...), serving NAME.png from its folder; 'q' or EOF ends a client."""
+    struct.pack('i', ...), serving NAME.png from its folder (file_name = NAME, file_type = png);
+    'q' or EOF ends a client."""
     stop = threading.Event()
     listeners: list[socket.socket] = []
     conns: list[socket.socket] = []
@@ -613,7 +609,7 @@ def course_server() -> Iterator[Callable[[Path], int]]:
                         with open(os.path.join(folder, name + ".png"), "rb") as f:
                             data = f.read()
                         header = {
-                            "file_name": name + ".png",
+                            "file_name": name,
                             "file_hex": hashlib.md5(data).hexdigest(),
                             "file_type": "png",
                             "data_all": len(data),
@@ -659,7 +655,8 @@ def test_our_client_fetches_from_the_course_server(course_server, make_client, t
 
 
 def course_client(port: int, names: list[str], folder: Path) -> list[str]:
-    """The course's client: send the bare name, unpack 'i', read data_all with recv(1024), check md5."""
+    """The course's client: send the bare name, unpack 'i', read data_all with recv(1024), check md5,
+    save as "nb_" + file_name + "." + file_type; returns the names it saved."""
     saved = []
     client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     client.settimeout(WAIT_S)
@@ -675,8 +672,9 @@ def course_client(port: int, names: list[str], folder: Path) -> list[str]:
                 assert piece, "the server closed in the middle of the body"
                 data += piece
             assert hashlib.md5(data).hexdigest() == header["file_hex"], "md5 check failed"
-            (folder / header["file_name"]).write_bytes(data)
-            saved.append(header["file_name"])
+            saved_as = "nb_" + header["file_name"] + "." + header["file_type"]
+            (folder / saved_as).write_bytes(data)
+            saved.append(saved_as)
         client.send(b"q")
         assert client.recv(1024) == b"", "after 'q' the server closes the connection"
     finally:
@@ -690,14 +688,68 @@ def test_the_course_client_fetches_from_our_server_in_its_byte_order(serve, root
         (root / name).write_bytes(data)
     running = serve(root, length_format="<i")
     assert course_client(running.addr.port, ["hello", "notes.txt", "hello"], dest) == [
-        "hello.png",
-        "notes.txt",
-        "hello.png",
+        "nb_hello.png",
+        "nb_notes.txt",
+        "nb_hello.png",
     ]
     for name, data in files.items():
-        assert (dest / name).read_bytes() == data
+        assert (dest / f"nb_{name}").read_bytes() == data
     closed = running.log.wait_for(Closed)
     assert closed[0].reason is CloseReason.LOCAL and closed[0].error is None
+
+
+def test_the_course_client_saves_our_files_under_their_own_names(serve, root, dest, make_client, tmp_path):
+    """Our server sends the stem in file_name and the extension in file_type, as the course does: the
+    course's client saves "nb_" + the real name (not nb_hello.png.png), and our client the real name."""
+    files = {
+        "hello.png": b"\x89PNG" + os.urandom(5000),
+        "archive.tar.gz": os.urandom(3000),
+        "名字.txt": "课程".encode() * 50,
+        ".hidden.cfg": b"key = value\n",
+        "Photo.JPG": os.urandom(100),
+    }
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    running = serve(root, length_format="<i")
+    assert course_client(running.addr.port, list(files), dest) == [f"nb_{name}" for name in files]
+    assert names_in(dest) == sorted(f"nb_{name}" for name in files)
+    for name, data in files.items():
+        assert (dest / f"nb_{name}").read_bytes() == data
+    ours = tmp_path / "ours"
+    ours.mkdir()
+    client = make_client(running.addr.port, ours)
+    client.connect()
+    for name, data in files.items():
+        result = client.fetch(name)
+        assert (result.name, result.path.read_bytes()) == (name, data)
+    assert names_in(ours) == sorted(files)
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("CON.txt", "'CON' is a reserved device name on Windows"),
+        ("note:1.txt", "the name contains ':', which Windows does not allow in file names"),
+        ("trailing.", "the name ends with a dot or a space"),
+        ("invoice\u202etxt.exe", "the name contains U+202E, a bidirectional control"),
+    ],
+    ids=["reserved", "colon", "trailing-dot", "bidi"],
+)
+def test_a_served_name_windows_cannot_hold_is_refused_by_our_client(
+    serve, make_client, root, dest, name, problem
+):
+    """A Linux server may hold names Windows cannot: our client refuses them on every system, says
+    why, saves nothing, and the session goes on."""
+    (root / name).write_bytes(b"fine on Linux")
+    (root / "ok.txt").write_bytes(b"ok")
+    client = make_client(serve(root).addr.port, dest)
+    client.connect()
+    with pytest.raises(RemoteProtocolError) as caught:
+        client.fetch(name)
+    assert caught.value.summary.startswith(f"the header's file name {name!r} is refused: {problem}")
+    assert names_in(dest) == []
+    client.connect()  # a refused reply leaves an unread body: the client dropped the connection
+    assert client.fetch("ok.txt").path.read_bytes() == b"ok"
 
 
 def test_requests_ended_by_newlines_in_one_send(serve, root):
@@ -708,7 +760,7 @@ def test_requests_ended_by_newlines_in_one_send(serve, root):
         sock.sendall(b"a.txt\nb.txt\r\n?\nmissing\n")
         assert read_reply(sock) == (
             {
-                "file_name": "a.txt",
+                "file_name": "a",
                 "file_hex": hashlib.md5(b"first").hexdigest(),
                 "file_type": "txt",
                 "data_all": 5,
@@ -716,7 +768,7 @@ def test_requests_ended_by_newlines_in_one_send(serve, root):
             b"first",
         )
         header, body = read_reply(sock)
-        assert (header["file_name"], body) == ("b.txt", b"second")
+        assert (header["file_name"], header["file_type"], body) == ("b", "txt", b"second")
         assert read_reply(sock) == ({"files": ["a.txt", "b.txt"], "data_all": 0}, b"")
         header, body = read_reply(sock)
         assert header["error"] == "no file named 'missing'" and body == b""

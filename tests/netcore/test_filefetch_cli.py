@@ -85,7 +85,7 @@ def test_file_server_on_port_0_and_fetch_json(file_server, served, out):
     assert report["length_format"] == "!I"
     assert report["seconds"] >= 0 and report["mb_per_s"] >= 0
     assert report["header"] == {
-        "file_name": "hello.png",
+        "file_name": "hello",
         "file_hex": hashlib.md5(data).hexdigest(),
         "file_type": "png",
         "data_all": len(data),

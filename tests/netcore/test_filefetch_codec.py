@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import socket
 import struct
 import threading
@@ -25,20 +26,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netcore.engines.filefetch import (
-    MAX_HEADER,
     MAX_NAME_BYTES,
     FetchClient,
-    FileFetchError,
-    detect_length_format,
-    encode_reply_header,
     key_response,
-    parse_reply_header,
     safe_file_name,
     split_requests,
 )
-from netcore.errors import RemoteProtocolError
+from netcore.errors import FileFetchError, RemoteProtocolError
 from netcore.model.events import FramesDecoded, Traffic
 from netcore.model.traffic import Direction
+from netcore.protocols.filehdr import MAX_HEADER, decode_header, detect_length_format, encode_header
 
 # a server or writer thread that dies of an uncaught exception fails the test
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
@@ -96,11 +93,13 @@ def client_on() -> Iterator[Callable[..., FetchClient]]:
             client.close()
 
 
-def file_header(name: str = "split.bin", body: bytes = BODY, **extra: Any) -> dict[str, Any]:
+def file_header(name: Any = "split.bin", body: bytes = BODY, **extra: Any) -> dict[str, Any]:
+    """A header with the whole name in file_name, as some servers send it (file_type then repeats the
+    extension, and the client saves the file under file_name alone)."""
     return {
         "file_name": name,
         "file_hex": hashlib.md5(body).hexdigest(),
-        "file_type": "bin",
+        "file_type": name.rpartition(".")[2] if isinstance(name, str) and "." in name else "",
         "data_all": len(body),
         **extra,
     }
@@ -125,7 +124,7 @@ def leftovers(dest: Path) -> list[str]:
     ("server_format", "client_format"), [("!I", "!I"), ("<i", "<i"), ("!I", "auto"), ("<i", "auto")]
 )
 def test_a_reply_cut_in_two_at_every_offset_is_fetched(tmp_path, client_on, server_format, client_format):
-    reply = encode_reply_header(file_header(), server_format) + BODY
+    reply = encode_header(file_header(), server_format) + BODY
     for cut in range(len(reply) + 1):
         dest = tmp_path / f"cut{cut}"
         dest.mkdir()
@@ -142,14 +141,14 @@ def test_a_reply_cut_in_two_at_every_offset_is_fetched(tmp_path, client_on, serv
 
 @pytest.mark.parametrize("server_format", ["!I", "<i"])
 def test_a_reply_one_byte_per_recv_is_fetched(tmp_path, client_on, server_format):
-    reply = encode_reply_header(file_header(), server_format) + BODY
+    reply = encode_header(file_header(), server_format) + BODY
     client = client_on(ScriptedSocket([bytes([b]) for b in reply]), tmp_path)
     result = client.fetch("split.bin")
     assert result.path.read_bytes() == BODY and result.verified and result.length_format == server_format
 
 
 def test_the_client_reports_every_recv_and_where_header_and_body_lie(tmp_path, client_on):
-    head = encode_reply_header(file_header())
+    head = encode_header(file_header())
     reply = head + BODY
     client = client_on(ScriptedSocket([reply[:2], reply[2:10], reply[10:]]), tmp_path, "!I")
     client.fetch("split.bin")
@@ -167,7 +166,7 @@ def test_the_client_reports_every_recv_and_where_header_and_body_lie(tmp_path, c
 
 @pytest.mark.parametrize("server_format", ["!I", "<i"])
 def test_a_reply_over_a_real_socketpair_in_two_sends(tmp_path, client_on, server_format):
-    reply = encode_reply_header(file_header(), server_format) + BODY
+    reply = encode_header(file_header(), server_format) + BODY
     head_len = len(reply) - len(BODY)
     for cut in (1, 2, 3, 4, 5, head_len - 1, head_len, head_len + 1, len(reply) - 1):
         ours, theirs = socket.socketpair()
@@ -221,7 +220,7 @@ def test_detect_length_format_when_both_readings_fit(prefix, following, expected
 @pytest.mark.parametrize("size", [256, MAX_HEADER])
 def test_auto_detection_fetches_the_ambiguous_header_sizes(tmp_path, client_on, server_format, size):
     """Headers of 256 and 65,536 bytes give the prefixes 00 01 00 00 / 00 00 01 00 that fit both orders."""
-    reply = encode_reply_header(padded_header(size), server_format) + BODY
+    reply = encode_header(padded_header(size), server_format) + BODY
     assert reply[:4] in (b"\x00\x01\x00\x00", b"\x00\x00\x01\x00")
     result = client_on(ScriptedSocket([reply[:4], reply[4:]]), tmp_path).fetch("amb.bin")
     assert result.length_format == server_format
@@ -314,14 +313,91 @@ BAD_NAMES = [
 
 @pytest.mark.parametrize("name", BAD_NAMES, ids=lambda n: repr(n)[:20])
 def test_header_file_names_that_would_escape_the_destination_are_refused(tmp_path, client_on, name):
-    reply = encode_reply_header(file_header(name)) + BODY
+    reply = encode_header(file_header(name)) + BODY
     assert_refused(tmp_path, client_on, reply, "auto", "would escape the destination folder")
 
 
 @pytest.mark.parametrize("name", ["", 5, None, ["a"]], ids=repr)
 def test_header_file_names_that_are_not_names_are_refused(tmp_path, client_on, name):
-    reply = encode_reply_header(file_header(name)) + BODY
+    reply = encode_header(file_header(name)) + BODY
     assert_refused(tmp_path, client_on, reply, "auto", "'file_name' must be a non-empty string")
+
+
+WINDOWS_BAD_NAMES = [
+    # (name, why: a fragment of the message) — every one a valid name on Linux and macOS
+    ("CON", "'CON' is a reserved device name on Windows"),
+    ("nul.txt", "'nul' is a reserved device name on Windows"),
+    ("com1.tar.gz", "'com1' is a reserved device name on Windows"),
+    ("LPT9 .log", "'LPT9 ' is a reserved device name on Windows"),
+    ("a<b.bin", "the name contains '<', which Windows does not allow"),
+    ("a>b.bin", "the name contains '>'"),
+    ("C:x.bin", "the name contains ':'"),
+    ('say "hi".txt', "the name contains '\"'"),
+    ("a|b.bin", "the name contains '|'"),
+    ("why?.bin", "the name contains '?'"),
+    ("all*.bin", "the name contains '*'"),
+    ("bell\x07.bin", "the name contains U+0007"),
+    ("tab\tname.bin", "the name contains U+0009"),
+    ("line\x1f.bin", "the name contains U+001F"),
+    ("ends with a dot.", "ends with a dot or a space"),
+    ("ends with a space ", "ends with a dot or a space"),
+    ("invoice\u202egpj.exe", "U+202E, a bidirectional control"),  # shows as invoiceexe.jpg
+    ("\u202aleft.txt", "U+202A, a bidirectional control"),
+    ("\u2066isolate.txt", "U+2066, a bidirectional control"),
+    ("pop\u2069.txt", "U+2069, a bidirectional control"),
+    ("zero\u200bwidth.txt", "U+200B, an invisible format character"),
+    ("\ufeffbom.txt", "U+FEFF, an invisible format character"),
+    ("soft\u00adhyphen.txt", "U+00AD, an invisible format character"),
+]
+
+
+@pytest.mark.parametrize(("name", "why"), WINDOWS_BAD_NAMES, ids=lambda v: ascii(v)[:24])
+def test_header_file_names_windows_cannot_hold_are_refused_on_every_system(tmp_path, client_on, name, why):
+    reply = encode_header(file_header(name)) + BODY
+    assert_refused(tmp_path, client_on, reply, "auto", f"the header's file name {name!r} is refused: ")
+    with pytest.raises(RemoteProtocolError, match=re.escape(why)):
+        safe_file_name(name)
+
+
+@pytest.mark.parametrize(
+    ("fields", "saved"),
+    [
+        ({"file_name": "hello", "file_type": "png"}, "hello.png"),  # the course's convention
+        ({"file_name": "archive.tar", "file_type": "gz"}, "archive.tar.gz"),
+        ({"file_name": "名字", "file_type": "txt"}, "名字.txt"),
+        ({"file_name": ".hidden", "file_type": "cfg"}, ".hidden.cfg"),
+        ({"file_name": "hello.png", "file_type": "png"}, "hello.png"),  # a server sending whole names
+        ({"file_name": "IMG_1.JPG", "file_type": "jpg"}, "IMG_1.JPG"),
+        ({"file_name": "README", "file_type": ""}, "README"),
+        ({"file_name": "hello.png"}, "hello.png"),
+        ({"file_type": "bin"}, "split.bin"),  # no file_name: the requested name
+        ({}, "split"),
+    ],
+    ids=repr,
+)
+def test_the_saved_name_is_file_name_and_file_type(tmp_path, client_on, fields, saved):
+    header = {"file_hex": hashlib.md5(BODY).hexdigest(), "data_all": len(BODY), **fields}
+    result = client_on(ScriptedSocket([encode_header(header) + BODY]), tmp_path).fetch("split")
+    assert (result.name, result.path.read_bytes()) == (saved, BODY)
+    assert leftovers(tmp_path) == [saved]
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [
+        ({"file_name": "x", "file_type": "/../../etc/passwd"}, "would escape the destination folder"),
+        ({"file_name": "..", "file_type": "/x"}, "would escape the destination folder"),
+        ({"file_name": "x", "file_type": "b\\c"}, "would escape the destination folder"),
+        ({"file_name": "CON", "file_type": "txt"}, "reserved device name on Windows"),
+        ({"file_name": "x", "file_type": "exe\u202e"}, "a bidirectional control"),
+        ({"file_name": "x", "file_type": 5}, "'file_type' must be a string, not 5"),
+        ({"file_name": "x", "file_type": None}, "'file_type' must be a string, not None"),
+    ],
+    ids=repr,
+)
+def test_a_bad_file_type_is_refused(tmp_path, client_on, fields, fragment):
+    reply = encode_header({"data_all": len(BODY), **fields}) + BODY
+    assert_refused(tmp_path, client_on, reply, "auto", fragment)
 
 
 @pytest.mark.parametrize("escape", [b"\\udcff", b"\\ud800"])
@@ -335,14 +411,14 @@ def test_a_header_file_name_with_a_lone_surrogate_is_refused(tmp_path, client_on
 def test_a_name_of_exactly_255_bytes_is_fetched(tmp_path, client_on, name):
     """The limit is 255 bytes; the temporary '.NAME.xxxx.part' beside it must not exceed it either."""
     assert len(name.encode()) == MAX_NAME_BYTES
-    reply = encode_reply_header(file_header(name)) + BODY
+    reply = encode_header(file_header(name)) + BODY
     result = client_on(ScriptedSocket([reply]), tmp_path).fetch(name)
     assert result.path.read_bytes() == BODY
     assert leftovers(tmp_path) == [name]
 
 
 def test_an_error_header_raises_the_servers_reason(tmp_path, client_on):
-    reply = encode_reply_header({"file_name": "nope", "error": "no file named 'nope'", "data_all": 0})
+    reply = encode_header({"file_name": "nope", "error": "no file named 'nope'", "data_all": 0})
     with pytest.raises(FileFetchError, match="the server refused 'nope': no file named 'nope'") as caught:
         client_on(ScriptedSocket([reply]), tmp_path).fetch("nope")
     assert caught.value.hint
@@ -397,11 +473,11 @@ HEADERS = st.builds(
 @settings(max_examples=300, deadline=None)
 @given(header=HEADERS, fmt=st.sampled_from(["!I", "<i"]))
 def test_headers_round_trip(header, fmt):
-    encoded = encode_reply_header(header, fmt)
+    encoded = encode_header(header, fmt)
     prefix, raw = encoded[:4], encoded[4:]
     assert detect_length_format(prefix, raw) == fmt
     assert struct.unpack(fmt, prefix)[0] == len(raw)
-    assert parse_reply_header(raw) == header
+    assert decode_header(raw) == header
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -411,10 +487,10 @@ def test_headers_round_trip(header, fmt):
     cuts=st.lists(st.integers(0, 2000), max_size=6),
 )
 def test_any_header_cut_anywhere_is_fetched(tmp_path, client_on, header, fmt, cuts):
-    header = {**header, "file_name": "prop.bin", "file_hex": hashlib.md5(BODY).hexdigest()}
+    header = {**header, "file_name": "prop", "file_type": "bin", "file_hex": hashlib.md5(BODY).hexdigest()}
     header["data_all"] = len(BODY)
     header.pop("error", None)  # a refusal, tested on its own
-    reply = encode_reply_header(header, fmt) + BODY
+    reply = encode_header(header, fmt) + BODY
     points = sorted({min(c, len(reply)) for c in cuts})
     pieces = [reply[a:b] for a, b in zip([0, *points], [*points, len(reply)], strict=True)]
     result = client_on(ScriptedSocket(pieces), tmp_path, overwrite=True).fetch("prop.bin")
