@@ -10,7 +10,7 @@ from collections.abc import Callable
 from netcore.engines.serving import ReplyMode, ServerEngine, make_reply
 from netcore.errors import InputError, LocalProtocolError, LoopFull, SocketLabError, TimedOut, from_os_error
 from netcore.io.loop import READ, TICK_S, WRITE, Engine, Timer, connect_nonblocking
-from netcore.io.platform import detect_dead_peer
+from netcore.io.platform import detect_dead_peer, wait_readable
 from netcore.io.resolve import resolve
 from netcore.io.stream import TcpStream, endpoint_of
 from netcore.model.events import (
@@ -304,18 +304,14 @@ class TcpEchoClient(Engine):
             self.emit(Answered(stream.conn, index, (now - t0) / 1e9))
 
     def _wait_for_reply(self, timeout: float) -> list[Event]:
-        """One wait for the reply: in the socket's own (C-level) timeout when nothing is left to
-        send, which saves a loop round per message; through ``pump`` otherwise."""
+        """One wait for the reply: a single poll of the socket when nothing is left to send, which
+        saves a loop round per message; through ``pump`` otherwise."""
         stream = self._require_stream()
         if stream.outbuf or stream.shutdown_pending:
             return self.pump(timeout)
-        stream.sock.settimeout(timeout)
-        try:
+        if wait_readable(stream.sock, timeout):
             self._rx_frames += len(stream.on_readable())
-        finally:
-            if not stream.closed:
-                stream.sock.setblocking(False)
-        self._check_answers(stream)
+            self._check_answers(stream)
         return self.take_events()
 
     def request(self, payload: bytes, timeout: float | None = None) -> tuple[Answered, list[Event]]:

@@ -24,7 +24,7 @@ from netcore.errors import (
     from_os_error,
 )
 from netcore.io.loop import READ, TICK_S, Engine
-from netcore.io.platform import MAX_DATAGRAM, recv_datagram, waiting_datagrams
+from netcore.io.platform import MAX_DATAGRAM, recv_datagram, wait_readable, waiting_datagrams
 from netcore.io.resolve import resolve
 from netcore.io.stream import endpoint_of
 from netcore.model.events import (
@@ -235,28 +235,22 @@ class UdpEchoClient(Engine):
         self.send(payload)
         assert self.sock is not None
         deadline = time.monotonic() + limit
-        try:
-            # Wait in the socket's own (C-level) timeout: no selector round per datagram.
-            while (left := deadline - time.monotonic()) > 0:
-                self.sock.settimeout(left)
-                try:
-                    received = recv_datagram(self.sock, self._buf, self.recv_size)
-                except TimeoutError:
-                    break
-                except OSError as exc:
-                    raise from_os_error(
-                        exc, action="send to", host=self.host, port=self.port, udp=True
-                    ) from None
-                if received is None:
-                    raise self._unreachable()
-                self._on_datagram(*received)
-                events = self.take_events()
-                reply = next(
-                    e for e in events if isinstance(e, Traffic) and e.chunk.direction is Direction.RECEIVED
-                )
-                return reply, events
-        finally:
-            self.sock.setblocking(False)
+        # One poll of the socket per wait: no loop round per datagram.
+        while wait_readable(self.sock, deadline - time.monotonic()):
+            try:
+                received = recv_datagram(self.sock, self._buf, self.recv_size)
+            except (BlockingIOError, InterruptedError):  # taken by another reader: wait again
+                continue
+            except OSError as exc:
+                raise from_os_error(exc, action="send to", host=self.host, port=self.port, udp=True) from None
+            if received is None:
+                raise self._unreachable()
+            self._on_datagram(*received)
+            events = self.take_events()
+            reply = next(
+                e for e in events if isinstance(e, Traffic) and e.chunk.direction is Direction.RECEIVED
+            )
+            return reply, events
         raise NoUdpReply(
             action="wait for a reply from",
             where=endpoint_of(self._server),

@@ -69,6 +69,7 @@ class Loop:
         self._timers: list[tuple[float, int, Timer]] = []
         self._seq = itertools.count()
         self._stopping = threading.Event()
+        self._dropped: set[int] = set()  # descriptors forgotten during this round
         self.closed = False
 
     # -- sockets --------------------------------------------------------------------------------
@@ -78,6 +79,7 @@ class Loop:
         if not mask:
             if key is not None:
                 self._sel.unregister(sock)
+                self._dropped.add(key.fd)
         elif key is None:
             self._sel.register(sock, mask, callback)
         elif key.events != mask or key.data is not callback:
@@ -137,17 +139,23 @@ class Loop:
     def run_once(self, timeout: float = TICK_S) -> None:
         """One round: wait up to *timeout* (less if a timer is due sooner), then run the callbacks
         of ready sockets, the commands of other threads and the timers that are due."""
-        if self._timers:
-            timeout = max(0.0, min(timeout, self._timers[0][0] - time.monotonic()))
-        if not self._commands.empty() or self.stopping:
-            timeout = 0.0
+        timers = self._timers
+        if timers:
+            timeout = max(0.0, min(timeout, timers[0][0] - time.monotonic()))
+        dropped = self._dropped
+        dropped.clear()
+        woken = False
         for key, mask in self._sel.select(timeout):
-            if key.data is None:
-                self._drain_wake()
-            elif key.fd in self._sel.get_map():  # an earlier callback of this round may have closed it
-                key.data(mask)
-        self._run_commands()
-        self._run_timers()
+            callback = key.data
+            if callback is None:  # the wake-up socket: commands (or stop) from another thread
+                woken = True
+            elif key.fd not in dropped:  # an earlier callback of this round may have dropped it
+                callback(mask)
+        if woken:  # every call_soon() and stop() writes a wake-up byte after queueing
+            self._drain_wake()
+            self._run_commands()
+        if timers:
+            self._run_timers()
 
     def wait(self, sock: socket.socket, mask: int, deadline: float, what: str = "the operation") -> bool:
         """Run the loop until *sock* is ready for *mask* (True) or *deadline* passes (False);
@@ -224,6 +232,8 @@ class Engine:
 
     def take_events(self) -> list[Event]:
         """The events reported since the last call (for callers that drive the engine themselves)."""
+        if not self._events:
+            return []
         with self._events_lock:
             events, self._events = self._events, []
         return events
@@ -255,9 +265,10 @@ class Engine:
         """The engine's work: rounds of the loop until stopped or ``done``, handing the events on
         after each. A sequential engine (a time query, a fetch) does its steps here instead and
         calls ``flush`` when it has something to show."""
-        while not self.stopping and not self.done:
-            self.loop.run_once()
-            self.flush()
+        stopped, run_once, flush = self.loop.stop_event.is_set, self.loop.run_once, self.flush
+        while not stopped() and not self.done:
+            run_once()
+            flush()
 
     def flush(self) -> None:
         """Hand the events reported so far to the sink ``run`` was given."""

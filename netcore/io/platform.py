@@ -69,6 +69,17 @@ def new_selector() -> selectors.BaseSelector:
     return selectors.DefaultSelector()
 
 
+def wait_readable(sock: socket.socket, timeout: float) -> bool:
+    """Wait up to *timeout* seconds until *sock* can be read, in one system call: poll() where the
+    system has it (no limit on descriptor numbers, unlike POSIX select()), select() on Windows."""
+    make_poller = getattr(select, "poll", None)  # not on Windows
+    if make_poller is not None:
+        poller = make_poller()
+        poller.register(sock, getattr(select, "POLLIN", 1))
+        return bool(poller.poll(max(0.0, timeout) * 1000))
+    return bool(select.select([sock], [], [], max(0.0, timeout))[0])
+
+
 # -- listening sockets ------------------------------------------------------------------------------
 REUSE_ADDR_NOTE: Final = (
     "SO_REUSEADDR lets a restarted server bind a port whose old connections are still in TIME_WAIT "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from netcore.errors import SocketLabError
 from netcore.model.fetch import FetchResult
@@ -37,9 +38,9 @@ class Connected:
     peer: str
 
 
-@dataclass(frozen=True, slots=True)
-class Traffic:
-    """One send() or recv() call, and the frames its bytes completed in that direction."""
+class Traffic(NamedTuple):
+    """One send() or recv() call, and the frames its bytes completed in that direction. A named
+    tuple (immutable) like ``Chunk``: one is made per call."""
 
     chunk: Chunk
     frames: tuple[Frame, ...] = ()
