@@ -32,7 +32,7 @@ from netcore.engines.filefetch import LENGTH_FORMATS, FetchClient, FileServer
 from netcore.errors import InputError, SocketLabError
 from netcore.model.events import Event, FetchFinished, FetchProgress, FilesListed
 from netcore.model.fetch import FetchResult
-from netcore.protocols import pycode
+from netcore.present import pycode
 from netcore.protocols.address import Address
 from widgets import style, units
 

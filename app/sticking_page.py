@@ -38,7 +38,7 @@ from netcore.model.scenario import (
     variable_output,
 )
 from netcore.model.traffic import Direction, make_chunk
-from netcore.protocols import pycode
+from netcore.present import pycode
 from netcore.protocols.address import Address
 from netcore.protocols.framing import Frame
 from netcore.protocols.payload import escape_text, parse_text

@@ -22,7 +22,7 @@ from app.settings import bool_value, float_value, int_value, str_value
 from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer, check_message
 from netcore.errors import SocketLabError
 from netcore.model.events import Answered, Closed, CloseReason, Connected, Event, WriteShutdown
-from netcore.protocols import pycode
+from netcore.present import pycode
 from netcore.protocols.address import Address
 from netcore.protocols.framing import FRAMING_CHOICES, make_codec
 from widgets.elided_label import ElidedLabel

@@ -25,7 +25,7 @@ from app.settings import float_value, int_value, str_value
 from netcore.engines.time_service import TimeClient, TimeServer
 from netcore.errors import SocketLabError
 from netcore.model.events import Event, TimeQueried
-from netcore.protocols import pycode
+from netcore.present import pycode
 from netcore.protocols.address import Address
 from netcore.protocols.timeproto import TimeProtocol, TimeResult, describe_sntp_fields, iso
 from widgets import style

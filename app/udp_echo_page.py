@@ -37,7 +37,7 @@ from netcore.model.events import (
     Truncated,
 )
 from netcore.model.traffic import Direction
-from netcore.protocols import pycode
+from netcore.present import pycode
 from netcore.protocols.address import Address
 from netcore.protocols.probe import MIN_PROBE_SIZE, ProbeStats, ReplyStatus
 from widgets.inputs import PayloadEdit, RepeatControl

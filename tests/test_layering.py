@@ -70,3 +70,46 @@ def test_widgets_load_no_socket_at_run_time() -> None:
     loaded = _modules_after_import(code)
     assert "widgets.hexdump_view" in loaded and "PySide6.QtWidgets" in loaded
     assert not (loaded & set(NETWORK_MODULES))
+
+
+# What each part of netcore may import from netcore (docs/ARCHITECTURE.md): the codecs and the pure
+# data never reach for a socket, an engine or the command line.
+NETCORE_ALLOWED = {
+    "protocols": {"errors", "protocols"},
+    "model": {"errors", "protocols", "model"},
+    "io": {"errors", "protocols", "model", "io"},
+    "engines": {"errors", "protocols", "model", "io", "engines"},
+    "present": {"errors", "protocols", "model", "present"},
+    "cli": {"errors", "protocols", "model", "io", "engines", "present", "cli", "__init__"},
+}
+
+
+def netcore_parts_imported(path: Path) -> set[str]:
+    """The parts of netcore (``io``, ``model``, ``errors``, …) that *path* imports, anywhere in it."""
+    parts: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("netcore"):
+            names = node.module.split(".")[1:2] or [alias.name for alias in node.names]
+            parts.update(names)
+        elif isinstance(node, ast.Import):
+            parts.update(a.name.split(".")[1] for a in node.names if a.name.startswith("netcore."))
+    return {"__init__" if p == "__version__" else p for p in parts}
+
+
+@pytest.mark.parametrize("part", sorted(NETCORE_ALLOWED))
+def test_netcore_parts_import_only_the_layers_below(part: str) -> None:
+    files = sorted((ROOT / "netcore" / part).rglob("*.py"))
+    assert files
+    offenders = {
+        str(f.relative_to(ROOT)): sorted(netcore_parts_imported(f) - NETCORE_ALLOWED[part]) for f in files
+    }
+    assert not {k: v for k, v in offenders.items() if v}
+
+
+def test_netcore_layer_detector_sees_every_form(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from netcore.engines.tcp_echo import X\nimport netcore.io.loop\nfrom netcore import errors\n"
+        "def f():\n    from netcore.cli import main\n"
+    )
+    assert netcore_parts_imported(sample) == {"engines", "io", "errors", "cli"}

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from netcore.model.traffic import Chunk, Direction, FrameSpan, TrafficStore
-from netcore.protocols.export import python_literal
+from netcore.present.export import python_literal
 from netcore.protocols.hexdump import ASCII_CHAR, HEX_BYTE, WIDTH
 from widgets import style
 

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from netcore.model.traffic import Chunk, Direction, TrafficStore
-from netcore.protocols.export import to_json_lines, to_text2pcap
+from netcore.present.export import to_json_lines, to_text2pcap
 from netcore.protocols.framing import Frame
 from widgets import style
 from widgets.elided_label import ElidedLabel

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from netcore.errors import InputError
 from netcore.model.traffic import Direction, make_chunk
-from netcore.protocols.export import parse_text2pcap, python_literal, to_json_lines, to_text2pcap
+from netcore.present.export import parse_text2pcap, python_literal, to_json_lines, to_text2pcap
 
 
 def chunks_of(payloads):

@@ -13,7 +13,7 @@ from netcore.engines.time_service import TimeServer
 from netcore.engines.udp_echo import UdpEchoServer
 from netcore.errors import InputError
 from netcore.model.scenario import PRESETS
-from netcore.protocols import pycode
+from netcore.present import pycode
 from netcore.protocols.timeproto import TimeProtocol
 
 

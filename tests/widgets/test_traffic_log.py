@@ -203,7 +203,7 @@ def test_clear_empties_both_views(view, qtbot):
 def test_save_and_copy_selected_bytes(qtbot, tmp_path):
     from PySide6.QtCore import QItemSelection, QItemSelectionModel
 
-    from netcore.protocols.export import parse_text2pcap
+    from netcore.present.export import parse_text2pcap
     from widgets.hexdump_view import ASCII0, HEX0
 
     view = TrafficView()
