@@ -23,13 +23,24 @@ from PySide6.QtWidgets import (
 from app.errors_text import error_text
 from app.settings import bool_value, int_value, str_value
 from app.workers import Batch, EngineRunner
+from netcore.engines import serving
 from netcore.engines.serving import ReplyMode, ServerEngine
 from netcore.engines.tcp_echo import TcpEchoServer
 from netcore.engines.udp_echo import UdpEchoServer
 from netcore.errors import SocketLabError
 from netcore.io import platform
 from netcore.io.loop import Engine
-from netcore.model.events import Closed, Connected, Event, Failed, FramesDecoded, Listening, Stopped, Traffic
+from netcore.model.events import (
+    Closed,
+    CloseReason,
+    Connected,
+    Event,
+    Failed,
+    FramesDecoded,
+    Listening,
+    Stopped,
+    Traffic,
+)
 from netcore.model.traffic import Direction
 from netcore.protocols.address import Address
 from netcore.protocols.payload import parse_payload
@@ -303,9 +314,8 @@ class EchoServerPane(ServerPane):
             QCoreApplication.translate("Panes", "Text put before each reply in Prefix mode")
         )
         self.clients = QComboBox(self)
-        self.clients.setToolTip(
-            QCoreApplication.translate("Panes", "Peers seen so far: manual replies go to the chosen one")
-        )
+        self.forgotten = 0  # peers the server forgot to stay within its bound (UDP)
+        self._show_forgotten()
         self.reply = PayloadEdit("", self)
         self.reply_button = QPushButton(QCoreApplication.translate("Panes", "Send &reply"), self)
         reply_options = QHBoxLayout()
@@ -389,6 +399,9 @@ class EchoServerPane(ServerPane):
             index = self.clients.findData(event.conn)
             if index >= 0:
                 self.clients.removeItem(index)
+            if event.reason is CloseReason.FORGOTTEN:
+                self.forgotten += 1
+                self._show_forgotten()
             if event.error is not None:
                 self.show_error(event.error)
         else:
@@ -398,8 +411,19 @@ class EchoServerPane(ServerPane):
         self.clients.clear()
         super().engine_finished()
 
+    def _show_forgotten(self) -> None:
+        tip = QCoreApplication.translate("Panes", "Peers seen so far: manual replies go to the chosen one")
+        if self.forgotten:
+            tip += "\n" + QCoreApplication.translate(
+                "Panes", "{0:,} peers forgotten: the server keeps the {1:,} it heard from most recently"
+            ).format(self.forgotten, serving.MAX_PEERS)
+        self.clients.setToolTip(tip)
+
     def _set_running(self, running: bool) -> None:
         super()._set_running(running)
+        if running and self.forgotten:
+            self.forgotten = 0
+            self._show_forgotten()
         self._update_mode_widgets()
 
     # -- settings -------------------------------------------------------------------------------

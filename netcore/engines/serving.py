@@ -70,8 +70,8 @@ class PeerTable:
     Bounded: beyond *limit* peers the one heard from least recently is forgotten (a flood of
     datagrams from spoofed sources must not grow it without end); ``forgotten`` counts them."""
 
-    def __init__(self, limit: int = MAX_PEERS) -> None:
-        self.limit = limit
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = MAX_PEERS if limit is None else limit
         self.ids: OrderedDict[Any, int] = OrderedDict()  # least recently heard first
         self.addrs: dict[int, Any] = {}
         self.names: dict[int, str] = {}  # "host:port", formatted once per peer

@@ -744,6 +744,10 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
         <translation>还没有可以回复的对端。</translation>
     </message>
     <message>
+        <source>{0:,} peers forgotten: the server keeps the {1:,} it heard from most recently</source>
+        <translation>已忘记 {0:,} 个对端：服务器只记住最近收到过数据的 {1:,} 个</translation>
+    </message>
+    <message>
         <source>Client</source>
         <translation>客户端</translation>
     </message>

@@ -129,3 +129,24 @@ def test_ipv6(qtbot, page):
     assert page.client.address.host.text() == "::1"
     send(qtbot, page, "v6")
     qtbot.waitUntil(lambda: datagrams(page.client.view, Direction.RECEIVED) == [b"v6"], timeout=5000)
+
+
+def test_the_server_pane_keeps_a_bounded_peer_list_and_says_how_many_it_forgot(qtbot, page, monkeypatch):
+    """A flood of datagrams from many source ports must not grow the peer menu without end."""
+    from netcore.engines import serving
+
+    monkeypatch.setattr(serving, "MAX_PEERS", 4)
+    addr = start_server(qtbot, page)
+    senders = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(10)]
+    try:
+        for s in senders:  # ten peers, one datagram each, each echoed
+            s.settimeout(5)
+            s.sendto(b"hi", (addr.host, addr.port))
+            assert s.recv(10) == b"hi"
+        qtbot.waitUntil(lambda: page.server.forgotten == 6, timeout=5000)
+    finally:
+        for s in senders:
+            s.close()
+    assert page.server.clients.count() == 4
+    assert "6 peers forgotten" in page.server.clients.toolTip()
+    assert "4 it heard from most recently" in page.server.clients.toolTip()
