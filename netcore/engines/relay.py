@@ -122,7 +122,8 @@ class RechunkRelay(ServerEngine):
     def on_listener(self, _mask: int) -> None:
         """Accept a client and start connecting to the target for it, without waiting here."""
         for client, addr in self.accept_clients():
-            self._start_pair(client, addr)
+            if not self.refused_for_room(client, addr, sockets=2):  # the client's and the target's
+                self._start_pair(client, addr)
 
     def _start_pair(self, client: socket.socket, addr: Any) -> None:
         target = (self.target.host, self.target.port)

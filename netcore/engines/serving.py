@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any, Final
 
-from netcore.errors import SocketLabError, from_os_error
+from netcore.errors import LoopFull, SocketLabError, from_os_error
 from netcore.io.loop import READ, Engine
 from netcore.io.platform import MAX_DATAGRAM, Datagram, prepare_listener, waiting_datagrams
 from netcore.io.resolve import resolve
@@ -175,6 +175,17 @@ class ServerEngine(Engine):
                 self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
                 self.pause_accepting()
                 return
+
+    def refused_for_room(self, sock: socket.socket, addr: Any, sockets: int) -> bool:
+        """Close an accepted client at once, saying why, when the loop cannot watch the *sockets*
+        it would need (Windows' select() stops at 512); False when there is room."""
+        room = self.loop.room
+        if room is None or room >= sockets:
+            return False
+        sock.close()
+        peer = endpoint_of(addr)
+        self.emit(Failed(LoopFull(action="accept on", where=peer, detail="", host=addr[0], port=addr[1])))
+        return True
 
     def receive_datagrams(self, keep: int) -> Iterator[tuple[int, Datagram]]:
         """The datagrams waiting on a UDP server's socket (at most 256 a round), each with its peer's

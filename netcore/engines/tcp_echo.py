@@ -8,11 +8,11 @@ from collections import deque
 from collections.abc import Callable
 
 from netcore.engines.serving import ReplyMode, ServerEngine, make_reply
-from netcore.errors import InputError, LocalProtocolError, LoopFull, SocketLabError, TimedOut, from_os_error
+from netcore.errors import InputError, LocalProtocolError, SocketLabError, TimedOut, from_os_error
 from netcore.io.loop import READ, TICK_S, WRITE, Engine, Timer, connect_nonblocking
 from netcore.io.platform import detect_dead_peer, wait_readable
 from netcore.io.resolve import resolve
-from netcore.io.stream import TcpStream, endpoint_of
+from netcore.io.stream import TcpStream
 from netcore.model.events import (
     Answered,
     Closed,
@@ -81,13 +81,7 @@ class TcpEchoServer(ServerEngine):
 
     def on_listener(self, _mask: int) -> None:
         for sock, addr in self.accept_clients():
-            room = self.loop.room
-            if room is not None and room < 1:  # Windows' select() cannot watch one more socket
-                sock.close()
-                full = LoopFull(
-                    action="accept on", where=endpoint_of(addr), detail="", host=addr[0], port=addr[1]
-                )
-                self.emit(Failed(full))
+            if self.refused_for_room(sock, addr, sockets=1):
                 continue
             conn = self._next_conn
             try:

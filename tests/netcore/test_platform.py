@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from netcore.engines.relay import ChunkPlan, RechunkRelay
 from netcore.engines.sticking import run_scenario
 from netcore.engines.tcp_echo import TcpEchoServer
 from netcore.engines.udp_echo import UdpEchoServer
@@ -228,3 +229,24 @@ def test_cli_text_is_utf8_on_a_gbk_console():
     console.write("client ⇄ server, −1 s, 你好")
     console.flush()
     assert raw.getvalue().decode("utf-8") == "client ⇄ server, −1 s, 你好"
+
+
+def test_the_relay_refuses_a_client_when_the_loop_has_no_room_for_both_its_sockets(monkeypatch):
+    """Each relayed client needs two sockets in the loop (its own and the target's)."""
+    monkeypatch.setattr(loop_module, "MAX_LOOP_SOCKETS", 5)  # wake-up + listener + one pair + 1
+    with EngineThreads() as threads:
+        target, _, _ = threads.start(TcpEchoServer(), "relay-target")
+        relay_addr, log, _ = threads.start(RechunkRelay(str(target), ChunkPlan(4)), "relay-5")
+        with socket.create_connection((relay_addr.host, relay_addr.port), timeout=WAIT_S) as first:
+            log.wait_for(Connected, count=2)  # the client and the target leg: a pair
+            with socket.create_connection((relay_addr.host, relay_addr.port), timeout=WAIT_S) as second:
+                assert second.recv(10) == b""  # closed at once
+                (refusal,) = log.wait_for(Failed)
+                assert isinstance(refusal.error, LoopFull)
+            first.sendall(b"still relayed")
+            got = b""
+            while len(got) < 13:
+                piece = first.recv(100)
+                assert piece
+                got += piece
+            assert got == b"still relayed"
