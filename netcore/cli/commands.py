@@ -50,6 +50,12 @@ EXIT_OK, EXIT_NET, EXIT_USAGE, EXIT_PROTOCOL = 0, 1, 2, 3
 
 
 # -- shared output helpers ----------------------------------------------------------------------
+REUSE_ADDR_HELP = (
+    "set SO_REUSEADDR: listen again at once while old connections are in TIME_WAIT (Linux, macOS); "
+    "ignored on Windows, where listeners use SO_EXCLUSIVEADDRUSE so no other program can take the port"
+)
+
+
 def chunk_json(chunk: Chunk, encoding: str = "utf-8") -> dict[str, Any]:
     return {
         "offset": chunk.offset,
@@ -611,7 +617,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"drop a client that vanished without closing about S s after it last answered "
         f"(TCP keepalive; default {DEAD_PEER_TIMEOUT_S:g}; 0 = never)",
     )
-    p.add_argument("--reuse-addr", action="store_true", help="set SO_REUSEADDR (restart while in TIME_WAIT)")
+    p.add_argument("--reuse-addr", action="store_true", help=REUSE_ADDR_HELP)
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
     p.set_defaults(handler=cmd_tcp_echo_server)
@@ -639,7 +645,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=RECV_SIZE,
         help=f"receive buffer per datagram (default {RECV_SIZE:,}; smaller truncates)",
     )
-    p.add_argument("--reuse-addr", action="store_true", help="set SO_REUSEADDR")
+    p.add_argument("--reuse-addr", action="store_true", help=REUSE_ADDR_HELP)
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
     p.set_defaults(handler=cmd_udp_echo_server)
@@ -673,7 +679,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offset", type=float, default=0.0, help="deliberate clock offset in seconds, e.g. 3.5")
     p.add_argument("--stratum", type=int, default=1, help="SNTP stratum to announce (1-15, default 1)")
     p.add_argument("--refid", default="LOCL", help="SNTP reference ID (4 ASCII characters, default LOCL)")
-    p.add_argument("--reuse-addr", action="store_true", help="set SO_REUSEADDR")
+    p.add_argument("--reuse-addr", action="store_true", help=REUSE_ADDR_HELP)
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
     p.set_defaults(handler=cmd_time_server)
@@ -717,7 +723,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed for random chunk sizes (replayable)")
     p.add_argument("--max-chunk", type=positive_int, default=64, help="largest random chunk (default 64)")
     p.add_argument("--delay", type=float, default=0.0, metavar="MS", help="pause between chunks")
-    p.add_argument("--reuse-addr", action="store_true", help="set SO_REUSEADDR")
+    p.add_argument("--reuse-addr", action="store_true", help=REUSE_ADDR_HELP)
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
     p.set_defaults(handler=cmd_relay)
@@ -740,7 +746,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"close a client that sends no request (or no whole key answer) for S s "
         f"(default {IDLE_TIMEOUT_S:g})",
     )
-    p.add_argument("--reuse-addr", action="store_true", help="set SO_REUSEADDR")
+    p.add_argument("--reuse-addr", action="store_true", help=REUSE_ADDR_HELP)
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
     p.set_defaults(handler=cmd_file_server)

@@ -52,8 +52,6 @@ WINDOWS: Final = sys.platform == "win32"
 MACOS: Final = sys.platform == "darwin"
 LINUX: Final = sys.platform.startswith("linux")
 
-NOT_AVAILABLE: Final = "not available on this system"
-
 # -- the loop ---------------------------------------------------------------------------------------
 # Windows' select() stops at FD_SETSIZE = 512 sockets (as CPython builds it); the others have none.
 MAX_LOOP_SOCKETS: Final[int | None] = 512 if WINDOWS else None
@@ -81,13 +79,6 @@ def wait_readable(sock: socket.socket, timeout: float) -> bool:
 
 
 # -- listening sockets ------------------------------------------------------------------------------
-REUSE_ADDR_NOTE: Final = (
-    "SO_REUSEADDR lets a restarted server bind a port whose old connections are still in TIME_WAIT "
-    "(Linux, macOS). On Windows it would let another program take the port, so Socket Lab uses "
-    "SO_EXCLUSIVEADDRUSE there instead and this option has no effect."
-)
-
-
 def prepare_listener(sock: socket.socket, reuse_addr: bool, dual_stack: bool) -> None:
     """Set the options a listening socket needs on this system, before ``bind``."""
     if WINDOWS:
@@ -282,7 +273,6 @@ def keep_freed_heap(limit: int) -> bool:
 
 # -- error codes ------------------------------------------------------------------------------------
 WSAEACCES: Final = 10013  # Windows: the port is reserved (excluded port range) or held exclusively
-WSAEMSGSIZE: Final = 10040
 # Only these systems reserve ports below 1024 for administrators.
 PRIVILEGED_PORTS: Final = not (WINDOWS or MACOS)
 
