@@ -3,7 +3,7 @@ and a re-chunking relay for any server."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,16 +27,7 @@ from netcore.engines.relay import ChunkPlan, RechunkRelay
 from netcore.engines.sticking import ScenarioEngine
 from netcore.errors import InputError, SocketLabError
 from netcore.model.events import Event, ScenarioFinished, ScenarioStepped
-from netcore.model.scenario import (
-    PRESETS,
-    Call,
-    Cure,
-    Scenario,
-    ScenarioResult,
-    Verdict,
-    VerdictKind,
-    variable_output,
-)
+from netcore.model.scenario import PRESETS, Call, Cure, Scenario, ScenarioResult, Text, variable_output
 from netcore.model.traffic import Direction, make_chunk
 from netcore.present import pycode
 from netcore.protocols.address import Address
@@ -47,93 +38,11 @@ from widgets.timeline import LaneTimeline, Span
 
 FRAME_COLOUR = style.FIELD_SHADES[2]
 
-# The verdict's sentences, filled from netcore's facts. Where a language has no translation the
-# English of netcore is shown instead (it spells plurals properly: "1 chunk", "2 chunks").
-VERDICTS = {
-    VerdictKind.CURED: QT_TRANSLATE_NOOP(
-        "Verdict", "{cure}: {recovered} of {messages} messages recovered from {reads} recv() chunks"
-    ),
-    VerdictKind.WAITING: QT_TRANSLATE_NOOP(
-        "Verdict", "{total:,} bytes sent, {calls}: {waiting:,} bytes are still waiting"
-    ),
-    VerdictKind.SIZED: QT_TRANSLATE_NOOP(
-        "Verdict",
-        "{messages} messages ({total:,} bytes) sent; {calls}: each read takes what is there, "
-        "wherever the messages began and ended",
-    ),
-    VerdictKind.MERGED: QT_TRANSLATE_NOOP(
-        "Verdict",
-        "{messages} messages sent, received as {reads} chunks: the receiver cannot tell where '{first}' ends",
-    ),
-    VerdictKind.SURVIVED: QT_TRANSLATE_NOOP(
-        "Verdict",
-        "{messages} messages sent, received as {reads} chunks: the boundaries survived this time, "
-        "but TCP does not promise it",
-    ),
-    VerdictKind.SPLIT: QT_TRANSLATE_NOOP(
-        "Verdict",
-        "{messages} messages sent, received as {reads} chunks: messages were split across recv() calls",
-    ),
-    VerdictKind.SHIFTED: QT_TRANSLATE_NOOP(
-        "Verdict",
-        "{messages} messages sent, received as {reads} chunks: the chunk boundaries fall inside messages",
-    ),
-}
-CURE_NAMES = {
-    Cure.NONE: QT_TRANSLATE_NOOP("Verdict", "no framing"),
-    Cure.LENGTH: QT_TRANSLATE_NOOP("Verdict", "length prefix"),
-    Cure.DELIMITER: QT_TRANSLATE_NOOP("Verdict", "delimiter"),
-    Cure.JSON: QT_TRANSLATE_NOOP("Verdict", "JSON header"),
-    Cure.ANNOUNCE: QT_TRANSLATE_NOOP("Verdict", "announce and wait"),
-}
 
-
-def _verdict_tr(source: object) -> str:
-    """*source* (a string marked with QT_TRANSLATE_NOOP) in the user's language."""
-    return QCoreApplication.translate("Verdict", str(source))
-
-
-def verdict_text(facts: Verdict) -> str:
-    """The verdict in the user's language (netcore's English where there is no translation)."""
-    template = VERDICTS[facts.kind]
-    translated = _verdict_tr(template)
-    if translated == template:
-        return str(facts)
-    calls = [
-        _verdict_tr(QT_TRANSLATE_NOOP("Verdict", "recv({0}) returned {1:,}")).format(size, got)
-        for size, got in facts.calls
-    ]
-    text = translated.format(
-        cure=_verdict_tr(CURE_NAMES[facts.cure]),
-        recovered=facts.recovered,
-        messages=facts.messages,
-        reads=facts.reads,
-        total=facts.total,
-        waiting=facts.waiting,
-        first=facts.first,
-        calls=(
-            " + " if facts.kind is VerdictKind.WAITING else _verdict_tr(QT_TRANSLATE_NOOP("Verdict", ", "))
-        ).join(calls),
-    )
-    if facts.kind is VerdictKind.WAITING and not any(got for _, got in facts.calls):
-        text += _verdict_tr(QT_TRANSLATE_NOOP("Verdict", " (nothing read)"))
-    return text
-
-
-def segments_text(result: ScenarioResult) -> str:
-    """What TCP_INFO says of the sender's segments, in the user's language."""
-    if result.segments is None:
-        source = QT_TRANSLATE_NOOP(
-            "Verdict", "how many TCP segments the sender emitted cannot be known on this system (no TCP_INFO)"
-        )
-        counts: tuple[int, ...] = ()
-    else:
-        source = QT_TRANSLATE_NOOP(
-            "Verdict", "the sender's TCP emitted {0} segments with data for {1} send() calls"
-        )
-        counts = (result.segments, len(result.sends))
-    translated = _verdict_tr(source)
-    return result.segments_note if translated == source else translated.format(*counts)
+def said(text: Text) -> str:
+    """netcore's *text* in the user's language: its templates translated (context "Verdict"), its
+    params filled; netcore's English where there is no translation."""
+    return text.said(lambda template: QCoreApplication.translate("Verdict", template))
 
 
 class ScenarioPane(EnginePane):
@@ -396,8 +305,8 @@ class ScenarioPane(EnginePane):
         self.status_message.emit(self.verdict.text())
 
     def _show_verdict(self, result: ScenarioResult) -> None:
-        self.verdict.setText(verdict_text(result.facts))
-        extra = [segments_text(result)]
+        self.verdict.setText(said(result.facts.text))
+        extra = [said(result.segments_text)]
         if result.waiting_after:
             extra.append(
                 self.tr("{0:,} bytes were left unread in the receive buffer").format(result.waiting_after)

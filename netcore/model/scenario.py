@@ -1,10 +1,12 @@
 """A packet-sticking (粘包) scenario as data: what is sent and how it is read (``Scenario``), each
-``send()``/``recv()`` call, the result, and the verdict as facts the GUI and CLI put into words."""
+``send()``/``recv()`` call, the result, and the verdict as facts with the English templates that put
+them into words (the GUI translates the templates, as it does netcore's errors)."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
@@ -23,13 +25,7 @@ class Cure(StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "none": "no framing",
-            "length": "length prefix",
-            "delimiter": "delimiter",
-            "json": "JSON header",
-            "announce": "announce and wait",
-        }[self.value]
+        return CURE_LABELS[self]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +82,20 @@ class ScenarioResult:
         return str(self.facts)
 
     @property
+    def segments_text(self) -> Text:
+        """What TCP_INFO says of the sender's segments."""
+        if self.segments is None:
+            return Text(PHRASES["segments unknown"])
+        counts = {
+            "segments": _count(self.segments, "segment"),
+            "sends": _count(len(self.sends), "send() call"),
+        }
+        return Text(PHRASES["segments"], counts)
+
+    @property
     def segments_note(self) -> str:
         """What TCP_INFO says of the sender's segments, in English."""
-        if self.segments is None:
-            return "how many TCP segments the sender emitted cannot be known on this system (no TCP_INFO)"
-        return (
-            f"the sender's TCP emitted {_plural(self.segments, 'segment')} with data for "
-            f"{_plural(len(self.sends), 'send() call')}"
-        )
+        return str(self.segments_text)
 
     def to_json(self) -> dict[str, Any]:
         def call(c: Call) -> dict[str, Any]:
@@ -131,8 +133,33 @@ def _preview(message: bytes) -> str:
     return text + ("…" if len(message) > 20 else "")
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+@dataclass(frozen=True, slots=True)
+class Text:
+    """An English *template* and the *params* that fill it, as netcore/errors.py keeps errors: ``str()``
+    is the English, ``said()`` with a translator another language. A param may be a Text or Texts."""
+
+    template: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def said(self, translate: Callable[[str], str] = str) -> str:
+        """Filled in, each template (this one's and its params') first put through *translate*
+        (``str`` keeps the English)."""
+        params = {k: v.said(translate) if isinstance(v, Text | Texts) else v for k, v in self.params.items()}
+        return translate(self.template).format(**params)
+
+    def __str__(self) -> str:
+        return self.said()
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """Texts said one after another, *separator* (a template too) between them."""
+
+    separator: str
+    items: tuple[Text, ...]
+
+    def said(self, translate: Callable[[str], str] = str) -> str:
+        return translate(self.separator).join(item.said(translate) for item in self.items)
 
 
 class VerdictKind(StrEnum):
@@ -145,10 +172,72 @@ class VerdictKind(StrEnum):
     SHIFTED = "shifted"  # as many chunks as messages, boundaries inside them
 
 
+# The English templates of the verdict and the segment count, one each. The GUI translates them
+# (context "Verdict") and fills the same params; a count with its noun ("2 messages") is a param of
+# its own, singular or plural, so that English says "1 message" and a translation says it its way.
+VERDICTS: Final[dict[VerdictKind, str]] = {
+    VerdictKind.CURED: "{cure}: {recovered} of {sent} messages recovered from {chunks}",
+    VerdictKind.WAITING: "{total:,} bytes sent, {calls}: {waiting:,} bytes are still waiting{nothing}",
+    VerdictKind.SIZED: (
+        "{messages} ({total:,} bytes) sent; {calls}: each read takes what is there, "
+        "wherever the messages began and ended"
+    ),
+    VerdictKind.MERGED: (
+        "{messages} sent, received as {chunks}: the receiver cannot tell where '{first}' ends"
+    ),
+    VerdictKind.SURVIVED: (
+        "{messages} sent, received as {chunks}: the boundaries survived this time, "
+        "but TCP does not promise it"
+    ),
+    VerdictKind.SPLIT: "{messages} sent, received as {chunks}: messages were split across recv() calls",
+    VerdictKind.SHIFTED: "{messages} sent, received as {chunks}: the chunk boundaries fall inside messages",
+}
+CURE_LABELS: Final[dict[Cure, str]] = {
+    Cure.NONE: "no framing",
+    Cure.LENGTH: "length prefix",
+    Cure.DELIMITER: "delimiter",
+    Cure.JSON: "JSON header",
+    Cure.ANNOUNCE: "announce and wait",
+}
+COUNTS: Final[dict[str, tuple[str, str]]] = {
+    "message": ("1 message", "{n:,} messages"),
+    "chunk": ("1 chunk", "{n:,} chunks"),
+    "recv() chunk": ("1 recv() chunk", "{n:,} recv() chunks"),
+    "segment": ("1 segment", "{n:,} segments"),
+    "send() call": ("1 send() call", "{n:,} send() calls"),
+}
+PHRASES: Final[dict[str, str]] = {
+    "recv call": "recv({size}) returned {got:,}",
+    "calls": ", ",  # between the recv() calls of a sized read
+    "sum": " + ",  # between the recv() calls that left bytes waiting
+    "nothing read": " (nothing read)",
+    "segments": "the sender's TCP emitted {segments} with data for {sends}",
+    "segments unknown": (
+        "how many TCP segments the sender emitted cannot be known on this system (no TCP_INFO)"
+    ),
+}
+
+
+def _count(n: int, noun: str) -> Text:
+    """*n* and its noun, e.g. "1 message", "2 messages"."""
+    one, many = COUNTS[noun]
+    return Text(one) if n == 1 else Text(many, {"n": n})
+
+
+def templates() -> Iterator[str]:
+    """Every English template of the verdict and the segment count (resources/i18n/update_ts.py marks
+    them for translation)."""
+    yield from VERDICTS.values()
+    yield from CURE_LABELS.values()
+    for one, many in COUNTS.values():
+        yield from (one, many)
+    yield from PHRASES.values()
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """What the receiver saw compared with what was sent, as facts: ``str()`` says it in English,
-    the GUI says it in the user's language."""
+    """What the receiver saw compared with what was sent, as facts: ``text`` is its template and
+    params, ``str()`` the English."""
 
     kind: VerdictKind
     messages: int
@@ -160,35 +249,43 @@ class Verdict:
     calls: tuple[tuple[int, int], ...] = ()  # (size asked, bytes returned) of each recv()
     first: str = ""  # the start of the first message
 
-    def __str__(self) -> str:
+    @property
+    def text(self) -> Text:
+        """The verdict's template (one per kind) and its params."""
         kind = self.kind
+        params: dict[str, object]
         if kind is VerdictKind.CURED:
-            return (
-                f"{self.cure.label}: {self.recovered} of {self.messages} messages recovered"
-                f" from {_plural(self.reads, 'recv() chunk')}"
-            )
-        calls = [f"recv({size}) returned {got:,}" for size, got in self.calls]
-        if kind is VerdictKind.WAITING:
-            nothing = "" if any(got for _, got in self.calls) else " (nothing read)"
-            return (
-                f"{self.total:,} bytes sent, {' + '.join(calls)}: "
-                f"{self.waiting:,} bytes are still waiting{nothing}"
-            )
-        if kind is VerdictKind.SIZED:
-            return (
-                f"{_plural(self.messages, 'message')} ({self.total:,} bytes) sent; {', '.join(calls)}: "
-                "each read takes what is there, wherever the messages began and ended"
-            )
-        head = f"{_plural(self.messages, 'message')} sent, received as {_plural(self.reads, 'chunk')}"
-        return (
-            head
-            + {
-                VerdictKind.MERGED: f": the receiver cannot tell where '{self.first}' ends",
-                VerdictKind.SURVIVED: ": the boundaries survived this time, but TCP does not promise it",
-                VerdictKind.SPLIT: ": messages were split across recv() calls",
-                VerdictKind.SHIFTED: ": the chunk boundaries fall inside messages",
-            }[kind]
-        )
+            params = {
+                "cure": Text(self.cure.label),
+                "recovered": self.recovered,
+                "sent": self.messages,
+                "chunks": _count(self.reads, "recv() chunk"),
+            }
+        elif kind is VerdictKind.WAITING:
+            params = {
+                "total": self.total,
+                "calls": self._calls("sum"),
+                "waiting": self.waiting,
+                "nothing": "" if any(got for _, got in self.calls) else Text(PHRASES["nothing read"]),
+            }
+        elif kind is VerdictKind.SIZED:
+            params = {
+                "messages": _count(self.messages, "message"),
+                "total": self.total,
+                "calls": self._calls("calls"),
+            }
+        else:
+            params = {"messages": _count(self.messages, "message"), "chunks": _count(self.reads, "chunk")}
+            if kind is VerdictKind.MERGED:
+                params["first"] = self.first
+        return Text(VERDICTS[kind], params)
+
+    def _calls(self, separator: str) -> Texts:
+        calls = tuple(Text(PHRASES["recv call"], {"size": size, "got": got}) for size, got in self.calls)
+        return Texts(PHRASES[separator], calls)
+
+    def __str__(self) -> str:
+        return str(self.text)
 
 
 def verdict(

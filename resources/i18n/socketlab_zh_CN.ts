@@ -1633,34 +1633,6 @@ round trip min {7} / avg {8} / max {9} ms · p50 {10} · p99 {11} · jitter {12}
 <context>
     <name>Verdict</name>
     <message>
-        <source>{cure}: {recovered} of {messages} messages recovered from {reads} recv() chunks</source>
-        <translation>{cure}：从 {reads} 次 recv() 收到的数据块中完整还原了 {recovered}/{messages} 条消息</translation>
-    </message>
-    <message>
-        <source>{total:,} bytes sent, {calls}: {waiting:,} bytes are still waiting</source>
-        <translation>共发送 {total:,} 字节，{calls}：还有 {waiting:,} 字节在接收缓冲区中等待</translation>
-    </message>
-    <message>
-        <source>{messages} messages ({total:,} bytes) sent; {calls}: each read takes what is there, wherever the messages began and ended</source>
-        <translation>发送了 {messages} 条消息（{total:,} 字节）；{calls}：每次读取都拿走缓冲区里已有的数据，不管消息从哪里开始、到哪里结束</translation>
-    </message>
-    <message>
-        <source>{messages} messages sent, received as {reads} chunks: the receiver cannot tell where &apos;{first}&apos; ends</source>
-        <translation>发送了 {messages} 条消息，接收端分 {reads} 次收到：接收端无法判断“{first}”在哪里结束</translation>
-    </message>
-    <message>
-        <source>{messages} messages sent, received as {reads} chunks: the boundaries survived this time, but TCP does not promise it</source>
-        <translation>发送了 {messages} 条消息，接收端分 {reads} 次收到：这次边界恰好保留了下来，但 TCP 并不保证这一点</translation>
-    </message>
-    <message>
-        <source>{messages} messages sent, received as {reads} chunks: messages were split across recv() calls</source>
-        <translation>发送了 {messages} 条消息，接收端分 {reads} 次收到：消息被拆分到了多次 recv() 调用中</translation>
-    </message>
-    <message>
-        <source>{messages} messages sent, received as {reads} chunks: the chunk boundaries fall inside messages</source>
-        <translation>发送了 {messages} 条消息，接收端分 {reads} 次收到：数据块的边界落在了消息内部</translation>
-    </message>
-    <message>
         <source>no framing</source>
         <translation>无分帧</translation>
     </message>
@@ -1669,8 +1641,88 @@ round trip min {7} / avg {8} / max {9} ms · p50 {10} · p99 {11} · jitter {12}
         <translation>长度前缀</translation>
     </message>
     <message>
+        <source> + </source>
+        <translation> + </translation>
+    </message>
+    <message>
+        <source>1 chunk</source>
+        <translation>1 个数据块</translation>
+    </message>
+    <message>
+        <source>1 message</source>
+        <translation>1 条消息</translation>
+    </message>
+    <message>
+        <source>1 recv() chunk</source>
+        <translation>1 个 recv() 数据块</translation>
+    </message>
+    <message>
+        <source>1 segment</source>
+        <translation>1 个报文段</translation>
+    </message>
+    <message>
+        <source>1 send() call</source>
+        <translation>1 次 send() 调用</translation>
+    </message>
+    <message>
         <source>delimiter</source>
         <translation>分隔符</translation>
+    </message>
+    <message>
+        <source>recv({size}) returned {got:,}</source>
+        <translation>recv({size}) 返回 {got:,}</translation>
+    </message>
+    <message>
+        <source>the sender&apos;s TCP emitted {segments} with data for {sends}</source>
+        <translation>发送端的 TCP 为 {sends}发出了携带数据的 {segments}</translation>
+    </message>
+    <message>
+        <source>{cure}: {recovered} of {sent} messages recovered from {chunks}</source>
+        <translation>{cure}：从 {chunks}中完整还原了 {recovered}/{sent} 条消息</translation>
+    </message>
+    <message>
+        <source>{messages} ({total:,} bytes) sent; {calls}: each read takes what is there, wherever the messages began and ended</source>
+        <translation>发送了 {messages}（{total:,} 字节）；{calls}：每次读取都拿走缓冲区里已有的数据，不管消息从哪里开始、到哪里结束</translation>
+    </message>
+    <message>
+        <source>{messages} sent, received as {chunks}: messages were split across recv() calls</source>
+        <translation>发送了 {messages}，接收端收到 {chunks}：消息被拆分到了多次 recv() 调用中</translation>
+    </message>
+    <message>
+        <source>{messages} sent, received as {chunks}: the boundaries survived this time, but TCP does not promise it</source>
+        <translation>发送了 {messages}，接收端收到 {chunks}：这次边界恰好保留了下来，但 TCP 并不保证这一点</translation>
+    </message>
+    <message>
+        <source>{messages} sent, received as {chunks}: the chunk boundaries fall inside messages</source>
+        <translation>发送了 {messages}，接收端收到 {chunks}：数据块的边界落在了消息内部</translation>
+    </message>
+    <message>
+        <source>{messages} sent, received as {chunks}: the receiver cannot tell where &apos;{first}&apos; ends</source>
+        <translation>发送了 {messages}，接收端收到 {chunks}：接收端无法判断“{first}”在哪里结束</translation>
+    </message>
+    <message>
+        <source>{n:,} chunks</source>
+        <translation>{n:,} 个数据块</translation>
+    </message>
+    <message>
+        <source>{n:,} messages</source>
+        <translation>{n:,} 条消息</translation>
+    </message>
+    <message>
+        <source>{n:,} recv() chunks</source>
+        <translation>{n:,} 个 recv() 数据块</translation>
+    </message>
+    <message>
+        <source>{n:,} segments</source>
+        <translation>{n:,} 个报文段</translation>
+    </message>
+    <message>
+        <source>{n:,} send() calls</source>
+        <translation>{n:,} 次 send() 调用</translation>
+    </message>
+    <message>
+        <source>{total:,} bytes sent, {calls}: {waiting:,} bytes are still waiting{nothing}</source>
+        <translation>共发送 {total:,} 字节，{calls}：还有 {waiting:,} 字节在接收缓冲区中等待{nothing}</translation>
     </message>
     <message>
         <source>JSON header</source>
@@ -1679,10 +1731,6 @@ round trip min {7} / avg {8} / max {9} ms · p50 {10} · p99 {11} · jitter {12}
     <message>
         <source>announce and wait</source>
         <translation>先报长度再等待</translation>
-    </message>
-    <message>
-        <source>recv({0}) returned {1:,}</source>
-        <translation>recv({0}) 返回 {1:,}</translation>
     </message>
     <message>
         <source>, </source>
@@ -1695,10 +1743,6 @@ round trip min {7} / avg {8} / max {9} ms · p50 {10} · p99 {11} · jitter {12}
     <message>
         <source>how many TCP segments the sender emitted cannot be known on this system (no TCP_INFO)</source>
         <translation>在此系统上无法得知发送端 TCP 发出了多少个报文段（没有 TCP_INFO）</translation>
-    </message>
-    <message>
-        <source>the sender&apos;s TCP emitted {0} segments with data for {1} send() calls</source>
-        <translation>发送端的 TCP 为 {1} 次 send() 调用发出了 {0} 个携带数据的报文段</translation>
     </message>
 </context>
 </TS>

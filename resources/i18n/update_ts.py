@@ -1,7 +1,8 @@
 """Refresh ``socketlab_*.ts`` from the sources (``make translations-update``): every ``tr()`` and
 ``translate()`` text in app/ and widgets/, plus what netcore says that the GUI translates by type —
-each error class's own summary/hint templates (context = that class) and the actions its errors name
-(context "Action"). Then translate the new entries (``pyside6-linguist``) and commit the .ts."""
+each error class's own summary/hint templates (context = that class), the actions its errors name
+(context "Action") and the packet-sticking verdict's templates (context "Verdict"). Then translate
+the new entries (``pyside6-linguist``) and commit the .ts."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import netcore  # noqa: E402
 from netcore.errors import SocketLabError  # noqa: E402
+from netcore.model import scenario  # noqa: E402
 
 
 def error_classes() -> Iterator[type[SocketLabError]]:
@@ -62,9 +64,15 @@ def action_texts() -> Iterator[tuple[str, str]]:
                     yield "Action", value.value
 
 
+def verdict_texts() -> Iterator[tuple[str, str]]:
+    """("Verdict", template) for each template of the packet-sticking verdict and segment count."""
+    for template in scenario.templates():
+        yield "Verdict", template
+
+
 def netcore_source() -> str:
     """A Python file that marks the netcore texts for lupdate."""
-    texts = sorted(set(error_texts()) | set(action_texts()))
+    texts = sorted(set(error_texts()) | set(action_texts()) | set(verdict_texts()))
     return "".join(f"QT_TRANSLATE_NOOP({context!r}, {text!r})\n" for context, text in texts)
 
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app import i18n
 from app.errors_text import error_hint, error_summary, error_text
 from app.main_window import MainWindow
+from app.sticking_page import ScenarioPane
 from netcore.errors import (
     BadDestination,
     CannotSave,
@@ -42,6 +43,7 @@ from netcore.errors import (
     NotEnoughSpace,
     from_os_error,
 )
+from netcore.model.scenario import Call, Cure, Scenario, ScenarioResult, Verdict, VerdictKind
 
 ROOT = Path(__file__).resolve().parents[2]
 I18N = ROOT / "resources" / "i18n"
@@ -316,3 +318,46 @@ def test_packet_sticking_verdict_is_said_in_the_language_shown(qtbot, settings, 
     window.set_language(i18n.ENGLISH)
     assert pane.verdict.text() == pane._result.verdict
     window.shutdown()
+
+
+VERDICTS = [
+    Verdict(VerdictKind.CURED, 4, 3015, 3, cure=Cure.JSON, recovered=4),
+    Verdict(VerdictKind.CURED, 1, 5, 1, cure=Cure.ANNOUNCE, recovered=1),
+    Verdict(VerdictKind.WAITING, 1, 10240, 1, waiting=6144, calls=((4096, 4096),)),
+    Verdict(VerdictKind.WAITING, 2, 10240, 2, waiting=2048, calls=((4096, 4096), (4096, 4096))),
+    Verdict(VerdictKind.WAITING, 1, 10240, 0, waiting=10240),
+    Verdict(VerdictKind.SIZED, 2, 11, 2, calls=((2, 2), (10, 9))),
+    Verdict(VerdictKind.MERGED, 2, 10, 1, first="Hello"),
+    Verdict(VerdictKind.SURVIVED, 1, 5, 1),
+    Verdict(VerdictKind.SPLIT, 20, 1234, 1500),
+    Verdict(VerdictKind.SHIFTED, 2, 10, 2),
+]
+SEGMENTS = [(20, 3), (1, 1), (1, None)]  # (send() calls, TCP segments)
+CODE_WORDS = {"recv", "send", "TCP", "INFO", "JSON"}  # names from the code, the same in every language
+NUMBER = re.compile(r"\d[\d,]*\d|\d")
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z]+", text))
+
+
+@pytest.mark.parametrize("facts", VERDICTS, ids=lambda facts: str(facts)[:40])
+@pytest.mark.parametrize("sends, segments", SEGMENTS)
+def test_verdict_shown_in_chinese_has_no_english_word_and_the_same_numbers(
+    qtbot, chinese, facts, sends, segments
+):
+    """Each verdict kind and segment note reads in Chinese with none of its English words left (but
+    the code's names and the message quoted) and the same numbers; in English it is netcore's."""
+    result = ScenarioResult(
+        Scenario((b"x",)), (Call(0.0, 0, b"x"),) * sends, (), (), None, segments, None, facts
+    )
+    pane = ScenarioPane()
+    qtbot.addWidget(pane)
+    pane._show_result(result)
+    shown = [pane.verdict.text(), pane.details.text()]
+    for english, said in zip([result.verdict, result.segments_note], shown, strict=True):
+        english_words = words(english) - CODE_WORDS - words(facts.first)
+        assert CJK.search(said) and not english_words & words(said), said
+        assert sorted(NUMBER.findall(said)) == sorted(NUMBER.findall(english)), said
+    i18n.switch(chinese, i18n.ENGLISH, [])
+    assert [pane.verdict.text(), pane.details.text()] == [result.verdict, result.segments_note]

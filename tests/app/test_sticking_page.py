@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
 from netcore.engines.tcp_echo import TcpEchoClient
+from netcore.model.scenario import COUNTS, PHRASES, VERDICTS
+
+APP = Path(__file__).resolve().parents[2] / "app"
 
 
 @pytest.fixture
@@ -106,3 +112,17 @@ def test_relay_rechunks_a_servers_reply(qtbot, window):
         len(store.chunk(i).data) for i in range(len(store)) if store.chunk(i).direction.value == "sent"
     ]
     assert sent_sizes and set(sent_sizes) == {1}
+
+
+def test_no_verdict_sentence_is_written_in_app():
+    """netcore holds the verdict's English: no module of app/ spells a piece of its sentences."""
+    templates = [*VERDICTS.values(), *PHRASES.values(), *(t for pair in COUNTS.values() for t in pair)]
+    pieces = {p.strip() for t in templates for p in re.split(r"\{[^{}]*\}", t) if p.strip().count(" ") >= 2}
+    assert ": the receiver cannot tell where '" in pieces and "bytes are still waiting" in pieces
+    spelt = [
+        (path.name, piece)
+        for path in APP.rglob("*.py")
+        for piece in pieces
+        if piece in path.read_text("utf-8")
+    ]
+    assert not spelt
