@@ -132,6 +132,7 @@ class UdpEchoClient(Engine):
         self._peers = PeerTable()
         self._buf = bytearray(MAX_DATAGRAM)
         self._probe: _ProbeRun | None = None
+        self._ipv6 = False
         self.local = ""
 
     def open(self) -> None:
@@ -152,6 +153,7 @@ class UdpEchoClient(Engine):
             raise from_os_error(exc, action="connect to", host=self.host, port=self.port, udp=True) from None
         sock.setblocking(False)
         self.sock, self._server = sock, sockaddr
+        self._ipv6 = family == socket.AF_INET6  # kept: socket.family builds an enum at each call
         self.local = endpoint_of(sock.getsockname())
         conn, _ = self._peers.lookup(sockaddr)
         self.emit(Connected(conn, self.local, endpoint_of(sockaddr)))
@@ -159,7 +161,7 @@ class UdpEchoClient(Engine):
 
     @property
     def ipv6(self) -> bool:
-        return self.sock is not None and self.sock.family == socket.AF_INET6
+        return self._ipv6
 
     # -- sending --------------------------------------------------------------------------------
     def send(self, payload: bytes) -> None:

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from netcore.errors import InputError, LocalProtocolError, RemoteProtocolError
 from netcore.protocols import filehdr
@@ -42,16 +42,16 @@ class _NeedData:
 NEED_DATA: Final = _NeedData()
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One application message and where it sits in the stream.
+class Frame(NamedTuple):
+    """One application message and where it sits in the stream (immutable; a named tuple because
+    one is made per message, a UDP datagram included).
 
     ``start`` ≤ ``payload_start`` ≤ ``payload_end`` ≤ ``end`` are stream offsets: the header is
     ``[start, payload_start)``, the payload ``[payload_start, payload_end)`` and any trailer (a
     delimiter) ``[payload_end, end)``.
     """
 
-    index: int
+    index: int  # type: ignore[assignment]  # a field, hiding tuple.index (unused on frames)
     payload: bytes
     start: int
     payload_start: int
