@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from netcore.engines.serving import ReplyMode, make_reply, open_listener
-from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
+from netcore.engines.tcp_echo import ACCEPT_BACKOFF_S, TcpEchoClient, TcpEchoServer
 from netcore.errors import (
     AddressInUse,
     ConnectionRefused,
@@ -1035,36 +1035,52 @@ def test_tcpstream_backpressure_stops_reading(start_server, sockets):
 
 
 def test_server_survives_running_out_of_file_descriptors():
-    """accept() failing with EMFILE is reported once per back-off, not in a busy loop, and the
-    server accepts again when descriptors are free."""
+    """accept() failing with EMFILE is reported, then tried again once per back-off, not in a busy
+    loop, and the server accepts again when descriptors are free. No descriptor is left while the
+    clients connect (their sockets were made before), so every accept() fails until then.
+
+    Decided by events, not by a window: the test waits for the third Failed (two tries after a
+    back-off each), and checks the count against the time it saw pass since before the first
+    client: failures at least ACCEPT_BACKOFF_S apart cannot be more than that time allows (a slow
+    machine only makes the time longer), while a busy loop reports thousands."""
     import resource
 
     server = TcpEchoServer("127.0.0.1", 0)
     addr = server.bind()
-    events: list = []
-    server.start_thread(events.extend)
+    log = EventLog()
+    thread = server.start_thread(log.sink)
+    log.wait_for(Listening)  # its selector is open: from here on it needs a descriptor only to accept
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    waiting = [socket.socket() for _ in range(2)]  # made now: connect() needs no new descriptor
     hogs = []
     try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 8, hard))
         try:
-            while True:
-                hogs.append(socket.socket())
-        except OSError:
-            pass
-        for _ in range(3):
-            hogs.pop().close()  # room for clients, none for the server's accept()
-        waiting = [socket.create_connection((addr.host, addr.port), timeout=2) for _ in range(2)]
-        time.sleep(0.5)
-        failures = [e for e in events if isinstance(e, Failed)]
-        assert 1 <= len(failures) <= 8, len(failures)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 8, hard))
+            for _ in range(32):  # no descriptor left below the limit (8 or so above what is open)
+                try:
+                    hogs.append(socket.socket())
+                except OSError:
+                    break
+            else:
+                pytest.fail("the lowered limit of open files did not stop new sockets")
+            started = time.monotonic()  # no accept() has failed before this
+            for sock in waiting:  # the kernel completes the handshake; the server's accept() has no room
+                sock.settimeout(WAIT_S)
+                sock.connect((addr.host, addr.port))
+            log.wait_for(Failed, count=3)
+            elapsed = time.monotonic() - started
+            failures = log.of(Failed)
+        finally:
+            for s in hogs:
+                s.close()
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
         assert "Too many open files" in failures[0].error.summary
+        assert len(failures) <= elapsed / ACCEPT_BACKOFF_S + 1 + 1e-6, (len(failures), elapsed)
+        for sock in waiting:  # accepted now
+            sock.sendall(b"ping")
+            assert recv_exactly(sock, 4) == b"ping"
     finally:
-        for s in hogs:
-            s.close()
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-    for sock in waiting:
-        sock.sendall(b"ping")
-        assert sock.recv(16) == b"ping"
-        sock.close()
-    server.join()
+        for sock in waiting:
+            sock.close()
+        server.join(WAIT_S)
+    assert not thread.is_alive()
