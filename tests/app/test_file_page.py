@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import socket
+import threading
 
 import pytest
 from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
+from netcore.engines.filefetch import encode_reply_header
 from widgets.hexdump_view import FRAME_START_ROLE, HEX0
+
+WAIT_S = 5.0
+WAIT_MS = int(WAIT_S * 1000)
 
 
 @pytest.fixture
@@ -63,23 +70,75 @@ def test_hello_finds_hello_png(qtbot, page, tmp_path):
     assert (tmp_path / "dest" / "hello.png").read_bytes() == b"\x89PNG fake image"
 
 
-def test_cancel_leaves_nothing(qtbot, page, tmp_path):
-    (tmp_path / "root" / "huge.bin").write_bytes(b"\0" * (256 * 1024 * 1024))
-    start_list = page.server.start_button
-    qtbot.mouseClick(start_list, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.client.files.count() == 3 and page.client.runner is None, timeout=5000)
-    page.client.name.setText("huge.bin")
-    qtbot.mouseClick(page.client.fetch_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(
-        lambda: 0 < page.client.progress.value() < 1000 or page.client.runner is None, timeout=15000
-    )
-    qtbot.mouseClick(page.client.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.client.runner is None, timeout=10000)
-    if (tmp_path / "dest" / "huge.bin").exists():
-        pytest.skip("the transfer finished before Cancel could be pressed")
-    assert os.listdir(tmp_path / "dest") == []  # no partial file, no .part
+class PausedFileServer:
+    """A file server (the course's protocol) for one fetch that sends the header and the first
+    PART bytes of a BODY-byte file, then sends nothing more: a transfer that is mid-body, by
+    construction, for as long as the client stays. It records how the client went away."""
+
+    BODY = 8 * 1024 * 1024
+    PART = 2 * 1024 * 1024  # two of the client's 1 MiB buffers: progress is reported
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(WAIT_S)
+        self.port: int = self.listener.getsockname()[1]
+        self.request = b""
+        self.client_left = threading.Event()
+        self.failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._serve, name="paused-file-server", daemon=True)
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+            with conn:
+                conn.settimeout(WAIT_S)
+                self.request = conn.recv(4096)
+                body = bytes(self.BODY)
+                header = {
+                    "file_name": "huge.bin",
+                    "file_hex": hashlib.md5(body).hexdigest(),
+                    "data_all": len(body),
+                }
+                conn.sendall(encode_reply_header(header) + body[: self.PART])
+                # the pause: wait for the client to go (EOF or RST), never sending the rest
+                with contextlib.suppress(ConnectionResetError):
+                    while conn.recv(4096):  # "q" or nothing: the cancelled client only closes
+                        pass
+                self.client_left.set()
+        except BaseException as exc:  # the test asserts there was none
+            self.failure = exc
+
+    def __enter__(self) -> PausedFileServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._thread.join(WAIT_S + 1)
+        self.listener.close()
+        assert not self._thread.is_alive(), "the paused file server did not finish"
+
+
+def test_cancel_mid_body_leaves_nothing_and_says_cancelled(qtbot, page, tmp_path):
+    """Cancel during a transfer that cannot finish by itself (the server pauses mid-body): the
+    partial file is removed, nothing is saved, the connection is closed and the page says so."""
+    dest = tmp_path / "dest"
+    with PausedFileServer() as server:
+        page.client.address.set_address("127.0.0.1", server.port)
+        page.client.name.setText("huge.bin")
+        qtbot.mouseClick(page.client.fetch_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: page.client.progress.value() > 0, timeout=WAIT_MS)  # mid-body now
+        assert server.request == b"huge.bin"
+        assert page.client.runner is not None and page.client.cancel_button.isEnabled()
+        [partial] = os.listdir(dest)  # the body is being written to a temporary file
+        assert partial.startswith(".huge.bin.") and partial.endswith(".part")
+        qtbot.mouseClick(page.client.cancel_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: page.client.runner is None, timeout=WAIT_MS)
+        assert server.client_left.wait(WAIT_S), "the client did not close the connection"
+    assert server.failure is None, server.failure
+    assert os.listdir(dest) == []  # no file, no .part
     assert "cancelled" in page.client.state.text()
     assert "Not saved" in page.client.verdict.text()
+    assert page.client.progress.value() < 1000
 
 
 def test_unknown_name_and_existing_file(qtbot, page, tmp_path):

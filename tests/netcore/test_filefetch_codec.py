@@ -33,6 +33,7 @@ from netcore.engines.filefetch import (
     split_requests,
 )
 from netcore.errors import FileFetchError, RemoteProtocolError
+from netcore.io.platform import bytes_waiting
 from netcore.model.events import FramesDecoded, Traffic
 from netcore.model.traffic import Direction
 from netcore.protocols.filehdr import MAX_HEADER, decode_header, detect_length_format, encode_header
@@ -173,10 +174,13 @@ def test_a_reply_over_a_real_socketpair_in_two_sends(tmp_path, client_on, server
         ours.settimeout(WAIT_S)
         theirs.settimeout(WAIT_S)
 
-        def serve(theirs: socket.socket = theirs, cut: int = cut) -> None:
+        def serve(theirs: socket.socket = theirs, ours: socket.socket = ours, cut: int = cut) -> None:
             theirs.recv(1024)
             theirs.sendall(reply[:cut])
-            time.sleep(0.01)  # the client is waiting in recv() and returns with the first piece alone
+            # the rest only once the client has read the first piece: it got that piece alone
+            deadline = time.monotonic() + WAIT_S
+            while bytes_waiting(ours) and time.monotonic() < deadline:
+                time.sleep(0.001)
             theirs.sendall(reply[cut:])
 
         thread = threading.Thread(target=serve, daemon=True)
@@ -184,8 +188,15 @@ def test_a_reply_over_a_real_socketpair_in_two_sends(tmp_path, client_on, server
         dest = tmp_path / f"cut{cut}"
         dest.mkdir()
         try:
-            result = client_on(ours, dest).fetch("split.bin")
+            client = client_on(ours, dest)
+            result = client.fetch("split.bin")
             assert result.path.read_bytes() == BODY and result.length_format == server_format
+            ends = {
+                e.chunk.end
+                for e in client.take_events()
+                if isinstance(e, Traffic) and e.chunk.direction is Direction.RECEIVED
+            }
+            assert cut in ends  # a recv() ended where the first piece did
         finally:
             thread.join(WAIT_S)
             ours.close()

@@ -8,13 +8,17 @@ count and time, every session closed by its context manager.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
+import select
 import socket
 import struct
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -332,7 +336,12 @@ def test_a_delimiter_inside_a_message_is_fine_for_the_other_cures():
 
 
 # -- Nagle: what TCP_INFO says --------------------------------------------------------------------
-needs_tcp_info = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="TCP_INFO is Linux-only")
+needs_tcp_info = pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="TCP_INFO (the sender's own segment and ACK counts) and TCP_QUICKACK are Linux-only",
+)
+BURST = 20  # the presets' one-byte send() calls
+ATTEMPTS = 10  # a rule test repeats its burst (new connection) until the case it needs was seen
 
 
 @needs_tcp_info
@@ -348,9 +357,8 @@ def test_data_segments_out_counts_segments():
         assert data_segments_out(client) == 0
         for i in range(3):
             client.sendall(b"abc")
-            deadline = time.monotonic() + WAIT_S
-            while bytes_waiting(server) != 3 and time.monotonic() < deadline:
-                time.sleep(0.001)
+            # the 3 bytes travel in one segment: readable means all 3 are waiting
+            assert select.select([server], [], [], WAIT_S)[0] == [server]
             assert bytes_waiting(server) == 3
             assert server.recv(10) == b"abc"
             assert bytes_waiting(server) == 0
@@ -358,24 +366,183 @@ def test_data_segments_out_counts_segments():
         assert data_segments_out(server) == 0
 
 
+@dataclasses.dataclass(frozen=True)
+class TcpInfo:
+    """The fields of Linux's struct tcp_info the Nagle tests read (offsets from linux/tcp.h)."""
+
+    unacked: int  # tcpi_unacked: segments sent and not yet acknowledged
+    retrans: int  # tcpi_total_retrans: segments sent again (e.g. a tail loss probe)
+    bytes_acked: int  # tcpi_bytes_acked: grows when an ACK for new data is processed
+    notsent: int  # tcpi_notsent_bytes: queued by send(), not yet put on the wire
+    data_segs_out: int  # tcpi_data_segs_out: segments with data sent, retransmissions included
+
+    @property
+    def new_segs(self) -> int:
+        """Segments that carried data for the first time."""
+        return self.data_segs_out - self.retrans
+
+    @classmethod
+    def of(cls, sock: socket.socket) -> TcpInfo:
+        raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+        assert len(raw) >= 160, f"struct tcp_info of {len(raw)} bytes: this kernel is too old"
+        return cls(
+            struct.unpack_from("I", raw, 24)[0],
+            struct.unpack_from("I", raw, 100)[0],
+            struct.unpack_from("Q", raw, 120)[0],
+            struct.unpack_from("I", raw, 144)[0],
+            struct.unpack_from("I", raw, 156)[0],
+        )
+
+
+@contextlib.contextmanager
+def delayed_ack_pair(nodelay: bool) -> Iterator[tuple[socket.socket, socket.socket]]:
+    """A loopback connection (sender, receiver) whose receiver delays its ACKs: TCP_QUICKACK off
+    puts it in delayed-ACK mode (Linux waits 40 ms or more), and it reads nothing until told to,
+    so an ACK normally comes long after the sender's next send()."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        sender = socket.create_connection(listener.getsockname(), timeout=WAIT_S)
+        receiver, _ = listener.accept()
+    with sender, receiver:
+        receiver.settimeout(WAIT_S)
+        receiver.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)
+        sender.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(nodelay))
+        yield sender, receiver
+
+
+def wait_tcp_info(sock: socket.socket, done: Callable[[TcpInfo], bool], what: str) -> TcpInfo:
+    """Poll the kernel's TCP_INFO (it has no event to wait on) until *done*, at most WAIT_S."""
+    deadline = time.monotonic() + WAIT_S
+    for _ in range(100_000):
+        info = TcpInfo.of(sock)
+        if done(info):
+            return info
+        assert time.monotonic() < deadline, f"waited {WAIT_S} s for {what}: {info}"
+        time.sleep(0.0005)
+    raise AssertionError(f"no {what}: {TcpInfo.of(sock)}")
+
+
+def receive_burst(receiver: socket.socket, n: int) -> bytes:
+    got = b""
+    for _ in range(n):  # at least one byte per recv()
+        got += receiver.recv(n - len(got))
+        if len(got) == n:
+            break
+    return got
+
+
+@needs_tcp_info
+@pytest.mark.parametrize("run", range(RUNS))
+def test_nagle_holds_each_small_send_while_a_segment_is_unacknowledged(run):
+    """Nagle's rule, send by send, decided by what the sender's TCP reports, not by timing.
+
+    Before and after each one-byte send() the sender's TCP_INFO is read. A send with nothing
+    unacknowledged and nothing queued goes out (one more segment). A send while a segment is
+    unacknowledged, when no ACK was processed between the two readings, is held: no new segment,
+    one more byte not sent. Held bytes share one segment when the ACK comes, so the burst takes
+    fewer segments than send() calls.
+
+    Whether an ACK is outstanding at a send() is read, not assumed: the receiver delays its ACKs, so
+    it nearly always is from the second send on, and a burst in which fewer than two sends were
+    held together is run again (at most ATTEMPTS times); every send that the rule decides, in every
+    attempt, must follow it. Segments are counted without retransmissions (a tail loss probe may
+    resend one; with a single small segment in flight Linux waits 200 ms for that, far longer than
+    the delayed ACK).
+    """
+    for attempt in range(ATTEMPTS):
+        with delayed_ack_pair(nodelay=False) as (sender, receiver):
+            held, most_waiting = 0, 0
+            for i in range(BURST):
+                before = TcpInfo.of(sender)
+                assert sender.send(b"x") == 1
+                if before.unacked == 0 and before.notsent == 0:
+                    # nothing in flight: out at once (BBR's pacing may defer it a moment, no more)
+                    wait_tcp_info(sender, lambda info, b=before: info.new_segs > b.new_segs, f"send {i}")
+                    continue
+                after = TcpInfo.of(sender)
+                if before.unacked and after.bytes_acked == before.bytes_acked:  # no ACK in between
+                    assert after.new_segs == before.new_segs, f"send {i} was not held: {before} → {after}"
+                    assert after.notsent == before.notsent + 1, f"send {i}: {before} → {after}"
+                    held += 1
+                    most_waiting = max(most_waiting, after.notsent)
+            assert receive_burst(receiver, BURST) == b"x" * BURST  # reading makes the receiver ACK
+            final = wait_tcp_info(sender, lambda info: info.unacked == info.notsent == 0, "all acknowledged")
+            assert final.data_segs_out == data_segments_out(sender)  # netcore reads the same counter
+            print(f"attempt {attempt}: {held} of {BURST} sends held; {final.new_segs} segments")
+            assert 1 <= final.new_segs <= BURST
+            if most_waiting >= 2:
+                # those bytes, waiting together, left in one segment
+                assert final.new_segs <= BURST - (most_waiting - 1) < BURST
+                return
+    pytest.fail(f"in {ATTEMPTS} bursts no two sends were held together: an ACK came before each send")
+
+
+@needs_tcp_info
+def test_nodelay_sends_a_small_send_while_a_segment_is_unacknowledged():
+    """The control: with TCP_NODELAY and the same receiver, delaying its ACKs the same way, every
+    one-byte send() leaves as its own segment, also one made while a segment is unacknowledged: it
+    goes out with no ACK processed (Nagle would hold it until one is). Eight sends: fewer than the
+    initial congestion window (10), which would hold the rest."""
+    for attempt in range(ATTEMPTS):
+        with delayed_ack_pair(nodelay=True) as (sender, receiver):
+            unacknowledged = 0
+            for i in range(8):
+                before = TcpInfo.of(sender)
+                assert sender.send(b"x") == 1
+                # BBR's pacing or autocorking may defer it a moment, no more: wait for it to leave
+                after = wait_tcp_info(sender, lambda info, b=before: info.new_segs > b.new_segs, f"send {i}")
+                assert after.new_segs == before.new_segs + 1
+                if before.unacked and after.bytes_acked == before.bytes_acked:
+                    unacknowledged += 1
+            assert receive_burst(receiver, 8) == b"x" * 8
+            final = wait_tcp_info(sender, lambda info: info.unacked == info.notsent == 0, "all acknowledged")
+            assert final.new_segs == 8
+            if unacknowledged:
+                print(f"attempt {attempt}: {unacknowledged} of 8 sends left with a segment unacknowledged")
+                return
+    pytest.fail(f"in {ATTEMPTS} bursts an ACK came before every send: the control saw nothing")
+
+
+@pytest.mark.parametrize("name, nodelay", [("nagle-burst", False), ("nodelay-burst", True)])
+def test_burst_presets_set_tcp_nodelay_as_named(name, nodelay):
+    """What the engine decides: the sender of nagle-burst leaves Nagle on, nodelay-burst turns it off."""
+    with StickingSession(preset(name)) as session:
+        assert session._client is not None
+        assert bool(session._client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)) is nodelay
+
+
 @needs_tcp_info
 @pytest.mark.parametrize("run", range(RUNS))
 def test_nagle_and_nodelay_bursts(run):
+    """The presets as the GUI runs them: what is guaranteed of their counts, on every run.
+
+    How many segments nagle-burst takes is not guaranteed: on loopback the receiver's kernel often
+    acknowledges before the sender's next send() (quick-ACK mode for a new connection's first 16
+    segments, and an ACK whenever the receiving thread reads), and then Nagle has nothing to hold:
+    20 segments in 32 of 200 runs here, 18 or 19 in most. The two tests above show the holding
+    itself, with a receiver that delays its ACKs. Nor is nodelay-burst's count: the engine counts
+    retransmissions too (TCP_INFO's tcpi_data_segs_out), and with several small segments in flight
+    and the ACK delayed Linux resends the last one as a tail loss probe after a few ms: 21 segments
+    for 20 sends in 1 of 150 runs with the machine busy (and BBR's pacing or autocorking could
+    merge two sends). What holds on every run: each recv(1024) takes whole segments, at least one,
+    so there are no more chunks than segments; nagle-burst's first send() leaves alone (nothing is
+    unacknowledged before it) and the other 19 bytes need at least one more, so at least 2.
+    """
     nagle = run_scenario(preset("nagle-burst"))
     nodelay = run_scenario(preset("nodelay-burst"))
     print(f"run {run}: 20 sends → {nagle.segments} segments with Nagle, {nodelay.segments} with TCP_NODELAY")
     for result in (nagle, nodelay):
-        assert len(result.sends) == 20 and all(c.length == 1 for c in result.sends)
+        assert len(result.sends) == BURST and all(c.length == 1 for c in result.sends)
         assert received_stream(result) == b"ABCDEFGHIJKLMNOPQRST"
         assert isinstance(result.segments, int)
+        chunks = sum(1 for c in result.recvs if c.data)
+        assert 1 <= chunks <= result.segments, (chunks, result.segments)
         assert result.segments_note == (
             f"the sender's TCP emitted {result.segments} segment{'s' * (result.segments != 1)} "
             "with data for 20 send() calls"
         )
         assert result.to_json()["segments"] == result.segments
         assert_lanes_consistent(result)
-    assert nodelay.segments == 20
-    assert 1 <= nagle.segments <= 20
+    assert nagle.segments >= 2
 
 
 # -- property: every cure recovers every message, whatever recv() returns ------------------------

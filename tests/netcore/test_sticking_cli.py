@@ -57,8 +57,11 @@ def test_every_preset_as_json(name):
     if name == "big-send-small-recv":
         assert doc["waiting_after"] == 6144
         assert doc["verdict"] == BIG_SEND
-    if name == "nodelay-burst" and sys.platform.startswith("linux"):
-        assert doc["segments"] == 20
+    if name in ("nagle-burst", "nodelay-burst") and sys.platform.startswith("linux"):
+        # not a fixed count (see test_sticking.test_nagle_and_nodelay_bursts): no more recv()
+        # chunks than segments, as each chunk takes whole segments
+        chunks = sum(1 for c in doc["recvs"] if c["length"])
+        assert 1 <= chunks <= doc["segments"]
     if name == "cure-announce-and-wait":
         assert doc["announce_rtt_ms"] > 0
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from widgets.elided_label import ElidedLabel
@@ -21,47 +21,55 @@ class PaintCounter(QObject):
         return False
 
 
-def row_with(qtbot, label: QWidget) -> tuple[QWidget, QPushButton]:
-    box = QWidget()
-    qtbot.addWidget(box)
-    layout = QHBoxLayout(box)
-    layout.addWidget(label, 1)
-    button = QPushButton("Save traffic…", box)
-    layout.addWidget(button)
-    box.resize(300, 40)
-    box.show()
-    qtbot.waitExposed(box)
-    qtbot.wait(50)  # the first paints are done
-    return box, button
+class Row:
+    """A label and a button beside it in a shown window, each with a PaintCounter."""
+
+    def __init__(self, qtbot, label: QWidget) -> None:
+        self.box = QWidget()
+        qtbot.addWidget(self.box)
+        layout = QHBoxLayout(self.box)
+        layout.addWidget(label, 1)
+        self.button = QPushButton("Save traffic…", self.box)
+        layout.addWidget(self.button)
+        self.label_paints, self.button_paints = PaintCounter(), PaintCounter()
+        label.installEventFilter(self.label_paints)
+        self.button.installEventFilter(self.button_paints)
+        self.box.resize(300, 40)
+        self.box.show()
+        qtbot.waitExposed(self.box)
+        # the first paints are done (both painted, and nothing is left to deliver): count from zero
+        qtbot.waitUntil(lambda: self.label_paints.paints > 0 and self.button_paints.paints > 0, timeout=5000)
+        QCoreApplication.processEvents()
+        self.label_paints.paints = self.button_paints.paints = 0
 
 
 def test_a_long_text_neither_widens_the_row_nor_moves_its_neighbour(qtbot):
     label = ElidedLabel()
-    box, button = row_with(qtbot, label)
-    before = (box.minimumSizeHint().width(), button.geometry())
+    row = Row(qtbot, label)
+    before = (row.box.minimumSizeHint().width(), row.button.geometry())
     label.setText(LONG)
-    qtbot.wait(20)
-    assert (box.minimumSizeHint().width(), button.geometry()) == before
+    QCoreApplication.sendPostedEvents()  # the layout request a wider label would post, handled now
+    assert (row.box.minimumSizeHint().width(), row.button.geometry()) == before
     assert label.text() == LONG and label.toolTip() == LONG  # the whole text, for the mouse
     plain = QLabel(LONG)  # what a QLabel would have asked for (the check can fail)
-    assert plain.minimumSizeHint().width() > box.width()
+    assert plain.minimumSizeHint().width() > row.box.width()
 
 
 def test_a_new_text_repaints_the_label_and_nothing_else(qtbot):
+    """Qt paints every widget of a window marked for repainting in one pass: after the label's
+    paint, a neighbour marked too would have been painted; after the button's, the label."""
     label = ElidedLabel()
-    _box, button = row_with(qtbot, label)
-    counter = PaintCounter()
-    label.installEventFilter(counter)
-    button.installEventFilter(neighbour := PaintCounter())
+    row = Row(qtbot, label)
     for n in range(5):
+        painted = row.label_paints.paints
         label.setText(f"{n:,} chunks · {n * 65536:,} bytes · " + LONG[: 20 * n])
-        qtbot.wait(20)
-    assert counter.paints >= 5
-    assert neighbour.paints == 0
+        qtbot.waitUntil(lambda painted=painted: row.label_paints.paints > painted, timeout=5000)
+    assert row.button_paints.paints == 0
+    painted = row.label_paints.paints
     label.setText(label.text())  # the same text: nothing to do
-    painted = counter.paints
-    qtbot.wait(20)
-    assert counter.paints == painted
+    row.button.update()  # a marker: once the button is painted, a label marked too would be
+    qtbot.waitUntil(lambda: row.button_paints.paints > 0, timeout=5000)
+    assert row.label_paints.paints == painted
 
 
 def inked_columns(label: ElidedLabel) -> list[int]:
@@ -75,7 +83,7 @@ def inked_columns(label: ElidedLabel) -> list[int]:
 
 def test_a_long_text_is_drawn_to_the_labels_end_and_no_further(qtbot):
     label = ElidedLabel()
-    _box, _button = row_with(qtbot, label)
+    _row = Row(qtbot, label)  # kept: the window owns the label
     label.setText("3 chunks")
     short = inked_columns(label)
     assert short and max(short) < label.width() // 2
