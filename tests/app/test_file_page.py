@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
-from netcore.engines.filefetch import encode_reply_header
+from netcore.protocols.filehdr import encode_header
 from widgets.hexdump_view import FRAME_START_ROLE, HEX0
 
 WAIT_S = 5.0
@@ -99,7 +99,7 @@ class PausedFileServer:
                     "file_hex": hashlib.md5(body).hexdigest(),
                     "data_all": len(body),
                 }
-                conn.sendall(encode_reply_header(header) + body[: self.PART])
+                conn.sendall(encode_header(header) + body[: self.PART])
                 # the pause: wait for the client to go (EOF or RST), never sending the rest
                 with contextlib.suppress(ConnectionResetError):
                     while conn.recv(4096):  # "q" or nothing: the cancelled client only closes

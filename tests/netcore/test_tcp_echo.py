@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from netcore.engines.serving import ReplyMode, make_reply, open_listener
-from netcore.engines.tcp_echo import ACCEPT_BACKOFF_S, TcpEchoClient, TcpEchoServer
+from netcore.engines.serving import ACCEPT_BACKOFF_S, ReplyMode, make_reply, open_listener
+from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.errors import (
     AddressInUse,
     ConnectionRefused,
