@@ -109,7 +109,7 @@ def test_tcp_echo_server_leaves_a_client_idle_between_whole_messages_open(
     try:
         conn = running.conn_of(client.connect().local)
         client.request(b"hello")
-        assert conn not in running.server._frame_deadlines  # the reply is sent after the clock is set
+        assert conn not in running.server._frame_timers  # the reply is sent after the clock is set
         if framing == "length4":
             for _ in range(3):
                 with socket.create_connection(("127.0.0.1", running.addr.port), timeout=WAIT_S) as witness:
