@@ -59,22 +59,34 @@ class ChunkPlan:
         return None if self.size is not None else random.Random(self.seed * 1_000_003 + salt)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Leg:
-    """One direction of one relayed connection: read from src, re-chunk, write to dst."""
+    """One direction of one relayed connection: read from src, re-chunk, write to dst. The two legs
+    of a pair are each other's ``partner`` (a leg's dst is its partner's src)."""
 
     src: socket.socket
     dst: socket.socket
     conn: int  # the connection id under which dst's traffic is reported
     peer: str
     rng: random.Random | None
+    partner: _Leg | None = None
     buf: bytearray = field(default_factory=bytearray)
     rx_offset: int = 0
     tx_offset: int = 0
     next_send: float = 0.0
     eof: bool = False
     shut: bool = False
-    watched: bool = False  # the loop watches src for reading
+    blocked: bool = False  # dst's send buffer is full: wait until it can be written
+
+    @property
+    def reading(self) -> bool:
+        """Read src while it is open and the buffer has room (backpressure beyond MAX_BUFFERED)."""
+        return not self.eof and len(self.buf) < MAX_BUFFERED
+
+    @property
+    def due(self) -> bool:
+        """Something to do on the next round: bytes to send, or an EOF to pass on."""
+        return not self.shut and not self.blocked and (bool(self.buf) or self.eof)
 
 
 class RechunkRelay(ServerEngine):
@@ -92,7 +104,8 @@ class RechunkRelay(ServerEngine):
         self.target = parse_address(target)
         super().__init__(host, port, ReplyMode.MANUAL, b"", reuse_addr)
         self.plan, self.connect_timeout = plan, connect_timeout
-        self._legs: list[_Leg] = []
+        self._legs: set[_Leg] = set()
+        self._due: set[_Leg] = set()  # legs with work for the next round; idle pairs cost nothing
         self._pairs = 0
         # target sockets still connecting → (their client, its address, the connect timeout)
         self._connecting: dict[socket.socket, tuple[socket.socket, Any, Timer]] = {}
@@ -101,7 +114,6 @@ class RechunkRelay(ServerEngine):
         while not self.stopping:
             self.loop.run_once(self._next_timeout())
             self._write_due()
-            self._sync()
             self.flush()
 
     def close_connections(self) -> None:
@@ -114,10 +126,9 @@ class RechunkRelay(ServerEngine):
             server.close()
 
     def _next_timeout(self) -> float:
-        pending = [leg.next_send for leg in self._legs if leg.buf]
-        if not pending:
+        if not self._due:
             return TICK_S
-        return max(0.0, min(TICK_S, min(pending) - time.monotonic()))
+        return max(0.0, min(TICK_S, min(leg.next_send for leg in self._due) - time.monotonic()))
 
     def on_listener(self, _mask: int) -> None:
         """Accept a client and start connecting to the target for it, without waiting here."""
@@ -178,10 +189,35 @@ class RechunkRelay(ServerEngine):
         self.emit(Connected(up, str(self.address), client_peer))
         self.emit(Connected(down, endpoint_of(server.getsockname()), server_peer))
         # client → server is reported under the server leg's id, and the other way round
-        self._legs.append(_Leg(client, server, down, server_peer, self.plan.sizes(up)))
-        self._legs.append(_Leg(server, client, up, client_peer, self.plan.sizes(down)))
+        upward = _Leg(client, server, down, server_peer, self.plan.sizes(up))
+        downward = _Leg(server, client, up, client_peer, self.plan.sizes(down), partner=upward)
+        upward.partner = downward
+        self._legs |= {upward, downward}
+        for leg in (upward, downward):
+            self._watch(leg)
+
+    # -- one leg at a time: cost per event, nothing per idle connection ----------------------------
+    def _watch(self, leg: _Leg) -> None:
+        """Watch leg.src for what its two legs wait for: reading (this leg), writing (the partner's
+        dst is this socket, when it was full)."""
+        if leg.src.fileno() < 0:
+            return
+        assert leg.partner is not None
+        mask = (READ if leg.reading else 0) | (WRITE if leg.partner.blocked else 0)
+        self.loop.watch(leg.src, mask, partial(self._on_ready, leg))
+
+    def _on_ready(self, leg: _Leg, mask: int) -> None:
+        assert leg.partner is not None
+        if mask & WRITE and leg.partner.blocked:  # the partner may send into this socket again
+            leg.partner.blocked = False
+            self._due.add(leg.partner)
+        if mask & READ:
+            self._read(leg)
+        if leg in self._legs:
+            self._watch(leg)
 
     def _read(self, leg: _Leg) -> None:
+        assert leg.partner is not None
         try:
             data = leg.src.recv(65536)
         except (BlockingIOError, InterruptedError):
@@ -189,73 +225,76 @@ class RechunkRelay(ServerEngine):
         except OSError as exc:
             self._fail(leg, exc)
             return
-        if not data:
+        if data:
+            other = leg.partner
+            self.emit(Traffic(make_chunk(Direction.RECEIVED, data, leg.rx_offset, other.conn, other.peer)))
+            leg.rx_offset += len(data)
+            leg.buf += data
+        else:
             leg.eof = True
-            return
-        other = leg.conn + 1 if leg.conn % 2 else leg.conn - 1
-        peer = self._peer_of(other)
-        self.emit(Traffic(make_chunk(Direction.RECEIVED, data, leg.rx_offset, other, peer)))
-        leg.rx_offset += len(data)
-        leg.buf += data
+        if leg.due:
+            self._due.add(leg)
 
-    def _peer_of(self, conn: int) -> str:
-        return next((leg.peer for leg in self._legs if leg.conn == conn), "?")
+    SENDS_PER_ROUND = 64  # per leg: one pair re-chunking a large transfer byte by byte cannot starve the rest
 
     def _write_due(self) -> None:
         now = time.monotonic()
-        for leg in self._legs:
-            while leg.buf and now >= leg.next_send and not leg.shut:
-                size = self.plan.size if leg.rng is None else leg.rng.randint(1, self.plan.max_size)
-                try:
-                    n = leg.dst.send(leg.buf[:size])
-                except (BlockingIOError, InterruptedError):
-                    break
-                except OSError as exc:
-                    self._fail(leg, exc)
-                    break
-                data = bytes(leg.buf[:n])
-                del leg.buf[:n]
-                self.emit(Traffic(make_chunk(Direction.SENT, data, leg.tx_offset, leg.conn, leg.peer)))
-                leg.tx_offset += n
-                if self.plan.delay_s:
-                    leg.next_send = now + self.plan.delay_s
-                    break
-            if leg.eof and not leg.buf and not leg.shut:
-                leg.shut = True
-                with contextlib.suppress(OSError):  # the other side may be gone already
-                    leg.dst.shutdown(socket.SHUT_WR)
-        self._close_finished()
+        for leg in list(self._due):
+            if leg in self._legs and now >= leg.next_send:
+                self._write(leg, now)
+            if not leg.due or leg not in self._legs:
+                self._due.discard(leg)
 
-    def _close_finished(self) -> None:
+    def _write(self, leg: _Leg, now: float) -> None:
+        was_reading = leg.reading
+        for _ in range(self.SENDS_PER_ROUND):
+            if not leg.buf:
+                break
+            size = self.plan.size if leg.rng is None else leg.rng.randint(1, self.plan.max_size)
+            try:
+                n = leg.dst.send(leg.buf[:size])
+            except (BlockingIOError, InterruptedError):  # dst is full: wait until it can be written
+                leg.blocked = True
+                assert leg.partner is not None
+                self._watch(leg.partner)
+                return
+            except OSError as exc:
+                self._fail(leg, exc)
+                return
+            data = bytes(leg.buf[:n])
+            del leg.buf[:n]
+            self.emit(Traffic(make_chunk(Direction.SENT, data, leg.tx_offset, leg.conn, leg.peer)))
+            leg.tx_offset += n
+            if self.plan.delay_s:
+                leg.next_send = now + self.plan.delay_s
+                break
+        if leg.reading and not was_reading:  # drained below the bound: read again
+            self._watch(leg)
+        if leg.eof and not leg.buf and not leg.shut:
+            leg.shut = True
+            with contextlib.suppress(OSError):  # the other side may be gone already
+                leg.dst.shutdown(socket.SHUT_WR)
+            self._close_if_done(leg)
+
+    def _close_if_done(self, leg: _Leg) -> None:
         """Close a relayed pair once both directions have ended (EOF passed on, or an error)."""
-        for leg in list(self._legs):
-            partner = next((o for o in self._legs if o.src is leg.dst), None)
-            if leg.shut and (partner is None or partner.shut) and leg in self._legs:
-                for done in (leg, partner):
-                    if done is not None:
-                        self._legs.remove(done)
-                        self.emit(Closed(done.conn, done.peer, CloseReason.PEER_CLOSED))
-                for sock in (leg.src, leg.dst):
-                    self.loop.forget(sock)
-                    sock.close()
+        partner = leg.partner
+        assert partner is not None
+        if not (leg.shut and partner.shut) or leg not in self._legs:
+            return
+        for done in (leg, partner):
+            self._legs.discard(done)
+            self._due.discard(done)
+            self.emit(Closed(done.conn, done.peer, CloseReason.PEER_CLOSED))
+        for sock in (leg.src, leg.dst):
+            self.loop.forget(sock)
+            sock.close()
 
     def _fail(self, leg: _Leg, exc: OSError) -> None:
         error: SocketLabError = from_os_error(exc, action="relay to", host=leg.peer, port=0)
         self.emit(Failed(error, leg.conn))
-        leg.eof = leg.shut = True
-        leg.buf.clear()
-        partner = next((o for o in self._legs if o.src is leg.dst), None)
-        if partner is not None:
-            partner.eof = partner.shut = True
-            partner.buf.clear()
-
-    def _sync(self) -> None:
-        """Watch each open source for reading while its buffer has room."""
-        for leg in self._legs:
-            wanted = not leg.eof and len(leg.buf) < MAX_BUFFERED and leg.src.fileno() >= 0
-            if wanted != leg.watched:
-                self.loop.watch(leg.src, READ if wanted else 0, partial(self._on_readable, leg))
-                leg.watched = wanted
-
-    def _on_readable(self, leg: _Leg, _mask: int) -> None:
-        self._read(leg)
+        for side in (leg, leg.partner):
+            assert side is not None
+            side.eof = side.shut = True
+            side.buf.clear()
+        self._close_if_done(leg)
