@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
@@ -35,6 +34,7 @@ from netcore.model.fetch import FetchResult
 from netcore.present import pycode
 from netcore.protocols.address import Address
 from widgets import style, units
+from widgets.plain_text import PlainLabel
 
 FILE_PORT = 8080
 
@@ -101,11 +101,11 @@ class FetchPane(ClientPane):
         self.cancel_button = QPushButton(self.tr("Cancel"), self)
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)
-        self.progress_text = QLabel(self)
+        self.progress_text = PlainLabel(self)
         self.header = QPlainTextEdit(self)
         self.header.setReadOnly(True)
         self.header.setPlaceholderText(self.tr("The decoded JSON header appears here"))
-        self.verdict = QLabel(self)
+        self.verdict = PlainLabel(self)
         self.verdict.setWordWrap(True)
         big = self.verdict.font()
         big.setBold(True)
@@ -239,6 +239,14 @@ class FetchPane(ClientPane):
             self.verdict.setText(
                 self.tr("saved {0} ({1:,} bytes) — the header had no md5, so it was not verified").format(
                     result.path, result.size
+                )
+            )
+        if result.server_name != result.name:
+            self.verdict.setText(
+                self.verdict.text()
+                + "\n"
+                + self.tr("The server calls it '{0}': saved under the name you asked for.").format(
+                    result.server_name
                 )
             )
         self.set_state(self.tr("Done"))

@@ -6,7 +6,7 @@ import time
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
 from app import i18n
 from app.file_page import FilePage
@@ -21,6 +21,7 @@ from netcore import __version__
 from netcore.errors import SocketLabError
 from widgets import units
 from widgets.code_panel import CodePanel
+from widgets.plain_text import PlainLabel
 
 
 class MainWindow(QMainWindow):
@@ -89,7 +90,7 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
         help_menu.addAction(about)
 
-        self.traffic_label = QLabel(self)
+        self.traffic_label = PlainLabel(self)
         self.statusBar().addPermanentWidget(self.traffic_label)
         self._last_counts: tuple[int, int, float] | None = None
         self._stats_timer = QTimer(self)

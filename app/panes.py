@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
@@ -46,6 +45,7 @@ from netcore.protocols.address import Address
 from netcore.protocols.payload import parse_payload
 from widgets import style
 from widgets.inputs import AddressEdit, PayloadEdit
+from widgets.plain_text import PlainLabel
 from widgets.traffic_log import TrafficView
 
 DEFAULT_PORT = 9000
@@ -58,7 +58,7 @@ def labelled_row(parent: QWidget, *items: str | QWidget, stretch: bool = True) -
     """A row of widgets in which each (already translated) string becomes a QLabel before the next."""
     row = QHBoxLayout()
     for item in items:
-        row.addWidget(QLabel(item, parent) if isinstance(item, str) else item)
+        row.addWidget(PlainLabel(item, parent) if isinstance(item, str) else item)
     if stretch:
         row.addStretch(1)
     return row
@@ -73,7 +73,7 @@ class EnginePane(QGroupBox):
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
         self.runner: EngineRunner | None = None
-        self.state = QLabel(self)
+        self.state = PlainLabel(self)
         self.state.setWordWrap(True)
         self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.view = TrafficView(self)
@@ -319,12 +319,12 @@ class EchoServerPane(ServerPane):
         self.reply = PayloadEdit("", self)
         self.reply_button = QPushButton(QCoreApplication.translate("Panes", "Send &reply"), self)
         reply_options = QHBoxLayout()
-        reply_options.addWidget(QLabel(QCoreApplication.translate("Panes", "Reply"), self))
+        reply_options.addWidget(PlainLabel(QCoreApplication.translate("Panes", "Reply"), self))
         reply_options.addWidget(self.mode)
         reply_options.addWidget(self.prefix, 1)
         self.form.addRow(reply_options)
         self.manual_row = QHBoxLayout()
-        self.manual_row.addWidget(QLabel(QCoreApplication.translate("Panes", "Peer"), self))
+        self.manual_row.addWidget(PlainLabel(QCoreApplication.translate("Panes", "Peer"), self))
         self.manual_row.addWidget(self.clients, 1)
         reply_row = QHBoxLayout()
         reply_row.addWidget(self.reply, 1)

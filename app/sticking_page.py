@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -34,6 +33,7 @@ from netcore.protocols.address import Address
 from netcore.protocols.framing import Frame
 from netcore.protocols.payload import escape_text, parse_text
 from widgets import style
+from widgets.plain_text import PlainLabel
 from widgets.timeline import LaneTimeline, Span
 
 FRAME_COLOUR = style.FIELD_SHADES[2]
@@ -114,13 +114,13 @@ class ScenarioPane(EnginePane):
             self.tr("Step mode: one recv() per click (Ctrl+T); shows the bytes waiting")
         )
         self.stop_button = QPushButton(self.tr("Stop"), self)
-        self.verdict = QLabel(self.tr("Choose a preset and press Run"), self)
+        self.verdict = PlainLabel(self.tr("Choose a preset and press Run"), self)
         self.verdict.setWordWrap(True)
         big = self.verdict.font()
         big.setPointSizeF(big.pointSizeF() * 1.6)
         big.setBold(True)
         self.verdict.setFont(big)
-        self.details = QLabel(self)
+        self.details = PlainLabel(self)
         self.details.setWordWrap(True)
         self.timeline = LaneTimeline(self)
 
@@ -129,7 +129,7 @@ class ScenarioPane(EnginePane):
         form.addRow(self.tr("Messages"), self.messages)
         generate = QHBoxLayout()
         generate.addWidget(self.generate_count)
-        generate.addWidget(QLabel("×", self))
+        generate.addWidget(PlainLabel("×", self))
         generate.addWidget(self.generate_size)
         generate.addWidget(self.generate_button)
         generate.addWidget(self.variable_button)
@@ -421,7 +421,7 @@ class RelayPane(ServerPane):
         )
         self.form.addRow(row)
         self.extras.addWidget(
-            QLabel(
+            PlainLabel(
                 self.tr(
                     "Point a client (e.g. the TCP echo tab's) at this relay's port: "
                     "it receives the server's bytes re-chunked."

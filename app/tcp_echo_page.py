@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -27,6 +26,7 @@ from netcore.protocols.address import Address
 from netcore.protocols.framing import FRAMING_CHOICES, make_codec
 from widgets.elided_label import ElidedLabel
 from widgets.inputs import PayloadEdit, RepeatControl
+from widgets.plain_text import PlainLabel
 
 
 def framing_combo(parent: QWidget) -> QComboBox:
@@ -77,9 +77,9 @@ class TcpClientPane(ClientPane):
         form = QFormLayout()
         form.addRow(self.tr("Server"), self.address)
         options = QHBoxLayout()
-        options.addWidget(QLabel(self.tr("Framing"), self))
+        options.addWidget(PlainLabel(self.tr("Framing"), self))
         options.addWidget(self.framing, 1)
-        options.addWidget(QLabel(self.tr("Timeout"), self))
+        options.addWidget(PlainLabel(self.tr("Timeout"), self))
         options.addWidget(self.timeout)
         options.addWidget(self.nodelay)
         form.addRow(options)
@@ -232,7 +232,7 @@ class TcpServerPane(EchoServerPane):
     def add_options(self) -> None:
         self.framing = framing_combo(self)
         self.framing.setToolTip(self.tr("With framing, the server replies once per decoded message"))
-        self.options.addWidget(QLabel(self.tr("Framing"), self))
+        self.options.addWidget(PlainLabel(self.tr("Framing"), self))
         self.options.addWidget(self.framing, 1)
         self.kick_button = QPushButton(self.tr("Disconnect client"), self)
         self.kick_button.clicked.connect(self.disconnect_client)

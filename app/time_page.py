@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -31,6 +30,7 @@ from netcore.protocols.timeproto import TimeProtocol, TimeResult, describe_sntp_
 from widgets import style
 from widgets.hexdump_view import FieldHexModel, HexdumpView
 from widgets.line_plot import LinePlot
+from widgets.plain_text import PlainLabel
 from widgets.time_diagram import ExchangeDiagram, clock_text
 
 TIME_PORT = 8123  # our server's default: the standard ports (123, 37, 13) need administrator rights
@@ -72,11 +72,11 @@ class TimeClientPane(ClientPane):
         self.timeout.setSuffix(self.tr(" s"))
         self.timeout.setToolTip(self.tr("How long to wait for each reply"))
         self.query_button = QPushButton(self.tr("&Query"), self)
-        self.server_time = QLabel("–", self)
-        self.local_time = QLabel("–", self)
-        self.offset = QLabel("–", self)
-        self.delay = QLabel("–", self)
-        self.said = QLabel("–", self)
+        self.server_time = PlainLabel("–", self)
+        self.local_time = PlainLabel("–", self)
+        self.offset = PlainLabel("–", self)
+        self.delay = PlainLabel("–", self)
+        self.said = PlainLabel("–", self)
         self.said.setWordWrap(True)
         for label in (self.server_time, self.local_time, self.offset, self.delay, self.said):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -87,7 +87,7 @@ class TimeClientPane(ClientPane):
         self.packet_model = FieldHexModel(self)
         self.packet = HexdumpView(self.packet_model, self)
         self.packet.setMinimumHeight(self.packet.verticalHeader().defaultSectionSize() * 4 + 8)
-        self.packet_hover = QLabel(self.tr("Hover a byte of the SNTP reply to see its field"), self)
+        self.packet_hover = PlainLabel(self.tr("Hover a byte of the SNTP reply to see its field"), self)
         self.packet_hover.setWordWrap(True)
         self.packet.hovered.connect(self.packet_hover.setText)
         self.diagram = ExchangeDiagram(self)
@@ -121,7 +121,7 @@ class TimeClientPane(ClientPane):
                 (self.tr("Server says"), self.said),
             )
         ):
-            results.addWidget(QLabel(name, self), row, 0)
+            results.addWidget(PlainLabel(name, self), row, 0)
             results.addWidget(value, row, 1)
         results.setColumnStretch(1, 1)
         packet_page = QWidget(self)

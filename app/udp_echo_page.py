@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -42,6 +41,7 @@ from netcore.protocols.address import Address
 from netcore.protocols.probe import MIN_PROBE_SIZE, ProbeStats, ReplyStatus
 from widgets.inputs import PayloadEdit, RepeatControl
 from widgets.line_plot import LinePlot
+from widgets.plain_text import PlainLabel
 
 
 def recv_size_box(parent: QWidget) -> QSpinBox:
@@ -98,7 +98,7 @@ class UdpClientPane(ClientPane):
                 "Send numbered datagrams at an interval; count lost, late, duplicated and reordered replies"
             )
         )
-        self.stats = QLabel(self)
+        self.stats = PlainLabel(self)
         self.stats.setWordWrap(True)
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.repeat = RepeatControl(self)
@@ -335,7 +335,7 @@ class UdpServerPane(EchoServerPane):
 
     def add_options(self) -> None:
         self.recv_size = recv_size_box(self)
-        self.options.addWidget(QLabel(self.tr("Receive buffer"), self))
+        self.options.addWidget(PlainLabel(self.tr("Receive buffer"), self))
         self.options.addWidget(self.recv_size)
         self.options.addStretch(1)
         self.reuse.setToolTip(self.tr("Let another socket bind the same address (SO_REUSEADDR)"))

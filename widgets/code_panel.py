@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from widgets import style
+from widgets.plain_text import PlainLabel
 
 
 class CodePanel(QWidget):
@@ -15,7 +16,7 @@ class CodePanel(QWidget):
         self.code.setReadOnly(True)
         self.code.setFont(style.mono_font())
         self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.note = QLabel(self.tr("What the current settings do, in standard-library Python"), self)
+        self.note = PlainLabel(self.tr("What the current settings do, in standard-library Python"), self)
         self.copy_button = QPushButton(self.tr("Copy"), self)
         self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.code.toPlainText()))
         row = QHBoxLayout()

@@ -6,6 +6,8 @@ from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from widgets.plain_text import plain_tooltip
+
 
 class ElidedLabel(QWidget):
     """One line of text in the width its layout gives it, ending in "…" when longer (the whole text
@@ -27,7 +29,7 @@ class ElidedLabel(QWidget):
     def setText(self, text: str) -> None:
         if text != self._text:
             self._text = text
-            self.setToolTip(text)
+            self.setToolTip(plain_tooltip(text))
             self.update()
 
     def clear(self) -> None:

@@ -23,7 +23,16 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QContextMenuEvent, QGuiApplication, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QGuiApplication,
+    QHelpEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -33,6 +42,7 @@ from PySide6.QtWidgets import (
     QStyleOptionHeader,
     QStyleOptionViewItem,
     QTableView,
+    QToolTip,
     QWidget,
 )
 
@@ -40,6 +50,7 @@ from netcore.model.traffic import Chunk, Direction, FrameSpan, TrafficStore
 from netcore.present.export import python_literal
 from netcore.protocols.hexdump import ASCII_CHAR, HEX_BYTE, WIDTH
 from widgets import style
+from widgets.plain_text import plain_tooltip
 
 HEX0 = 1  # first hex column
 ASCII0 = HEX0 + WIDTH  # first ASCII column
@@ -291,12 +302,22 @@ class HexdumpModel(QAbstractTableModel):
 
 class _BoundaryDelegate(QStyledItemDelegate):
     """Paints a cell, then a bar at its left edge where a chunk or a frame begins (for models
-    other than HexdumpModel, whose rows the view paints itself)."""
+    other than HexdumpModel, whose rows the view paints itself); shows tooltips as plain text."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         super().paint(painter, option, index)
         chunk_start, frame_start = bool(index.data(CHUNK_START_ROLE)), bool(index.data(FRAME_START_ROLE))
         _draw_boundaries(painter, option.rect, chunk_start, frame_start)
+
+    def helpEvent(
+        self, event: QHelpEvent, view: QAbstractItemView, option: QStyleOptionViewItem, index: _Index
+    ) -> bool:
+        """Tooltips show their text literally: a field's value can be the peer's text."""
+        text = index.data(Qt.ItemDataRole.ToolTipRole) if index.isValid() else None
+        if event.type() != QEvent.Type.ToolTip or not text:
+            return super().helpEvent(event, view, option, index)
+        QToolTip.showText(event.globalPos(), plain_tooltip(str(text)), view)
+        return True
 
 
 _TEXT_MARGIN = 3  # as QStyledItemDelegate: PM_FocusFrameHMargin + 1

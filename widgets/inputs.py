@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -21,6 +20,7 @@ from netcore.errors import InputError
 from netcore.protocols.address import Address, parse_address
 from netcore.protocols.payload import ENCODINGS, PayloadMode, escape_text, parse_payload, to_hex_text
 from widgets import style
+from widgets.plain_text import PlainLabel
 
 _ERROR_CSS = f"color: {style.ERROR_FG.name()};"
 _OK_CSS = "color: palette(placeholder-text);"
@@ -43,14 +43,14 @@ class AddressEdit(QWidget):
         self.port.setValue(port)
         self.port.setAccelerated(True)
         self.port.setToolTip(self.tr("TCP/UDP port, 0–65535 (0 = any free port when listening)"))
-        self.error = QLabel(self)
+        self.error = PlainLabel(self)
         self.error.setStyleSheet(_ERROR_CSS)
         self.error.setWordWrap(True)
         self.error.hide()
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.host, 3)
-        row.addWidget(QLabel(self.tr("Port"), self))
+        row.addWidget(PlainLabel(self.tr("Port"), self))
         row.addWidget(self.port, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -104,12 +104,12 @@ class RepeatControl(QWidget):
         self.button = QPushButton(self.tr("Repeat"), self)
         self.button.setCheckable(True)
         self.button.setToolTip(self.tr("Send the message every interval; {n} in it counts 1, 2, 3…"))
-        self.progress = QLabel(self)
+        self.progress = PlainLabel(self)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel(self.tr("Repeat every"), self))
+        row.addWidget(PlainLabel(self.tr("Repeat every"), self))
         row.addWidget(self.interval)
-        row.addWidget(QLabel(self.tr("times"), self))
+        row.addWidget(PlainLabel(self.tr("times"), self))
         row.addWidget(self.count)
         row.addWidget(self.button)
         row.addWidget(self.progress, 1)
@@ -178,7 +178,7 @@ class PayloadEdit(QWidget):
             self.encoding.addItem(name.upper(), name)
         self.escapes = QCheckBox(self.tr("Escapes \\r \\n \\xHH"), self)
         self.escapes.setChecked(True)
-        self.status = QLabel(self)
+        self.status = PlainLabel(self)
         self.status.setWordWrap(True)
         options = QHBoxLayout()
         options.setContentsMargins(0, 0, 0, 0)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -40,6 +39,7 @@ from netcore.protocols.framing import Frame
 from widgets import style
 from widgets.elided_label import ElidedLabel
 from widgets.hexdump_view import FixedHeader, HexdumpModel, HexdumpView, rows_in
+from widgets.plain_text import PlainLabel
 
 PREVIEW_BYTES = 64
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -231,7 +231,7 @@ class TrafficView(QWidget):
 
         self.hexdump = HexdumpView(self.hex_model, self)
         self.status = ElidedLabel(self)
-        self.hover = QLabel(self)
+        self.hover = PlainLabel(self)
         self.hover.setWordWrap(True)
         self.hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hexdump.hovered.connect(self.hover.setText)

@@ -551,6 +551,7 @@ def cmd_fetch(args: argparse.Namespace, out: TextIO) -> int:
             json.dumps(
                 {
                     "file_name": result.name,
+                    "server_name": result.server_name,
                     "path": str(result.path),
                     "size": result.size,
                     "md5": result.md5,
@@ -571,6 +572,8 @@ def cmd_fetch(args: argparse.Namespace, out: TextIO) -> int:
             f"{result.mb_per_s:.1f} MB/s; header length sent as '{result.length_format}'",
             file=out,
         )
+        if result.server_name != result.name:
+            print(f"the server calls it {result.server_name!r} (not used: saved as asked)", file=out)
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ size; ``error`` when it cannot serve), then exactly ``data_all`` bytes; ``netcor
 encodes and decodes it. The course packs the length with ``struct.pack('i', n)`` (little-endian on
 common machines); we send ``!I`` unless asked for ``<i``, and the client detects either. An optional
 shared key makes the server send a 32-byte challenge first, answered with HMAC-SHA256(key, challenge).
+The client saves a file under the requested name (``saved_name``), never the header's.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 from netcore.engines.serving import ReplyMode, ServerEngine
@@ -78,9 +79,9 @@ IDLE_TIMEOUT_S: Final = 60.0  # the server closes a client that sends no (whole)
 
 
 # -- names -------------------------------------------------------------------------------------
-def saved_name(header: Mapping[str, Any], requested: str) -> str:
-    """The name a fetched file is saved under: the header's ``file_name`` (else the *requested* name)
-    joined with its ``file_type``, checked by ``safe_file_name``."""
+def server_name(header: Mapping[str, Any], requested: str) -> str:
+    """The name the server gives the file: its ``file_name`` (else *requested*) joined with its
+    ``file_type``, checked by ``safe_file_name``. Information only: ``saved_name`` is what is saved."""
     name, kind = header.get("file_name", requested), header.get("file_type", "")
     if not isinstance(name, str) or not name:
         raise RemoteProtocolError(f"the header's 'file_name' must be a non-empty string, not {name!r}")
@@ -89,11 +90,27 @@ def saved_name(header: Mapping[str, Any], requested: str) -> str:
     return safe_file_name(filehdr.whole_name(name, kind))
 
 
-def safe_file_name(name: str) -> str:
-    """A name from a server as a plain name we can create in the destination folder, and that is a
-    valid name on Windows too (a file fetched here may be opened there); else ``RemoteProtocolError``."""
+def saved_name(requested: str, served: str | None = None) -> str:
+    """The name a fetch of *requested* saves under: the user's name (its last path component), never
+    the server's. Only a requested name with no extension, such as the course's bare ``hello``, gets
+    the extension of the server's name *served* (``hello.png``), and only one of letters and digits.
+    A dot name is saved only when the user asked for one; ``InputError`` for a name no system can hold."""
+    name = requested.replace("\\", "/").rsplit("/", 1)[-1]
+    extension = PurePosixPath(served or "").suffix[1:]
+    if not PurePosixPath(name).suffix and extension.isalnum():
+        name = f"{name}.{extension}"
+    return safe_file_name(name, "the requested file name", InputError)
+
+
+def safe_file_name(
+    name: str,
+    what: str = "the header's file name",
+    error: Callable[[str], SocketLabError] = RemoteProtocolError,
+) -> str:
+    """*name* (*what* it is, for the message) as a plain name we can create in the destination folder,
+    and that is a valid name on Windows too (a file fetched here may be opened there); else *error*."""
     if not _is_utf8(name):  # a JSON escape such as "\udcff" decodes to a lone surrogate
-        raise RemoteProtocolError(f"the header's file name {name!r} is not valid Unicode text")
+        raise error(f"{what} {name!r} is not valid Unicode text")
     if (
         "\0" in name
         or "/" in name
@@ -101,10 +118,10 @@ def safe_file_name(name: str) -> str:
         or name in (".", "..")
         or len(name.encode()) > MAX_NAME_BYTES
     ):
-        raise RemoteProtocolError(f"the header's file name {name!r} would escape the destination folder")
+        raise error(f"{what} {name!r} would escape the destination folder")
     problem = windows_name_problem(name) or _format_character(name)
     if problem:
-        raise RemoteProtocolError(f"the header's file name {name!r} is refused: {problem}")
+        raise error(f"{what} {name!r} is refused: {problem}")
     return name
 
 
@@ -402,6 +419,8 @@ def recv_exactly(sock: socket.socket, size: int, deadline: float | None = None) 
 class FetchClient(Engine):
     """Lists or fetches files from a file server.
 
+    A file is saved under the name the user asked for (``saved_name``), never one the server chooses;
+    the server's name is only reported (``FetchResult.server_name``).
     A fetched body is streamed to a temporary file in the destination folder while another thread
     hashes and writes the previous buffer; only when size and md5 match is it renamed (atomically,
     never over an existing file unless *overwrite*). Any failure or a cancel leaves no file behind.
@@ -561,7 +580,8 @@ class FetchClient(Engine):
         header, fmt = self.request(name)
         try:
             size = int(header["data_all"])
-            final = self.dest / saved_name(header, name)
+            served = server_name(header, name)
+            final = self.dest / saved_name(name, served)
             if final.exists() and not self.overwrite:
                 raise FileAlreadyExists(final.name, str(self.dest))
             free = shutil.disk_usage(self.dest).free
@@ -599,6 +619,7 @@ class FetchClient(Engine):
             time.perf_counter() - started,
             header,
             fmt,
+            served,
         )
 
     def _receive_body(self, fd: int, size: int, on_progress: Callable[[int, int], None] | None) -> Any:

@@ -9,6 +9,8 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
+    """A saved file: *name* is the one the user asked for (with the server's extension at most)."""
+
     name: str
     path: Path
     size: int
@@ -17,6 +19,7 @@ class FetchResult:
     seconds: float
     header: dict[str, Any]
     length_format: str  # the header length's byte order as received ('!I' or '<i')
+    server_name: str  # the name the server gave the file: information only, never the saved name
 
     @property
     def mb_per_s(self) -> float:

@@ -307,6 +307,10 @@
         <translation>已保存 {0}（{1:,} 字节）——报头中没有 md5，因此未校验</translation>
     </message>
     <message>
+        <source>The server calls it &apos;{0}&apos;: saved under the name you asked for.</source>
+        <translation>服务器称它为“{0}”：已按你请求的名字保存。</translation>
+    </message>
+    <message>
         <source>Done</source>
         <translation>完成</translation>
     </message>

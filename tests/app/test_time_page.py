@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
 from netcore.protocols.timeproto import TimeProtocol
+from tests.app.support import OneReplyServer
 from widgets.hexdump_view import FRAME_START_ROLE, HEX0
 
 
@@ -87,3 +88,17 @@ def test_no_server_gives_a_clear_error(qtbot, page):
     page.client.timeout.setValue(0.3)
     query(qtbot, page)
     assert "port unreachable" in page.client.state.text() or "no reply" in page.client.state.text()
+
+
+MARKUP = '<h1 style="color:red">X</h1><a href="http://example.com/">link</a><img src="file:///etc/hostname">'
+
+
+def test_a_daytime_reply_of_markup_is_shown_as_text(qtbot, page):
+    """A DAYTIME server that answers with HTML: its characters, not a headline, a link and an image."""
+    with OneReplyServer(MARKUP.encode() + b"\r\n", read_first=False) as server:
+        page.client.set_protocol(TimeProtocol.DAYTIME_TCP)
+        page.client.address.set_address("127.0.0.1", server.port)
+        query(qtbot, page)
+    assert "Reply 1 of 1" in page.client.state.text()
+    assert page.client.said.textFormat() == Qt.TextFormat.PlainText
+    assert page.client.said.text() == MARKUP

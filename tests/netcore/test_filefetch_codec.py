@@ -371,24 +371,30 @@ def test_header_file_names_windows_cannot_hold_are_refused_on_every_system(tmp_p
 
 
 @pytest.mark.parametrize(
-    ("fields", "saved"),
+    ("requested", "fields", "saved"),
     [
-        ({"file_name": "hello", "file_type": "png"}, "hello.png"),  # the course's convention
-        ({"file_name": "archive.tar", "file_type": "gz"}, "archive.tar.gz"),
-        ({"file_name": "名字", "file_type": "txt"}, "名字.txt"),
-        ({"file_name": ".hidden", "file_type": "cfg"}, ".hidden.cfg"),
-        ({"file_name": "hello.png", "file_type": "png"}, "hello.png"),  # a server sending whole names
-        ({"file_name": "IMG_1.JPG", "file_type": "jpg"}, "IMG_1.JPG"),
-        ({"file_name": "README", "file_type": ""}, "README"),
-        ({"file_name": "hello.png"}, "hello.png"),
-        ({"file_type": "bin"}, "split.bin"),  # no file_name: the requested name
-        ({}, "split"),
+        ("hello", {"file_name": "hello", "file_type": "png"}, "hello.png"),  # the course's convention
+        ("hello", {"file_name": "hello.png", "file_type": "png"}, "hello.png"),  # whole names
+        ("hello", {"file_name": "hello.png"}, "hello.png"),
+        ("photo", {"file_name": "IMG_1", "file_type": "JPG"}, "photo.JPG"),  # the user's stem
+        ("名字", {"file_name": "名字", "file_type": "txt"}, "名字.txt"),
+        ("README", {"file_name": "README", "file_type": ""}, "README"),
+        ("split", {"file_type": "bin"}, "split.bin"),  # no file_name: the requested name
+        ("split", {}, "split"),
+        ("archive.tar", {"file_name": "archive.tar", "file_type": "gz"}, "archive.tar"),  # has one
+        ("holiday.jpg", {"file_name": ".bashrc"}, "holiday.jpg"),  # never the server's name
+        ("holiday.jpg", {"file_name": "holiday", "file_type": "exe"}, "holiday.jpg"),
+        ("holiday", {"file_name": ".bashrc"}, "holiday"),  # a dot name has no extension
+        ("holiday", {"file_name": "x", "file_type": "jpg exe"}, "holiday"),  # not letters and digits
+        (".hidden", {"file_name": ".hidden", "file_type": "cfg"}, ".hidden.cfg"),  # the user's dot
+        ("sub/deep.txt", {"file_name": "deep", "file_type": "txt"}, "deep.txt"),
     ],
     ids=repr,
 )
-def test_the_saved_name_is_file_name_and_file_type(tmp_path, client_on, fields, saved):
+def test_the_saved_name_is_the_requested_one(tmp_path, client_on, requested, fields, saved):
+    """The user's name (its last part), with the server's extension only when it has none."""
     header = {"file_hex": hashlib.md5(BODY).hexdigest(), "data_all": len(BODY), **fields}
-    result = client_on(ScriptedSocket([encode_header(header) + BODY]), tmp_path).fetch("split")
+    result = client_on(ScriptedSocket([encode_header(header) + BODY]), tmp_path).fetch(requested)
     assert (result.name, result.path.read_bytes()) == (saved, BODY)
     assert leftovers(tmp_path) == [saved]
 
