@@ -13,6 +13,7 @@ shared key makes the server send a 32-byte challenge first, answered with HMAC-S
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import hmac
 import mmap
@@ -28,7 +29,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from netcore.engines.serving import ReplyMode, ServerEngine
 from netcore.errors import (
@@ -50,7 +51,7 @@ from netcore.errors import (
     from_os_error,
 )
 from netcore.io.loop import Cancelled, Engine, connect_nonblocking
-from netcore.io.platform import windows_name_problem
+from netcore.io.platform import OutsideFolder, open_in_folder, windows_name_problem
 from netcore.io.resolve import resolve
 from netcore.io.stream import endpoint_of
 from netcore.model.events import (
@@ -124,25 +125,31 @@ def key_response(key: bytes, challenge: bytes) -> bytes:
 
 # -- server ------------------------------------------------------------------------------------
 class Md5Cache:
-    """md5 of files by (device, inode, size, mtime): a second fetch does not hash again."""
+    """md5 of files by (device, inode, size, mtime, ctime): a second fetch does not hash again.
+
+    The ctime counts: a same-size rewrite whose mtime was put back (``cp -p``, ``rsync -t``,
+    ``os.utime``) still changes it, so a rewritten file is never served with its old md5."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cache: dict[tuple[int, int, int, int], str] = {}
+        self._cache: dict[tuple[int, int, int, int, int], str] = {}
 
-    def md5(self, path: Path, st: os.stat_result, stop: threading.Event | None = None) -> str:
-        """The file's md5; raises ``Cancelled`` if *stop* is set meanwhile (checked every block)."""
-        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    def md5(self, f: BinaryIO, st: os.stat_result, stop: threading.Event | None = None) -> str:
+        """The md5 of the first ``st.st_size`` bytes of the open file *f*, whose ``os.fstat`` is
+        *st*; raises ``Cancelled`` if *stop* is set meanwhile (checked every block)."""
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None:
             return cached
         digest = hashlib.md5()
-        with path.open("rb") as f:
-            while block := f.read(BUFFER_SIZE):
-                if stop is not None and stop.is_set():
-                    raise Cancelled("hashing")
-                digest.update(block)
+        f.seek(0)
+        left = st.st_size
+        while left > 0 and (block := f.read(min(BUFFER_SIZE, left))):
+            if stop is not None and stop.is_set():
+                raise Cancelled("hashing")
+            digest.update(block)
+            left -= len(block)
         value = digest.hexdigest()
         with self._lock:
             self._cache[key] = value
@@ -193,8 +200,10 @@ class FileServer(ServerEngine):
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop, in Python 3.11's resolve()
             return False
 
-    def resolve_name(self, name: str) -> tuple[Path, os.stat_result] | str:
-        """The file a request names, or the reason it is refused (sent back as the header's error)."""
+    def open_name(self, name: str) -> tuple[BinaryIO, str, os.stat_result] | str:
+        """The file a request names, opened once (the caller closes it), with its name and its
+        ``os.fstat``; or the reason it is refused (sent back as the header's error). Hashing and
+        sending use this one descriptor, so a name swapped after the check changes nothing."""
         if not name:
             return "empty file name"
         if "\0" in name:
@@ -203,27 +212,34 @@ class FileServer(ServerEngine):
             return f"the name is longer than {MAX_NAME_BYTES} bytes"
         if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in Path(name).parts:
             return "only names inside the served folder are allowed (no absolute paths, no '..')"
-        path = self.root / name
-        if not path.exists():
-            candidates = [
-                p for p in self.root.glob(f"{glob_escape(name)}.*") if p.stem == name and _is_utf8(p.name)
-            ]
-            if len(candidates) != 1:
-                return f"no file named '{name}'"
-            path = candidates[0]
+        found = self._open(name, Path(name).parts)
+        if found is not None:
+            return found
+        candidates = [
+            p for p in self.root.glob(f"{glob_escape(name)}.*") if p.stem == name and _is_utf8(p.name)
+        ]
+        if len(candidates) == 1:
+            found = self._open(name, candidates[0].relative_to(self.root).parts)
+        return f"no file named '{name}'" if found is None else found
+
+    def _open(self, name: str, parts: tuple[str, ...]) -> tuple[BinaryIO, str, os.stat_result] | str | None:
+        """The regular file *parts* name inside the folder (checked on the opened descriptor), the
+        reason it is refused, or None if there is no such file."""
         try:
-            real = path.resolve()
-        except (OSError, RuntimeError):  # RuntimeError: a symlink loop, in Python 3.11's resolve()
-            return f"cannot follow '{name}': a loop of symbolic links"
-        if not real.is_relative_to(self.root):
-            return "the name leads outside the served folder"
+            fd = open_in_folder(self.root, parts)
+        except FileNotFoundError:
+            return None
+        except (OSError, OutsideFolder) as exc:
+            return _refusal(name, exc)
         try:
-            st = real.stat()
+            st = os.fstat(fd)
         except OSError as exc:
-            return f"cannot read '{name}': {exc.strerror}"
+            os.close(fd)
+            return _refusal(name, exc)
         if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
             return f"'{name}' is not a regular file"
-        return real, st
+        return open(fd, "rb", buffering=0), (parts[-1] if parts else name), st
 
     # -- loop -----------------------------------------------------------------------------------
     # The loop accepts; each client is served by a thread of its own (blocking sendfile of whole
@@ -329,7 +345,7 @@ class FileServer(ServerEngine):
             sock.sendall(head)
             report(Direction.SENT, head)
             return
-        found = self.resolve_name(request)
+        found = self.open_name(request)
         if isinstance(found, str):
             head = filehdr.encode_header(
                 {"file_name": request, "error": found, "data_all": 0}, self.length_format
@@ -337,21 +353,28 @@ class FileServer(ServerEngine):
             sock.sendall(head)
             report(Direction.SENT, head)
             return
-        path, st = found
-        header = {
-            **filehdr.name_fields(path.name),
-            "file_hex": self.md5_cache.md5(path, st, self.loop.stop_event),
-            "data_all": st.st_size,
-        }
-        head = filehdr.encode_header(header, self.length_format)
-        sock.sendall(head)
-        report(Direction.SENT, head)
-        with path.open("rb") as f:
+        f, name, st = found
+        with f:
+            header = {
+                **filehdr.name_fields(name),
+                "file_hex": self.md5_cache.md5(f, st, self.loop.stop_event),
+                "data_all": st.st_size,
+            }
+            head = filehdr.encode_header(header, self.length_format)
+            sock.sendall(head)
+            report(Direction.SENT, head)
             sent = sock.sendfile(f, 0, st.st_size) if st.st_size else 0  # sendfile refuses a count of 0
         if sent != st.st_size:
-            raise LocalProtocolError(
-                f"sent {sent:,} of {st.st_size:,} bytes of '{path.name}': the file shrank"
-            )
+            raise LocalProtocolError(f"sent {sent:,} of {st.st_size:,} bytes of '{name}': the file shrank")
+
+
+def _refusal(name: str, exc: OSError | OutsideFolder) -> str:
+    """Why the file a request names cannot be opened, as the header's error says it."""
+    if isinstance(exc, OutsideFolder):
+        return "the name leads outside the served folder"
+    if exc.errno == errno.ELOOP:
+        return f"cannot follow '{name}': a loop of symbolic links"
+    return f"cannot read '{name}': {exc.strerror}"
 
 
 def _is_utf8(name: str) -> bool:

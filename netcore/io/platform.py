@@ -28,6 +28,12 @@ where it is handled, so the same words can be shown to the user where they meet 
   ``mallopt`` with glibc only.
 - **File names.** A file fetched on Linux may be opened on Windows, so names received from a peer
   are checked against Windows' rules on every system.
+- **Opening a served file.** A name checked first and opened later can be swapped for a symbolic
+  link (or a FIFO) in between. Where ``os.open`` takes ``dir_fd`` (Linux, macOS), ``open_in_folder``
+  walks the name one component at a time from the folder's descriptor with ``O_NOFOLLOW`` and
+  resolves each symbolic link itself, never above the folder; ``O_NONBLOCK`` keeps a FIFO from
+  blocking the open. Windows has neither: the file is opened by path and the opened handle checked
+  (``os.fstat`` equals the stat of its real path, and that real path lies inside the folder).
 - **Console text.** A Chinese Windows console encodes in GBK (cp936), which cannot print ``⇄`` or
   ``−``; the CLI writes UTF-8 everywhere.
 """
@@ -44,7 +50,7 @@ import socket
 import struct
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, NamedTuple, TextIO
 
@@ -308,6 +314,90 @@ def windows_name_problem(name: str) -> str | None:
     if name.split(".")[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
         return f"'{name.split('.')[0]}' is a reserved device name on Windows"
     return None
+
+
+# -- opening a file inside a folder ------------------------------------------------------------------
+MAX_SYMLINKS: Final = 40  # as Linux allows in one path: more is a loop
+
+
+class OutsideFolder(Exception):
+    """The name, or a symbolic link on its way, leads outside the folder."""
+
+
+def open_in_folder(folder: Path, parts: Sequence[str]) -> int:
+    """A read-only descriptor of the file that *parts* (path components, no '..') name inside
+    *folder* (an absolute real path), following symbolic links only while they stay inside, and
+    never blocking on a FIFO; the caller checks what it is (``os.fstat``) and closes it. Raises
+    ``OutsideFolder``, or ``OSError`` (ELOOP for a loop of links)."""
+    if sys.platform != "win32" and os.open in os.supports_dir_fd:
+        return _open_beneath(folder, parts)
+    return _open_and_check(folder, parts)
+
+
+if sys.platform != "win32":
+
+    def _open_beneath(folder: Path, parts: Sequence[str]) -> int:
+        """Walk from the folder's descriptor with ``O_NOFOLLOW`` on every component: a link is read
+        (``readlink``) and its target walked the same way, '..' steps back to the descriptor held
+        for the parent, so no swap between two steps can lead outside."""
+        base = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+        dirs = [os.open(folder, base | os.O_DIRECTORY)]
+        todo = list(reversed(parts))
+        links = 0
+        try:
+            while todo:
+                part = todo.pop()
+                if part in ("", "."):
+                    continue
+                if part == "..":
+                    if len(dirs) == 1:
+                        raise OutsideFolder(part)
+                    os.close(dirs.pop())
+                    continue
+                try:
+                    fd = os.open(part, base | (os.O_DIRECTORY if todo else 0), dir_fd=dirs[-1])
+                except OSError as exc:  # a link: ELOOP, ENOTDIR with O_DIRECTORY, EMLINK (FreeBSD)
+                    if exc.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                        raise
+                    try:
+                        target = os.readlink(part, dir_fd=dirs[-1])
+                    except OSError:
+                        raise exc from None
+                    links += 1
+                    if links > MAX_SYMLINKS:
+                        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), part) from None
+                    if target.startswith("/"):  # absolute: only a path inside the folder is followed
+                        if not Path(target).is_relative_to(folder):
+                            raise OutsideFolder(target) from None
+                        target = str(Path(target).relative_to(folder))
+                        while len(dirs) > 1:
+                            os.close(dirs.pop())
+                    todo.extend(reversed(target.split("/")))
+                    continue
+                if not todo:
+                    return fd
+                dirs.append(fd)
+            return dirs.pop()  # the name ends on a folder ('.', 'sub/..'): the caller refuses it
+        finally:
+            for fd in dirs:
+                os.close(fd)
+
+
+def _open_and_check(folder: Path, parts: Sequence[str]) -> int:
+    """Open by path (following links), then check the opened handle: its real path lies inside
+    *folder* and is the very file opened (same device and inode), so a swap after the open fails."""
+    path = folder.joinpath(*parts)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        real = Path(os.path.realpath(path))
+        if not real.is_relative_to(folder):
+            raise OutsideFolder(str(real))
+        if not os.path.samestat(os.fstat(fd), os.stat(real)):
+            raise OutsideFolder(str(real))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 # -- console ----------------------------------------------------------------------------------------
