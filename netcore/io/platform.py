@@ -32,8 +32,8 @@ where it is handled, so the same words can be shown to the user where they meet 
   link (or a FIFO) in between. Where ``os.open`` takes ``dir_fd`` (Linux, macOS), ``open_in_folder``
   walks the name one component at a time from the folder's descriptor with ``O_NOFOLLOW`` and
   resolves each symbolic link itself, never above the folder; ``O_NONBLOCK`` keeps a FIFO from
-  blocking the open. Windows has neither: the file is opened by path and the opened handle checked
-  (``os.fstat`` equals the stat of its real path, and that real path lies inside the folder).
+  blocking the open. Windows has neither: the file is opened by path, then the system is asked
+  where the opened handle really is (``GetFinalPathNameByHandleW``), which must be inside the folder.
 - **Console text.** A Chinese Windows console encodes in GBK (cp936), which cannot print ``⇄`` or
   ``−``; the CLI writes UTF-8 everywhere.
 """
@@ -359,13 +359,18 @@ if sys.platform != "win32":
                 except OSError as exc:  # a link: ELOOP, ENOTDIR with O_DIRECTORY, EMLINK (FreeBSD)
                     if exc.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
                         raise
-                    try:
-                        target = os.readlink(part, dir_fd=dirs[-1])
-                    except OSError:
-                        raise exc from None
                     links += 1
                     if links > MAX_SYMLINKS:
                         raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), part) from None
+                    try:
+                        target = os.readlink(part, dir_fd=dirs[-1])
+                    except OSError as not_link:
+                        if not_link.errno != errno.EINVAL:
+                            raise
+                        if exc.errno == errno.ENOTDIR:  # no link: a file where a folder should be
+                            raise exc from None
+                        todo.append(part)  # no longer a link (swapped meanwhile): open it again
+                        continue
                     if target.startswith("/"):  # absolute: only a path inside the folder is followed
                         if not Path(target).is_relative_to(folder):
                             raise OutsideFolder(target) from None
@@ -384,20 +389,38 @@ if sys.platform != "win32":
 
 
 def _open_and_check(folder: Path, parts: Sequence[str]) -> int:
-    """Open by path (following links), then check the opened handle: its real path lies inside
-    *folder* and is the very file opened (same device and inode), so a swap after the open fails."""
-    path = folder.joinpath(*parts)
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    """Open by path (following links), then ask the system where the opened handle really is: a
+    swap before or after the open cannot make a file outside *folder* pass."""
+    fd = os.open(folder.joinpath(*parts), os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
-        real = Path(os.path.realpath(path))
-        if not real.is_relative_to(folder):
-            raise OutsideFolder(str(real))
-        if not os.path.samestat(os.fstat(fd), os.stat(real)):
-            raise OutsideFolder(str(real))
+        real = handle_path(fd)
+        if real is None or not Path(os.path.normcase(real)).is_relative_to(os.path.normcase(folder)):
+            raise OutsideFolder(real or "")
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+def handle_path(fd: int) -> str | None:
+    """The real path of the file open as *fd*, as the system knows it (Windows'
+    GetFinalPathNameByHandleW, Linux's /proc/self/fd), or None where it cannot be known."""
+    if sys.platform == "win32":
+        import ctypes
+        import msvcrt
+
+        buf = ctypes.create_unicode_buffer(32_768)
+        size = ctypes.windll.kernel32.GetFinalPathNameByHandleW(msvcrt.get_osfhandle(fd), buf, len(buf), 0)
+        if not 0 < size < len(buf):
+            return None
+        path = buf.value
+        if path.startswith("\\\\?\\UNC\\"):
+            return "\\" + path[len("\\\\?\\UNC") :]
+        return path.removeprefix("\\\\?\\")
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
 
 
 # -- console ----------------------------------------------------------------------------------------

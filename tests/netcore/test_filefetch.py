@@ -831,6 +831,34 @@ def test_the_md5_cache_hashes_a_file_once_until_it_changes(serve, make_client, r
     assert counting.server_md5s == 3
 
 
+def test_a_same_size_rewrite_with_its_mtime_put_back_is_hashed_again(
+    serve, make_client, root, dest, record_property
+):
+    """As ``cp -p`` or ``rsync -t`` leave it: new bytes, same size, old mtime. The ctime still moves,
+    so the second fetch gets the new md5 and the new bytes (was: "md5 mismatch" until a restart)."""
+    path = root / "same.bin"
+    path.write_bytes(b"A" * 100_000)
+    before = path.stat()
+    running = serve(root)
+    client = make_client(running.addr.port, dest, overwrite=True)
+    client.connect()
+    assert client.fetch("same.bin").path.read_bytes() == b"A" * 100_000
+    # the file system's ctime clock ticks coarsely (a few ms): rewrite until it has moved on, as a
+    # later rewrite would find it (two changes within one tick cannot be told apart by any stat)
+    deadline = time.monotonic() + WAIT_S
+    rewrites = 0
+    while path.stat().st_ctime_ns == before.st_ctime_ns and time.monotonic() < deadline:
+        path.write_bytes(b"B" * 100_000)
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        rewrites += 1
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert after.st_ctime_ns != before.st_ctime_ns, "the ctime did not move within WAIT_S"
+    record_property("rewrites until the ctime moved", rewrites)
+    result = client.fetch("same.bin")
+    assert result.verified and result.path.read_bytes() == b"B" * 100_000
+
+
 def test_md5_cache_unit(tmp_path, monkeypatch):
     counting = CountingHashlib(-1)  # count every call
     monkeypatch.setattr(filefetch, "hashlib", counting)
