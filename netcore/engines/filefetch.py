@@ -51,7 +51,7 @@ from netcore.errors import (
     from_os_error,
 )
 from netcore.io.loop import Cancelled, Engine, connect_nonblocking
-from netcore.io.platform import OutsideFolder, open_in_folder, windows_name_problem
+from netcore.io.platform import OutsideFolder, open_in_folder, peer_state, windows_name_problem
 from netcore.io.resolve import resolve
 from netcore.io.stream import endpoint_of
 from netcore.model.events import (
@@ -134,19 +134,27 @@ class Md5Cache:
         self._lock = threading.Lock()
         self._cache: dict[tuple[int, int, int, int, int], str] = {}
 
-    def md5(self, f: BinaryIO, st: os.stat_result, stop: threading.Event | None = None) -> str:
-        """The md5 of the first ``st.st_size`` bytes of the open file *f*, whose ``os.fstat`` is
-        *st*; raises ``Cancelled`` if *stop* is set meanwhile (checked every block)."""
-        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    @staticmethod
+    def _key(st: os.stat_result) -> tuple[int, int, int, int, int]:
+        return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+    def cached(self, st: os.stat_result) -> str | None:
+        """The md5 of the file whose ``os.fstat`` is *st*, if known."""
         with self._lock:
-            cached = self._cache.get(key)
+            return self._cache.get(self._key(st))
+
+    def md5(self, f: BinaryIO, st: os.stat_result, cancelled: Callable[[], bool] | None = None) -> str:
+        """The md5 of the first ``st.st_size`` bytes of the open file *f*, whose ``os.fstat`` is
+        *st*; raises ``Cancelled`` when *cancelled()* turns true (asked every block)."""
+        key = self._key(st)
+        cached = self.cached(st)
         if cached is not None:
             return cached
         digest = hashlib.md5()
         f.seek(0)
         left = st.st_size
         while left > 0 and (block := f.read(min(BUFFER_SIZE, left))):
-            if stop is not None and stop.is_set():
+            if cancelled is not None and cancelled():
                 raise Cancelled("hashing")
             digest.update(block)
             left -= len(block)
@@ -355,17 +363,48 @@ class FileServer(ServerEngine):
             return
         f, name, st = found
         with f:
-            header = {
-                **filehdr.name_fields(name),
-                "file_hex": self.md5_cache.md5(f, st, self.loop.stop_event),
-                "data_all": st.st_size,
-            }
-            head = filehdr.encode_header(header, self.length_format)
-            sock.sendall(head)
+            head = self._header(sock, f, name, st)
             report(Direction.SENT, head)
             sent = sock.sendfile(f, 0, st.st_size) if st.st_size else 0  # sendfile refuses a count of 0
         if sent != st.st_size:
             raise LocalProtocolError(f"sent {sent:,} of {st.st_size:,} bytes of '{name}': the file shrank")
+
+    def _header(self, sock: socket.socket, f: BinaryIO, name: str, st: os.stat_result) -> bytes:
+        """Hash the file and send its header; returns the header.
+
+        Hashing a large file takes a while, and the md5 comes in the header, before the body. So the
+        header's first 4 bytes (its length: an md5 is always 32 hex digits) go first, and the client
+        sees the server answering. Hashing stops when the client has gone: when its end of the
+        connection is closed, the header's bytes up to the md5 follow, to which a client that has
+        closed (not only half-closed) its socket answers with a reset."""
+        fields = {**filehdr.name_fields(name), "file_hex": "0" * 32, "data_all": st.st_size}
+        draft = filehdr.encode_header(fields, self.length_format)
+        sent = 0
+        if st.st_size > BUFFER_SIZE and self.md5_cache.cached(st) is None:
+            sock.sendall(draft[: filehdr.LENGTH_SIZE])
+            sent = filehdr.LENGTH_SIZE
+
+        def cancelled() -> bool:
+            nonlocal sent
+            if self.stopping:
+                return True
+            state = peer_state(sock)
+            if state == "closed" and sent == filehdr.LENGTH_SIZE:
+                sent = draft.index(b'"' + b"0" * 32 + b'"') + 1  # up to the md5's value
+                sock.sendall(draft[filehdr.LENGTH_SIZE : sent])
+            return state == "reset"
+
+        try:
+            md5 = self.md5_cache.md5(f, st, cancelled)
+        except Cancelled:
+            if self.stopping:
+                raise
+            raise ConnectionResetError(
+                errno.ECONNRESET, "the client left while its file was hashed"
+            ) from None
+        head = filehdr.encode_header({**fields, "file_hex": md5}, self.length_format)
+        sock.sendall(head[sent:])
+        return head
 
 
 def _refusal(name: str, exc: OSError | OutsideFolder) -> str:

@@ -84,6 +84,21 @@ def wait_readable(sock: socket.socket, timeout: float) -> bool:
     return bool(select.select([sock], [], [], max(0.0, timeout))[0])
 
 
+def peer_state(sock: socket.socket) -> str:
+    """Without blocking: "reset" when the peer reset the connection (or it failed otherwise),
+    "closed" when the peer closed its sending side (it may still read: a FIN alone cannot tell),
+    else "open" (nothing waiting, or bytes waiting: they are left for the next receive)."""
+    if not wait_readable(sock, 0):
+        return "open"
+    try:
+        if sock.recv(1, socket.MSG_PEEK):
+            return "open"
+    except OSError:
+        return "reset"
+    # after a FIN, Linux's recv() says end of file even once a reset came: the error is pending
+    return "reset" if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) else "closed"
+
+
 # -- listening sockets ------------------------------------------------------------------------------
 def prepare_listener(sock: socket.socket, reuse_addr: bool, dual_stack: bool) -> None:
     """Set the options a listening socket needs on this system, before ``bind``."""

@@ -29,7 +29,7 @@ from netcore.engines.filefetch import BUFFER_SIZE, FetchClient, FileServer
 from netcore.errors import FileFetchError, NetError, RemoteProtocolError, TimedOut
 from netcore.model.events import Closed, CloseReason, Connected
 from netcore.protocols.filehdr import encode_header
-from tests.netcore.support import ROOT, WAIT_S, EngineThreads, EventLog, Running, recv_exactly
+from tests.netcore.support import ROOT, WAIT_S, EngineThreads, EventLog, Running, local_of, recv_exactly
 from tests.requires import posix
 
 # a server or writer thread that dies of an uncaught exception fails the test
@@ -874,6 +874,67 @@ def test_md5_cache_unit(tmp_path, monkeypatch):
     with other.open("rb") as f:
         cache.md5(f, os.fstat(f.fileno()))
     assert counting.server_md5s == 2, "another inode is another file"
+
+
+class FirstBlockWaits:
+    """Stands in for the module's hashlib: counts the blocks md5 hashes; the first waits for *go*."""
+
+    def __init__(self) -> None:
+        self.blocks = 0
+        self.hashing, self.go = threading.Event(), threading.Event()
+        self.sha256 = hashlib.sha256
+
+    def md5(self) -> object:
+        outer, digest = self, hashlib.md5()
+
+        class Digest:
+            def update(self, block: bytes) -> None:
+                outer.blocks += 1
+                if outer.blocks == 1:
+                    outer.hashing.set()
+                    outer.go.wait(WAIT_S)
+                digest.update(block)
+
+            def hexdigest(self) -> str:
+                return digest.hexdigest()
+
+        return Digest()
+
+
+def test_hashing_stops_when_the_client_has_gone(serve, root, monkeypatch, record_property):
+    """A client that asked for a large file and closed its socket while the server hashed it: the
+    header's length came at once, the server stops hashing within a few blocks and ends the
+    connection as reset (was: its thread hashed the whole file for nobody)."""
+    waits = FirstBlockWaits()
+    monkeypatch.setattr(filefetch, "hashlib", waits)
+    with (root / "large.bin").open("wb") as f:
+        f.truncate(256 * BUFFER_SIZE)  # sparse: hashing it costs CPU only
+    running = serve(root)
+    with socket.create_connection(("127.0.0.1", running.addr.port), timeout=WAIT_S) as sock:
+        peer = local_of(sock)
+        sock.sendall(b"large.bin\n")
+        assert len(recv_exactly(sock, 4)) == 4, "the header's length comes before the hashing ends"
+        assert waits.hashing.wait(WAIT_S)
+    waits.go.set()
+    [closed] = running.log.wait_for(Closed, peer=peer)
+    record_property("blocks hashed of 256", waits.blocks)
+    assert closed.reason is CloseReason.RESET, closed
+    assert waits.blocks < 16, f"hashed {waits.blocks} of 256 blocks for a client that had gone"
+
+
+def test_a_half_closed_client_still_gets_a_large_file(serve, root):
+    """A client that shut down only its sending side (``shutdown(SHUT_WR)``, as ``nc -N`` does)
+    while the server hashed still reads the whole reply: only a reset means it has gone."""
+    data = os.urandom(3 * BUFFER_SIZE + 7)
+    (root / "large.bin").write_bytes(data)
+    running = serve(root)
+    with socket.create_connection(("127.0.0.1", running.addr.port), timeout=WAIT_S) as sock:
+        sock.sendall(b"large.bin\n")
+        sock.shutdown(socket.SHUT_WR)
+        (length,) = struct.unpack("!I", recv_exactly(sock, 4))
+        header = json.loads(recv_exactly(sock, length))
+        assert header["file_hex"] == hashlib.md5(data).hexdigest()
+        assert recv_exactly(sock, header["data_all"]) == data
 
 
 # -- many clients at once ------------------------------------------------------------------------
