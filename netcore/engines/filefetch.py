@@ -46,6 +46,7 @@ from netcore.errors import (
     NotEnoughSpace,
     ProtocolError,
     RemoteProtocolError,
+    ServerStillHashing,
     SocketLabError,
     TimedOut,
     from_os_error,
@@ -586,11 +587,14 @@ class FetchClient(Engine):
         start = self._offsets[Direction.RECEIVED]
         prefix = self._recv_exactly(filehdr.LENGTH_SIZE)
         raw, fmt = b"", self.length_format
-        if fmt == "auto":
-            raw = self._recv_exactly(filehdr.detection_bytes(prefix))
-            fmt = filehdr.detect_length_format(prefix, raw)
-        length = filehdr.header_length(prefix, fmt)
-        raw += self._recv_exactly(length - len(raw))
+        try:  # our server sends the length first when it hashes a large file: the header follows
+            if fmt == "auto":
+                raw = self._recv_exactly(filehdr.detection_bytes(prefix))
+                fmt = filehdr.detect_length_format(prefix, raw)
+            length = filehdr.header_length(prefix, fmt)
+            raw += self._recv_exactly(length - len(raw))
+        except TimedOut as exc:
+            raise ServerStillHashing(**{k: v for k, v in exc.params.items() if k != "errno"}) from None
         header = filehdr.decode_header(raw)
         body = start + filehdr.LENGTH_SIZE + length
         size = int(header["data_all"])

@@ -98,6 +98,14 @@ def read_reply(sock: socket.socket) -> tuple[dict[str, object], bytes]:
     return header, recv_exactly(sock, size)
 
 
+def record(record_property: Recorder, outcomes: Counter[str], swapper: Swapper) -> None:
+    """Put the race's figures into the test report (docs/RELIABILITY.md)."""
+    record_property("swaps", f"{swapper.swaps:,}")
+    record_property("requests", f"{outcomes.total():,}")
+    for outcome in ("public", "refused", "secret"):
+        record_property(f"replies {outcome}", f"{outcomes[outcome]:,}")
+
+
 @contextlib.contextmanager
 def file_server(folder: Path, name: str) -> Iterator[Served]:
     with serving(FileServer(folder), name) as served:
@@ -130,9 +138,7 @@ def test_a_name_swapped_for_a_link_out_of_the_folder_never_sends_the_secret(
             else:
                 assert body == PUBLIC, header
                 outcomes["public"] += 1
-    record_property("requests", f"{outcomes.total():,}")
-    record_property("swaps", f"{swapper.swaps:,}")
-    record_property("replies", dict(outcomes))
+    record(record_property, outcomes, swapper)
     assert outcomes["secret"] == 0, f"the secret was sent: {dict(outcomes)}"
     assert outcomes["public"] > 0 and outcomes["refused"] > 0, f"no race took place: {dict(outcomes)}"
 
@@ -174,8 +180,6 @@ def test_a_name_swapped_for_a_fifo_or_dev_zero_never_holds_a_serving_thread(
             else:
                 assert body == PUBLIC, header
                 outcomes["public"] += 1
-    record_property("requests", f"{outcomes.total():,}")
-    record_property("swaps", f"{swapper.swaps:,}")
-    record_property("replies", dict(outcomes))
+    record(record_property, outcomes, swapper)
     record_property("slowest request", f"{slowest * 1000:.1f} ms")
     assert outcomes["public"] > 0 and outcomes["refused"] > 0, f"no race took place: {dict(outcomes)}"

@@ -26,7 +26,7 @@ import pytest
 
 from netcore.engines import filefetch
 from netcore.engines.filefetch import BUFFER_SIZE, FetchClient, FileServer
-from netcore.errors import FileFetchError, NetError, RemoteProtocolError, TimedOut
+from netcore.errors import FileFetchError, NetError, RemoteProtocolError, ServerStillHashing, TimedOut
 from netcore.model.events import Closed, CloseReason, Connected
 from netcore.protocols.filehdr import encode_header
 from tests.netcore.support import ROOT, WAIT_S, EngineThreads, EventLog, Running, local_of, recv_exactly
@@ -920,6 +920,25 @@ def test_hashing_stops_when_the_client_has_gone(serve, root, monkeypatch, record
     record_property("blocks hashed of 256", waits.blocks)
     assert closed.reason is CloseReason.RESET, closed
     assert waits.blocks < 16, f"hashed {waits.blocks} of 256 blocks for a client that had gone"
+
+
+def test_a_fetch_timing_out_while_the_server_hashes_says_so(serve, make_client, root, dest, monkeypatch):
+    """The header's length came, the header not within the client's timeout: the error's hint says
+    the server is still hashing a large file (was: "no answer", as from a dead host)."""
+    waits = FirstBlockWaits()
+    monkeypatch.setattr(filefetch, "hashlib", waits)
+    with (root / "large.bin").open("wb") as f:
+        f.truncate(256 * BUFFER_SIZE)
+    running = serve(root)
+    client = make_client(running.addr.port, dest, timeout=0.5)  # the server hashes until go is set
+    client.connect()
+    try:
+        with pytest.raises(ServerStillHashing) as caught:
+            client.fetch("large.bin")
+    finally:
+        waits.go.set()
+    assert "still hashing a large file" in caught.value.hint
+    assert names_in(dest) == []
 
 
 def test_a_half_closed_client_still_gets_a_large_file(serve, root):
