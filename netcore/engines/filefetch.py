@@ -159,6 +159,8 @@ class Md5Cache:
                 raise Cancelled("hashing")
             digest.update(block)
             left -= len(block)
+        if left:
+            raise LocalProtocolError(f"the file shrank by {left:,} bytes while it was hashed")
         value = digest.hexdigest()
         with self._lock:
             self._cache[key] = value
@@ -248,7 +250,7 @@ class FileServer(ServerEngine):
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
             return f"'{name}' is not a regular file"
-        return open(fd, "rb", buffering=0), (parts[-1] if parts else name), st
+        return open(fd, "rb", buffering=0), parts[-1], st
 
     # -- loop -----------------------------------------------------------------------------------
     # The loop accepts; each client is served by a thread of its own (blocking sendfile of whole
@@ -391,7 +393,7 @@ class FileServer(ServerEngine):
                 return True
             state = peer_state(sock)
             if state == "closed" and sent == filehdr.LENGTH_SIZE:
-                sent = draft.index(b'"' + b"0" * 32 + b'"') + 1  # up to the md5's value
+                sent = draft.rindex(b'"' + b"0" * 32 + b'"') + 1  # up to the md5's value
                 sock.sendall(draft[filehdr.LENGTH_SIZE : sent])
             return state == "reset"
 

@@ -329,6 +329,26 @@ def test_names_outside_the_folder_or_not_regular_files_are_refused(
 
 
 @special_files
+def test_links_that_stay_inside_the_folder_are_followed(serve, make_client, root, dest):
+    """Links are resolved by the server itself, one component at a time: relative, absolute, chained,
+    through a linked folder or with '..' in the target, they are served while they stay inside."""
+    (root / "sub").mkdir()
+    (root / "sub" / "deep.txt").write_bytes(b"deep")
+    (root / "rel").symlink_to("sub/../sub/deep.txt")
+    (root / "abs").symlink_to(root / "sub" / "deep.txt")
+    (root / "chain").symlink_to("rel")
+    (root / "subdir").symlink_to("sub")
+    (root / "sub" / "up").symlink_to("../chain")
+    (root / "sub" / "out").symlink_to("../../outside.txt")
+    running = serve(root)
+    client = make_client(running.addr.port, dest, overwrite=True)
+    client.connect()
+    for name in ("rel", "abs", "chain", "subdir/deep.txt", "sub/up", "subdir/up"):
+        assert client.fetch(name).path.read_bytes() == b"deep", name
+    assert running.server.open_name("sub/out") == "the name leads outside the served folder"
+
+
+@special_files
 def test_the_fifo_is_never_opened(serve, make_client, hostile_root, dest):
     """Opening a FIFO for reading would block the server thread until a writer appears."""
     running = serve(hostile_root)
