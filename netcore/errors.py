@@ -90,6 +90,15 @@ class TimedOut(NetError):
     hint_template = "No answer from {where} — check the host, the port and any firewall between."
 
 
+class ServerStillHashing(TimedOut):
+    """The file server sent the header's length, then no header: it hashes a large file first."""
+
+    hint_template = (
+        "{where} sent the header's length, then is still hashing a large file (the md5 comes before "
+        "the body) — raise the timeout and fetch it again."
+    )
+
+
 class AddressInUse(NetError):
     summary_template = "cannot listen on {where}: address already in use"
     hint_template = (

@@ -14,6 +14,7 @@ The client saves a file under the requested name (``saved_name``), never the hea
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import hmac
 import mmap
@@ -29,7 +30,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from netcore.engines.serving import ReplyMode, ServerEngine
 from netcore.errors import (
@@ -46,12 +47,13 @@ from netcore.errors import (
     NotEnoughSpace,
     ProtocolError,
     RemoteProtocolError,
+    ServerStillHashing,
     SocketLabError,
     TimedOut,
     from_os_error,
 )
 from netcore.io.loop import Cancelled, Engine, connect_nonblocking
-from netcore.io.platform import windows_name_problem
+from netcore.io.platform import OutsideFolder, open_in_folder, peer_state, windows_name_problem
 from netcore.io.resolve import resolve
 from netcore.io.stream import endpoint_of
 from netcore.model.events import (
@@ -141,25 +143,41 @@ def key_response(key: bytes, challenge: bytes) -> bytes:
 
 # -- server ------------------------------------------------------------------------------------
 class Md5Cache:
-    """md5 of files by (device, inode, size, mtime): a second fetch does not hash again."""
+    """md5 of files by (device, inode, size, mtime, ctime): a second fetch does not hash again.
+
+    The ctime counts: a same-size rewrite whose mtime was put back (``cp -p``, ``rsync -t``,
+    ``os.utime``) still changes it, so a rewritten file is never served with its old md5."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cache: dict[tuple[int, int, int, int], str] = {}
+        self._cache: dict[tuple[int, int, int, int, int], str] = {}
 
-    def md5(self, path: Path, st: os.stat_result, stop: threading.Event | None = None) -> str:
-        """The file's md5; raises ``Cancelled`` if *stop* is set meanwhile (checked every block)."""
-        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    @staticmethod
+    def _key(st: os.stat_result) -> tuple[int, int, int, int, int]:
+        return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+    def cached(self, st: os.stat_result) -> str | None:
+        """The md5 of the file whose ``os.fstat`` is *st*, if known."""
         with self._lock:
-            cached = self._cache.get(key)
+            return self._cache.get(self._key(st))
+
+    def md5(self, f: BinaryIO, st: os.stat_result, cancelled: Callable[[], bool] | None = None) -> str:
+        """The md5 of the first ``st.st_size`` bytes of the open file *f*, whose ``os.fstat`` is
+        *st*; raises ``Cancelled`` when *cancelled()* turns true (asked every block)."""
+        key = self._key(st)
+        cached = self.cached(st)
         if cached is not None:
             return cached
         digest = hashlib.md5()
-        with path.open("rb") as f:
-            while block := f.read(BUFFER_SIZE):
-                if stop is not None and stop.is_set():
-                    raise Cancelled("hashing")
-                digest.update(block)
+        f.seek(0)
+        left = st.st_size
+        while left > 0 and (block := f.read(min(BUFFER_SIZE, left))):
+            if cancelled is not None and cancelled():
+                raise Cancelled("hashing")
+            digest.update(block)
+            left -= len(block)
+        if left:
+            raise LocalProtocolError(f"the file shrank by {left:,} bytes while it was hashed")
         value = digest.hexdigest()
         with self._lock:
             self._cache[key] = value
@@ -210,8 +228,10 @@ class FileServer(ServerEngine):
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop, in Python 3.11's resolve()
             return False
 
-    def resolve_name(self, name: str) -> tuple[Path, os.stat_result] | str:
-        """The file a request names, or the reason it is refused (sent back as the header's error)."""
+    def open_name(self, name: str) -> tuple[BinaryIO, str, os.stat_result] | str:
+        """The file a request names, opened once (the caller closes it), with its name and its
+        ``os.fstat``; or the reason it is refused (sent back as the header's error). Hashing and
+        sending use this one descriptor, so a name swapped after the check changes nothing."""
         if not name:
             return "empty file name"
         if "\0" in name:
@@ -220,27 +240,34 @@ class FileServer(ServerEngine):
             return f"the name is longer than {MAX_NAME_BYTES} bytes"
         if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in Path(name).parts:
             return "only names inside the served folder are allowed (no absolute paths, no '..')"
-        path = self.root / name
-        if not path.exists():
-            candidates = [
-                p for p in self.root.glob(f"{glob_escape(name)}.*") if p.stem == name and _is_utf8(p.name)
-            ]
-            if len(candidates) != 1:
-                return f"no file named '{name}'"
-            path = candidates[0]
+        found = self._open(name, Path(name).parts)
+        if found is not None:
+            return found
+        candidates = [
+            p for p in self.root.glob(f"{glob_escape(name)}.*") if p.stem == name and _is_utf8(p.name)
+        ]
+        if len(candidates) == 1:
+            found = self._open(name, candidates[0].relative_to(self.root).parts)
+        return f"no file named '{name}'" if found is None else found
+
+    def _open(self, name: str, parts: tuple[str, ...]) -> tuple[BinaryIO, str, os.stat_result] | str | None:
+        """The regular file *parts* name inside the folder (checked on the opened descriptor), the
+        reason it is refused, or None if there is no such file."""
         try:
-            real = path.resolve()
-        except (OSError, RuntimeError):  # RuntimeError: a symlink loop, in Python 3.11's resolve()
-            return f"cannot follow '{name}': a loop of symbolic links"
-        if not real.is_relative_to(self.root):
-            return "the name leads outside the served folder"
+            fd = open_in_folder(self.root, parts)
+        except FileNotFoundError:
+            return None
+        except (OSError, OutsideFolder) as exc:
+            return _refusal(name, exc)
         try:
-            st = real.stat()
+            st = os.fstat(fd)
         except OSError as exc:
-            return f"cannot read '{name}': {exc.strerror}"
+            os.close(fd)
+            return _refusal(name, exc)
         if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
             return f"'{name}' is not a regular file"
-        return real, st
+        return open(fd, "rb", buffering=0), parts[-1], st
 
     # -- loop -----------------------------------------------------------------------------------
     # The loop accepts; each client is served by a thread of its own (blocking sendfile of whole
@@ -346,7 +373,7 @@ class FileServer(ServerEngine):
             sock.sendall(head)
             report(Direction.SENT, head)
             return
-        found = self.resolve_name(request)
+        found = self.open_name(request)
         if isinstance(found, str):
             head = filehdr.encode_header(
                 {"file_name": request, "error": found, "data_all": 0}, self.length_format
@@ -354,21 +381,59 @@ class FileServer(ServerEngine):
             sock.sendall(head)
             report(Direction.SENT, head)
             return
-        path, st = found
-        header = {
-            **filehdr.name_fields(path.name),
-            "file_hex": self.md5_cache.md5(path, st, self.loop.stop_event),
-            "data_all": st.st_size,
-        }
-        head = filehdr.encode_header(header, self.length_format)
-        sock.sendall(head)
-        report(Direction.SENT, head)
-        with path.open("rb") as f:
+        f, name, st = found
+        with f:
+            head = self._header(sock, f, name, st)
+            report(Direction.SENT, head)
             sent = sock.sendfile(f, 0, st.st_size) if st.st_size else 0  # sendfile refuses a count of 0
         if sent != st.st_size:
-            raise LocalProtocolError(
-                f"sent {sent:,} of {st.st_size:,} bytes of '{path.name}': the file shrank"
-            )
+            raise LocalProtocolError(f"sent {sent:,} of {st.st_size:,} bytes of '{name}': the file shrank")
+
+    def _header(self, sock: socket.socket, f: BinaryIO, name: str, st: os.stat_result) -> bytes:
+        """Hash the file and send its header; returns the header.
+
+        Hashing a large file takes a while, and the md5 comes in the header, before the body. So the
+        header's first 4 bytes (its length: an md5 is always 32 hex digits) go first, and the client
+        sees the server answering. Hashing stops when the client has gone: when its end of the
+        connection is closed, the header's bytes up to the md5 follow, to which a client that has
+        closed (not only half-closed) its socket answers with a reset."""
+        fields = {**filehdr.name_fields(name), "file_hex": "0" * 32, "data_all": st.st_size}
+        draft = filehdr.encode_header(fields, self.length_format)
+        sent = 0
+        if st.st_size > BUFFER_SIZE and self.md5_cache.cached(st) is None:
+            sock.sendall(draft[: filehdr.LENGTH_SIZE])
+            sent = filehdr.LENGTH_SIZE
+
+        def cancelled() -> bool:
+            nonlocal sent
+            if self.stopping:
+                return True
+            state = peer_state(sock)
+            if state == "closed" and sent == filehdr.LENGTH_SIZE:
+                sent = draft.rindex(b'"' + b"0" * 32 + b'"') + 1  # up to the md5's value
+                sock.sendall(draft[filehdr.LENGTH_SIZE : sent])
+            return state == "reset"
+
+        try:
+            md5 = self.md5_cache.md5(f, st, cancelled)
+        except Cancelled:
+            if self.stopping:
+                raise
+            raise ConnectionResetError(
+                errno.ECONNRESET, "the client left while its file was hashed"
+            ) from None
+        head = filehdr.encode_header({**fields, "file_hex": md5}, self.length_format)
+        sock.sendall(head[sent:])
+        return head
+
+
+def _refusal(name: str, exc: OSError | OutsideFolder) -> str:
+    """Why the file a request names cannot be opened, as the header's error says it."""
+    if isinstance(exc, OutsideFolder):
+        return "the name leads outside the served folder"
+    if exc.errno == errno.ELOOP:
+        return f"cannot follow '{name}': a loop of symbolic links"
+    return f"cannot read '{name}': {exc.strerror}"
 
 
 def _is_utf8(name: str) -> bool:
@@ -543,11 +608,14 @@ class FetchClient(Engine):
         start = self._offsets[Direction.RECEIVED]
         prefix = self._recv_exactly(filehdr.LENGTH_SIZE)
         raw, fmt = b"", self.length_format
-        if fmt == "auto":
-            raw = self._recv_exactly(filehdr.detection_bytes(prefix))
-            fmt = filehdr.detect_length_format(prefix, raw)
-        length = filehdr.header_length(prefix, fmt)
-        raw += self._recv_exactly(length - len(raw))
+        try:  # our server sends the length first when it hashes a large file: the header follows
+            if fmt == "auto":
+                raw = self._recv_exactly(filehdr.detection_bytes(prefix))
+                fmt = filehdr.detect_length_format(prefix, raw)
+            length = filehdr.header_length(prefix, fmt)
+            raw += self._recv_exactly(length - len(raw))
+        except TimedOut as exc:
+            raise ServerStillHashing(**{k: v for k, v in exc.params.items() if k != "errno"}) from None
         header = filehdr.decode_header(raw)
         body = start + filehdr.LENGTH_SIZE + length
         size = int(header["data_all"])

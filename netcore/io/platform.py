@@ -28,6 +28,12 @@ where it is handled, so the same words can be shown to the user where they meet 
   ``mallopt`` with glibc only.
 - **File names.** A file fetched on Linux may be opened on Windows, so names received from a peer
   are checked against Windows' rules on every system.
+- **Opening a served file.** A name checked first and opened later can be swapped for a symbolic
+  link (or a FIFO) in between. Where ``os.open`` takes ``dir_fd`` (Linux, macOS), ``open_in_folder``
+  walks the name one component at a time from the folder's descriptor with ``O_NOFOLLOW`` and
+  resolves each symbolic link itself, never above the folder; ``O_NONBLOCK`` keeps a FIFO from
+  blocking the open. Windows has neither: the file is opened by path, then the system is asked
+  where the opened handle really is (``GetFinalPathNameByHandleW``), which must be inside the folder.
 - **Console text.** A Chinese Windows console encodes in GBK (cp936), which cannot print ``⇄`` or
   ``−``; the CLI writes UTF-8 everywhere.
 """
@@ -44,7 +50,7 @@ import socket
 import struct
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, NamedTuple, TextIO
 
@@ -76,6 +82,21 @@ def wait_readable(sock: socket.socket, timeout: float) -> bool:
         poller.register(sock, getattr(select, "POLLIN", 1))
         return bool(poller.poll(max(0.0, timeout) * 1000))
     return bool(select.select([sock], [], [], max(0.0, timeout))[0])
+
+
+def peer_state(sock: socket.socket) -> str:
+    """Without blocking: "reset" when the peer reset the connection (or it failed otherwise),
+    "closed" when the peer closed its sending side (it may still read: a FIN alone cannot tell),
+    else "open" (nothing waiting, or bytes waiting: they are left for the next receive)."""
+    if not wait_readable(sock, 0):
+        return "open"
+    try:
+        if sock.recv(1, socket.MSG_PEEK):
+            return "open"
+    except OSError:
+        return "reset"
+    # after a FIN, Linux's recv() says end of file even once a reset came: the error is pending
+    return "reset" if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) else "closed"
 
 
 # -- listening sockets ------------------------------------------------------------------------------
@@ -308,6 +329,113 @@ def windows_name_problem(name: str) -> str | None:
     if name.split(".")[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
         return f"'{name.split('.')[0]}' is a reserved device name on Windows"
     return None
+
+
+# -- opening a file inside a folder ------------------------------------------------------------------
+MAX_SYMLINKS: Final = 40  # as Linux allows in one path: more is a loop
+
+
+class OutsideFolder(Exception):
+    """The name, or a symbolic link on its way, leads outside the folder."""
+
+
+def open_in_folder(folder: Path, parts: Sequence[str]) -> int:
+    """A read-only descriptor of the file that *parts* (path components, no '..') name inside
+    *folder* (an absolute real path), following symbolic links only while they stay inside, and
+    never blocking on a FIFO; the caller checks what it is (``os.fstat``) and closes it. Raises
+    ``OutsideFolder``, or ``OSError`` (ELOOP for a loop of links)."""
+    if sys.platform != "win32" and os.open in os.supports_dir_fd:
+        return _open_beneath(folder, parts)
+    return _open_and_check(folder, parts)
+
+
+if sys.platform != "win32":
+
+    def _open_beneath(folder: Path, parts: Sequence[str]) -> int:
+        """Walk from the folder's descriptor with ``O_NOFOLLOW`` on every component: a link is read
+        (``readlink``) and its target walked the same way, '..' steps back to the descriptor held
+        for the parent, so no swap between two steps can lead outside."""
+        base = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+        dirs = [os.open(folder, base | os.O_DIRECTORY)]
+        todo = list(reversed(parts))
+        links = 0
+        try:
+            while todo:
+                part = todo.pop()
+                if part in ("", "."):
+                    continue
+                if part == "..":
+                    if len(dirs) == 1:
+                        raise OutsideFolder(part)
+                    os.close(dirs.pop())
+                    continue
+                try:
+                    fd = os.open(part, base | (os.O_DIRECTORY if todo else 0), dir_fd=dirs[-1])
+                except OSError as exc:  # a link: ELOOP, ENOTDIR with O_DIRECTORY, EMLINK (FreeBSD)
+                    if exc.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                        raise
+                    links += 1
+                    if links > MAX_SYMLINKS:
+                        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), part) from None
+                    try:
+                        target = os.readlink(part, dir_fd=dirs[-1])
+                    except OSError as not_link:
+                        if not_link.errno != errno.EINVAL:
+                            raise
+                        if exc.errno == errno.ENOTDIR:  # no link: a file where a folder should be
+                            raise exc from None
+                        todo.append(part)  # no longer a link (swapped meanwhile): open it again
+                        continue
+                    if target.startswith("/"):  # absolute: only a path inside the folder is followed
+                        if not Path(target).is_relative_to(folder):
+                            raise OutsideFolder(target) from None
+                        target = str(Path(target).relative_to(folder))
+                        while len(dirs) > 1:
+                            os.close(dirs.pop())
+                    todo.extend(reversed(target.split("/")))
+                    continue
+                if not todo:
+                    return fd
+                dirs.append(fd)
+            return dirs.pop()  # the name ends on a folder ('.', 'sub/..'): the caller refuses it
+        finally:
+            for fd in dirs:
+                os.close(fd)
+
+
+def _open_and_check(folder: Path, parts: Sequence[str]) -> int:
+    """Open by path (following links), then ask the system where the opened handle really is: a
+    swap before or after the open cannot make a file outside *folder* pass."""
+    fd = os.open(folder.joinpath(*parts), os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        real = handle_path(fd)
+        if real is None or not Path(os.path.normcase(real)).is_relative_to(os.path.normcase(folder)):
+            raise OutsideFolder(real or "")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def handle_path(fd: int) -> str | None:
+    """The real path of the file open as *fd*, as the system knows it (Windows'
+    GetFinalPathNameByHandleW, Linux's /proc/self/fd), or None where it cannot be known."""
+    if sys.platform == "win32":
+        import ctypes
+        import msvcrt
+
+        buf = ctypes.create_unicode_buffer(32_768)
+        size = ctypes.windll.kernel32.GetFinalPathNameByHandleW(msvcrt.get_osfhandle(fd), buf, len(buf), 0)
+        if not 0 < size < len(buf):
+            return None
+        path = buf.value
+        if path.startswith("\\\\?\\UNC\\"):
+            return "\\" + path[len("\\\\?\\UNC") :]
+        return path.removeprefix("\\\\?\\")
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
 
 
 # -- console ----------------------------------------------------------------------------------------

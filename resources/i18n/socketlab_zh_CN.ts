@@ -1099,6 +1099,13 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     </message>
 </context>
 <context>
+    <name>ServerStillHashing</name>
+    <message>
+        <source>{where} sent the header&apos;s length, then is still hashing a large file (the md5 comes before the body) — raise the timeout and fetch it again.</source>
+        <translation>{where} 已发来头部长度，但仍在计算一个大文件的 md5（md5 在文件内容之前发送）——请调大超时后重新获取。</translation>
+    </message>
+</context>
+<context>
     <name>ServerUnsynchronised</name>
     <message>
         <source>The server&apos;s clock is not synchronised (stratum 0, leap indicator {leap}): do not trust its time — wait until it has synchronised, or ask another server.</source>

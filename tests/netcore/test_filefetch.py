@@ -26,10 +26,10 @@ import pytest
 
 from netcore.engines import filefetch
 from netcore.engines.filefetch import BUFFER_SIZE, FetchClient, FileServer
-from netcore.errors import FileFetchError, NetError, RemoteProtocolError, TimedOut
+from netcore.errors import FileFetchError, NetError, RemoteProtocolError, ServerStillHashing, TimedOut
 from netcore.model.events import Closed, CloseReason, Connected
 from netcore.protocols.filehdr import encode_header
-from tests.netcore.support import ROOT, WAIT_S, EngineThreads, EventLog, Running, recv_exactly
+from tests.netcore.support import ROOT, WAIT_S, EngineThreads, EventLog, Running, local_of, recv_exactly
 from tests.requires import posix
 
 # a server or writer thread that dies of an uncaught exception fails the test
@@ -317,7 +317,7 @@ def test_names_outside_the_folder_or_not_regular_files_are_refused(
     if name == "null" and not (hostile_root / "null").exists():
         pytest.skip("cannot create a device file here")
     running = serve(hostile_root)
-    refusal = running.server.resolve_name(name)
+    refusal = running.server.open_name(name)
     assert isinstance(refusal, str) and reason in refusal
     client = make_client(running.addr.port, dest)
     client.connect()
@@ -326,6 +326,26 @@ def test_names_outside_the_folder_or_not_regular_files_are_refused(
     assert caught.value.summary == f"the server refused '{name}': {refusal}"
     assert names_in(dest) == [], "nothing of a refused name reaches the destination"
     assert client.fetch("ok.txt").path.read_bytes() == b"fine", "the server answered and goes on"
+
+
+@special_files
+def test_links_that_stay_inside_the_folder_are_followed(serve, make_client, root, dest):
+    """Links are resolved by the server itself, one component at a time: relative, absolute, chained,
+    through a linked folder or with '..' in the target, they are served while they stay inside."""
+    (root / "sub").mkdir()
+    (root / "sub" / "deep.txt").write_bytes(b"deep")
+    (root / "rel").symlink_to("sub/../sub/deep.txt")
+    (root / "abs").symlink_to(root / "sub" / "deep.txt")
+    (root / "chain").symlink_to("rel")
+    (root / "subdir").symlink_to("sub")
+    (root / "sub" / "up").symlink_to("../chain")
+    (root / "sub" / "out").symlink_to("../../outside.txt")
+    running = serve(root)
+    client = make_client(running.addr.port, dest, overwrite=True)
+    client.connect()
+    for name in ("rel", "abs", "chain", "subdir/deep.txt", "sub/up", "subdir/up"):
+        assert client.fetch(name).path.read_bytes() == b"deep", name
+    assert running.server.open_name("sub/out") == "the name leads outside the served folder"
 
 
 @special_files
@@ -831,19 +851,129 @@ def test_the_md5_cache_hashes_a_file_once_until_it_changes(serve, make_client, r
     assert counting.server_md5s == 3
 
 
+def test_a_same_size_rewrite_with_its_mtime_put_back_is_hashed_again(
+    serve, make_client, root, dest, record_property
+):
+    """As ``cp -p`` or ``rsync -t`` leave it: new bytes, same size, old mtime. The ctime still moves,
+    so the second fetch gets the new md5 and the new bytes (was: "md5 mismatch" until a restart)."""
+    path = root / "same.bin"
+    path.write_bytes(b"A" * 100_000)
+    before = path.stat()
+    running = serve(root)
+    client = make_client(running.addr.port, dest, overwrite=True)
+    client.connect()
+    assert client.fetch("same.bin").path.read_bytes() == b"A" * 100_000
+    # the file system's ctime clock ticks coarsely (a few ms): rewrite until it has moved on, as a
+    # later rewrite would find it (two changes within one tick cannot be told apart by any stat)
+    deadline = time.monotonic() + WAIT_S
+    rewrites = 0
+    while path.stat().st_ctime_ns == before.st_ctime_ns and time.monotonic() < deadline:
+        path.write_bytes(b"B" * 100_000)
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        rewrites += 1
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert after.st_ctime_ns != before.st_ctime_ns, "the ctime did not move within WAIT_S"
+    record_property("rewrites until the ctime moved", rewrites)
+    result = client.fetch("same.bin")
+    assert result.verified and result.path.read_bytes() == b"B" * 100_000
+
+
 def test_md5_cache_unit(tmp_path, monkeypatch):
     counting = CountingHashlib(-1)  # count every call
     monkeypatch.setattr(filefetch, "hashlib", counting)
     path = tmp_path / "u.bin"
     path.write_bytes(b"abc")
     cache = filefetch.Md5Cache()
-    assert cache.md5(path, path.stat()) == hashlib.md5(b"abc").hexdigest()
-    assert cache.md5(path, path.stat()) == hashlib.md5(b"abc").hexdigest()
+    with path.open("rb") as f:
+        assert cache.md5(f, os.fstat(f.fileno())) == hashlib.md5(b"abc").hexdigest()
+        assert cache.md5(f, os.fstat(f.fileno())) == hashlib.md5(b"abc").hexdigest()
     assert counting.server_md5s == 1
     other = tmp_path / "v.bin"
     other.write_bytes(b"abc")
-    cache.md5(other, other.stat())
+    with other.open("rb") as f:
+        cache.md5(f, os.fstat(f.fileno()))
     assert counting.server_md5s == 2, "another inode is another file"
+
+
+class FirstBlockWaits:
+    """Stands in for the module's hashlib: counts the blocks md5 hashes; the first waits for *go*."""
+
+    def __init__(self) -> None:
+        self.blocks = 0
+        self.hashing, self.go = threading.Event(), threading.Event()
+        self.sha256 = hashlib.sha256
+
+    def md5(self) -> object:
+        outer, digest = self, hashlib.md5()
+
+        class Digest:
+            def update(self, block: bytes) -> None:
+                outer.blocks += 1
+                if outer.blocks == 1:
+                    outer.hashing.set()
+                    outer.go.wait(WAIT_S)
+                digest.update(block)
+
+            def hexdigest(self) -> str:
+                return digest.hexdigest()
+
+        return Digest()
+
+
+def test_hashing_stops_when_the_client_has_gone(serve, root, monkeypatch, record_property):
+    """A client that asked for a large file and closed its socket while the server hashed it: the
+    header's length came at once, the server stops hashing within a few blocks and ends the
+    connection as reset (was: its thread hashed the whole file for nobody)."""
+    waits = FirstBlockWaits()
+    monkeypatch.setattr(filefetch, "hashlib", waits)
+    with (root / "large.bin").open("wb") as f:
+        f.truncate(256 * BUFFER_SIZE)  # sparse: hashing it costs CPU only
+    running = serve(root)
+    with socket.create_connection(("127.0.0.1", running.addr.port), timeout=WAIT_S) as sock:
+        peer = local_of(sock)
+        sock.sendall(b"large.bin\n")
+        assert len(recv_exactly(sock, 4)) == 4, "the header's length comes before the hashing ends"
+        assert waits.hashing.wait(WAIT_S)
+    waits.go.set()
+    [closed] = running.log.wait_for(Closed, peer=peer)
+    record_property("blocks hashed of 256", waits.blocks)
+    assert closed.reason is CloseReason.RESET, closed
+    assert waits.blocks < 16, f"hashed {waits.blocks} of 256 blocks for a client that had gone"
+
+
+def test_a_fetch_timing_out_while_the_server_hashes_says_so(serve, make_client, root, dest, monkeypatch):
+    """The header's length came, the header not within the client's timeout: the error's hint says
+    the server is still hashing a large file (was: "no answer", as from a dead host)."""
+    waits = FirstBlockWaits()
+    monkeypatch.setattr(filefetch, "hashlib", waits)
+    with (root / "large.bin").open("wb") as f:
+        f.truncate(256 * BUFFER_SIZE)
+    running = serve(root)
+    client = make_client(running.addr.port, dest, timeout=0.5)  # the server hashes until go is set
+    client.connect()
+    try:
+        with pytest.raises(ServerStillHashing) as caught:
+            client.fetch("large.bin")
+    finally:
+        waits.go.set()
+    assert "still hashing a large file" in caught.value.hint
+    assert names_in(dest) == []
+
+
+def test_a_half_closed_client_still_gets_a_large_file(serve, root):
+    """A client that shut down only its sending side (``shutdown(SHUT_WR)``, as ``nc -N`` does)
+    while the server hashed still reads the whole reply: only a reset means it has gone."""
+    data = os.urandom(3 * BUFFER_SIZE + 7)
+    (root / "large.bin").write_bytes(data)
+    running = serve(root)
+    with socket.create_connection(("127.0.0.1", running.addr.port), timeout=WAIT_S) as sock:
+        sock.sendall(b"large.bin\n")
+        sock.shutdown(socket.SHUT_WR)
+        (length,) = struct.unpack("!I", recv_exactly(sock, 4))
+        header = json.loads(recv_exactly(sock, length))
+        assert header["file_hex"] == hashlib.md5(data).hexdigest()
+        assert recv_exactly(sock, header["data_all"]) == data
 
 
 # -- many clients at once ------------------------------------------------------------------------
