@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import queue
 import statistics
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -134,33 +135,99 @@ def fail(error: SocketLabError, err: TextIO) -> int:
     return EXIT_PROTOCOL if isinstance(error, ProtocolError) else EXIT_NET
 
 
-def serve_until_stopped(engine: ServerEngine, duration: float | None, quiet: bool, out: TextIO) -> int:
-    """Run a server engine in a thread, print its events, stop on Ctrl+C or after *duration*."""
-    batches: queue.SimpleQueue[Sequence[Event]] = queue.SimpleQueue()
-    engine.start_thread(batches.put, name="server")
-    deadline = None if duration is None else time.monotonic() + duration
-    failed: SocketLabError | None = None
-    try:
-        while True:
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-            try:
-                batch = batches.get(timeout=0.1)
-            except queue.Empty:
-                continue
+MAX_UNPRINTED_EVENTS = 10_000  # events a server's output may lag behind by; later ones are skipped
+MAX_UNPRINTED_BYTES = 4 * 1024 * 1024  # likewise in traffic bytes (each becomes ~4.5 times as much text)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Skipped:
+    """Events the output skipped at this point because it lagged too far behind."""
+
+    events: int
+    data: int
+
+
+def traffic_bytes(event: Event) -> int:
+    """The bytes an event holds: a chunk's data and its frames' payloads."""
+    if not isinstance(event, Traffic):
+        return 0
+    return len(event.chunk.data) + sum(len(frame.payload) for frame in event.frames)
+
+
+class PrintQueue:
+    """Events from a server's thread waiting to be printed, bounded in count and bytes: when the
+    output cannot keep up (a slow terminal, a pipe nobody reads), later events are skipped, counted,
+    and said in their place. The server's failure and its stop are noted even when skipped."""
+
+    def __init__(
+        self, quiet: bool, max_events: int = MAX_UNPRINTED_EVENTS, max_bytes: int = MAX_UNPRINTED_BYTES
+    ) -> None:
+        self.quiet, self.max_events, self.max_bytes = quiet, max_events, max_bytes
+        self._cond = threading.Condition()
+        self._events: deque[Event | Skipped] = deque()
+        self._bytes = 0
+        self._skipped_events = self._skipped_bytes = 0
+        self.failed: SocketLabError | None = None
+        self.stopped = False
+
+    def put(self, batch: Sequence[Event]) -> None:
+        """The engine's sink (its thread): never waits for the output."""
+        with self._cond:
             for event in batch:
                 if isinstance(event, Failed) and event.conn is None:
-                    failed = event.error
-                if not quiet or isinstance(event, Listening | Failed):
+                    self.failed = event.error
+                elif isinstance(event, Stopped):
+                    self.stopped = True
+                if self.quiet and not isinstance(event, Listening | Failed):
+                    continue
+                size = traffic_bytes(event)
+                full = len(self._events) >= self.max_events or self._bytes + size > self.max_bytes
+                if full and not isinstance(event, Stopped):
+                    self._skipped_events += 1
+                    self._skipped_bytes += size
+                    continue
+                self._note_skipped()
+                self._events.append(event)
+                self._bytes += size
+            self._cond.notify()
+
+    def _note_skipped(self) -> None:
+        if self._skipped_events:
+            self._events.append(Skipped(self._skipped_events, self._skipped_bytes))
+            self._skipped_events = self._skipped_bytes = 0
+
+    def take(self, timeout: float) -> list[Event | Skipped]:
+        """Everything waiting (after at most *timeout* s), a note of what was skipped last."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._events or self._skipped_events or self.stopped, timeout)
+            self._note_skipped()
+            taken = list(self._events)
+            self._events.clear()
+            self._bytes = 0
+            return taken
+
+
+def serve_until_stopped(engine: ServerEngine, duration: float | None, quiet: bool, out: TextIO) -> int:
+    """Run a server engine in a thread, print its events, stop on Ctrl+C or after *duration*."""
+    waiting = PrintQueue(quiet)
+    engine.start_thread(waiting.put, name="server")
+    deadline = None if duration is None else time.monotonic() + duration
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            stopped = waiting.stopped
+            for event in waiting.take(0.1):
+                if isinstance(event, Skipped):
+                    print(f"… {event.events:,} events / {event.data:,} bytes not shown", file=out)
+                else:
                     print_event(event, out)
             out.flush()
-            if any(isinstance(e, Stopped) for e in batch):
+            if stopped:
                 break
     except KeyboardInterrupt:
         pass
     finally:
         engine.join()
-    return fail(failed, sys.stderr) if failed else EXIT_OK
+    return fail(waiting.failed, sys.stderr) if waiting.failed else EXIT_OK
 
 
 # -- payload and common options -----------------------------------------------------------------
