@@ -164,6 +164,20 @@ class LoopFull(NetError):
     )
 
 
+class BufferBudgetExceeded(NetError):
+    """A server closed the client whose buffered bytes would take all its clients' over its budget."""
+
+    summary_template = (
+        "closed the client {where}: its {held:,} buffered bytes would exceed the server's buffer "
+        "budget of {budget_mib:g} MiB"
+    )
+    hint_template = (
+        "The clients together hold that much in frames not yet complete and replies not yet read — "
+        "many large messages at once, or clients holding memory on purpose. Raise the budget only if "
+        "the server has the memory."
+    )
+
+
 class FileFetchError(SocketLabError):
     """A fetch that cannot complete for a reason that is neither the network nor the protocol; each
     case is a subclass with its own templates."""

@@ -19,7 +19,13 @@ from netcore.engines.filefetch import IDLE_TIMEOUT_S, LENGTH_FORMATS, FetchClien
 from netcore.engines.relay import ChunkPlan, RechunkRelay
 from netcore.engines.serving import ReplyMode, ServerEngine
 from netcore.engines.sticking import run_scenario
-from netcore.engines.tcp_echo import DEAD_PEER_TIMEOUT_S, FRAME_TIMEOUT_S, TcpEchoClient, TcpEchoServer
+from netcore.engines.tcp_echo import (
+    BUFFER_BUDGET,
+    DEAD_PEER_TIMEOUT_S,
+    FRAME_TIMEOUT_S,
+    TcpEchoClient,
+    TcpEchoServer,
+)
 from netcore.engines.time_service import TimeClient, TimeServer
 from netcore.engines.udp_echo import MTU_PAYLOAD, RECV_SIZE, UdpEchoClient, UdpEchoServer
 from netcore.errors import InputError, NetError, ProtocolError, SocketLabError
@@ -309,6 +315,7 @@ def cmd_tcp_echo_server(args: argparse.Namespace, out: TextIO) -> int:
         args.reuse_addr,
         args.frame_timeout,
         args.dead_peer_timeout,
+        args.buffer_budget * 2**20,
     )
     server.bind()
     return serve_until_stopped(server, args.duration, args.quiet, out)
@@ -683,6 +690,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help=f"drop a client that vanished without closing about S s after it last answered "
         f"(TCP keepalive; default {DEAD_PEER_TIMEOUT_S:g}; 0 = never)",
+    )
+    p.add_argument(
+        "--buffer-budget",
+        type=positive_int,
+        default=BUFFER_BUDGET // 2**20,
+        metavar="MIB",
+        help=f"close the client whose incomplete frames and unread replies would take all clients' "
+        f"over MIB MiB held in the server (default {BUFFER_BUDGET // 2**20})",
     )
     p.add_argument("--reuse-addr", action="store_true", help=REUSE_ADDR_HELP)
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")

@@ -24,6 +24,10 @@
         <translation>查询</translation>
     </message>
     <message>
+        <source>receive from</source>
+        <translation>接收来自</translation>
+    </message>
+    <message>
         <source>receive on</source>
         <translation>接收数据于</translation>
     </message>
@@ -106,6 +110,17 @@
     <message>
         <source>cannot create a file in {folder}: {detail}</source>
         <translation>无法在 {folder} 中创建文件：{detail}</translation>
+    </message>
+</context>
+<context>
+    <name>BufferBudgetExceeded</name>
+    <message>
+        <source>The clients together hold that much in frames not yet complete and replies not yet read — many large messages at once, or clients holding memory on purpose. Raise the budget only if the server has the memory.</source>
+        <translation>所有客户端加起来在服务器中占用了这么多字节：尚未完整的帧和对方尚未读取的回复——可能是同时有许多大消息，也可能是客户端在故意占用内存。只有在服务器内存充足时才提高预算。</translation>
+    </message>
+    <message>
+        <source>closed the client {where}: its {held:,} buffered bytes would exceed the server&apos;s buffer budget of {budget_mib:g} MiB</source>
+        <translation>已关闭客户端 {where}：它缓冲的 {held:,} 字节会超出服务器的缓冲预算 {budget_mib:g} MiB</translation>
     </message>
 </context>
 <context>

@@ -144,6 +144,37 @@ def test_tcp_echo_server_memory_stays_bounded_under_huge_announced_lengths(
     assert proc.interrupt() == 0
 
 
+BUDGET_MIB = 16
+BUDGET_CLIENTS = 8
+
+
+@reads_proc_status
+def test_tcp_echo_server_memory_stays_within_its_buffer_budget(
+    server: Callable[..., tuple[NetcoreProcess, int]], record_property: Recorder
+) -> None:
+    """8 clients each send 15 MiB of a 16 MiB length4 frame to ``tcp-echo-server --buffer-budget 16``:
+    the clients that would take it over 16 MiB are closed, VmHWM grows < 32 MiB (without the budget it
+    grew by ~120 MiB), and it still answers."""
+    proc, port = server("tcp-echo-server", "--framing", "length4", "--buffer-budget", str(BUDGET_MIB))
+    echo_round_trip(port, "length4")
+    before = memory_kib(proc.proc.pid)
+    most = make_codec("length4").encode(bytes(DEFAULT_MAX_FRAME))[: -(2**20)]
+    clients = [connect(port) for _ in range(BUDGET_CLIENTS)]
+    try:
+        refused = sum(not send_pieces(sock, [most]) for sock in clients)
+        held = memory_kib(proc.proc.pid)
+    finally:
+        for sock in clients:
+            sock.close()
+    echo_round_trip(port, "length4")
+    grew = growth(before, held)
+    record_growth(record_property, grew)
+    record_property("clients refused while sending", f"{refused} of {BUDGET_CLIENTS}")
+    assert refused >= BUDGET_CLIENTS - 2, refused
+    assert grew["VmHWM"] < 2 * BUDGET_MIB * MIB, grew
+    assert proc.interrupt() == 0
+
+
 @reads_proc_status
 def test_file_server_memory_stays_bounded_under_oversize_requests(
     server: Callable[..., tuple[NetcoreProcess, int]], tmp_path: Path, record_property: Recorder
