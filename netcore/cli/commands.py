@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from netcore import __version__
 from netcore.engines.filefetch import IDLE_TIMEOUT_S, LENGTH_FORMATS, FetchClient, FileServer
 from netcore.engines.relay import ChunkPlan, RechunkRelay
-from netcore.engines.serving import ReplyMode, ServerEngine
+from netcore.engines.serving import REPLY_BURST, REPLY_RATE, ReplyGuard, ReplyMode, ServerEngine
 from netcore.engines.sticking import run_scenario
 from netcore.engines.tcp_echo import (
     BUFFER_BUDGET,
@@ -304,6 +304,33 @@ def add_framing(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_reply_guard(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--answer-service-ports",
+        action="store_true",
+        help="also answer datagrams from ports 7, 13, 19, 37 and 123 (services that answer anything: "
+        "a reply could start a loop that never ends)",
+    )
+    p.add_argument(
+        "--reply-rate",
+        type=float,
+        default=REPLY_RATE,
+        metavar="N",
+        help=f"answer each peer at most N times a second (default {REPLY_RATE:g})",
+    )
+    p.add_argument(
+        "--reply-burst",
+        type=positive_int,
+        default=REPLY_BURST,
+        metavar="N",
+        help=f"answer each peer up to N times at once before the rate applies (default {REPLY_BURST})",
+    )
+
+
+def guard_from(args: argparse.Namespace) -> ReplyGuard:
+    return ReplyGuard(args.answer_service_ports, args.reply_rate, args.reply_burst)
+
+
 # -- tcp-echo-server ----------------------------------------------------------------------------
 def cmd_tcp_echo_server(args: argparse.Namespace, out: TextIO) -> int:
     server = TcpEchoServer(
@@ -366,7 +393,9 @@ def cmd_tcp_echo(args: argparse.Namespace, out: TextIO) -> int:
 # -- udp-echo-server / udp-echo ------------------------------------------------------------------
 def cmd_udp_echo_server(args: argparse.Namespace, out: TextIO) -> int:
     prefix = parse_payload(args.prefix, "text", args.encoding)
-    server = UdpEchoServer(args.host, args.port, args.mode, prefix, args.reuse_addr, args.recv_size)
+    server = UdpEchoServer(
+        args.host, args.port, args.mode, prefix, args.reuse_addr, args.recv_size, guard_from(args)
+    )
     server.bind()
     return serve_until_stopped(server, args.duration, args.quiet, out)
 
@@ -427,7 +456,14 @@ def _udp_probe(client: UdpEchoClient, args: argparse.Namespace, out: TextIO) -> 
 # -- time-server / time -------------------------------------------------------------------------
 def cmd_time_server(args: argparse.Namespace, out: TextIO) -> int:
     server = TimeServer(
-        args.protocol, args.host, args.port, args.offset, args.stratum, args.refid, args.reuse_addr
+        args.protocol,
+        args.host,
+        args.port,
+        args.offset,
+        args.stratum,
+        args.refid,
+        args.reuse_addr,
+        guard_from(args),
     )
     server.bind()
     return serve_until_stopped(server, args.duration, args.quiet, out)
@@ -727,6 +763,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=RECV_SIZE,
         help=f"receive buffer per datagram (default {RECV_SIZE:,}; smaller truncates)",
     )
+    add_reply_guard(p)
     p.add_argument("--reuse-addr", action="store_true", help=REUSE_ADDR_HELP)
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
@@ -761,6 +798,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offset", type=float, default=0.0, help="deliberate clock offset in seconds, e.g. 3.5")
     p.add_argument("--stratum", type=int, default=1, help="SNTP stratum to announce (1-15, default 1)")
     p.add_argument("--refid", default="LOCL", help="SNTP reference ID (4 ASCII characters, default LOCL)")
+    add_reply_guard(p)
     p.add_argument("--reuse-addr", action="store_true", help=REUSE_ADDR_HELP)
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")

@@ -410,6 +410,28 @@
     </message>
 </context>
 <context>
+    <name>FromOwnAddress</name>
+    <message>
+        <source>A reply would come back to this server and be answered again, forever. A datagram &apos;from&apos; the server itself has a forged source address, or was sent from the server&apos;s own socket.</source>
+        <translation>回复会回到本服务器并再次被回答，永不停止。一个“来自”服务器自身的数据报，要么伪造了源地址，要么是从服务器自己的套接字发出的。</translation>
+    </message>
+    <message>
+        <source>did not answer {count:,} datagram(s) from {where}: that is this server&apos;s own address</source>
+        <translation>未回答来自 {where} 的 {count:,} 个数据报：那是本服务器自己的地址</translation>
+    </message>
+</context>
+<context>
+    <name>FromServicePort</name>
+    <message>
+        <source>That service would answer the reply, and the two would answer each other forever (a reflection loop, usually started with a forged source address). Allow replies to service ports only when a real client uses one.</source>
+        <translation>该服务会回答这个回复，两者将永远互相回答（反射循环，通常由伪造的源地址引发）。只有在真实的客户端使用这类端口时，才允许回复服务端口。</translation>
+    </message>
+    <message>
+        <source>did not answer {count:,} datagram(s) from {where}: port {port} is a service that answers anything (echo 7, daytime 13, chargen 19, time 37, NTP 123)</source>
+        <translation>未回答来自 {where} 的 {count:,} 个数据报：端口 {port} 是一个对任何数据都作答的服务（echo 7、daytime 13、chargen 19、time 37、NTP 123）</translation>
+    </message>
+</context>
+<context>
     <name>HexdumpHeader</name>
     <message>
         <source>ASCII</source>
@@ -666,6 +688,17 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <message>
         <source>Free some space or choose another folder.</source>
         <translation>请释放一些空间或选择其他文件夹。</translation>
+    </message>
+</context>
+<context>
+    <name>OverReplyRate</name>
+    <message>
+        <source>The peer sends faster than the server answers one peer — a flood, or another server that answers each reply (a reflection loop). Raise the limit if a real client needs more.</source>
+        <translation>对端发送的速度超过了服务器对单个对端的回答速度——可能是洪泛，也可能是另一台会回答每个回复的服务器（反射循环）。如果真实的客户端需要更多，请提高限制。</translation>
+    </message>
+    <message>
+        <source>did not answer {count:,} datagram(s) from {where}: over {rate:,g} replies a second (bursts of {burst:,})</source>
+        <translation>未回答来自 {where} 的 {count:,} 个数据报：超过每秒 {rate:,g} 个回复（突发上限 {burst:,} 个）</translation>
     </message>
 </context>
 <context>
