@@ -173,6 +173,59 @@ class LoopFull(NetError):
     )
 
 
+class BufferBudgetExceeded(NetError):
+    """A server closed the client whose buffered bytes would take all its clients' over its budget."""
+
+    summary_template = (
+        "closed the client {where}: its {held:,} buffered bytes would exceed the server's buffer "
+        "budget of {budget_mib:g} MiB"
+    )
+    hint_template = (
+        "The clients together hold that much in frames not yet complete and replies not yet read — "
+        "many large messages at once, or clients holding memory on purpose. Raise the budget only if "
+        "the server has the memory."
+    )
+
+
+class ReplyWithheld(SocketLabError):
+    """A UDP server did not answer *count* datagrams from *where*, to end a reflection loop or a
+    flood; each reason is a subclass with its own templates."""
+
+    def __init__(self, where: str, count: int, port: int, rate: float, burst: int) -> None:
+        super().__init__(where=where, count=count, port=port, rate=rate, burst=burst)
+
+
+class FromOwnAddress(ReplyWithheld):
+    summary_template = "did not answer {count:,} datagram(s) from {where}: that is this server's own address"
+    hint_template = (
+        "A reply would come back to this server and be answered again, forever. A datagram 'from' "
+        "the server itself has a forged source address, or was sent from the server's own socket."
+    )
+
+
+class FromServicePort(ReplyWithheld):
+    summary_template = (
+        "did not answer {count:,} datagram(s) from {where}: port {port} is a service that answers "
+        "anything (echo 7, daytime 13, chargen 19, time 37, NTP 123)"
+    )
+    hint_template = (
+        "That service would answer the reply, and the two would answer each other forever (a "
+        "reflection loop, usually started with a forged source address). Allow replies to service "
+        "ports only when a real client uses one."
+    )
+
+
+class OverReplyRate(ReplyWithheld):
+    summary_template = (
+        "did not answer {count:,} datagram(s) from {where}: over {rate:,g} replies a second "
+        "(bursts of {burst:,})"
+    )
+    hint_template = (
+        "The peer sends faster than the server answers one peer — a flood, or another server that "
+        "answers each reply (a reflection loop). Raise the limit if a real client needs more."
+    )
+
+
 class FileFetchError(SocketLabError):
     """A fetch that cannot complete for a reason that is neither the network nor the protocol; each
     case is a subclass with its own templates."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import queue
 import statistics
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -16,9 +17,15 @@ from typing import Any, TextIO
 from netcore import __version__
 from netcore.engines.filefetch import IDLE_TIMEOUT_S, LENGTH_FORMATS, FetchClient, FileServer
 from netcore.engines.relay import ChunkPlan, RechunkRelay
-from netcore.engines.serving import ReplyMode, ServerEngine
+from netcore.engines.serving import REPLY_BURST, REPLY_RATE, ReplyGuard, ReplyMode, ServerEngine
 from netcore.engines.sticking import run_scenario
-from netcore.engines.tcp_echo import DEAD_PEER_TIMEOUT_S, FRAME_TIMEOUT_S, TcpEchoClient, TcpEchoServer
+from netcore.engines.tcp_echo import (
+    BUFFER_BUDGET,
+    DEAD_PEER_TIMEOUT_S,
+    FRAME_TIMEOUT_S,
+    TcpEchoClient,
+    TcpEchoServer,
+)
 from netcore.engines.time_service import TimeClient, TimeServer
 from netcore.engines.udp_echo import MTU_PAYLOAD, RECV_SIZE, UdpEchoClient, UdpEchoServer
 from netcore.errors import InputError, NetError, ProtocolError, SocketLabError
@@ -134,33 +141,99 @@ def fail(error: SocketLabError, err: TextIO) -> int:
     return EXIT_PROTOCOL if isinstance(error, ProtocolError) else EXIT_NET
 
 
-def serve_until_stopped(engine: ServerEngine, duration: float | None, quiet: bool, out: TextIO) -> int:
-    """Run a server engine in a thread, print its events, stop on Ctrl+C or after *duration*."""
-    batches: queue.SimpleQueue[Sequence[Event]] = queue.SimpleQueue()
-    engine.start_thread(batches.put, name="server")
-    deadline = None if duration is None else time.monotonic() + duration
-    failed: SocketLabError | None = None
-    try:
-        while True:
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-            try:
-                batch = batches.get(timeout=0.1)
-            except queue.Empty:
-                continue
+MAX_UNPRINTED_EVENTS = 10_000  # events a server's output may lag behind by; later ones are skipped
+MAX_UNPRINTED_BYTES = 4 * 1024 * 1024  # likewise in traffic bytes (each becomes ~4.5 times as much text)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Skipped:
+    """Events the output skipped at this point because it lagged too far behind."""
+
+    events: int
+    data: int
+
+
+def traffic_bytes(event: Event) -> int:
+    """The bytes an event holds: a chunk's data and its frames' payloads."""
+    if not isinstance(event, Traffic):
+        return 0
+    return len(event.chunk.data) + sum(len(frame.payload) for frame in event.frames)
+
+
+class PrintQueue:
+    """Events from a server's thread waiting to be printed, bounded in count and bytes: when the
+    output cannot keep up (a slow terminal, a pipe nobody reads), later events are skipped, counted,
+    and said in their place. The server's failure and its stop are noted even when skipped."""
+
+    def __init__(
+        self, quiet: bool, max_events: int = MAX_UNPRINTED_EVENTS, max_bytes: int = MAX_UNPRINTED_BYTES
+    ) -> None:
+        self.quiet, self.max_events, self.max_bytes = quiet, max_events, max_bytes
+        self._cond = threading.Condition()
+        self._events: deque[Event | Skipped] = deque()
+        self._bytes = 0
+        self._skipped_events = self._skipped_bytes = 0
+        self.failed: SocketLabError | None = None
+        self.stopped = False
+
+    def put(self, batch: Sequence[Event]) -> None:
+        """The engine's sink (its thread): never waits for the output."""
+        with self._cond:
             for event in batch:
                 if isinstance(event, Failed) and event.conn is None:
-                    failed = event.error
-                if not quiet or isinstance(event, Listening | Failed):
+                    self.failed = event.error
+                elif isinstance(event, Stopped):
+                    self.stopped = True
+                if self.quiet and not isinstance(event, Listening | Failed):
+                    continue
+                size = traffic_bytes(event)
+                full = len(self._events) >= self.max_events or self._bytes + size > self.max_bytes
+                if full and not isinstance(event, Stopped):
+                    self._skipped_events += 1
+                    self._skipped_bytes += size
+                    continue
+                self._note_skipped()
+                self._events.append(event)
+                self._bytes += size
+            self._cond.notify()
+
+    def _note_skipped(self) -> None:
+        if self._skipped_events:
+            self._events.append(Skipped(self._skipped_events, self._skipped_bytes))
+            self._skipped_events = self._skipped_bytes = 0
+
+    def take(self, timeout: float) -> list[Event | Skipped]:
+        """Everything waiting (after at most *timeout* s), a note of what was skipped last."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._events or self._skipped_events or self.stopped, timeout)
+            self._note_skipped()
+            taken = list(self._events)
+            self._events.clear()
+            self._bytes = 0
+            return taken
+
+
+def serve_until_stopped(engine: ServerEngine, duration: float | None, quiet: bool, out: TextIO) -> int:
+    """Run a server engine in a thread, print its events, stop on Ctrl+C or after *duration*."""
+    waiting = PrintQueue(quiet)
+    engine.start_thread(waiting.put, name="server")
+    deadline = None if duration is None else time.monotonic() + duration
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            stopped = waiting.stopped
+            for event in waiting.take(0.1):
+                if isinstance(event, Skipped):
+                    print(f"… {event.events:,} events / {event.data:,} bytes not shown", file=out)
+                else:
                     print_event(event, out)
             out.flush()
-            if any(isinstance(e, Stopped) for e in batch):
+            if stopped:
                 break
     except KeyboardInterrupt:
         pass
     finally:
         engine.join()
-    return fail(failed, sys.stderr) if failed else EXIT_OK
+    return fail(waiting.failed, sys.stderr) if waiting.failed else EXIT_OK
 
 
 # -- payload and common options -----------------------------------------------------------------
@@ -231,6 +304,33 @@ def add_framing(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_reply_guard(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--answer-service-ports",
+        action="store_true",
+        help="also answer datagrams from ports 7, 13, 19, 37 and 123 (services that answer anything: "
+        "a reply could start a loop that never ends)",
+    )
+    p.add_argument(
+        "--reply-rate",
+        type=float,
+        default=REPLY_RATE,
+        metavar="N",
+        help=f"answer each peer at most N times a second (default {REPLY_RATE:g})",
+    )
+    p.add_argument(
+        "--reply-burst",
+        type=positive_int,
+        default=REPLY_BURST,
+        metavar="N",
+        help=f"answer each peer up to N times at once before the rate applies (default {REPLY_BURST})",
+    )
+
+
+def guard_from(args: argparse.Namespace) -> ReplyGuard:
+    return ReplyGuard(args.answer_service_ports, args.reply_rate, args.reply_burst)
+
+
 # -- tcp-echo-server ----------------------------------------------------------------------------
 def cmd_tcp_echo_server(args: argparse.Namespace, out: TextIO) -> int:
     server = TcpEchoServer(
@@ -242,6 +342,7 @@ def cmd_tcp_echo_server(args: argparse.Namespace, out: TextIO) -> int:
         args.reuse_addr,
         args.frame_timeout,
         args.dead_peer_timeout,
+        args.buffer_budget * 2**20,
     )
     server.bind()
     return serve_until_stopped(server, args.duration, args.quiet, out)
@@ -292,7 +393,9 @@ def cmd_tcp_echo(args: argparse.Namespace, out: TextIO) -> int:
 # -- udp-echo-server / udp-echo ------------------------------------------------------------------
 def cmd_udp_echo_server(args: argparse.Namespace, out: TextIO) -> int:
     prefix = parse_payload(args.prefix, "text", args.encoding)
-    server = UdpEchoServer(args.host, args.port, args.mode, prefix, args.reuse_addr, args.recv_size)
+    server = UdpEchoServer(
+        args.host, args.port, args.mode, prefix, args.reuse_addr, args.recv_size, guard_from(args)
+    )
     server.bind()
     return serve_until_stopped(server, args.duration, args.quiet, out)
 
@@ -353,7 +456,14 @@ def _udp_probe(client: UdpEchoClient, args: argparse.Namespace, out: TextIO) -> 
 # -- time-server / time -------------------------------------------------------------------------
 def cmd_time_server(args: argparse.Namespace, out: TextIO) -> int:
     server = TimeServer(
-        args.protocol, args.host, args.port, args.offset, args.stratum, args.refid, args.reuse_addr
+        args.protocol,
+        args.host,
+        args.port,
+        args.offset,
+        args.stratum,
+        args.refid,
+        args.reuse_addr,
+        guard_from(args),
     )
     server.bind()
     return serve_until_stopped(server, args.duration, args.quiet, out)
@@ -620,6 +730,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"drop a client that vanished without closing about S s after it last answered "
         f"(TCP keepalive; default {DEAD_PEER_TIMEOUT_S:g}; 0 = never)",
     )
+    p.add_argument(
+        "--buffer-budget",
+        type=positive_int,
+        default=BUFFER_BUDGET // 2**20,
+        metavar="MIB",
+        help=f"close the client whose incomplete frames and unread replies would take all clients' "
+        f"over MIB MiB held in the server (default {BUFFER_BUDGET // 2**20})",
+    )
     p.add_argument("--reuse-addr", action="store_true", help=REUSE_ADDR_HELP)
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
@@ -648,6 +766,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=RECV_SIZE,
         help=f"receive buffer per datagram (default {RECV_SIZE:,}; smaller truncates)",
     )
+    add_reply_guard(p)
     p.add_argument("--reuse-addr", action="store_true", help=REUSE_ADDR_HELP)
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")
@@ -682,6 +801,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offset", type=float, default=0.0, help="deliberate clock offset in seconds, e.g. 3.5")
     p.add_argument("--stratum", type=int, default=1, help="SNTP stratum to announce (1-15, default 1)")
     p.add_argument("--refid", default="LOCL", help="SNTP reference ID (4 ASCII characters, default LOCL)")
+    add_reply_guard(p)
     p.add_argument("--reuse-addr", action="store_true", help=REUSE_ADDR_HELP)
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl+C)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print traffic")

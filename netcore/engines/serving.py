@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import socket
-from collections import OrderedDict
+import time
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from netcore.errors import LoopFull, SocketLabError, from_os_error
+from netcore.errors import (
+    FromOwnAddress,
+    FromServicePort,
+    InputError,
+    LoopFull,
+    OverReplyRate,
+    ReplyWithheld,
+    SocketLabError,
+    from_os_error,
+)
 from netcore.io.loop import READ, Engine
 from netcore.io.platform import MAX_DATAGRAM, Datagram, prepare_listener, waiting_datagrams
 from netcore.io.resolve import resolve
@@ -62,6 +73,58 @@ def open_listener(host: str, port: int, kind: int, reuse_addr: bool) -> socket.s
 
 
 MAX_PEERS: Final = 4096  # peers a UDP server remembers; the least recently heard are forgotten
+SERVICE_PORTS: Final = frozenset({7, 13, 19, 37, 123})  # echo, daytime, chargen, time, NTP: answer anything
+REPLY_RATE: Final = 1000.0  # automatic replies a second to one UDP peer, on average
+REPLY_BURST: Final = 100  # automatic replies to one UDP peer at once
+WILDCARDS: Final = frozenset({"0.0.0.0", "::", ""})
+
+
+class TokenBucket:
+    """A peer's allowance of replies: *burst* at once, refilled at *rate* a second."""
+
+    __slots__ = ("tokens", "when")
+
+    def __init__(self, burst: int, now: float) -> None:
+        self.tokens, self.when = float(burst), now
+
+    def take(self, rate: float, burst: int, now: float) -> bool:
+        """Spend one token if there is one."""
+        self.tokens = min(float(burst), self.tokens + (now - self.when) * rate)
+        self.when = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass
+class ReplyGuard:
+    """Which datagrams a UDP server answers on its own. Never one from its own address (the reply
+    would come back forever; on a wildcard address any peer using the server's port counts, as the
+    datagram's destination address is not known), not one from a well-known service's port unless
+    *answer_service_ports* (echo ↔ daytime answer each other forever), and at most *rate* replies a
+    second to each peer after a *burst* (a flood, or a loop through a server we do not know)."""
+
+    answer_service_ports: bool = False
+    rate: float = REPLY_RATE
+    burst: int = REPLY_BURST
+    service_ports: frozenset[int] = SERVICE_PORTS
+
+    def __post_init__(self) -> None:
+        if not self.rate > 0 or self.burst < 1:
+            raise InputError(
+                f"replies need a rate above 0 and a burst of 1 or more, not {self.rate:g} and {self.burst}"
+            )
+
+    def withhold(
+        self, own: Address, addr: Any, bucket: TokenBucket, now: float
+    ) -> type[ReplyWithheld] | None:
+        """Why a datagram from *addr* must not be answered (None: answer it; a token is spent)."""
+        if addr[1] == own.port and (own.host in WILDCARDS or addr[0] == own.host):
+            return FromOwnAddress
+        if not self.answer_service_ports and addr[1] in self.service_ports:
+            return FromServicePort
+        return None if bucket.take(self.rate, self.burst, now) else OverReplyRate
 
 
 class PeerTable:
@@ -77,6 +140,7 @@ class PeerTable:
         self.names: dict[int, str] = {}  # "host:port", formatted once per peer
         self.offsets: dict[tuple[int, Direction], int] = {}
         self.frames: dict[tuple[int, Direction], int] = {}
+        self.buckets: dict[int, TokenBucket] = {}  # each peer's allowance of automatic replies
         self.forgotten = 0
         self._next_conn = 1
 
@@ -100,6 +164,7 @@ class PeerTable:
             _, conn = self.ids.popitem(last=False)
             del self.addrs[conn]
             gone.append((conn, self.names.pop(conn)))
+            self.buckets.pop(conn, None)
             for direction in Direction:
                 self.offsets.pop((conn, direction), None)
                 self.frames.pop((conn, direction), None)
@@ -133,6 +198,8 @@ class ServerEngine(Engine):
         self._sock: socket.socket | None = None
         self.peers = PeerTable()  # connection ids by address (UDP: bounded, least recently heard go)
         self.unreachable = 0  # UDP: ICMP port unreachable reports for earlier replies (ignored)
+        self.guard = ReplyGuard()  # UDP: which datagrams are answered automatically
+        self.withheld: Counter[type[ReplyWithheld]] = Counter()  # UDP: datagrams not answered, by reason
         self._buf = bytearray()  # UDP: the receive buffer, allocated when the first datagram comes
 
     def bind(self) -> Address:
@@ -187,14 +254,19 @@ class ServerEngine(Engine):
         self.emit(Failed(LoopFull(action="accept on", where=peer, detail="", host=addr[0], port=addr[1])))
         return True
 
-    def receive_datagrams(self, keep: int) -> Iterator[tuple[int, Datagram]]:
+    def receive_datagrams(self, keep: int, replying: bool = True) -> Iterator[tuple[int, Datagram]]:
         """The datagrams waiting on a UDP server's socket (at most 256 a round), each with its peer's
         id. New peers are reported (``Connected``, and any peer forgotten to make room), each datagram
         as ``Traffic`` and, if cut, ``Truncated``; receive errors are reported and serving goes on;
-        an ICMP 'port unreachable' for an earlier reply is only counted (``unreachable``)."""
-        assert self._sock is not None
+        an ICMP 'port unreachable' for an earlier reply is only counted (``unreachable``).
+        When *replying* (the caller answers each datagram it is given), those the ``guard`` withholds
+        are not given: they are counted in ``withheld`` and reported once a round per peer and reason
+        (``Failed`` with a ``ReplyWithheld``)."""
+        assert self._sock is not None and self.address is not None
         if not self._buf:
             self._buf = bytearray(MAX_DATAGRAM)
+        now = time.monotonic()
+        withheld: Counter[tuple[int, Any, type[ReplyWithheld]]] = Counter()
         for received in waiting_datagrams(self._sock, self._buf, keep):
             if isinstance(received, OSError):
                 error = from_os_error(received, action="receive on", host=self.host, port=self.port, udp=True)
@@ -211,7 +283,19 @@ class ServerEngine(Engine):
             self.emit(self.peers.traffic(Direction.RECEIVED, received.data, conn))
             if received.size > len(received.data):
                 self.emit(Truncated(conn, self.peers.names[conn], len(received.data), received.size))
+            if replying:
+                bucket = self.peers.buckets.get(conn)
+                if bucket is None:
+                    bucket = self.peers.buckets[conn] = TokenBucket(self.guard.burst, now)
+                reason = self.guard.withhold(self.address, received.addr, bucket, now)
+                if reason is not None:
+                    withheld[conn, received.addr, reason] += 1
+                    continue
             yield conn, received
+        for (conn, addr, reason), count in withheld.items():
+            self.withheld[reason] += count
+            report = reason(endpoint_of(addr), count, addr[1], self.guard.rate, self.guard.burst)
+            self.emit(Failed(report, conn))
 
     def pause_accepting(self, seconds: float = ACCEPT_BACKOFF_S) -> None:
         """Stop watching the listener for a moment: after an accept() error such as EMFILE (too many

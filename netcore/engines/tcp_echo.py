@@ -8,7 +8,14 @@ from collections import deque
 from collections.abc import Callable
 
 from netcore.engines.serving import ReplyMode, ServerEngine, make_reply
-from netcore.errors import InputError, LocalProtocolError, SocketLabError, TimedOut, from_os_error
+from netcore.errors import (
+    BufferBudgetExceeded,
+    InputError,
+    LocalProtocolError,
+    SocketLabError,
+    TimedOut,
+    from_os_error,
+)
 from netcore.io.loop import READ, TICK_S, WRITE, Engine, Timer, connect_nonblocking
 from netcore.io.platform import detect_dead_peer, wait_readable
 from netcore.io.resolve import resolve
@@ -36,6 +43,7 @@ def check_message(payload: bytes, framing: str) -> None:
 
 FRAME_TIMEOUT_S = 60.0
 DEAD_PEER_TIMEOUT_S = 120.0
+BUFFER_BUDGET = 256 * 1024 * 1024  # bytes all of a server's clients may hold in it at once
 
 
 class TcpEchoServer(ServerEngine):
@@ -45,6 +53,9 @@ class TcpEchoServer(ServerEngine):
     closed (a slowloris sending one byte a second holds nothing for long); raw framing has no partial
     frames, so an idle chat stays open. A client that vanished without closing (no FIN, no RST) is
     dropped about *dead_peer_timeout* seconds after it last answered (TCP keepalive). None: never.
+    All clients together may hold at most *buffer_budget* bytes in the server (incomplete frames and
+    unsent replies; each frame up to the codec's 16 MiB): the client whose bytes would go over it is
+    closed, saying so (``BufferBudgetExceeded``).
     """
 
     def __init__(
@@ -57,11 +68,17 @@ class TcpEchoServer(ServerEngine):
         reuse_addr: bool = False,
         frame_timeout: float | None = FRAME_TIMEOUT_S,
         dead_peer_timeout: float | None = DEAD_PEER_TIMEOUT_S,
+        buffer_budget: int = BUFFER_BUDGET,
     ) -> None:
+        if buffer_budget < 1:
+            raise InputError(f"the buffer budget must be at least 1 byte, not {buffer_budget:,}")
         make_codec(framing)  # raise InputError now for an unknown framing (before opening any socket)
         super().__init__(host, port, ReplyMode(mode), prefix, reuse_addr)
         self.framing = framing
         self.frame_timeout, self.dead_peer_timeout = frame_timeout, dead_peer_timeout
+        self.buffer_budget = buffer_budget
+        self.held = 0  # bytes all clients hold now: incomplete frames and unsent replies
+        self._held: dict[int, int] = {}  # conn → the bytes it holds
         self._frame_timers: dict[int, Timer] = {}  # conn → the timer of its incomplete frame
         self._streams: dict[int, TcpStream] = {}
         self._next_conn = 1
@@ -110,6 +127,7 @@ class TcpEchoServer(ServerEngine):
 
     def _forget(self, stream: TcpStream) -> None:
         self._streams.pop(stream.conn, None)
+        self.held -= self._held.pop(stream.conn, 0)
         timer = self._frame_timers.pop(stream.conn, None)
         if timer is not None:
             timer.cancel()
@@ -124,7 +142,29 @@ class TcpEchoServer(ServerEngine):
             self._time_frame(stream, completed=bool(payloads))
         if stream.outbuf or stream.peer_closed:
             stream.on_writable()
+        self._hold(stream)
         stream.sync()
+
+    def _hold(self, stream: TcpStream) -> None:
+        """Count the bytes *stream* holds; close it if they would take the server over its budget."""
+        if stream.closed:
+            return
+        now = stream.rx.buffered + len(stream.outbuf)
+        before = self._held.get(stream.conn, 0)
+        if now > before and self.held - before + now > self.buffer_budget:
+            error = BufferBudgetExceeded(
+                action="receive from",
+                where=stream.peer,
+                detail="",
+                host=stream.peer_host,
+                port=stream.peer_port,
+                held=now,
+                budget_mib=self.buffer_budget / 2**20,
+            )
+            stream.close(CloseReason.ERROR, error)
+            return
+        self.held += now - before
+        self._held[stream.conn] = now
 
     def _time_frame(self, stream: TcpStream, completed: bool) -> None:
         """Start the clock when a frame begins to arrive; stop it when no frame is incomplete."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import socket
 import time
 from typing import Any
 
-from netcore.engines.serving import PeerTable, ReplyMode, ServerEngine
+from netcore.engines.serving import PeerTable, ReplyGuard, ReplyMode, ServerEngine
 from netcore.errors import (
     InputError,
     NoUdpReply,
@@ -200,7 +201,9 @@ def _sntp_text(result: SntpResult) -> str:
 
 
 class TimeServer(ServerEngine):
-    """Serves one time protocol to many clients, optionally with a deliberate clock offset."""
+    """Serves one time protocol to many clients, optionally with a deliberate clock offset. Over UDP
+    the *guard* decides which datagrams are answered; SNTP answers service ports too (port 123 is
+    where NTP clients ask from), as it answers only client requests, never a reply: no loop."""
 
     def __init__(
         self,
@@ -211,6 +214,7 @@ class TimeServer(ServerEngine):
         stratum: int = 1,
         reference_id: str = "LOCL",
         reuse_addr: bool = False,
+        guard: ReplyGuard | None = None,
     ) -> None:
         proto = TimeProtocol(protocol)
         refid = reference_id.encode("ascii", errors="replace")[:4].ljust(4, b"\0")
@@ -219,6 +223,9 @@ class TimeServer(ServerEngine):
         super().__init__(host, port, ReplyMode.MANUAL, b"", reuse_addr)
         self.protocol, self.offset, self.stratum, self.reference_id = proto, offset, stratum, refid
         self.socket_kind = socket.SOCK_STREAM if proto.is_tcp else socket.SOCK_DGRAM
+        self.guard = guard or ReplyGuard()
+        if proto is TimeProtocol.SNTP:
+            self.guard = dataclasses.replace(self.guard, answer_service_ports=True)
 
     def now(self) -> float:
         """This server's clock: the real time plus the deliberate offset."""

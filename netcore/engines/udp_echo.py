@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from netcore.engines.serving import PeerTable, ReplyMode, ServerEngine, make_reply
+from netcore.engines.serving import PeerTable, ReplyGuard, ReplyMode, ServerEngine, make_reply
 from netcore.errors import (
     InputError,
     LocalProtocolError,
@@ -59,7 +59,8 @@ def check_datagram_size(size: int, ipv6: bool = False) -> None:
 
 
 class UdpEchoServer(ServerEngine):
-    """Answers datagrams from any number of peers: echo / UPPER / prefix / manual reply."""
+    """Answers datagrams from any number of peers: echo / UPPER / prefix / manual reply. The *guard*
+    decides which it answers automatically (not itself, not a service port, a rate per peer)."""
 
     socket_kind = socket.SOCK_DGRAM
 
@@ -71,12 +72,14 @@ class UdpEchoServer(ServerEngine):
         prefix: bytes = b"",
         reuse_addr: bool = False,
         recv_size: int = RECV_SIZE,
+        guard: ReplyGuard | None = None,
     ) -> None:
         reply_mode = ReplyMode(mode)
         if not 1 <= recv_size <= RECV_SIZE:
             raise InputError(f"the receive buffer must be 1 to {RECV_SIZE:,} bytes, not {recv_size:,}")
         super().__init__(host, port, reply_mode, prefix, reuse_addr)
         self.recv_size = recv_size
+        self.guard = guard or ReplyGuard()
         self._ipv6 = False  # the bound socket's family, set when the loop starts
 
     def setup(self) -> bool:
@@ -87,7 +90,7 @@ class UdpEchoServer(ServerEngine):
         return True
 
     def on_listener(self, _mask: int) -> None:
-        for conn, datagram in self.receive_datagrams(self.recv_size):
+        for conn, datagram in self.receive_datagrams(self.recv_size, self.mode is not ReplyMode.MANUAL):
             reply = make_reply(self.mode, datagram.data, self.prefix)
             if reply is not None:
                 self._send(conn, reply)

@@ -24,6 +24,10 @@
         <translation>查询</translation>
     </message>
     <message>
+        <source>receive from</source>
+        <translation>接收来自</translation>
+    </message>
+    <message>
         <source>receive on</source>
         <translation>接收数据于</translation>
     </message>
@@ -106,6 +110,17 @@
     <message>
         <source>cannot create a file in {folder}: {detail}</source>
         <translation>无法在 {folder} 中创建文件：{detail}</translation>
+    </message>
+</context>
+<context>
+    <name>BufferBudgetExceeded</name>
+    <message>
+        <source>The clients together hold that much in frames not yet complete and replies not yet read — many large messages at once, or clients holding memory on purpose. Raise the budget only if the server has the memory.</source>
+        <translation>所有客户端加起来在服务器中占用了这么多字节：尚未完整的帧和对方尚未读取的回复——可能是同时有许多大消息，也可能是客户端在故意占用内存。只有在服务器内存充足时才提高预算。</translation>
+    </message>
+    <message>
+        <source>closed the client {where}: its {held:,} buffered bytes would exceed the server&apos;s buffer budget of {budget_mib:g} MiB</source>
+        <translation>已关闭客户端 {where}：它缓冲的 {held:,} 字节会超出服务器的缓冲预算 {budget_mib:g} MiB</translation>
     </message>
 </context>
 <context>
@@ -399,6 +414,28 @@
     </message>
 </context>
 <context>
+    <name>FromOwnAddress</name>
+    <message>
+        <source>A reply would come back to this server and be answered again, forever. A datagram &apos;from&apos; the server itself has a forged source address, or was sent from the server&apos;s own socket.</source>
+        <translation>回复会回到本服务器并再次被回答，永不停止。一个“来自”服务器自身的数据报，要么伪造了源地址，要么是从服务器自己的套接字发出的。</translation>
+    </message>
+    <message>
+        <source>did not answer {count:,} datagram(s) from {where}: that is this server&apos;s own address</source>
+        <translation>未回答来自 {where} 的 {count:,} 个数据报：那是本服务器自己的地址</translation>
+    </message>
+</context>
+<context>
+    <name>FromServicePort</name>
+    <message>
+        <source>That service would answer the reply, and the two would answer each other forever (a reflection loop, usually started with a forged source address). Allow replies to service ports only when a real client uses one.</source>
+        <translation>该服务会回答这个回复，两者将永远互相回答（反射循环，通常由伪造的源地址引发）。只有在真实的客户端使用这类端口时，才允许回复服务端口。</translation>
+    </message>
+    <message>
+        <source>did not answer {count:,} datagram(s) from {where}: port {port} is a service that answers anything (echo 7, daytime 13, chargen 19, time 37, NTP 123)</source>
+        <translation>未回答来自 {where} 的 {count:,} 个数据报：端口 {port} 是一个对任何数据都作答的服务（echo 7、daytime 13、chargen 19、time 37、NTP 123）</translation>
+    </message>
+</context>
+<context>
     <name>HexdumpHeader</name>
     <message>
         <source>ASCII</source>
@@ -655,6 +692,17 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <message>
         <source>Free some space or choose another folder.</source>
         <translation>请释放一些空间或选择其他文件夹。</translation>
+    </message>
+</context>
+<context>
+    <name>OverReplyRate</name>
+    <message>
+        <source>The peer sends faster than the server answers one peer — a flood, or another server that answers each reply (a reflection loop). Raise the limit if a real client needs more.</source>
+        <translation>对端发送的速度超过了服务器对单个对端的回答速度——可能是洪泛，也可能是另一台会回答每个回复的服务器（反射循环）。如果真实的客户端需要更多，请提高限制。</translation>
+    </message>
+    <message>
+        <source>did not answer {count:,} datagram(s) from {where}: over {rate:,g} replies a second (bursts of {burst:,})</source>
+        <translation>未回答来自 {where} 的 {count:,} 个数据报：超过每秒 {rate:,g} 个回复（突发上限 {burst:,} 个）</translation>
     </message>
 </context>
 <context>

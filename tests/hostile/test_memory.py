@@ -12,8 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import select
+import signal
 import socket
 import struct
+import subprocess
+import sys
+import threading
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,7 +33,7 @@ from netcore.engines.time_service import TimeClient
 from netcore.errors import RemoteProtocolError, SocketLabError
 from netcore.protocols.framing import DEFAULT_MAX_FRAME, make_codec
 from tests.hostile.support import FakeTcpServer, memory_kib, play_and_close, read_to_end, send_pieces
-from tests.netcore.support import WAIT_S, NetcoreProcess, recv_exactly
+from tests.netcore.support import NETCORE, ROOT, WAIT_S, NetcoreProcess, recv_exactly
 from tests.requires import linux
 
 MIB = 1024
@@ -137,6 +144,38 @@ def test_tcp_echo_server_memory_stays_bounded_under_huge_announced_lengths(
     assert proc.interrupt() == 0
 
 
+BUDGET_MIB = 16
+BUDGET_CLIENTS = 16
+
+
+@reads_proc_status
+def test_tcp_echo_server_memory_stays_within_its_buffer_budget(
+    server: Callable[..., tuple[NetcoreProcess, int]], record_property: Recorder
+) -> None:
+    """16 clients each send 15 MiB of a 16 MiB length4 frame to ``tcp-echo-server --buffer-budget 16``:
+    the clients that would take it over 16 MiB are closed, VmHWM grows < 64 MiB (the budget counts the
+    bytes held, and a growing buffer may be copied when reallocated; without the budget it grew by
+    ~230 MiB), and it still answers."""
+    proc, port = server("tcp-echo-server", "--framing", "length4", "--buffer-budget", str(BUDGET_MIB))
+    echo_round_trip(port, "length4")
+    before = memory_kib(proc.proc.pid)
+    most = make_codec("length4").encode(bytes(DEFAULT_MAX_FRAME))[: -(2**20)]
+    clients = [connect(port) for _ in range(BUDGET_CLIENTS)]
+    try:
+        refused = sum(not send_pieces(sock, [most]) for sock in clients)
+        held = memory_kib(proc.proc.pid)
+    finally:
+        for sock in clients:
+            sock.close()
+    echo_round_trip(port, "length4")
+    grew = growth(before, held)
+    record_growth(record_property, grew)
+    record_property("clients refused while sending", f"{refused} of {BUDGET_CLIENTS}")
+    assert grew["VmHWM"] < 4 * BUDGET_MIB * MIB, grew
+    assert refused >= 1  # which ones depends on how the server's reads interleave
+    assert proc.interrupt() == 0
+
+
 @reads_proc_status
 def test_file_server_memory_stays_bounded_under_oversize_requests(
     server: Callable[..., tuple[NetcoreProcess, int]], tmp_path: Path, record_property: Recorder
@@ -244,3 +283,86 @@ def test_time_client_stops_reading_a_flood_at_its_reply_limit(
     fake_tcp.wait_done()
     record_property("client's peak allocation", f"{peak / 1024:.0f} KiB")
     assert peak < CLIENT_PEAK_BOUND
+
+
+ECHO_FLOOD = 200 * 1024 * 1024  # bytes echoed through a server whose output nobody reads
+FLOOD_PIECE = 1024 * 1024
+FLOOD_TIME_S = 120.0  # the longest the flood (or reading the lagging output) may take
+UNREAD_OUTPUT_BOUND_KIB = 64 * MIB  # the events waiting to be printed: 4 MiB of traffic, as text
+
+
+def read_until(fd: int, found: Callable[[bytes], bool], timeout: float, keep: int | None = 65536) -> bytes:
+    """Read the pipe *fd* until *found* is true of what was read (or the pipe ends); returns the last
+    *keep* bytes read (None: all). Fails the test after *timeout* s."""
+    deadline = time.monotonic() + timeout
+    tail = b""
+    while not found(tail):
+        left = deadline - time.monotonic()
+        assert left > 0 and select.select([fd], [], [], left)[0], (
+            f"nothing more within {timeout} s: {tail[-300:]!r}"
+        )
+        piece = os.read(fd, 1024 * 1024)
+        if not piece:
+            break
+        tail += piece
+        if keep is not None:
+            tail = tail[-keep:]
+    return tail
+
+
+def echo_flood(port: int, total: int) -> None:
+    """Send *total* bytes to an echo server while reading back as many."""
+    with connect(port) as sock:
+        sender = threading.Thread(
+            target=send_pieces, args=(sock, [bytes(FLOOD_PIECE)] * (total // FLOOD_PIECE))
+        )
+        sender.start()
+        deadline = time.monotonic() + FLOOD_TIME_S
+        received = 0
+        try:
+            while received < total and time.monotonic() < deadline:
+                piece = sock.recv(FLOOD_PIECE)
+                assert piece, f"the server closed after echoing {received:,} bytes"
+                received += len(piece)
+        finally:
+            sender.join(FLOOD_TIME_S)
+    assert received == total, f"{received:,} of {total:,} bytes echoed within {FLOOD_TIME_S} s"
+
+
+@reads_proc_status
+def test_cli_server_output_lag_is_bounded_when_nobody_reads_it(record_property: Recorder) -> None:
+    """200 MiB echoed by ``tcp-echo-server`` whose output goes to a pipe nobody reads: the events
+    waiting to be printed stay within their bound (VmHWM grows < 64 MiB; it grew by ~400 MiB), and
+    once the pipe is read the output says how many events it skipped."""
+    proc = subprocess.Popen(
+        [sys.executable, *NETCORE, "tcp-echo-server", "--host", "127.0.0.1", "--port", "0"],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "MALLOC_ARENA_MAX": "1"},
+    )
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    try:
+        first = read_until(fd, lambda text: b"\n" in text, WAIT_S)
+        listening = re.search(rb"listening on 127\.0\.0\.1:(\d+)", first)
+        assert listening, first
+        before = memory_kib(proc.pid)
+        echo_flood(int(listening.group(1)), ECHO_FLOOD)
+        grew = growth(before, memory_kib(proc.pid))
+        record_growth(record_property, grew)
+        assert grew["VmHWM"] < UNREAD_OUTPUT_BOUND_KIB, grew
+        # The client's close comes last, after the note of what was skipped before it.
+        output = read_until(fd, lambda text: b"closed: peer closed" in text, FLOOD_TIME_S, keep=None)
+        notes = re.findall(r"… ([\d,]+) events / ([\d,]+) bytes not shown".encode(), output)
+        events, data = (sum(int(n[i].replace(b",", b"")) for n in notes) for i in (0, 1))
+        record_property("not shown", f"{events:,} events / {data / 2**20:.0f} MiB in {len(notes)} notes")
+        assert data > ECHO_FLOOD, "the output did not say what it skipped"
+        proc.send_signal(signal.SIGINT)
+        read_until(fd, lambda _: False, WAIT_S)  # to the end: it exits
+        assert proc.wait(WAIT_S) == 0
+    finally:
+        proc.kill()
+        proc.wait(WAIT_S)
+        proc.stdout.close()

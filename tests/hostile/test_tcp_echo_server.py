@@ -12,16 +12,17 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netcore.engines.tcp_echo import TcpEchoServer
-from netcore.errors import RemoteProtocolError
+from netcore.errors import BufferBudgetExceeded, RemoteProtocolError
 from netcore.model.events import CloseReason
 from netcore.protocols.framing import Frame, make_codec
+from tests.faults.support import wait_until
 from tests.hostile.strategies import cut, hostile_stream
 from tests.hostile.support import Served, Steady, abort, read_to_end, send_pieces, serving
 from tests.netcore.support import WAIT_S, local_of, recv_exactly
@@ -125,3 +126,39 @@ def test_tcp_echo_server_survives_hostile_streams_and_keeps_serving(echo: tuple[
     finally:
         good.close()
     served.assert_healthy()
+
+
+MIB = 2**20
+
+
+def test_tcp_echo_server_closes_the_client_that_would_exceed_its_buffer_budget(
+    record_property: Callable[[str, object], None],
+) -> None:
+    """Clients each holding 1.5 MiB of a 2 MiB length4 frame, with a 4 MiB budget: the third is
+    closed with BufferBudgetExceeded, the two before it stay and get their echo when they finish."""
+    frame = make_codec("length4").encode(bytes(2 * MIB))
+    part = 4 + 3 * MIB // 2
+    engine = TcpEchoServer(framing="length4", buffer_budget=4 * MIB)
+    with serving(engine, "budget-tcp-echo") as served:
+        held: list[socket.socket] = []
+        try:
+            for _ in range(2):
+                sock = socket.create_connection((served.addr.host, served.addr.port), timeout=WAIT_S)
+                held.append(sock)
+                sock.sendall(frame[:part])
+                wait_until(lambda: engine.held == len(held) * part, f"{len(held)} clients held")
+            since = time.monotonic()
+            with socket.create_connection((served.addr.host, served.addr.port), timeout=WAIT_S) as third:
+                send_pieces(third, [frame[:part]])
+                outcome = served.tally.close_of(local_of(third), since)
+            assert outcome.error is BufferBudgetExceeded, outcome
+            assert "exceed the server's buffer budget of 4 MiB" in outcome.text
+            record_property("refusal", outcome.text)
+            assert engine.held <= 4 * MIB
+            for sock in held:
+                sock.sendall(frame[part:])
+                assert recv_exactly(sock, len(frame)) == frame
+            served.assert_healthy()
+        finally:
+            for sock in held:
+                sock.close()
