@@ -34,6 +34,8 @@ def _forgotten(events: list[Event]) -> int:
 def test_a_udp_server_forgets_the_least_recently_heard_peers_beyond_its_limit(
     monkeypatch, record_property, kind
 ):
+    """5,001 source addresses against a table of 1,000: the table stays at 1,000, each forgotten
+    peer is reported (Closed, FORGOTTEN) and counted, and a peer heard from all along is kept."""
     if (platform.raise_open_files_limit(SOURCES + 200) or 0) < SOURCES + 100:
         pytest.skip(f"needs {SOURCES + 100} open files")
     monkeypatch.setattr(serving, "MAX_PEERS", LIMIT)
