@@ -301,19 +301,12 @@ class TimeServer(ServerEngine):
         self.emit(Closed(conn, endpoint_of(addr), CloseReason.LOCAL))
 
     def _serve_udp(self) -> None:
+        ignored: dict[int, int] = {}  # peer → datagrams that were not requests, this round
         for conn, datagram in self.receive_datagrams(MAX_REPLY):
             data, addr = datagram.data, datagram.addr
             reply = self.reply_for(data)
             if reply is None:
-                self.emit(
-                    Failed(
-                        RemoteProtocolError(
-                            f"ignored a {len(data)}-byte datagram that is not an SNTP "
-                            "client request (48+ bytes, mode 3)"
-                        ),
-                        conn,
-                    )
-                )
+                ignored[conn] = ignored.get(conn, 0) + 1
                 continue
             try:
                 assert self._sock is not None
@@ -324,3 +317,7 @@ class TimeServer(ServerEngine):
                 )
                 continue
             self.emit(self.peers.traffic(Direction.SENT, reply, conn))
+        for conn, count in ignored.items():  # one notice per peer and round, not one per datagram
+            junk = f"{count:,} datagram{'s' if count > 1 else ''} that {'are' if count > 1 else 'is'} not"
+            detail = f"ignored {junk} an SNTP client request (48+ bytes, mode 3)"
+            self.emit(Failed(RemoteProtocolError(detail), conn))
