@@ -178,6 +178,19 @@ def test_fetch_files_of_many_sizes_on_one_connection(serve, make_client, root, d
     assert names_in(dest) == sorted(files), "only the fetched files, no .part left"
 
 
+def test_the_server_sends_each_reply_without_waiting_for_an_ack(serve, make_client, root, dest):
+    """Header and body go in two writes: with Nagle's algorithm on, a small file's body waited for
+    the client's delayed ACK, about 40 ms a request. The server's client sockets have it off."""
+    (root / "small.txt").write_bytes(b"x" * 100)
+    running = serve(root)
+    client = make_client(running.addr.port, dest)
+    client.connect()
+    client.fetch("small.txt")
+    with running.server._lock:
+        (sock,) = running.server._clients.values()
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
 def test_fetch_an_empty_file(serve, make_client, root, dest):
     (root / "empty.txt").write_bytes(b"")
     (root / "after.txt").write_bytes(b"after")
