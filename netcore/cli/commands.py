@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
+import re
 import statistics
 import sys
 import threading
@@ -12,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from netcore import __version__
 from netcore.engines.filefetch import IDLE_TIMEOUT_S, LENGTH_FORMATS, FetchClient, FileServer
@@ -132,6 +134,30 @@ def print_event(event: Event, out: TextIO, label: str = "") -> None:
         print(f"{who}stopped", file=out)
 
 
+_SHOWN_AS_ESCAPES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class TerminalSafe(io.TextIOBase):
+    """Writes to *stream* with control and bidi characters shown as escapes (``\\x1b``): text from
+    a peer (an error message, a DAYTIME reply) cannot move the cursor, recolour the terminal, set
+    its title or reverse a line. New lines and tabs pass."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(_SHOWN_AS_ESCAPES.sub(lambda m: m.group().encode("unicode_escape").decode(), text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def terminal_safe(stream: TextIO) -> TextIO:
+    return cast(TextIO, TerminalSafe(stream))
+
+
 def fail(error: SocketLabError, err: TextIO) -> int:
     print(f"error: {error.summary}", file=err)
     if error.hint:
@@ -233,7 +259,7 @@ def serve_until_stopped(engine: ServerEngine, duration: float | None, quiet: boo
         pass
     finally:
         engine.join()
-    return fail(waiting.failed, sys.stderr) if waiting.failed else EXIT_OK
+    return fail(waiting.failed, terminal_safe(sys.stderr)) if waiting.failed else EXIT_OK
 
 
 # -- payload and common options -----------------------------------------------------------------
@@ -898,9 +924,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:
-        return handler(args, out or sys.stdout)
+        return handler(args, terminal_safe(out or sys.stdout))
     except SocketLabError as exc:
-        return fail(exc, sys.stderr)
+        return fail(exc, terminal_safe(sys.stderr))
     except KeyboardInterrupt:
         return 130
 

@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -234,3 +235,27 @@ def test_nothing_listening_is_refused_with_the_hint(out):
 def test_a_root_that_is_not_a_folder_is_a_usage_error(tmp_path):
     proc = netcore("file-server", "--root", str(tmp_path / "missing"), "--port", "0", "--duration", "1")
     assert proc.returncode == EXIT_USAGE and "is not a folder" in proc.stderr
+
+
+def test_a_servers_text_cannot_drive_the_terminal(tmp_path) -> None:
+    """A file server's error text with terminal escapes (set the title, recolour) and a bidi
+    override is printed with those characters as visible escapes, never sent to the terminal raw."""
+    evil = "\x1b]0;pwned\x07\x1b[31mRED\u202eevil"
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+
+        def answer() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(100)  # the request
+                conn.sendall(encode_header({"error": evil, "data_all": 0}))
+                conn.recv(100)  # until the client leaves
+
+        server = threading.Thread(target=answer, daemon=True)
+        server.start()
+        done = netcore("fetch", "--port", str(port), "--out", str(tmp_path), "x.txt")
+        server.join(10)
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "\\x1b]0;pwned\\x07\\x1b[31mRED\\u202eevil" in output, output
+    assert not any(c in output for c in "\x1b\x07\u202e")
