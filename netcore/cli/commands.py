@@ -200,14 +200,17 @@ class PrintQueue:
         self._bytes = 0
         self._skipped_events = self._skipped_bytes = 0
         self.failed: SocketLabError | None = None
+        self.listening = False  # once it listens, failures are reported but a stop exits 0
         self.stopped = False
 
     def put(self, batch: Sequence[Event]) -> None:
         """The engine's sink (its thread): never waits for the output."""
         with self._cond:
             for event in batch:
-                if isinstance(event, Failed) and event.conn is None:
-                    self.failed = event.error
+                if isinstance(event, Failed) and event.conn is None and not self.listening:
+                    self.failed = event.error  # the server could not start: the exit status says so
+                elif isinstance(event, Listening):
+                    self.listening = True
                 elif isinstance(event, Stopped):
                     self.stopped = True
                 if self.quiet and not isinstance(event, Listening | Failed):

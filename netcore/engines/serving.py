@@ -198,6 +198,8 @@ class ServerEngine(Engine):
         self._sock: socket.socket | None = None
         self.peers = PeerTable()  # connection ids by address (UDP: bounded, least recently heard go)
         self.unreachable = 0  # UDP: ICMP port unreachable reports for earlier replies (ignored)
+        self.accept_failures = 0  # accept() errors in the current run of them
+        self._last_accept_error: OSError | None = None
         self.guard = ReplyGuard()  # UDP: which datagrams are answered automatically
         self.withheld: Counter[type[ReplyWithheld]] = Counter()  # UDP: datagrams not answered, by reason
         self._buf = bytearray()  # UDP: the receive buffer, allocated when the first datagram comes
@@ -231,17 +233,37 @@ class ServerEngine(Engine):
 
     def accept_clients(self) -> Iterator[tuple[socket.socket, Any]]:
         """Every client waiting to be accepted now, as (socket, address). After an ``accept()``
-        error (e.g. EMFILE, too many open files) it is reported and accepting pauses a moment."""
+        error (e.g. EMFILE, too many open files) accepting pauses a moment; the first error of a
+        run of them is reported at once, the rest once, with their count, when accepting works
+        again (``accept_failures`` counts them meanwhile)."""
         assert self._sock is not None
         while True:
             try:
-                yield self._sock.accept()
+                client = self._sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
-                self.emit(Failed(from_os_error(exc, action="accept on", host=self.host, port=self.port)))
+                self.accept_failures += 1
+                if self.accept_failures == 1:
+                    self.emit(Failed(self._accept_error(exc)))
+                else:
+                    self._last_accept_error = exc
                 self.pause_accepting()
                 return
+            self._report_accept_failures()
+            yield client
+
+    def _accept_error(self, exc: OSError, more: int = 0) -> SocketLabError:
+        error = from_os_error(exc, action="accept on", host=self.host, port=self.port)
+        if more:
+            error.params["detail"] = f"{more:,} more times: {error.params['detail']}"
+        return error
+
+    def _report_accept_failures(self) -> None:
+        """Say how many more times accept() failed since the first report of a run of failures."""
+        if self.accept_failures > 1 and self._last_accept_error is not None:
+            self.emit(Failed(self._accept_error(self._last_accept_error, self.accept_failures - 1)))
+        self.accept_failures, self._last_accept_error = 0, None
 
     def refused_for_room(self, sock: socket.socket, addr: Any, sockets: int) -> bool:
         """Close an accepted client at once, saying why, when the loop cannot watch the *sockets*
@@ -310,6 +332,7 @@ class ServerEngine(Engine):
 
     def close(self) -> None:
         if not self.loop.closed:
+            self._report_accept_failures()
             self.close_connections()
         if self._sock is not None:
             self._sock.close()

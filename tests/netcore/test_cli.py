@@ -202,3 +202,19 @@ def test_main_in_process_server_with_duration():
     assert code == EXIT_OK
     assert time.monotonic() - started < 5
     assert "listening on 127.0.0.1:" in out.getvalue()
+
+
+def test_a_server_that_listened_exits_0_when_stopped_whatever_it_reported_meanwhile():
+    """Errors while serving (accept() out of descriptors, a client's fault) are printed; the exit
+    status is 0 when the user stops a server that listened, non-zero only if it never listened."""
+    from netcore.cli.commands import PrintQueue
+    from netcore.errors import NetError
+    from netcore.model.events import Failed, Listening, Stopped
+
+    error = NetError(action="accept on", where="127.0.0.1:1", detail="Too many open files")
+    served = PrintQueue(quiet=True)
+    served.put([Listening("127.0.0.1", 1, "127.0.0.1:1"), Failed(error), Stopped()])
+    assert served.failed is None
+    never = PrintQueue(quiet=True)
+    never.put([Failed(error), Stopped()])
+    assert never.failed is error

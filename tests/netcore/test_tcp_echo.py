@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import os
 import random
+import re
 import selectors
 import socket
 import struct
@@ -1038,15 +1039,16 @@ def test_tcpstream_backpressure_stops_reading(start_server, sockets):
 
 
 @linux("lowers RLIMIT_NOFILE to the count of /proc/self/fd")
-def test_server_survives_running_out_of_file_descriptors():
-    """accept() failing with EMFILE is reported, then tried again once per back-off, not in a busy
-    loop, and the server accepts again when descriptors are free. No descriptor is left while the
-    clients connect (their sockets were made before), so every accept() fails until then.
+def test_server_survives_running_out_of_file_descriptors(record_property):
+    """accept() failing with EMFILE is reported once, then tried again once per back-off, not in a
+    busy loop, and the server accepts again when descriptors are free — and then says, once, how
+    many more times accept() failed. No descriptor is left while the clients connect (their sockets
+    were made before), so every accept() fails until then.
 
-    Decided by events, not by a window: the test waits for the third Failed (two tries after a
-    back-off each), and checks the count against the time it saw pass since before the first
-    client: failures at least ACCEPT_BACKOFF_S apart cannot be more than that time allows (a slow
-    machine only makes the time longer), while a busy loop reports thousands."""
+    Decided by events and the server's own count, not by a window: the test waits until the server
+    has failed three times, and checks the count against the time it saw pass since before the
+    first client: failures at least ACCEPT_BACKOFF_S apart cannot be more than that time allows (a
+    slow machine only makes the time longer), while a busy loop makes thousands."""
     import resource
 
     server = TcpEchoServer("127.0.0.1", 0)
@@ -1071,18 +1073,26 @@ def test_server_survives_running_out_of_file_descriptors():
             for sock in waiting:  # the kernel completes the handshake; the server's accept() has no room
                 sock.settimeout(WAIT_S)
                 sock.connect((addr.host, addr.port))
-            log.wait_for(Failed, count=3)
+            (first,) = log.wait_for(Failed)
+            deadline = time.monotonic() + WAIT_S
+            while server.accept_failures < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)  # polling the server's own count, bounded
+            failed = server.accept_failures
             elapsed = time.monotonic() - started
-            failures = log.of(Failed)
         finally:
             for s in hogs:
                 s.close()
             resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-        assert "Too many open files" in failures[0].error.summary
-        assert len(failures) <= elapsed / ACCEPT_BACKOFF_S + 1 + 1e-6, (len(failures), elapsed)
+        assert "Too many open files" in first.error.summary
+        assert 3 <= failed <= elapsed / ACCEPT_BACKOFF_S + 1 + 1e-6, (failed, elapsed)
         for sock in waiting:  # accepted now
             sock.sendall(b"ping")
             assert recv_exactly(sock, 4) == b"ping"
+        failures = log.wait_for(Failed, count=2)
+        summary = failures[1].error.summary
+        assert re.search(r"failed: [\d,]+ more times: Too many open files", summary), summary
+        assert len(log.of(Failed)) == 2  # one report at the start, one count at the end
+        record_property("accept() failures while out of descriptors / reports", f"{failed}+ / 2")
     finally:
         for sock in waiting:
             sock.close()
