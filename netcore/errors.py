@@ -250,7 +250,7 @@ class FetchRefused(FileFetchError):
 
 
 class KeyRefused(FetchRefused):
-    """The server refused the answer to its challenge."""
+    """The server refused our proof of the shared key, or asks for one."""
 
     hint_template = "Check the shared key."
 
