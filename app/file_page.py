@@ -62,8 +62,8 @@ def key_edit(parent: QWidget) -> QLineEdit:
     edit.setToolTip(
         QCoreApplication.translate(
             "FilePage",
-            "Shared key: the server sends 32 random bytes, the client answers with "
-            "HMAC-SHA256(key, challenge)",
+            "Shared key, at least 16 bytes: both sides send a random nonce and prove the key with "
+            "HMAC-SHA256 over both; each request carries an HMAC too",
         )
     )
     return edit

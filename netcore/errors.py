@@ -250,9 +250,48 @@ class FetchRefused(FileFetchError):
 
 
 class KeyRefused(FetchRefused):
-    """The server refused the answer to its challenge."""
+    """The server refused our proof of the shared key, or asks for one."""
 
     hint_template = "Check the shared key."
+
+
+class KeyTooShort(InputError):
+    """A shared key too short to resist guessing."""
+
+    summary_template = "the shared key has {size} bytes: it needs at least {minimum}"
+    hint_template = (
+        'Make a random one: python -c "import secrets; print(secrets.token_hex(16))" > key.txt, '
+        "and give both sides that file."
+    )
+
+    def __init__(self, size: int, minimum: int) -> None:
+        SocketLabError.__init__(self, size=size, minimum=minimum, position=None)
+
+
+class ServerNotProven(FileFetchError):
+    """The server did not prove it knows the shared key."""
+
+    summary_template = (
+        "the server {host}:{port} could not prove it knows the key — it may be an impostor relaying "
+        "your answers"
+    )
+    hint_template = "Nothing was requested. Check the address, and that both sides use the same key file."
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(host=host, port=port)
+
+
+class TooManyKeyGuesses(FileFetchError):
+    """The file server refused an address that sent too many wrong keys."""
+
+    summary_template = (
+        "{host} sent {failures} wrong keys within {window:g} s: its attempts are refused for "
+        "{left:.0f} s more ({refused} refused so far)"
+    )
+    hint_template = "Someone may be guessing the key, or a client has the wrong key file."
+
+    def __init__(self, host: str, failures: int, window: float, left: float, refused: int) -> None:
+        super().__init__(host=host, failures=failures, window=window, left=left, refused=refused)
 
 
 class FileAlreadyExists(FileFetchError):

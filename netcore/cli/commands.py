@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from netcore import __version__
-from netcore.engines.filefetch import IDLE_TIMEOUT_S, LENGTH_FORMATS, FetchClient, FileServer
+from netcore.engines.filefetch import IDLE_TIMEOUT_S, LENGTH_FORMATS, FetchClient, FileServer, check_key
 from netcore.engines.relay import ChunkPlan, RechunkRelay
 from netcore.engines.serving import REPLY_BURST, REPLY_RATE, ReplyGuard, ReplyMode, ServerEngine
 from netcore.engines.sticking import run_scenario
@@ -635,7 +635,7 @@ def cmd_relay(args: argparse.Namespace, out: TextIO) -> int:
 
 # -- file-server / fetch -------------------------------------------------------------------------
 def read_key(path: str | None) -> bytes | None:
-    """The shared key from a file (its bytes, without a trailing newline), or None."""
+    """The shared key from a file (its bytes, without a trailing newline; at least 16), or None."""
     if path is None:
         return None
     try:
@@ -644,7 +644,7 @@ def read_key(path: str | None) -> bytes | None:
         raise InputError(f"cannot read the key file '{path}': {exc.strerror}") from None
     if not key:
         raise InputError(f"the key file '{path}' is empty")
-    return key
+    return check_key(key)
 
 
 def cmd_file_server(args: argparse.Namespace, out: TextIO) -> int:
@@ -889,7 +889,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="!I",
         help="header length as network order '!I' (default) or the course's struct.pack('i') '<i'",
     )
-    p.add_argument("--key-file", help="require clients to prove this shared key (HMAC-SHA256 challenge)")
+    p.add_argument(
+        "--key-file", help="require clients to prove this shared key (16+ bytes; HMAC-SHA256 both ways)"
+    )
     p.add_argument(
         "--idle-timeout",
         type=seconds_arg,

@@ -6,8 +6,16 @@ files); the server answers with a 4-byte header length, a UTF-8 JSON header
 (``file_name`` = the stem, ``file_type`` = the extension, ``file_hex`` = md5, ``data_all`` = body
 size; ``error`` when it cannot serve), then exactly ``data_all`` bytes; ``netcore.protocols.filehdr``
 encodes and decodes it. The course packs the length with ``struct.pack('i', n)`` (little-endian on
-common machines); we send ``!I`` unless asked for ``<i``, and the client detects either. An optional
-shared key makes the server send a 32-byte challenge first, answered with HMAC-SHA256(key, challenge).
+common machines); we send ``!I`` unless asked for ``<i``, and the client detects either.
+
+An optional shared key (Socket Lab's own, of at least 16 bytes) makes both sides prove it before any
+request: the server sends a header ``{"nonce": 32 bytes in hex}``; the client answers with its own
+32-byte nonce and HMAC-SHA256(key, b"client" + server nonce + client nonce); the server replies
+``{"proof": HMAC-SHA256(key, b"server" + server nonce + client nonce)}`` (or ``{"error": ...}``), and
+the client goes on only if that proof is right. Every request then starts with 64 hex digits,
+HMAC-SHA256(HMAC-SHA256(key, b"session" + both nonces), its 8-byte sequence number + the name), and
+ends with ``\n``: a relay that passed one client's answers on cannot send a request of its own. The
+server refuses an address for ``KEY_LOCKOUT_S`` after ``KEY_FAILURES`` wrong keys in ``KEY_WINDOW_S``.
 The client saves a file under the requested name (``saved_name``), never the header's.
 """
 
@@ -28,6 +36,7 @@ import tempfile
 import threading
 import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Final
@@ -43,13 +52,16 @@ from netcore.errors import (
     FileAppeared,
     InputError,
     KeyRefused,
+    KeyTooShort,
     LocalProtocolError,
     NotEnoughSpace,
     ProtocolError,
     RemoteProtocolError,
+    ServerNotProven,
     ServerStillHashing,
     SocketLabError,
     TimedOut,
+    TooManyKeyGuesses,
     from_os_error,
 )
 from netcore.io.loop import Cancelled, Engine, connect_nonblocking
@@ -74,7 +86,12 @@ from netcore.protocols.framing import Frame
 
 LENGTH_FORMATS: Final = filehdr.LENGTH_FORMATS
 MAX_NAME_BYTES: Final = 255
-CHALLENGE_SIZE: Final = 32
+NONCE_SIZE: Final = 32
+MIN_KEY_BYTES: Final = 16
+TAG_SIZE: Final = 64  # the hex digits of a request's HMAC
+KEY_FAILURES: Final = 5  # wrong keys from one address within KEY_WINDOW_S lock it out
+KEY_WINDOW_S: Final = 60.0
+KEY_LOCKOUT_S: Final = 60.0
 BUFFER_SIZE: Final = 1024 * 1024
 PREVIEW_BYTES: Final = 4096  # the first body bytes the client reports, for the hexdump
 IDLE_TIMEOUT_S: Final = 60.0  # the server closes a client that sends no (whole) request for this long
@@ -137,8 +154,66 @@ def _format_character(name: str) -> str | None:
     return f"the name contains U+{ord(char):04X}, an invisible format character"
 
 
-def key_response(key: bytes, challenge: bytes) -> bytes:
-    return hmac.new(key, challenge, hashlib.sha256).digest()
+# -- the shared key ----------------------------------------------------------------------------
+def check_key(key: bytes | None) -> bytes | None:
+    """*key* if it is None or long enough, else ``KeyTooShort``."""
+    if key is not None and len(key) < MIN_KEY_BYTES:
+        raise KeyTooShort(size=len(key), minimum=MIN_KEY_BYTES)
+    return key
+
+
+def key_proof(key: bytes, side: bytes, server_nonce: bytes, client_nonce: bytes) -> bytes:
+    """What *side* (b"client" or b"server") sends to prove it knows *key*."""
+    return hmac.new(key, side + server_nonce + client_nonce, hashlib.sha256).digest()
+
+
+def session_key(key: bytes, server_nonce: bytes, client_nonce: bytes) -> bytes:
+    return key_proof(key, b"session", server_nonce, client_nonce)
+
+
+def request_tag(session: bytes, seq: int, name: bytes) -> bytes:
+    """The 64 hex digits that start request number *seq* (from 0) of a keyed session."""
+    return hmac.new(session, seq.to_bytes(8, "big") + name, hashlib.sha256).hexdigest().encode()
+
+
+class KeyGuard:
+    """Wrong keys per peer address (thread-safe): after *failures* within *window* seconds, that
+    address's attempts are refused for *lockout* seconds, and counted. It remembers *peers* addresses."""
+
+    def __init__(
+        self,
+        failures: int = KEY_FAILURES,
+        window: float = KEY_WINDOW_S,
+        lockout: float = KEY_LOCKOUT_S,
+        peers: int = 4096,
+    ) -> None:
+        self.failures, self.window, self.lockout, self.peers = failures, window, lockout, peers
+        self.refused = 0
+        self._recent: OrderedDict[str, list[float]] = OrderedDict()
+        self._locked: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def locked_for(self, host: str, now: float) -> float:
+        """Seconds *host* stays locked out (counted as a refused attempt), or 0."""
+        with self._lock:
+            left = self._locked.get(host, now) - now
+            if left > 0:
+                self.refused += 1
+                return left
+            self._locked.pop(host, None)
+            return 0.0
+
+    def failed(self, host: str, now: float) -> None:
+        with self._lock:
+            times = [t for t in self._recent.pop(host, []) if now - t < self.window] + [now]
+            if len(times) >= self.failures:
+                self._locked[host] = now + self.lockout
+                self._locked.move_to_end(host)
+            else:
+                self._recent[host] = times
+            for table in (self._recent, self._locked):
+                while len(table) > self.peers:
+                    table.popitem(last=False)
 
 
 # -- server ------------------------------------------------------------------------------------
@@ -196,7 +271,9 @@ class FileServer(ServerEngine):
         key: bytes | None = None,
         reuse_addr: bool = False,
         idle_timeout: float = IDLE_TIMEOUT_S,
+        key_guard: KeyGuard | None = None,
     ) -> None:
+        check_key(key)
         root_path = Path(root).resolve()
         if not root_path.is_dir():
             raise InputError(f"'{root}' is not a folder: the file server serves the files of one folder")
@@ -210,6 +287,7 @@ class FileServer(ServerEngine):
             idle_timeout,
         )
         self.md5_cache = Md5Cache()
+        self.key_guard = key_guard or KeyGuard()
         self._clients: dict[int, socket.socket] = {}
         self._threads: list[threading.Thread] = []
         self._next_conn = 1
@@ -308,10 +386,11 @@ class FileServer(ServerEngine):
         answering = False  # a timeout while answering is a client that stopped taking the reply
         try:
             sock.settimeout(self.idle_timeout)
-            if self.key is not None and not self._authenticate(sock, report):
+            session = None if self.key is None else self._authenticate(sock, str(addr[0]), report)
+            if self.key is not None and session is None:
                 reason = CloseReason.LOCAL
                 return
-            pending = b""
+            pending, seq = b"", 0
             while not self.stopping:
                 data = sock.recv(4096)
                 if not data:
@@ -320,8 +399,12 @@ class FileServer(ServerEngine):
                 pending += data
                 if len(pending) > 8 * 1024:
                     raise RemoteProtocolError("a request longer than 8 KiB: not a file name")
-                requests, pending = split_requests(pending)
-                for request in requests:
+                lines, pending = split_lines(pending)
+                for line in lines:
+                    if session is not None:
+                        line = self._verified(sock, session, seq, line, report)
+                        seq += 1
+                    request = decode_name(line)
                     if request == "q":
                         reason = CloseReason.LOCAL
                         return
@@ -351,24 +434,62 @@ class FileServer(ServerEngine):
             sock.close()
             self.emit(Closed(conn, peer, reason, error))
 
-    def _authenticate(self, sock: socket.socket, report: Callable[[Direction, bytes], None]) -> bool:
+    def _authenticate(
+        self, sock: socket.socket, host: str, report: Callable[[Direction, bytes], None]
+    ) -> bytes | None:
+        """The session key once the client has proved the key and the server has proved it back;
+        None after a wrong key; ``TooManyKeyGuesses`` for an address locked out."""
         assert self.key is not None
-        challenge = secrets.token_bytes(CHALLENGE_SIZE)
-        sock.sendall(challenge)
-        report(Direction.SENT, challenge)
+        locked = self.key_guard.locked_for(host, time.monotonic())
+        if locked:
+            error = TooManyKeyGuesses(
+                host=host,
+                failures=self.key_guard.failures,
+                window=self.key_guard.window,
+                left=locked,
+                refused=self.key_guard.refused,
+            )
+            self._send_header(
+                sock, {"error": f"too many wrong keys from {host}: try again in {locked:.0f} s"}, report
+            )
+            raise error
+        server_nonce = secrets.token_bytes(NONCE_SIZE)
+        self._send_header(sock, {"nonce": server_nonce.hex()}, report)
         # the whole answer within the idle timeout, not each byte: a trickle cannot hold the thread
-        answer = recv_exactly(sock, CHALLENGE_SIZE, time.monotonic() + self.idle_timeout)
+        answer = recv_exactly(sock, 2 * NONCE_SIZE, time.monotonic() + self.idle_timeout)
         sock.settimeout(self.idle_timeout)
         report(Direction.RECEIVED, answer)
-        if hmac.compare_digest(answer, key_response(self.key, challenge)):
-            return True
-        refusal = filehdr.encode_header(
-            {"error": "wrong key: the HMAC of the challenge does not match", "data_all": 0},
-            self.length_format,
+        client_nonce, proof = answer[:NONCE_SIZE], answer[NONCE_SIZE:]
+        if not hmac.compare_digest(proof, key_proof(self.key, b"client", server_nonce, client_nonce)):
+            self.key_guard.failed(host, time.monotonic())
+            self._send_header(sock, {"error": "wrong key: the HMAC of the challenge does not match"}, report)
+            return None
+        self._send_header(
+            sock, {"proof": key_proof(self.key, b"server", server_nonce, client_nonce).hex()}, report
         )
-        sock.sendall(refusal)
-        report(Direction.SENT, refusal)
-        return False
+        return session_key(self.key, server_nonce, client_nonce)
+
+    def _verified(
+        self,
+        sock: socket.socket,
+        session: bytes,
+        seq: int,
+        line: bytes,
+        report: Callable[[Direction, bytes], None],
+    ) -> bytes:
+        """The name of a keyed request whose HMAC is right; else a refusal and ``RemoteProtocolError``."""
+        tag, name = line[:TAG_SIZE], line[TAG_SIZE:]
+        if hmac.compare_digest(tag, request_tag(session, seq, name)):
+            return name
+        self._send_header(sock, {"error": "the request does not carry this session's key HMAC"}, report)
+        raise RemoteProtocolError("a keyed request without its session's HMAC (a relayed connection?)")
+
+    def _send_header(
+        self, sock: socket.socket, fields: dict[str, Any], report: Callable[[Direction, bytes], None]
+    ) -> None:
+        head = filehdr.encode_header({**fields, "data_all": 0}, self.length_format)
+        sock.sendall(head)
+        report(Direction.SENT, head)
 
     def _answer(self, sock: socket.socket, request: str, report: Callable[[Direction, bytes], None]) -> None:
         if request == "?":
@@ -452,12 +573,13 @@ def glob_escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
-def split_requests(pending: bytes) -> tuple[list[str], bytes]:
-    """Requests in what arrived: lines ended by \\n, or — the course's way — the whole of a recv()."""
+def split_lines(pending: bytes) -> tuple[list[bytes], bytes]:
+    """Requests in what arrived (not yet decoded: ``decode_name``) and what is left: non-blank lines
+    ended by \\n, or — the course's way — the whole of a recv()."""
     if b"\n" in pending:
         *lines, rest = pending.split(b"\n")
-        return [decode_name(line.rstrip(b"\r")) for line in lines if line.strip()], rest
-    return [decode_name(pending)], b""
+        return [line.rstrip(b"\r") for line in lines if line.strip()], rest
+    return [pending], b""
 
 
 def decode_name(raw: bytes) -> str:
@@ -508,6 +630,7 @@ class FetchClient(Engine):
     ) -> None:
         if length_format not in ("auto", *LENGTH_FORMATS):
             raise InputError(f"the length format must be auto, '!I' or '<i', not {length_format!r}")
+        check_key(key)
         super().__init__()
         self.host, self.port, self.dest = host, port, Path(dest)
         self.length_format, self.key, self.timeout, self.overwrite = length_format, key, timeout, overwrite
@@ -516,10 +639,12 @@ class FetchClient(Engine):
         self.peer = ""
         self._offsets = {Direction.SENT: 0, Direction.RECEIVED: 0}
         self._frames = 0
+        self._session: bytes | None = None
+        self._seq = 0
 
     # -- connection -----------------------------------------------------------------------------
     def connect(self) -> None:
-        """Connect on the engine's loop (``stop()`` cancels at once), then answer a key's challenge.
+        """Connect on the engine's loop (``stop()`` cancels at once), then prove the key both ways.
         The transfer itself uses blocking calls with a timeout, which ``stop()`` wakes by shutting
         the socket down."""
         infos = resolve(self.host, self.port, socket.SOCK_STREAM, "connect to")[:1]
@@ -536,8 +661,40 @@ class FetchClient(Engine):
         self.sock, self.peer = sock, endpoint_of(sock.getpeername())
         self.emit(Connected(1, endpoint_of(sock.getsockname()), self.peer))
         if self.key is not None:
-            challenge = self._recv_exactly(CHALLENGE_SIZE)
-            self._send(key_response(self.key, challenge))
+            self._session = self._prove(self.key)
+
+    def _prove(self, key: bytes) -> bytes:
+        """Answer the server's nonce with ours and our proof; the session key once the server has
+        proved it knows the key too, else ``ServerNotProven`` and nothing is requested."""
+        server_nonce = self._handshake("nonce")
+        client_nonce = secrets.token_bytes(NONCE_SIZE)
+        self._send(client_nonce + key_proof(key, b"client", server_nonce, client_nonce))
+        proof = self._handshake("proof")
+        if not hmac.compare_digest(proof, key_proof(key, b"server", server_nonce, client_nonce)):
+            self._abandon()
+            raise ServerNotProven(host=self.host, port=self.port)
+        return session_key(key, server_nonce, client_nonce)
+
+    def _handshake(self, field: str) -> bytes:
+        """The 32 bytes in hex of the handshake header's *field*, or the server's refusal."""
+        header, _ = self._read_header()
+        if "error" in header:
+            raise KeyRefused("the shared key", str(header["error"]))
+        value = header.get(field)
+        try:
+            raw = bytes.fromhex(value) if isinstance(value, str) else b""
+        except ValueError:
+            raw = b""
+        if len(raw) != NONCE_SIZE:
+            raise RemoteProtocolError(f"the key handshake has no '{field}' of {NONCE_SIZE} bytes in hex")
+        return raw
+
+    def _wire(self, name: bytes) -> bytes:
+        """A request as sent: in a keyed session, its HMAC first and a new line after."""
+        if self._session is None:
+            return name
+        self._seq += 1
+        return request_tag(self._session, self._seq - 1, name) + name + b"\n"
 
     def stop(self) -> None:
         """Cancel (thread-safe): a transfer in progress ends at once and leaves no file."""
@@ -549,7 +706,7 @@ class FetchClient(Engine):
     def close(self) -> None:
         if self.sock is not None:
             with contextlib.suppress(OSError):
-                self.sock.sendall(b"q")
+                self.sock.sendall(self._wire(b"q"))
             self.sock.close()
             self.sock = None
         self.loop.close()
@@ -607,7 +764,17 @@ class FetchClient(Engine):
         """Send one request and read the reply header; returns it and the length format it used."""
         if not name or "\n" in name:
             raise InputError("a file name cannot be empty or contain a new line (it ends a request)")
-        self._send(name.encode())
+        self._send(self._wire(name.encode()))
+        header, fmt = self._read_header()
+        if "error" in header:
+            reason = str(header["error"])
+            raise (KeyRefused if "key" in reason else FetchRefused)(name, reason)
+        if "nonce" in header:
+            raise KeyRefused(name, "the server asks for a shared key")
+        return header, fmt
+
+    def _read_header(self) -> tuple[dict[str, Any], str]:
+        """Read one reply header (reported as frames); returns it and the length format it used."""
         start = self._offsets[Direction.RECEIVED]
         prefix = self._recv_exactly(filehdr.LENGTH_SIZE)
         raw, fmt = b"", self.length_format
@@ -633,9 +800,6 @@ class FetchClient(Engine):
             )
         )
         self._frames += 2
-        if "error" in header:
-            reason = str(header["error"])
-            raise (KeyRefused if "key" in reason else FetchRefused)(name, reason)
         return header, fmt
 
     def list_files(self) -> list[str]:

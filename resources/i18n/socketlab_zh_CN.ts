@@ -378,8 +378,8 @@
         <translation>无密钥</translation>
     </message>
     <message>
-        <source>Shared key: the server sends 32 random bytes, the client answers with HMAC-SHA256(key, challenge)</source>
-        <translation>共享密钥：服务器发送 32 个随机字节，客户端用 HMAC-SHA256(key, challenge) 应答</translation>
+        <source>Shared key, at least 16 bytes: both sides send a random nonce and prove the key with HMAC-SHA256 over both; each request carries an HMAC too</source>
+        <translation>共享密钥，至少 16 字节：双方各发送一个随机数（nonce），并用基于两个随机数的 HMAC-SHA256 证明自己知道密钥；每个请求也附带 HMAC</translation>
     </message>
 </context>
 <context>
@@ -515,6 +515,17 @@
     <message>
         <source>Check the shared key.</source>
         <translation>请检查共享密钥。</translation>
+    </message>
+</context>
+<context>
+    <name>KeyTooShort</name>
+    <message>
+        <source>Make a random one: python -c &quot;import secrets; print(secrets.token_hex(16))&quot; &gt; key.txt, and give both sides that file.</source>
+        <translation>生成一个随机密钥：python -c &quot;import secrets; print(secrets.token_hex(16))&quot; &gt; key.txt，并让双方使用这个文件。</translation>
+    </message>
+    <message>
+        <source>the shared key has {size} bytes: it needs at least {minimum}</source>
+        <translation>共享密钥只有 {size} 字节：至少需要 {minimum} 字节</translation>
     </message>
 </context>
 <context>
@@ -1147,6 +1158,17 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     </message>
 </context>
 <context>
+    <name>ServerNotProven</name>
+    <message>
+        <source>Nothing was requested. Check the address, and that both sides use the same key file.</source>
+        <translation>未发送任何请求。请检查地址，并确认双方使用同一个密钥文件。</translation>
+    </message>
+    <message>
+        <source>the server {host}:{port} could not prove it knows the key — it may be an impostor relaying your answers</source>
+        <translation>服务器 {host}:{port} 无法证明它知道密钥——它可能是在转发你的应答的冒充者</translation>
+    </message>
+</context>
+<context>
     <name>ServerStillHashing</name>
     <message>
         <source>{where} sent the header&apos;s length, then is still hashing a large file (the md5 comes before the body) — raise the timeout and fetch it again.</source>
@@ -1470,6 +1492,17 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <message>
         <source>{action} {where} timed out after {timeout:g} s</source>
         <translation>{action} {where} 超时（已等待 {timeout:g} 秒）</translation>
+    </message>
+</context>
+<context>
+    <name>TooManyKeyGuesses</name>
+    <message>
+        <source>Someone may be guessing the key, or a client has the wrong key file.</source>
+        <translation>可能有人在猜测密钥，或某个客户端用错了密钥文件。</translation>
+    </message>
+    <message>
+        <source>{host} sent {failures} wrong keys within {window:g} s: its attempts are refused for {left:.0f} s more ({refused} refused so far)</source>
+        <translation>{host} 在 {window:g} 秒内发送了 {failures} 次错误密钥：在接下来的 {left:.0f} 秒内拒绝它的尝试（至今已拒绝 {refused} 次）</translation>
     </message>
 </context>
 <context>

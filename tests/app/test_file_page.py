@@ -191,3 +191,19 @@ def test_the_servers_name_is_shown_not_used(qtbot, page, tmp_path):
     verdict = page.client.verdict
     assert verdict.textFormat() == Qt.TextFormat.PlainText
     assert "The server calls it '.bashrc'" in verdict.text() and "holiday.jpg" in verdict.text()
+
+
+def test_a_key_under_16_bytes_is_refused_with_how_to_make_one(qtbot, page):
+    """Both key fields refuse 15 bytes with the hint; 16 bytes on both sides list the files."""
+    how = 'python -c "import secrets; print(secrets.token_hex(16))" > key.txt'
+    page.server.key.setText("k" * 15)
+    qtbot.mouseClick(page.server.start_button, Qt.MouseButton.LeftButton)
+    assert "15 bytes" in page.server.state.text() and how in page.server.state.text()
+    assert page.server.runner is None
+    page.client.key.setText("k" * 15)
+    page.client.name.setText("hello.png")
+    qtbot.mouseClick(page.client.fetch_button, Qt.MouseButton.LeftButton)
+    assert "15 bytes" in page.client.state.text() and how in page.client.state.text()
+    page.server.key.setText("k" * 16)
+    page.client.key.setText("k" * 16)
+    start(qtbot, page)

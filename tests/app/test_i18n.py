@@ -40,7 +40,10 @@ from netcore.errors import (
     FileAppeared,
     FileFetchError,
     KeyRefused,
+    KeyTooShort,
     NotEnoughSpace,
+    ServerNotProven,
+    TooManyKeyGuesses,
     from_os_error,
 )
 from netcore.model.scenario import Call, Cure, Scenario, ScenarioResult, Verdict, VerdictKind
@@ -235,6 +238,8 @@ FETCH_ERRORS = [
     BadDestination("/tmp/no/such", "No such file or directory"),
     CannotSave("a.txt", "/tmp/dest", "Is a directory"),
     CannotWrite("File too large"),
+    ServerNotProven("127.0.0.1", 8080),
+    TooManyKeyGuesses("127.0.0.2", 5, 60.0, 42.0, 3),
 ]
 
 
@@ -245,7 +250,9 @@ def test_every_file_fetch_error_is_checked_below():
     assert {type(error) for error in FETCH_ERRORS} == subclasses(FileFetchError)
 
 
-@pytest.mark.parametrize("error", FETCH_ERRORS, ids=lambda error: type(error).__name__)
+@pytest.mark.parametrize(
+    "error", [*FETCH_ERRORS, KeyTooShort(15, 16)], ids=lambda error: type(error).__name__
+)
 def test_file_fetch_errors_show_their_hint_in_chinese_and_english(chinese, error):
     """A file-fetch error reaches the GUI with its hint, in Chinese with the same parameters, and in
     English exactly as netcore says it."""

@@ -12,21 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from netcore.engines.filefetch import CHALLENGE_SIZE, FetchClient, FileServer, key_response
+from netcore.engines.filefetch import FetchClient, FileServer
 from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer
 from netcore.engines.time_service import TimeClient, TimeServer
 from netcore.errors import TimedOut
 from netcore.model.events import Closed, CloseReason
 from netcore.model.traffic import Direction
 from tests.faults.support import Trickle, wait_until
-from tests.netcore.support import WAIT_S, NetcoreProcess, Running, local_of, recv_exactly
+from tests.netcore.support import WAIT_S, NetcoreProcess, Running, key_answer, local_of, recv_exactly
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
 BYTE_EVERY_S = 1.0  # the issue's one byte per second
 LIMIT_S = 1.5  # the servers' limit in these tests: longer than the gap between two bytes
 ROUND_TRIPS = 20  # the well-behaved client's requests while the slowloris is held
-KEY = b"shared secret"
+KEY = b"a shared secret of 32 bytes....."
 
 
 def frame4(payload: bytes) -> bytes:
@@ -127,7 +127,7 @@ def test_tcp_echo_server_leaves_a_client_idle_between_whole_messages_open(
 def test_file_server_closes_a_slowloris_key_answer_and_keeps_serving(
     open_fds, file_server: Callable[..., Running[FileServer]], dest: Path, record_property
 ):
-    """A client trickling its 32-byte key answer one byte a second is closed (TimedOut with its
+    """A client trickling its 64-byte key answer one byte a second is closed (TimedOut with its
     hint) no sooner than 1.5 s after it connected, though no single wait was that long, and freed;
     other clients fetch while it is held."""
     running = file_server(key=KEY, idle_timeout=LIMIT_S)
@@ -137,8 +137,8 @@ def test_file_server_closes_a_slowloris_key_answer_and_keeps_serving(
     trickle: Trickle | None = None
     try:
         conn = running.conn_of(local_of(slow))
-        challenge = recv_exactly(slow, CHALLENGE_SIZE)
-        trickle = Trickle(slow, key_response(KEY, challenge), BYTE_EVERY_S).start()
+        answer, _ = key_answer(slow, KEY)
+        trickle = Trickle(slow, answer, BYTE_EVERY_S).start()
         fetches, held = [], 0
         for _ in range(ROUND_TRIPS // 4):  # each fetch is a new connection with its own challenge
             fetches.append(fetch_small(running.addr.port, dest))
@@ -156,7 +156,7 @@ def test_file_server_closes_a_slowloris_key_answer_and_keeps_serving(
     assert isinstance(closed.error, TimedOut)
     assert f"timed out after {LIMIT_S:g} s" in closed.error.summary and closed.error.hint
     assert lasted >= LIMIT_S, lasted
-    assert trickle.sent < CHALLENGE_SIZE
+    assert trickle.sent < len(answer)
     assert held >= 1, "no other client fetched while the slowloris was held"
     record_property("slowloris closed after (s)", f"{lasted:.2f}")
     record_property("good fetches", f"{held} of {len(fetches)} while held, max {max(fetches) * 1000:.1f} ms")

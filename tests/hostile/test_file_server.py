@@ -4,9 +4,9 @@ tests/netcore/test_filefetch.py refuses each crafted name once (names_outside_th
 the_fifo_is_never_opened, a_wrong_key_is_refused...). Here one server per key setting takes hundreds of
 random and crafted request streams — traversal names, absolute paths, NUL bytes, over-long and
 non-UTF-8 names, glob characters, names of symlinks that leave the folder or loop, a FIFO, wrong and
-cut keys — while a well-behaved client keeps fetching. Every reply is parsed and checked: a header
-that is a JSON object, a body of exactly ``data_all`` bytes that is a served file, and never a byte
-of the file kept outside the folder.
+cut keys, unsigned requests after a right key — while a well-behaved client keeps fetching. Every
+reply is parsed and checked: a header that is a JSON object, a body of exactly ``data_all`` bytes
+that is a served file, and never a byte of the file kept outside the folder.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netcore.engines.filefetch import CHALLENGE_SIZE, FetchClient, FileServer, key_response
+from netcore.engines.filefetch import FetchClient, FileServer, KeyGuard, request_tag, split_lines
 from netcore.errors import RemoteProtocolError
 from netcore.model.events import CloseReason
 from tests.hostile.strategies import NAMES, cut
 from tests.hostile.support import Served, Steady, read_to_end, send_pieces, serving
-from tests.netcore.support import WAIT_S, local_of, recv_exactly
+from tests.netcore.support import WAIT_S, key_answer, local_of, read_header
 from tests.requires import posix
 
 pytestmark = [
@@ -77,7 +77,8 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def file_server(request: pytest.FixtureRequest, root: Path) -> Iterator[tuple[bytes | None, Served]]:
     """One file server per key setting for the whole module."""
     key = KEY if request.param == "key" else None
-    with serving(FileServer(root, key=key), f"hostile-file-server-{request.param}") as served:
+    server = FileServer(root, key=key, key_guard=KeyGuard(failures=10**6))  # wrong keys from one address
+    with serving(server, f"hostile-file-server-{request.param}") as served:
         yield key, served
 
 
@@ -154,6 +155,12 @@ def request_stream(draw: st.DrawFn) -> bytes:
     return b"x" * draw(st.integers(8 * 1024 + 1, 12 * 1024))
 
 
+def signed(session: bytes, stream: bytes) -> bytes:
+    """*stream*'s lines as a keyed client sends them: each with its HMAC first."""
+    lines, _ = split_lines(stream)
+    return b"".join(request_tag(session, seq, line) + line + b"\n" for seq, line in enumerate(lines))
+
+
 def steady_fetch(served: Served, key: bytes | None, dest: Path) -> Steady:
     """A well-behaved FetchClient that fetches hello.txt again and again and checks every byte."""
 
@@ -197,13 +204,16 @@ def test_file_server_survives_hostile_requests_and_keeps_serving(
         with socket.create_connection((served.addr.host, served.addr.port), timeout=WAIT_S) as sock:
             peer = local_of(sock)
             if key is not None:
-                challenge = recv_exactly(sock, CHALLENGE_SIZE)
+                right, session = key_answer(sock, key)
                 if answer == "right":
-                    sock.sendall(key_response(key, challenge))
+                    sock.sendall(right)
+                    proof = read_header(sock)
+                    assert set(proof) == {"proof", "data_all"}
+                    pieces = [signed(session, requests)] if owed is not None else pieces
                 elif answer == "wrong":
-                    sock.sendall(data.draw(st.binary(min_size=CHALLENGE_SIZE, max_size=CHALLENGE_SIZE)))
+                    sock.sendall(right[:32] + data.draw(st.binary(min_size=32, max_size=32)))
                 else:
-                    sock.sendall(data.draw(st.binary(max_size=CHALLENGE_SIZE - 1)))
+                    sock.sendall(data.draw(st.binary(max_size=len(right) - 1)))
             if key is None or answer == "right":
                 send_pieces(sock, pieces)
             with contextlib.suppress(OSError):  # the server may have refused the stream already

@@ -8,10 +8,13 @@ time, every thread, socket and subprocess released by its owner.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import queue
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -24,6 +27,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import pytest
 
+from netcore.engines import filefetch
 from netcore.engines.serving import ServerEngine
 from netcore.errors import format_endpoint
 from netcore.model.events import Connected, Event, Listening, Traffic
@@ -215,6 +219,23 @@ def recv_exactly(sock: socket.socket, n: int) -> bytes:
             raise AssertionError(f"the peer closed after {len(buf)} of {n} bytes")
         buf += data
     return bytes(buf)
+
+
+def read_header(sock: socket.socket) -> dict[str, Any]:
+    """One '!I' + JSON header of the file protocol."""
+    (length,) = struct.unpack("!I", recv_exactly(sock, 4))
+    header = json.loads(recv_exactly(sock, length))
+    assert isinstance(header, dict)
+    return header
+
+
+def key_answer(sock: socket.socket, key: bytes) -> tuple[bytes, bytes]:
+    """Read a keyed file server's nonce; returns the 64-byte answer that proves *key* (our nonce and
+    proof) and the session key its requests are signed with."""
+    server_nonce = bytes.fromhex(read_header(sock)["nonce"])
+    client_nonce = os.urandom(32)
+    answer = client_nonce + filefetch.key_proof(key, b"client", server_nonce, client_nonce)
+    return answer, filefetch.session_key(key, server_nonce, client_nonce)
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

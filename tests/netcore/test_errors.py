@@ -144,6 +144,7 @@ def test_unknown_errno_is_a_plain_net_error_with_its_message() -> None:
 SAMPLE_PARAMS = {
     **{"name": "a.txt", "reason": "no", "folder": "/tmp/x", "detail": "d", "size": 9, "free": 1},
     **{"where": "h:1", "count": 3, "port": 7, "rate": 1000.0, "burst": 100},
+    **{"host": "h", "minimum": 16, "failures": 5, "window": 60.0, "left": 42.0, "refused": 2},
 }
 
 

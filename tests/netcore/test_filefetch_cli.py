@@ -148,7 +148,7 @@ def test_key_file(file_server, served, out, tmp_path):
     assert report["verified"] is True
 
     wrong = tmp_path / "wrong"
-    wrong.write_bytes(b"incorrect")
+    wrong.write_bytes(b"an incorrect key of 32 bytes....")
     proc = netcore(
         "fetch", "hello.png", "--port", str(server.port), "--out", str(out), "--key-file", str(wrong)
     )

@@ -28,9 +28,12 @@ from hypothesis import strategies as st
 from netcore.engines.filefetch import (
     MAX_NAME_BYTES,
     FetchClient,
-    key_response,
+    decode_name,
+    key_proof,
+    request_tag,
     safe_file_name,
-    split_requests,
+    session_key,
+    split_lines,
 )
 from netcore.errors import FileFetchError, RemoteProtocolError
 from netcore.io.platform import bytes_waiting
@@ -443,20 +446,27 @@ def test_an_error_header_raises_the_servers_reason(tmp_path, client_on):
 
 
 # -- the small helpers -------------------------------------------------------------------------
-def test_split_requests():
-    assert split_requests(b"hello") == (["hello"], b"")  # the course: one recv() is one name
-    assert split_requests(b"a.txt\nb.txt\n") == (["a.txt", "b.txt"], b"")
-    assert split_requests(b"a.txt\r\nb.t") == (["a.txt"], b"b.t")
-    assert split_requests(b"\n\n  \na\n") == (["a"], b"")
-    assert split_requests("名字.txt\n".encode()) == (["名字.txt"], b"")
+def test_split_lines_and_decode_name():
+    assert split_lines(b"hello") == ([b"hello"], b"")  # the course: one recv() is one name
+    assert split_lines(b"a.txt\nb.txt\n") == ([b"a.txt", b"b.txt"], b"")
+    assert split_lines(b"a.txt\r\nb.t") == ([b"a.txt"], b"b.t")
+    assert split_lines(b"\n\n  \na\n") == ([b"a"], b"")
+    assert decode_name("名字.txt ".encode()) == "名字.txt"
     with pytest.raises(RemoteProtocolError, match="not valid UTF-8"):
-        split_requests(b"\xff\xfe\n")
+        decode_name(b"\xff\xfe")
 
 
-def test_key_response_is_hmac_sha256():
-    challenge = bytes(range(32))
-    assert key_response(b"key", challenge) == hmac.new(b"key", challenge, hashlib.sha256).digest()
-    assert key_response(b"key", challenge) != key_response(b"kez", challenge)
+def test_the_key_proofs_are_hmac_sha256_of_side_and_both_nonces():
+    server, client = bytes(range(32)), bytes(range(32, 64))
+    key = b"k" * 16
+    proof = key_proof(key, b"client", server, client)
+    assert proof == hmac.new(key, b"client" + server + client, hashlib.sha256).digest()
+    assert (
+        proof != key_proof(key, b"server", server, client) != key_proof(b"j" * 16, b"server", server, client)
+    )
+    session = session_key(key, server, client)
+    assert request_tag(session, 0, b"a") != request_tag(session, 1, b"a")
+    assert len(request_tag(session, 0, b"a")) == 64
 
 
 def test_safe_file_name_keeps_plain_names():
