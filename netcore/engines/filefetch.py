@@ -94,6 +94,8 @@ KEY_WINDOW_S: Final = 60.0
 KEY_LOCKOUT_S: Final = 60.0
 BUFFER_SIZE: Final = 1024 * 1024
 PREVIEW_BYTES: Final = 4096  # the first body bytes the client reports, for the hexdump
+LIST_CACHE_S: Final = 1.0  # the longest a file list is reused while the folder's mtime is unchanged
+MAX_PIPELINED: Final = 64  # requests a client may send before reading the replies
 IDLE_TIMEOUT_S: Final = 60.0  # the server closes a client that sends no (whole) request for this long
 
 
@@ -289,6 +291,7 @@ class FileServer(ServerEngine):
         self.md5_cache = Md5Cache()
         self.key_guard = key_guard or KeyGuard()
         self._clients: dict[int, socket.socket] = {}
+        self._list_cache: tuple[tuple[int, int, int], float, list[str]] | None = None
         self._threads: list[threading.Thread] = []
         self._next_conn = 1
         self._lock = threading.Lock()
@@ -297,8 +300,23 @@ class FileServer(ServerEngine):
     def list_files(self) -> list[str]:
         """The names a client may fetch: regular files of the folder (symlinks only if they stay inside).
 
-        A name that is not valid UTF-8 cannot be requested nor sent in a JSON header: it is left out."""
-        return sorted(p.name for p in self.root.iterdir() if _is_utf8(p.name) and self._inside(p))
+        A name that is not valid UTF-8 cannot be requested nor sent in a JSON header: it is left out.
+        Made once while the folder is unchanged (its mtime) and at most ``LIST_CACHE_S`` old: a client
+        asking '?' thousands of times costs a look-up each, not a walk of the folder each."""
+        try:
+            st = self.root.stat()
+        except OSError:
+            return []
+        key = (st.st_dev, st.st_ino, st.st_mtime_ns)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._list_cache
+        if cached is not None and cached[0] == key and now - cached[1] < LIST_CACHE_S:
+            return cached[2]
+        names = sorted(p.name for p in self.root.iterdir() if _is_utf8(p.name) and self._inside(p))
+        with self._lock:
+            self._list_cache = (key, now, names)
+        return names
 
     def _inside(self, path: Path) -> bool:
         try:
@@ -400,6 +418,10 @@ class FileServer(ServerEngine):
                 if len(pending) > 8 * 1024:
                     raise RemoteProtocolError("a request longer than 8 KiB: not a file name")
                 lines, pending = split_lines(pending)
+                if len(lines) > MAX_PIPELINED:
+                    raise RemoteProtocolError(
+                        f"{len(lines):,} requests sent at once: a client may pipeline {MAX_PIPELINED}"
+                    )
                 for line in lines:
                     if session is not None:
                         line = self._verified(sock, session, seq, line, report)
@@ -493,7 +515,14 @@ class FileServer(ServerEngine):
 
     def _answer(self, sock: socket.socket, request: str, report: Callable[[Direction, bytes], None]) -> None:
         if request == "?":
-            head = filehdr.encode_header({"files": self.list_files(), "data_all": 0}, self.length_format)
+            names = self.list_files()
+            try:
+                head = filehdr.encode_header(
+                    {"files": names, "data_all": 0}, self.length_format, filehdr.MAX_LIST_HEADER
+                )
+            except LocalProtocolError:
+                too_long = f"the list of {len(names):,} names is over {filehdr.MAX_LIST_HEADER:,} bytes"
+                head = filehdr.encode_header({"error": too_long, "data_all": 0}, self.length_format)
             sock.sendall(head)
             report(Direction.SENT, head)
             return
@@ -760,12 +789,13 @@ class FetchClient(Engine):
             raise FetchCancelled()
 
     # -- requests -------------------------------------------------------------------------------
-    def request(self, name: str) -> tuple[dict[str, Any], str]:
-        """Send one request and read the reply header; returns it and the length format it used."""
+    def request(self, name: str, max_header: int = filehdr.MAX_HEADER) -> tuple[dict[str, Any], str]:
+        """Send one request and read the reply header (at most *max_header* bytes); returns it and
+        the length format it used."""
         if not name or "\n" in name:
             raise InputError("a file name cannot be empty or contain a new line (it ends a request)")
         self._send(self._wire(name.encode()))
-        header, fmt = self._read_header()
+        header, fmt = self._read_header(max_header)
         if "error" in header:
             reason = str(header["error"])
             raise (KeyRefused if "key" in reason else FetchRefused)(name, reason)
@@ -773,16 +803,16 @@ class FetchClient(Engine):
             raise KeyRefused(name, "the server asks for a shared key")
         return header, fmt
 
-    def _read_header(self) -> tuple[dict[str, Any], str]:
+    def _read_header(self, max_header: int = filehdr.MAX_HEADER) -> tuple[dict[str, Any], str]:
         """Read one reply header (reported as frames); returns it and the length format it used."""
         start = self._offsets[Direction.RECEIVED]
         prefix = self._recv_exactly(filehdr.LENGTH_SIZE)
         raw, fmt = b"", self.length_format
         try:  # our server sends the length first when it hashes a large file: the header follows
             if fmt == "auto":
-                raw = self._recv_exactly(filehdr.detection_bytes(prefix))
-                fmt = filehdr.detect_length_format(prefix, raw)
-            length = filehdr.header_length(prefix, fmt)
+                raw = self._recv_exactly(filehdr.detection_bytes(prefix, max_header))
+                fmt = filehdr.detect_length_format(prefix, raw, max_header)
+            length = filehdr.header_length(prefix, fmt, max_header)
             raw += self._recv_exactly(length - len(raw))
         except TimedOut as exc:
             raise ServerStillHashing(**{k: v for k, v in exc.params.items() if k != "errno"}) from None
@@ -803,7 +833,8 @@ class FetchClient(Engine):
         return header, fmt
 
     def list_files(self) -> list[str]:
-        header, _ = self.request("?")
+        """The server's file list, up to ``MAX_LIST_HEADER`` (4 MiB) of names."""
+        header, _ = self.request("?", filehdr.MAX_LIST_HEADER)
         files = header.get("files")
         if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
             raise RemoteProtocolError("the server's list reply has no 'files' list of names")

@@ -21,6 +21,7 @@ from netcore.errors import LocalProtocolError, RemoteProtocolError
 LENGTH_FORMATS: Final = ("!I", "<i")
 LENGTH_SIZE: Final = 4
 MAX_HEADER: Final = 64 * 1024
+MAX_LIST_HEADER: Final = 4 * 1024 * 1024  # a file list ('?'): about 100,000 names of 30 bytes
 SIZE_KEY: Final = "data_all"
 
 
