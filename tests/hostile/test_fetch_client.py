@@ -145,7 +145,10 @@ def replies(draw: st.DrawFn) -> tuple[bytes, dict[str, Any] | None, bytes]:
         prefix = struct.pack("<i" if kind == "little-endian" else "!I", len(raw))
     reply = prefix + raw + body
     if kind == "cut":
-        reply = reply[: draw(st.integers(0, len(reply) - 1))]
+        at = draw(st.integers(0, len(reply) - 1))
+        reply = reply[:at]
+        if type(size) is int and 0 <= size <= len(body) and at >= len(prefix) + len(raw) + size:
+            kind = "good"  # only bytes past the announced body were cut: the reply is whole
     if kind == "little-endian":
         header["byte order"] = "<i"
     return reply, header if kind in ("good", "little-endian") and is_utf8(raw) else None, body
