@@ -5,6 +5,7 @@ to Chinese and back. Prints ``self-test ok`` or the reason."""
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -142,17 +143,30 @@ CHECKS: dict[str, Callable[[MainWindow, float], str | None]] = {
 
 
 def run_self_test(timeout_s: float = 10.0) -> tuple[bool, str]:
-    """Returns (ok, reason)."""
+    """Returns (ok, reason). An exception escaping any thread meanwhile (an engine's helper thread,
+    which no worker catches) fails the test too."""
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "SocketLab", "self-test")
     settings.clear()
     settings.setValue("window/language", i18n.ENGLISH)  # the checks read English state texts
+    escaped: list[str] = []
+    previous_hook = threading.excepthook
+
+    def record(args: threading.ExceptHookArgs) -> None:
+        name = args.thread.name if args.thread is not None else "?"
+        escaped.append(f"{args.exc_type.__name__} in thread {name}: {args.exc_value}")
+        previous_hook(args)
+
+    threading.excepthook = record
     window = MainWindow(settings)
     window.show()
     try:
         for name, check in CHECKS.items():
             if reason := check(window, timeout_s):
                 return False, f"{name}: {reason}"
+            if escaped:
+                return False, f"{name}: {escaped[0]}"
         return True, "ok"
     finally:
         window.close()
         settings.clear()
+        threading.excepthook = previous_hook

@@ -336,3 +336,31 @@ def test_so_reuseaddr_box_explains_what_it_does_on_this_system(qtbot, settings, 
     assert ("SO_EXCLUSIVEADDRUSE" in reuse.toolTip()) is windows
     assert ("TIME_WAIT" in reuse.toolTip()) is True
     win.close()
+
+
+def test_self_test_fails_when_an_exception_escapes_an_engine_thread():
+    """The packet-sticking sender is a helper thread no worker watches: an exception there (here a
+    measurement that breaks) must fail the self-test, not only print a traceback."""
+    code = (
+        "import sys\n"
+        "from netcore.io import platform\n"
+        "def broken(_sock):\n"
+        "    raise RuntimeError('measurement broke')\n"
+        "platform.data_segments_out = broken\n"
+        "import netcore.engines.sticking as sticking\n"
+        "sticking.data_segments_out = broken\n"
+        "from app.main import main\n"
+        "sys.exit(main(['--self-test']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "self-test FAILED" in result.stdout
+    assert "RuntimeError in thread sticking-sender: measurement broke" in result.stdout
