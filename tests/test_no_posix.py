@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,17 +43,7 @@ def subcommands() -> list[str]:
 
 def no_posix(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``python -m tests.no_posix *args`` run to its end, its output captured as text."""
-    return subprocess.run(
-        [sys.executable, *RUNNER, *args],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=RUN_TIMEOUT,
-        check=False,
-    )
+    return cli(*args, env=env, command=RUNNER)
 
 
 def netcore(*args: str) -> subprocess.CompletedProcess[str]:
