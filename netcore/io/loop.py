@@ -46,13 +46,15 @@ class Cancelled(LocalProtocolError):
 class Timer:
     """A scheduled call; ``cancel()`` it before it is due and it never runs."""
 
-    __slots__ = ("cancelled", "fn", "when")
+    __slots__ = ("cancelled", "fn", "loop", "when")
 
-    def __init__(self, when: float, fn: Callable[[], None]) -> None:
-        self.when, self.fn, self.cancelled = when, fn, False
+    def __init__(self, when: float, fn: Callable[[], None], loop: Loop) -> None:
+        self.when, self.fn, self.loop, self.cancelled = when, fn, loop, False
 
     def cancel(self) -> None:
-        self.cancelled = True
+        if not self.cancelled:
+            self.cancelled = True
+            self.loop._timer_cancelled()
 
 
 class Loop:
@@ -68,6 +70,7 @@ class Loop:
         self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._timers: list[tuple[float, int, Timer]] = []
         self._seq = itertools.count()
+        self._cancelled = 0  # cancelled timers still in the heap
         self._stopping = threading.Event()
         self._dropped: set[int] = set()  # descriptors forgotten during this round
         self.closed = False
@@ -102,9 +105,18 @@ class Loop:
     # -- time -----------------------------------------------------------------------------------
     def call_later(self, delay: float, fn: Callable[[], None]) -> Timer:
         """Run *fn* in the loop after *delay* seconds."""
-        timer = Timer(time.monotonic() + delay, fn)
+        timer = Timer(time.monotonic() + delay, fn, self)
         heapq.heappush(self._timers, (timer.when, next(self._seq), timer))
         return timer
+
+    def _timer_cancelled(self) -> None:
+        """Drop cancelled timers once they are most of the heap: a peer that restarts a timer with
+        every message (a frame timeout) must not grow it until the timers fall due."""
+        self._cancelled += 1
+        if self._cancelled > 1024 and 2 * self._cancelled > len(self._timers):
+            self._timers = [entry for entry in self._timers if not entry[2].cancelled]
+            heapq.heapify(self._timers)
+            self._cancelled = 0
 
     # -- other threads --------------------------------------------------------------------------
     def call_soon(self, fn: Callable[[], None]) -> None:
@@ -154,7 +166,7 @@ class Loop:
         if woken:  # every call_soon() and stop() writes a wake-up byte after queueing
             self._drain_wake()
             self._run_commands()
-        if timers:
+        if self._timers:
             self._run_timers()
 
     def wait(self, sock: socket.socket, mask: int, deadline: float, what: str = "the operation") -> bool:
@@ -192,7 +204,10 @@ class Loop:
         now = time.monotonic()
         while self._timers and self._timers[0][0] <= now:
             _, _, timer = heapq.heappop(self._timers)
-            if not timer.cancelled:
+            if timer.cancelled:
+                self._cancelled -= 1
+            else:
+                timer.cancelled = True  # done: a later cancel() is a no-op
                 timer.fn()
 
     def close(self) -> None:

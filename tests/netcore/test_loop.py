@@ -49,6 +49,24 @@ def test_timers_run_in_order_and_a_cancelled_one_never_runs():
         loop.close()
 
 
+def test_cancelled_timers_do_not_pile_up_until_they_fall_due():
+    """A frame timeout restarted with every message (cancel, schedule again) keeps the heap small."""
+    loop = Loop()
+    ran: list[int] = []
+    try:
+        timer = loop.call_later(60, lambda: ran.append(0))
+        for i in range(100_000):
+            timer.cancel()
+            timer = loop.call_later(60, lambda i=i: ran.append(i))
+        assert len(loop._timers) <= 2 * 1024 + 2
+        soon = loop.call_later(0, lambda: ran.append(-1))
+        loop.run_once(0)
+        assert ran == [-1]  # the live timer that fell due ran; no cancelled one did
+        soon.cancel()  # already run: harmless
+    finally:
+        loop.close()
+
+
 def test_stop_from_another_thread_wakes_a_waiting_round_at_once():
     loop = Loop()
     try:
