@@ -3,6 +3,7 @@ and the built-in echo server pane used by the TCP and UDP tabs."""
 
 from __future__ import annotations
 
+import socket
 from functools import partial
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, Signal
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.connect_to_me import ConnectToMe
 from app.errors_text import error_text
 from app.settings import bool_value, int_value, str_value
 from app.workers import Batch, EngineRunner
@@ -200,6 +202,7 @@ class ServerPane(EnginePane):
                 )
             )
         self.start_button = QPushButton(QCoreApplication.translate("Panes", "S&tart server"), self)
+        self.connect_to_me = ConnectToMe(self)  # shown while listening on 0.0.0.0 or ::
         self.form = QFormLayout()
         self.form.addRow(QCoreApplication.translate("Panes", "Listen on"), self.address)
         self.options = QHBoxLayout()
@@ -212,6 +215,7 @@ class ServerPane(EnginePane):
         layout.addLayout(self.form)
         layout.addLayout(buttons)
         layout.addWidget(self.state)
+        layout.addWidget(self.connect_to_me)
         layout.addLayout(self.extras)
         layout.addWidget(self.view, 1)
         self.build()
@@ -257,6 +261,8 @@ class ServerPane(EnginePane):
             self.set_state(QCoreApplication.translate("Panes", "Listening on {0}").format(event.address))
             self.status_message.emit(self.state.text())
             self.listening.emit(event.host, event.port)
+            udp = self.server is not None and self.server.socket_kind == socket.SOCK_DGRAM
+            self.connect_to_me.show_listening(event.host, event.port, udp)
         elif isinstance(event, Stopped):
             self.set_state(QCoreApplication.translate("Panes", "Stopped"))
         else:
@@ -264,6 +270,7 @@ class ServerPane(EnginePane):
 
     def engine_finished(self) -> None:
         self.server = None
+        self.connect_to_me.hide()
         self._set_running(False)
 
     def _set_running(self, running: bool) -> None:
@@ -285,6 +292,7 @@ class ServerPane(EnginePane):
 
     def load_settings(self, settings: QSettings) -> None:
         group = self.settings_group
+        self.connect_to_me.settings = settings  # remembers that its warning was shown
         self.address.set_address(
             str_value(settings, f"{group}/host", "127.0.0.1"),
             int_value(settings, f"{group}/port", self.default_port),

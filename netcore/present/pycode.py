@@ -221,5 +221,23 @@ server.close()
 """
 
 
+def connect_one_liner(host: str, port: int, udp: bool) -> str:
+    """The command a student types to reach a server at host:port: ``python -c "..."``, one line
+    that connects (TCP) or sends a datagram (UDP), sends b'hello' and prints the reply. It quotes
+    only with single quotes inside, so it runs the same in cmd.exe, PowerShell and a POSIX shell."""
+    family = "socket.AF_INET6" if ":" in host else "socket.AF_INET"
+    if udp:
+        code = (
+            f"import socket; s = socket.socket({family}, socket.SOCK_DGRAM); s.settimeout(5); "
+            f"s.sendto(b'hello', {_addr(host, port)}); print(s.recvfrom(65535))"
+        )
+    else:
+        code = (
+            f"import socket; s = socket.create_connection({_addr(host, port)}, 5); "
+            f"s.sendall(b'hello'); print(s.recv(65536))"
+        )
+    return f'python -c "{code}"'
+
+
 def _indent(code: str) -> str:
     return "\n".join("    " + line if line else line for line in code.splitlines())
