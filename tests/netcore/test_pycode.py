@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 
@@ -50,6 +51,18 @@ def test_tcp_client(serve, framing):
 def test_udp_client(serve, connected):
     addr = serve(UdpEchoServer(mode="upper"))
     assert "b'PING'" in run(pycode.udp_client(addr.host, addr.port, b"ping", 2.0, connected))
+
+
+@pytest.mark.parametrize("udp", [False, True])
+def test_connect_one_liner_reaches_the_server(serve, udp):
+    """The "connect to me" command: python -c and one argument in double quotes, no double quote
+    inside (so cmd.exe, PowerShell and sh read it alike), and it gets the server's reply."""
+    server = UdpEchoServer(mode="upper") if udp else TcpEchoServer(mode="upper")
+    addr = serve(server)
+    command = pycode.connect_one_liner(addr.host, addr.port, udp)
+    program, option, code = shlex.split(command)
+    assert (program, option) == ("python", "-c") and command == f'python -c "{code}"' and '"' not in code
+    assert "b'HELLO'" in run(code)
 
 
 @pytest.mark.parametrize("protocol", list(TimeProtocol))
