@@ -157,6 +157,88 @@
     </message>
 </context>
 <context>
+    <name>ConnectToMe</name>
+    <message>
+        <source>This machine&apos;s addresses on the network: students connect to one of these</source>
+        <translation>本机在网络上的地址：学生连接其中一个</translation>
+    </message>
+    <message>
+        <source>Show &amp;large</source>
+        <translation>大字显示(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Show the address and port in very large type for the class</source>
+        <translation>用很大的字向全班显示地址和端口</translation>
+    </message>
+    <message>
+        <source>Connect to me</source>
+        <translation>连接本机</translation>
+    </message>
+    <message>
+        <source>{0} ({1})</source>
+        <translation>{0}（{1}）</translation>
+    </message>
+    <message>
+        <source>port {0}</source>
+        <translation>端口 {0}</translation>
+    </message>
+    <message>
+        <source>Reachable from the network</source>
+        <translation>可从网络访问</translation>
+    </message>
+    <message>
+        <source>The server listens on {0}: on every network interface of this machine. Other computers on the same network (the students&apos; PCs, but anyone else on it too) can now connect to it. Listen on 127.0.0.1 when only this machine should.</source>
+        <translation>服务器监听在 {0}：即本机的所有网络接口。同一网络中的其他计算机（学生的电脑，以及网络中的任何其他人）现在都可以连接它。若只允许本机连接，请监听 127.0.0.1。</translation>
+    </message>
+    <message>
+        <source>The first time a program listens on the network, Windows Firewall asks whether to allow it. In a classroom on a private network, allow it on private networks. On a public network (a café, a hotel, a station) do not allow it. If students cannot connect, the firewall is the usual reason (Windows Security → Firewall → Allow an app; macOS: System Settings → Network → Firewall).</source>
+        <translation>程序第一次在网络上监听时，Windows 防火墙会询问是否允许。在教室的专用网络中，请允许“专用网络”。在公用网络（咖啡馆、酒店、车站）中请不要允许。如果学生连不上，通常是防火墙的原因（Windows 安全中心 → 防火墙 → 允许应用通过防火墙；macOS：系统设置 → 网络 → 防火墙）。</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectToMeDialog</name>
+    <message>
+        <source>Connect to me</source>
+        <translation>连接本机</translation>
+    </message>
+    <message>
+        <source>{0} ({1})</source>
+        <translation>{0}（{1}）</translation>
+    </message>
+    <message>
+        <source>port {0}</source>
+        <translation>端口 {0}</translation>
+    </message>
+    <message>
+        <source>Show the Python one-liner</source>
+        <translation>显示一行 Python 命令</translation>
+    </message>
+    <message>
+        <source>&amp;Copy address</source>
+        <translation>复制地址(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Copy address:port to the clipboard</source>
+        <translation>把 地址:端口 复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>&amp;Full screen</source>
+        <translation>全屏(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>UDP server at</source>
+        <translation>UDP 服务器地址</translation>
+    </message>
+    <message>
+        <source>TCP server at</source>
+        <translation>TCP 服务器地址</translation>
+    </message>
+</context>
+<context>
     <name>ConnectionRefused</name>
     <message>
         <source>Nothing is listening on {where} — start the server first, or check the port.</source>
