@@ -1,4 +1,4 @@
-""""Connect to me": while a server listens on every interface (0.0.0.0 or ::), its pane lists the
+""" "Connect to me": while a server listens on every interface (0.0.0.0 or ::), its pane lists the
 addresses of this machine that students on the LAN can use, shows the chosen one in type big
 enough for the back row, and warns once that the server can now be reached from the network.
 
@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import QEvent, QSettings, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QGuiApplication, QResizeEvent
 from PySide6.QtNetwork import QNetworkInterface
 from PySide6.QtWidgets import (
@@ -35,7 +35,18 @@ WILDCARDS = ("0.0.0.0", "::", "")
 WARNED_KEY = "connect_to_me/warned"  # the "reachable from the network" warning has been shown
 # Names of the virtual adapters that hypervisors, containers and VPNs add: students cannot reach
 # them, so they go after the real network cards (still listed: a name is only a hint).
-VIRTUAL_NAMES = ("docker", "br-", "veth", "virbr", "vbox", "virtualbox", "vmnet", "vmware", "vethernet", "hyper-v")
+VIRTUAL_NAMES = (
+    "docker",
+    "br-",
+    "veth",
+    "virbr",
+    "vbox",
+    "virtualbox",
+    "vmnet",
+    "vmware",
+    "vethernet",
+    "hyper-v",
+)
 
 
 class InterfaceAddress(NamedTuple):
@@ -128,6 +139,12 @@ class BigText(PlainLabel):
         super().resizeEvent(event)
         self.fit()
 
+    def changeEvent(self, event: QEvent) -> None:
+        """Fit again when the font is set from outside (View ▸ Zoom sets every widget's font)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.fit()
+
     def fit(self) -> None:
         """The largest pixel size at which the text fits the label's width and height."""
         font = QFont(self.font())
@@ -144,11 +161,12 @@ class ConnectToMeDialog(QDialog):
     """The chosen address and port in type readable from the back row, selectable as text, and the
     Python one-liner a student can type."""
 
-    def __init__(self, addresses: list[InterfaceAddress], index: int, port: int, udp: bool, parent: QWidget) -> None:
+    def __init__(
+        self, addresses: list[InterfaceAddress], index: int, port: int, udp: bool, parent: QWidget
+    ) -> None:
         super().__init__(parent)
         self.port, self.udp = port, udp
         self.setWindowTitle(self.tr("Connect to me"))
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.choice = QComboBox(self)
         for entry in addresses:
             self.choice.addItem(self.tr("{0} ({1})").format(entry.address, entry.interface), entry.address)
@@ -256,8 +274,17 @@ class ConnectToMe(QWidget):
         self.show()
         self.warn_once(host)
 
+    def stopped(self) -> None:
+        """The server has stopped: hide the row and close the big view."""
+        self.hide()
+        if self.dialog is not None:
+            self.dialog.close()
+
     def show_large(self) -> None:
-        """Open the big view of the chosen address."""
+        """Open the big view of the chosen address (in place of one already open)."""
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog.deleteLater()
         self.dialog = ConnectToMeDialog(
             self.addresses, self.choice.currentIndex(), self.port, self.udp, self.window()
         )
@@ -271,7 +298,9 @@ class ConnectToMe(QWidget):
         self.warned = True
         if self.settings is not None:
             self.settings.setValue(WARNED_KEY, True)
-        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Reachable from the network"), "", parent=self.window())
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, self.tr("Reachable from the network"), "", parent=self.window()
+        )
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setText(
             self.tr(

@@ -270,7 +270,7 @@ class ServerPane(EnginePane):
 
     def engine_finished(self) -> None:
         self.server = None
-        self.connect_to_me.hide()
+        self.connect_to_me.stopped()
         self._set_running(False)
 
     def _set_running(self, running: bool) -> None:

@@ -1,4 +1,4 @@
-""""Connect to me": the choice of addresses over made-up interfaces, the interfaces the OS reports
+""" "Connect to me": the choice of addresses over made-up interfaces, the interfaces the OS reports
 (checked against ``ip -j addr``), and real servers on 0.0.0.0 / :: in the window."""
 
 from __future__ import annotations
@@ -230,7 +230,24 @@ def test_large_view_shows_address_and_port_fits_1024x768_and_copies(qtbot, windo
     assert f"create_connection(('127.0.0.1', {port}), 5)" in dialog.code.text()
     qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == f"127.0.0.1:{port}"
-    dialog.close()
+    stop(qtbot, pane)
+    assert not dialog.isVisible()  # no stale address on the projector
+
+
+def test_large_view_keeps_fitting_when_zoomed_and_opens_once(qtbot, window):
+    pane = window.tcp_echo.server
+    start(qtbot, pane, "0.0.0.0")
+    row = pane.connect_to_me
+    qtbot.waitUntil(lambda: shown(row), timeout=10000)
+    row.show_large()
+    first = row.dialog
+    row.show_large()
+    assert not first.isVisible() and row.dialog.isVisible()
+    before = row.dialog.host.font().pixelSize()
+    window.presentation.zoom_in()  # sets every widget's font in points
+    host = row.dialog.host
+    assert host.font().pixelSize() == before
+    assert QFontMetricsF(host.font()).horizontalAdvance(host.text()) <= host.width()
     stop(qtbot, pane)
 
 
