@@ -61,10 +61,11 @@ def student_addresses(entries: Iterable[InterfaceAddress], listen_host: str) -> 
     """The addresses another machine can use to reach a server listening on *listen_host*, best
     first; none unless *listen_host* is a wildcard.
 
-    0.0.0.0 is reached by IPv4 only; :: (dual stack, as Socket Lab listens) by both, IPv4 first
-    (shorter to type). Only interfaces that are up and running count. IPv6 link-local addresses
-    (fe80::/10) are never listed: they need a zone (``%eth0``, ``%12``) that names an interface of
-    the machine that connects, not this one, so what we could show would not work for the student.
+    0.0.0.0 is reached by IPv4 only; :: (dual stack, as Socket Lab listens) by both, IPv4 first in
+    each group below (shorter to type). Only interfaces that are up and running count. IPv6
+    link-local addresses (fe80::/10) are never listed: they need a zone (``%eth0``, ``%12``) that
+    names an interface of the machine that connects, not this one, so what we could show would not
+    work for the student.
     The order: real network cards, then virtual adapters, then IPv4 link-local (169.254.x.x: two
     PCs without a DHCP server), then loopback last (this machine only); the OS's order otherwise.
     """
