@@ -100,31 +100,35 @@ def show_message(box: PayloadEdit, message: Message) -> None:
 
 def problem_text(error: MessageFileError) -> str:
     """The user's sentence for a file that cannot be used."""
-    tr = QCoreApplication.translate
     if error.problem is Problem.NEWER:
-        return tr(
+        return QCoreApplication.translate(
             "SavedMessages", "{0} was written by a newer version of Socket Lab (file version {1})."
         ).format(error.path, error.version)
     if error.problem is Problem.UNREADABLE:
-        return tr("SavedMessages", "{0} cannot be opened: {1}.").format(error.path, error.detail)
-    return tr("SavedMessages", "{0} is not a saved-messages file Socket Lab can read ({1}).").format(
-        error.path, error.detail
-    )
+        return QCoreApplication.translate("SavedMessages", "{0} cannot be opened: {1}.").format(
+            error.path, error.detail
+        )
+    return QCoreApplication.translate(
+        "SavedMessages", "{0} is not a saved-messages file Socket Lab can read ({1})."
+    ).format(error.path, error.detail)
 
 
 def preview(message: Message) -> str:
     """A tooltip for *message*: its mode and first characters, or what is wrong with it."""
-    tr = QCoreApplication.translate
     try:
         data = message.payload()
     except InputError as exc:
         return str(exc)
     shown = message.text if len(message.text) <= _PREVIEW else message.text[: _PREVIEW - 1] + "…"
     if message.mode is PayloadMode.HEX:
-        kind = tr("SavedMessages", "hex")
+        kind = QCoreApplication.translate("SavedMessages", "hex")
     else:
-        kind = message.encoding.upper() + (tr("SavedMessages", ", escapes") if message.escapes else "")
-    return plain_tooltip(tr("SavedMessages", "{0} · {1} byte(s)\n{2}").format(kind, len(data), shown))
+        kind = message.encoding.upper() + (
+            QCoreApplication.translate("SavedMessages", ", escapes") if message.escapes else ""
+        )
+    return plain_tooltip(
+        QCoreApplication.translate("SavedMessages", "{0} · {1} byte(s)\n{2}").format(kind, len(data), shown)
+    )
 
 
 class SavedMessagesButton(QToolButton):
