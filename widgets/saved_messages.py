@@ -305,7 +305,7 @@ class SavedMessagesButton(QToolButton):
         ).format(self.store.path)
         if self.store.problem is not None:
             tip += "\n\n" + problem_text(self.store.problem)
-            self.setStyleSheet(f"color: {style.ERROR_FG.name()};")
+            self.setStyleSheet(f"QToolButton {{ color: {style.ERROR_FG.name()}; }}")  # not its menu
         else:
             self.setStyleSheet("")
         self.setToolTip(plain_tooltip(tip))
@@ -440,7 +440,14 @@ class ManageDialog(QDialog):
         self.list.blockSignals(False)
         self.list.setCurrentRow(min(max(row, 0), self.list.count() - 1))
         problem = self.store.problem
-        self.problem.setText(problem_text(problem) if problem is not None else "")
+        if problem is not None:
+            self.problem.setText(
+                problem_text(problem)
+                + "\n"
+                + self.tr(
+                    "The file stays as it is until you change the list; then it is kept under another name."
+                )
+            )
         self.problem.setVisible(problem is not None)
         self.where.setText(self.tr("Kept in {0}").format(self.store.path))
         self._update_buttons()
