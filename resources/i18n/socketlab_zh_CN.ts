@@ -704,6 +704,10 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
         <translation>关闭</translation>
     </message>
     <message>
+        <source>The file stays as it is until you change the list; then it is kept under another name.</source>
+        <translation>在你修改列表之前，这个文件保持原样；修改时它会以另一个名字保留下来。</translation>
+    </message>
+    <message>
         <source>Kept in {0}</source>
         <translation>保存在 {0}</translation>
     </message>
