@@ -62,10 +62,12 @@ def default_file() -> Path:
     return Path(folder) / FILE_NAME
 
 
-def use_file(path: Path | None) -> None:
-    """Keep the saved messages in *path* from now on (None: the default); tests use a temporary one."""
+def use_file(path: Path | None) -> Path | None:
+    """Keep the saved messages in *path* from now on (None: the default); tests and the self-test
+    use a temporary one. Returns the file chosen before."""
     global _shared, _file
-    _file, _shared = path, None
+    earlier, (_file, _shared) = _file, (path, None)
+    return earlier
 
 
 def shared() -> tuple[MessageStore, _Hub]:

@@ -207,3 +207,13 @@ def test_import_of_a_broken_file_is_reported_and_changes_nothing(qtbot, window, 
     menu_action(button, "Import…").trigger()
     assert warned and "newer version" in warned[0] and "unchanged" in warned[0]
     assert [m.name for m in button.store.messages] == ["x"]
+
+
+def test_the_self_test_leaves_the_saved_messages_alone(qtbot):
+    from app.selftest import run_self_test
+
+    chosen = saved_messages.default_file()
+    ok, reason = run_self_test()
+    assert ok, reason
+    assert saved_messages.default_file() == chosen
+    assert not chosen.exists()  # its sends went to a history of its own
