@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
@@ -137,14 +137,17 @@ def test_manage_reorders_renames_and_deletes(qtbot, window):
     assert names() == ["a", "c", "b"] and dialog.list.currentRow() == 1
     dialog.list.item(0).setText("A")  # as the in-place editor does
     qtbot.waitUntil(lambda: [m.name for m in button.store.messages] == ["A", "c", "b"], timeout=WAIT_MS)
-    dialog.list.setCurrentRow(1)
+    model = dialog.list.model()
+    assert model.moveRow(QModelIndex(), 0, QModelIndex(), 3)  # what a drag of "A" to the end does
+    qtbot.waitUntil(lambda: [m.name for m in button.store.messages] == ["c", "b", "A"], timeout=WAIT_MS)
+    dialog.list.setCurrentRow(0)
     qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
-    assert names() == ["A", "b"]
+    assert names() == ["b", "A"]
     on_disk = json.loads(button.store.path.read_text(encoding="utf-8"))
-    assert [m["name"] for m in on_disk["messages"]] == ["A", "b"]
+    assert [m["name"] for m in on_disk["messages"]] == ["b", "A"]
     other = window.udp_echo.client.saved  # every box shares the list
     other.menu_.aboutToShow.emit()
-    assert [a.text() for a in other.menu_.actions() if "\t" in a.text()] == ["A\tCtrl+1", "b\tCtrl+2"]
+    assert [a.text() for a in other.menu_.actions() if "\t" in a.text()] == ["b\tCtrl+1", "A\tCtrl+2"]
     dialog.close()
 
 
