@@ -48,6 +48,7 @@ from netcore.protocols.payload import parse_payload
 from widgets import style
 from widgets.inputs import AddressEdit, PayloadEdit
 from widgets.plain_text import PlainLabel
+from widgets.saved_messages import SavedMessagesButton
 from widgets.traffic_log import TrafficView
 
 DEFAULT_PORT = 9000
@@ -326,6 +327,7 @@ class EchoServerPane(ServerPane):
         self._show_forgotten()
         self.reply = PayloadEdit("", self)
         self.reply_button = QPushButton(QCoreApplication.translate("Panes", "Send &reply"), self)
+        self.saved = SavedMessagesButton(self.reply, f"{self.settings_group}/reply", self)
         reply_options = QHBoxLayout()
         reply_options.addWidget(PlainLabel(QCoreApplication.translate("Panes", "Reply"), self))
         reply_options.addWidget(self.mode)
@@ -336,12 +338,13 @@ class EchoServerPane(ServerPane):
         self.manual_row.addWidget(self.clients, 1)
         reply_row = QHBoxLayout()
         reply_row.addWidget(self.reply, 1)
-        reply_row.addWidget(self.reply_button, 0, Qt.AlignmentFlag.AlignTop)
+        reply_row.addLayout(self.saved.column_with(self.reply_button))
         self.extras.addLayout(self.manual_row)
         self.extras.addLayout(reply_row)
         self.add_options()
         self.reply_button.clicked.connect(self.send_reply)
         self.reply.submitted.connect(self.send_reply)
+        self.saved.send_requested.connect(self.send_reply)
         self.mode.currentIndexChanged.connect(self._apply_live_options)
         self.prefix.textChanged.connect(self._apply_live_options)
 
@@ -374,6 +377,7 @@ class EchoServerPane(ServerPane):
             self.show_error(exc)
             return
         self.server.send_to(int(conn), data)
+        self.saved.record()
 
     def _prefix_bytes(self) -> bytes:
         return parse_payload(self.prefix.text(), "text")

@@ -744,6 +744,57 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     </message>
 </context>
 <context>
+    <name>ManageDialog</name>
+    <message>
+        <source>Saved messages</source>
+        <translation>已存消息</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Put in message box</source>
+        <translation>放入消息框</translation>
+    </message>
+    <message>
+        <source>Move up</source>
+        <translation>上移</translation>
+    </message>
+    <message>
+        <source>Move down</source>
+        <translation>下移</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Import…</source>
+        <translation>导入…</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>The file stays as it is until you change the list; then it is kept under another name.</source>
+        <translation>在你修改列表之前，这个文件保持原样；修改时它会以另一个名字保留下来。</translation>
+    </message>
+    <message>
+        <source>Kept in {0}</source>
+        <translation>保存在 {0}</translation>
+    </message>
+</context>
+<context>
     <name>NetError</name>
     <message>
         <source>Check the address and the port; the system&apos;s message says what it refused.</source>
@@ -1046,6 +1097,116 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <message>
         <source>sent {0}</source>
         <translation>已发送 {0}</translation>
+    </message>
+</context>
+<context>
+    <name>SavedMessages</name>
+    <message>
+        <source>{0} was written by a newer version of Socket Lab (file version {1}).</source>
+        <translation>{0} 由更新版本的 Socket Lab 写入（文件版本 {1}）。</translation>
+    </message>
+    <message>
+        <source>{0} cannot be opened: {1}.</source>
+        <translation>无法打开 {0}：{1}。</translation>
+    </message>
+    <message>
+        <source>{0} is not a saved-messages file Socket Lab can read ({1}).</source>
+        <translation>{0} 不是 Socket Lab 能读取的已存消息文件（{1}）。</translation>
+    </message>
+    <message>
+        <source>hex</source>
+        <translation>十六进制</translation>
+    </message>
+    <message>
+        <source>, escapes</source>
+        <translation>，转义</translation>
+    </message>
+    <message>
+        <source>{0} · {1} byte(s)
+{2}</source>
+        <translation>{0} · {1} 字节
+{2}</translation>
+    </message>
+</context>
+<context>
+    <name>SavedMessagesButton</name>
+    <message>
+        <source>Saved</source>
+        <translation>已存</translation>
+    </message>
+    <message>
+        <source>Cannot write {0}: {1}</source>
+        <translation>无法写入 {0}：{1}</translation>
+    </message>
+    <message>
+        <source>Save message</source>
+        <translation>保存消息</translation>
+    </message>
+    <message>
+        <source>Name of the message:</source>
+        <translation>消息名称：</translation>
+    </message>
+    <message>
+        <source>Saved messages</source>
+        <translation>已存消息</translation>
+    </message>
+    <message>
+        <source>The file that could not be read was kept as {0}.</source>
+        <translation>无法读取的原文件已另存为 {0}。</translation>
+    </message>
+    <message>
+        <source>Import saved messages</source>
+        <translation>导入已存消息</translation>
+    </message>
+    <message>
+        <source>Saved messages (*.json);;All files (*)</source>
+        <translation>已存消息 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Nothing was imported; your list is unchanged.</source>
+        <translation>没有导入任何内容，你的列表保持不变。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n message(s) imported.</source>
+        <translation>
+            <numerusform>已导入 %n 条消息。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Export saved messages</source>
+        <translation>导出已存消息</translation>
+    </message>
+    <message>
+        <source>Saved messages (*.json)</source>
+        <translation>已存消息 (*.json)</translation>
+    </message>
+    <message>
+        <source>⚠ The saved messages file could not be read</source>
+        <translation>⚠ 无法读取已存消息文件</translation>
+    </message>
+    <message>
+        <source>Save current message…</source>
+        <translation>保存当前消息…</translation>
+    </message>
+    <message>
+        <source>Manage saved messages…</source>
+        <translation>管理已存消息…</translation>
+    </message>
+    <message>
+        <source>Import…</source>
+        <translation>导入…</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Saved messages: save this message, send one with a click or Ctrl+1…Ctrl+9.
+Up/Down in the message box recall what you sent.
+Kept in {0}</source>
+        <translation>已存消息：保存这条消息，单击或按 Ctrl+1…Ctrl+9 发送。
+在消息框中按 上/下 方向键调出发送过的消息。
+保存在 {0}</translation>
     </message>
 </context>
 <context>
