@@ -1,5 +1,5 @@
-"""The Packet-sticking (粘包) tab: reproduce message-boundary loss on demand, show why, show the cures;
-and a re-chunking relay for any server."""
+"""The Packet-sticking (粘包) tab: reproduce message-boundary loss on demand, show why, show the cures
+(the re-chunking relay has its own tab: app/relay_page.py)."""
 
 from __future__ import annotations
 
@@ -15,21 +15,18 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from app.panes import EnginePane, Page, ServerPane, labelled_row
+from app.panes import EnginePane, Page, labelled_row
 from app.settings import str_value
-from netcore.engines.relay import ChunkPlan, RechunkRelay
 from netcore.engines.sticking import ScenarioEngine
 from netcore.errors import InputError, SocketLabError
 from netcore.model.events import Event, ScenarioFinished, ScenarioStepped
 from netcore.model.scenario import PRESETS, Call, Cure, Scenario, ScenarioResult, Text, variable_output
 from netcore.model.traffic import Direction, make_chunk
 from netcore.present import pycode
-from netcore.protocols.address import Address
 from netcore.protocols.framing import Frame
 from netcore.protocols.payload import escape_text, parse_text
 from widgets import style
@@ -394,86 +391,22 @@ class ScenarioPane(EnginePane):
             self.preset.setCurrentIndex(index)
 
 
-class RelayPane(ServerPane):
-    """A re-chunking relay in front of any TCP server."""
-
-    settings_group = "sticking/relay"
-    default_port = 9100
-
-    def build(self) -> None:
-        self.setTitle(self.tr("Re-chunking relay"))
-        self.target = QLineEdit("127.0.0.1:9000", self)
-        self.target.setToolTip(self.tr("The real server (host:port), e.g. the TCP echo tab's server"))
-        self.chunks = QComboBox(self)
-        self.chunks.setEditable(True)
-        self.chunks.addItems(["1", "2", "3", "8", "random"])
-        self.chunks.setToolTip(self.tr("Bytes per send() on the way through, or 'random'"))
-        self.seed = QSpinBox(self)
-        self.seed.setRange(0, 1_000_000)
-        self.seed.setToolTip(self.tr("Random sizes come from this seed, so a run can be replayed"))
-        self.delay = QSpinBox(self)
-        self.delay.setRange(0, 10_000)
-        self.delay.setSuffix(self.tr(" ms"))
-        self.delay.setToolTip(self.tr("Pause between chunks"))
-        self.form.addRow(self.tr("Relay to"), self.target)
-        row = labelled_row(
-            self, self.tr("Chunks"), self.chunks, self.tr("seed"), self.seed, self.tr("delay"), self.delay
-        )
-        self.form.addRow(row)
-        self.extras.addWidget(
-            PlainLabel(
-                self.tr(
-                    "Point a client (e.g. the TCP echo tab's) at this relay's port: "
-                    "it receives the server's bytes re-chunked."
-                ),
-                self,
-            )
-        )
-
-    def option_widgets(self) -> list[QWidget]:
-        return [*super().option_widgets(), self.target, self.chunks, self.seed, self.delay]
-
-    def make_server(self, addr: Address) -> RechunkRelay:
-        plan = ChunkPlan.parse(
-            self.chunks.currentText().strip(), self.seed.value(), self.delay.value() / 1000
-        )
-        return RechunkRelay(self.target.text().strip(), plan, addr.host, addr.port, self.reuse.isChecked())
-
-    def save_settings(self, settings: QSettings) -> None:
-        super().save_settings(settings)
-        settings.setValue("sticking/relay/target", self.target.text())
-        settings.setValue("sticking/relay/chunks", self.chunks.currentText())
-
-    def load_settings(self, settings: QSettings) -> None:
-        super().load_settings(settings)
-        self.target.setText(str_value(settings, "sticking/relay/target", "127.0.0.1:9000"))
-        self.chunks.setCurrentText(str_value(settings, "sticking/relay/chunks", "1"))
-
-
 class StickingPage(Page):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.scenario = ScenarioPane(self)
-        self.relay = RelayPane(self)
-        tabs = QTabWidget(self)
-        tabs.addTab(self.scenario, self.tr("Scenario"))
-        tabs.addTab(self.relay, self.tr("Relay"))
-        self.tabs = tabs
         layout = QVBoxLayout(self)
-        layout.addWidget(tabs)
-        for pane in self.panes():
-            pane.status_message.connect(self.status_message)
+        layout.addWidget(self.scenario)
+        self.scenario.status_message.connect(self.status_message)
 
     def panes(self) -> list[EnginePane]:
-        return [self.scenario, self.relay]
+        return [self.scenario]
 
     def python_code(self) -> str:
         return pycode.sticking(self.scenario.scenario())
 
     def save_settings(self, settings: QSettings) -> None:
         self.scenario.save_settings(settings)
-        self.relay.save_settings(settings)
 
     def load_settings(self, settings: QSettings) -> None:
         self.scenario.load_settings(settings)
-        self.relay.load_settings(settings)

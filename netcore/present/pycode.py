@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from netcore.errors import InputError
 from netcore.model.scenario import Cure, Scenario
+from netcore.protocols.address import Address
 from netcore.protocols.timeproto import TimeProtocol
 
 
@@ -223,3 +224,44 @@ server.close()
 
 def _indent(code: str) -> str:
     return "\n".join("    " + line if line else line for line in code.splitlines())
+
+
+def relay(
+    listen: Address, target: Address, size: int | None, seed: int, max_size: int, delay_s: float
+) -> str:
+    """A re-chunking relay: every client gets a connection to *target*; each direction is copied in
+    sends of *size* bytes (None: random sizes 1..*max_size* from *seed*), *delay_s* apart."""
+    chunk = (
+        f"lambda: {size}  # bytes per send()"
+        if size is not None
+        else f"lambda: rng.randint(1, {max_size})  # random sizes, replayable from the seed"
+    )
+    family = ", family=socket.AF_INET6" if ":" in listen.host else ""
+    return f"""import random
+import socket
+import threading
+import time
+
+rng = random.Random({seed})
+chunk_size = {chunk}
+
+
+def pump(src, dst):
+    \"\"\"Copy src to dst, re-chunked: the receiver sees other recv() boundaries than were sent.\"\"\"
+    while data := src.recv(65536):
+        while data:
+            n = chunk_size()
+            dst.sendall(data[:n])
+            print(len(data[:n]), "bytes:", data[:n])
+            data = data[n:]
+            time.sleep({delay_s!r})
+    dst.shutdown(socket.SHUT_WR)
+
+
+with socket.create_server({_addr(listen.host, listen.port)}{family}) as server:
+    while True:
+        client, _ = server.accept()
+        upstream = socket.create_connection({_addr(target.host, target.port)})
+        threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
+        threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+"""

@@ -92,7 +92,7 @@ def test_relay_rechunks_a_servers_reply(qtbot, window):
     tcp.framing.setCurrentText("length4")
     qtbot.mouseClick(tcp.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Listening on" in tcp.state.text(), timeout=5000)
-    relay = window.sticking.relay
+    relay = window.relay.server
     relay.target.setText(f"127.0.0.1:{tcp.server.address.port}")
     relay.address.set_address("127.0.0.1", 0)
     relay.chunks.setCurrentText("1")
