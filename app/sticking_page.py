@@ -49,6 +49,7 @@ class ScenarioPane(EnginePane):
         super().__init__(self.tr("Scenario"), parent)
         self.engine: ScenarioEngine | None = None
         self._result: ScenarioResult | None = None  # the last run's, shown in the verdict
+        self._applying = False  # a preset is being shown: its changes are no edit
         self.preset = QComboBox(self)
         self.preset.addItem(self.tr("(custom)"), "")
         for name in PRESETS:
@@ -168,6 +169,20 @@ class ScenarioPane(EnginePane):
         layout.addWidget(splitter)
 
         self.preset.currentIndexChanged.connect(self._apply_preset)
+        self.preset.activated.connect(self._apply_preset)  # choosing the same preset again restores it
+        for changed in (
+            self.messages.textChanged,
+            self.sendall.currentIndexChanged,
+            self.gap.valueChanged,
+            self.nodelay.toggled,
+            self.cure.currentIndexChanged,
+            self.recv_delay.valueChanged,
+            self.recv_size.valueChanged,
+            self.recv_sizes.textChanged,
+            self.recv_gap.valueChanged,
+            self.max_recvs.valueChanged,
+        ):
+            changed.connect(self._name_preset)
         self.generate_button.clicked.connect(self._generate)
         self.variable_button.clicked.connect(
             lambda: self._set_messages(variable_output(self.generate_count.value()))
@@ -193,6 +208,14 @@ class ScenarioPane(EnginePane):
         if not name:
             return
         s = PRESETS[name]
+        self._applying = True
+        try:
+            self._show_scenario(s)
+        finally:
+            self._applying = False
+        self._name_preset()
+
+    def _show_scenario(self, s: Scenario) -> None:
         self._set_messages(s.messages)
         self.sendall.setCurrentIndex(1 if s.sendall else 0)
         self.gap.setValue(round(s.gap_s * 1000))
@@ -203,6 +226,28 @@ class ScenarioPane(EnginePane):
         self.recv_sizes.setText(", ".join(str(n) for n in s.recv_sizes))
         self.recv_gap.setValue(round(s.recv_gap_s * 1000))
         self.max_recvs.setValue(s.max_recvs or 0)
+
+    def edited(self) -> bool:
+        """Whether the widgets no longer say what the chosen preset says."""
+        name = self.preset.currentData()
+        if not name:
+            return False
+        try:
+            return self.scenario() != PRESETS[name]
+        except SocketLabError:
+            return True
+
+    def _name_preset(self) -> None:
+        """Each preset's name in the combo, the chosen one followed by "(edited)" once changed."""
+        if self._applying:
+            return
+        edited = self.edited()
+        for i in range(1, self.preset.count()):
+            name = self.preset.itemData(i)
+            text = (
+                self.tr("{0} (edited)").format(name) if edited and i == self.preset.currentIndex() else name
+            )
+            self.preset.setItemText(i, text)
 
     def scenario(self) -> Scenario:
         """The scenario the widgets describe; ``InputError`` pointing at what is wrong."""
@@ -317,10 +362,12 @@ class ScenarioPane(EnginePane):
         self.details.setText(" · ".join(extra))
 
     def changeEvent(self, event: QEvent) -> None:
-        """Say the last verdict again in the new language."""
+        """Say the last verdict and "(edited)" again in the new language."""
         super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange and self._result is not None:
-            self._show_verdict(self._result)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._name_preset()
+            if self._result is not None:
+                self._show_verdict(self._result)
 
     def _draw(
         self,

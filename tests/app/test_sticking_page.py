@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
 from netcore.engines.tcp_echo import TcpEchoClient
-from netcore.model.scenario import COUNTS, PHRASES, VERDICTS
+from netcore.model.scenario import COUNTS, PHRASES, PRESETS, VERDICTS
 
 APP = Path(__file__).resolve().parents[2] / "app"
 
@@ -126,3 +126,32 @@ def test_no_verdict_sentence_is_written_in_app():
         if piece in path.read_text("utf-8")
     ]
     assert not spelt
+
+
+def choose_again(qtbot, combo):
+    """The user opens the combo and picks the item already chosen."""
+    combo.showPopup()
+    qtbot.waitUntil(combo.view().isVisible, timeout=5000)
+    qtbot.keyClick(combo.view(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not combo.view().isVisible(), timeout=5000)
+
+
+def test_an_edited_preset_says_so_and_choosing_it_again_restores_it(qtbot, window):
+    pane = window.sticking.scenario
+    for name in (n for n in (pane.preset.itemData(i) for i in range(pane.preset.count())) if n):
+        choose(pane, name)
+        assert pane.preset.currentText() == name and not pane.edited()
+    choose(pane, "big-send-small-recv")
+    pane.recv_size.setValue(1000)
+    assert pane.preset.currentText() == "big-send-small-recv (edited)"
+    pane.recv_size.setValue(4096)  # back to what the preset says
+    assert pane.preset.currentText() == "big-send-small-recv"
+    qtbot.keyClicks(pane.messages, "more")
+    pane.nodelay.setChecked(True)
+    assert pane.preset.currentText() == "big-send-small-recv (edited)"
+    choose_again(qtbot, pane.preset)
+    assert pane.preset.currentText() == "big-send-small-recv"
+    assert pane.scenario() == PRESETS["big-send-small-recv"]
+    pane.gap.setValue(50)
+    choose(pane, "two-sends")  # another preset: the edited one gets its name back
+    assert [pane.preset.itemText(i) for i in range(1, pane.preset.count())] == list(PRESETS)
