@@ -286,12 +286,16 @@ class ScenarioPane(EnginePane):
         except SocketLabError as exc:
             self.show_error(exc)
             return
+        again = stepped and self.engine is not None and self.engine.stepped  # a stepped run ended
         self.engine = ScenarioEngine(scenario, stepped)
         self.view.clear()
         self.timeline.set_lanes(0, [])
-        self.verdict.setText(
-            self.tr("Running…") if not stepped else self.tr("Step mode: press Step for each recv()")
-        )
+        if again:
+            self.verdict.setText(self.tr("Started again. Step mode: press Step for each recv()"))
+        elif stepped:
+            self.verdict.setText(self.tr("Step mode: press Step for each recv()"))
+        else:
+            self.verdict.setText(self.tr("Running…"))
         self.details.clear()
         self.set_state("")
         self._set_running(True)
@@ -303,6 +307,19 @@ class ScenarioPane(EnginePane):
             self._show_step(event)
         elif isinstance(event, ScenarioFinished):
             self._show_result(event.result)
+            if event.draining:
+                self.details.setText(
+                    self.details.text()
+                    + " · "
+                    + self.tr(
+                        "the scenario's receiver stops here: press Step to go on calling recv(), "
+                        "one per click, until every byte sent is read"
+                    )
+                )
+            elif self.engine is not None and self.engine.stepped:
+                self.details.setText(
+                    self.details.text() + " · " + self.tr("Press Step to start the scenario again")
+                )
         else:
             super().handle_event(event)
 
@@ -322,11 +339,20 @@ class ScenarioPane(EnginePane):
         read = sum(c.length for c in recvs)
         self._draw(scenario, list(event.sends), recvs, list(event.frames), marker=read)
         waiting = "?" if event.waiting is None else f"{event.waiting:,}"
-        self.details.setText(
-            self.tr(
+        if event.drained:
+            text = self.tr(
+                "Drained: {0:,} bytes read in {1} recv() calls, nothing is left to read. "
+                "Press Step to start the scenario again"
+            ).format(read, len(recvs))
+        elif event.draining and event.call is not None:
+            text = self.tr(
+                "Draining: recv() #{0} returned {1:,} bytes · {2} bytes still waiting in the receive buffer"
+            ).format(len(recvs), event.call.length, waiting)
+        else:
+            text = self.tr(
                 "{0} recv() call(s) so far, {1:,} bytes read · {2} bytes waiting in the receive buffer"
             ).format(len(recvs), read, waiting)
-        )
+        self.details.setText(text)
 
     def _recvs(self) -> list[Call]:
         store = self.view.store

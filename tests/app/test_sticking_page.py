@@ -155,3 +155,31 @@ def test_an_edited_preset_says_so_and_choosing_it_again_restores_it(qtbot, windo
     pane.gap.setValue(50)
     choose(pane, "two-sends")  # another preset: the edited one gets its name back
     assert [pane.preset.itemText(i) for i in range(1, pane.preset.count())] == list(PRESETS)
+
+
+def test_step_drains_what_is_waiting_before_it_starts_again(qtbot, window):
+    """big-send-small-recv stops after one recv(): the next Steps read the 6,144 bytes left waiting,
+    one recv() each, and only the Step after that starts the scenario again, saying so."""
+    pane = window.sticking.scenario
+    choose(pane, "big-send-small-recv")
+
+    def step_until(says) -> None:
+        qtbot.mouseClick(pane.step_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: says in pane.details.text() or says in pane.verdict.text(), timeout=10000)
+
+    step_until("10,240 bytes waiting")
+    step_until("the scenario's receiver stops here")
+    assert pane.verdict.text() == "10,240 bytes sent, recv(4096) returned 4,096: 6,144 bytes are still waiting"
+    assert pane.runner is not None
+    step_until("Draining: recv() #2 returned 4,096 bytes · 2,048 bytes still waiting")
+    assert [(s.start, s.end) for s in dict(pane.timeline.lanes)["recv()"]] == [(0, 4096), (4096, 8192)]
+    assert pane.timeline.marker == 8192
+    step_until("Drained: 10,240 bytes read in 3 recv() calls")
+    assert "Press Step to start the scenario again" in pane.details.text()
+    qtbot.waitUntil(lambda: pane.runner is None, timeout=10000)
+    assert pane.view.log_model.rowCount() == 3
+    step_until("Started again")
+    qtbot.waitUntil(lambda: "10,240 bytes waiting" in pane.details.text(), timeout=10000)
+    assert pane.view.log_model.rowCount() == 0
+    qtbot.mouseClick(pane.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.runner is None, timeout=10000)
