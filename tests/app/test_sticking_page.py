@@ -183,3 +183,46 @@ def test_step_drains_what_is_waiting_before_it_starts_again(qtbot, window):
     assert pane.view.log_model.rowCount() == 0
     qtbot.mouseClick(pane.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: pane.runner is None, timeout=10000)
+
+
+def test_small_boxes_are_readable_and_shortened_boxes_are_marked(qtbot, window):
+    """cure-length-prefix at 1024×768: "Hello" and "你好，世界" beside 3,000 bytes. Every box is at
+    least the minimum width; the 3,000-byte boxes are drawn shorter than their bytes, and marked."""
+    window.resize(1024, 768)
+    pane = window.sticking.scenario
+    choose(pane, "cure-length-prefix")
+    qtbot.mouseClick(pane.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.runner is None, timeout=10000)
+    timeline = pane.timeline
+    least = timeline.axis().least
+    metrics = timeline.fontMetrics()
+    assert least >= metrics.horizontalAdvance("0000")
+    boxes = timeline.boxes()
+    assert boxes and all(box.rect.width() >= least - 0.01 for box in boxes)
+    sends = [box for box in boxes if box.lane == 0]
+    assert [box.span.end - box.span.start for box in sends] == [4, 5, 4, 15, 4, 3000, 4]
+    assert [box.shortened for box in sends] == [False] * 5 + [True, False]
+    for box in sends:  # each size can be read inside its box
+        assert box.rect.width() >= metrics.horizontalAdvance(box.span.label) + 4
+    big = sends[5]
+    assert big.rect.width() < 0.8 * 3000 * timeline.axis().plain_scale
+    frames = [box for box in boxes if box.lane == 2]
+    assert [box.shortened for box in frames] == [False, False, True, False]
+    for frame, prefix in zip(frames, sends[::2], strict=True):  # one byte axis for all lanes
+        assert frame.rect.left() == pytest.approx(prefix.rect.left())
+    image = timeline.grab().toImage()  # the mark: background, not the box's colour, at the break
+    x, y = big.breaks[0], big.rect.center().y()
+    assert image.pixelColor(round(x), round(y)) != big.span.colour
+    assert image.pixelColor(round(big.rect.left()) + 3, round(y)) == big.span.colour
+
+
+def test_boxes_in_proportion_are_drawn_to_scale(qtbot, window):
+    pane = window.sticking.scenario
+    choose(pane, "two-sends")
+    qtbot.mouseClick(pane.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.runner is None, timeout=10000)
+    boxes = pane.timeline.boxes()
+    assert not any(box.shortened for box in boxes)
+    hello, world, chunk = (box.rect for box in boxes)
+    assert hello.width() == pytest.approx(world.width())
+    assert chunk.width() == pytest.approx(hello.width() + world.width())
