@@ -226,3 +226,14 @@ def test_boxes_in_proportion_are_drawn_to_scale(qtbot, window):
     hello, world, chunk = (box.rect for box in boxes)
     assert hello.width() == pytest.approx(world.width())
     assert chunk.width() == pytest.approx(hello.width() + world.width())
+
+
+def test_edited_and_the_relay_tab_are_said_in_chinese(qtbot, window):
+    pane = window.sticking.scenario
+    choose(pane, "two-sends")
+    pane.gap.setValue(10)
+    window.set_language("zh_CN")
+    assert pane.preset.currentText() == "two-sends（已修改）"
+    assert window.tabs.tabText(window.tabs.indexOf(window.relay)) == "中继"
+    window.set_language("en")
+    assert pane.preset.currentText() == "two-sends (edited)"
