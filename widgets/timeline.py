@@ -160,12 +160,21 @@ class LaneTimeline(QWidget):
     def event(self, event: object) -> bool:
         if isinstance(event, QHelpEvent) and event.type() == QHelpEvent.Type.ToolTip:
             span = self.span_at(QPointF(event.pos()))
-            if span is None:
-                QToolTip.hideText()
-            else:
+            if span is not None:
                 QToolTip.showText(event.globalPos(), span.tooltip, self)
+            elif self.axis().breaks:
+                QToolTip.showText(event.globalPos(), self.legend(), self)
+            else:
+                QToolTip.hideText()
             return True
         return super().event(event)  # type: ignore[arg-type]
+
+    def legend(self) -> str:
+        """What the broken-axis marks mean."""
+        return self.tr(
+            "Boxes marked // are drawn shorter than their bytes, so that the small ones can be read; "
+            "hover a box for its exact offsets"
+        )
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -196,21 +205,26 @@ class LaneTimeline(QWidget):
                 self._draw_break(painter, x, rect)
             painter.setPen(QPen(QColor("#000000")))  # boxes are light in every theme
             label = QRectF(rect)
-            if box.breaks:  # the label beside the first break, not across it
-                label.setRight(box.breaks[0] - 8)
+            if box.breaks:  # the label on the wider side of the marks, not across one
+                if box.breaks[0] - rect.left() >= rect.right() - box.breaks[-1]:
+                    label.setRight(box.breaks[0] - 8)
+                else:
+                    label.setLeft(box.breaks[-1] + 8)
             if metrics.horizontalAdvance(span.label) + 4 < label.width():
                 painter.drawText(label, Qt.AlignmentFlag.AlignCenter, span.label)
         bottom = 4 + len(self.lanes) * self._lane_height()
         painter.setPen(text_pen)
         row = QRectF(left, bottom, width, metrics.height())
         painter.drawText(row, Qt.AlignmentFlag.AlignLeft, "0")
-        painter.drawText(row, Qt.AlignmentFlag.AlignRight, self.tr("{0:,} bytes").format(self.total))
-        if shortened:
-            painter.drawText(
-                row,
-                Qt.AlignmentFlag.AlignHCenter,
-                self.tr("// = box drawn shorter than its bytes, so small ones can be read"),
-            )
+        end = self.tr("{0:,} bytes").format(self.total)
+        painter.drawText(row, Qt.AlignmentFlag.AlignRight, end)
+        if shortened:  # the legend between the two ends of the axis, shortened to fit
+            legend = QRectF(row)
+            legend.setLeft(row.left() + metrics.horizontalAdvance("0") + 16)
+            legend.setRight(row.right() - metrics.horizontalAdvance(end) - 16)
+            text = self.tr("// = cut short, not to scale")
+            elided = metrics.elidedText(text, Qt.TextElideMode.ElideRight, round(legend.width()))
+            painter.drawText(legend, Qt.AlignmentFlag.AlignLeft, elided)
         if self.marker is not None and self.total:
             x = axis.x(self.marker)
             painter.setPen(QPen(QColor("#e07000"), 2, Qt.PenStyle.DashLine))

@@ -222,10 +222,6 @@ server.close()
 """
 
 
-def _indent(code: str) -> str:
-    return "\n".join("    " + line if line else line for line in code.splitlines())
-
-
 def relay(
     listen: Address, target: Address, size: int | None, seed: int, max_size: int, delay_s: float
 ) -> str:
@@ -234,7 +230,7 @@ def relay(
     chunk = (
         f"lambda: {size}  # bytes per send()"
         if size is not None
-        else f"lambda: rng.randint(1, {max_size})  # random sizes, replayable from the seed"
+        else f"lambda: rng.randint(1, {max_size})  # replayable from the seed"
     )
     family = ", family=socket.AF_INET6" if ":" in listen.host else ""
     return f"""import random
@@ -242,26 +238,38 @@ import socket
 import threading
 import time
 
+LISTEN = {_addr(listen.host, listen.port)}
+TARGET = {_addr(target.host, target.port)}
 rng = random.Random({seed})
 chunk_size = {chunk}
 
 
 def pump(src, dst):
-    \"\"\"Copy src to dst, re-chunked: the receiver sees other recv() boundaries than were sent.\"\"\"
+    # copy src to dst, cut into other pieces than were sent
     while data := src.recv(65536):
         while data:
             n = chunk_size()
-            dst.sendall(data[:n])
-            print(len(data[:n]), "bytes:", data[:n])
-            data = data[n:]
+            piece, data = data[:n], data[n:]
+            print(f"{{len(piece)}} bytes: {{piece!r}}")
+            dst.sendall(piece)
             time.sleep({delay_s!r})
     dst.shutdown(socket.SHUT_WR)
 
 
-with socket.create_server({_addr(listen.host, listen.port)}{family}) as server:
+def relay(client):
+    with client, socket.create_connection(TARGET) as server:
+        back = threading.Thread(target=pump, args=(server, client))
+        back.start()
+        pump(client, server)
+        back.join()
+
+
+with socket.create_server(LISTEN{family}) as listener:
     while True:
-        client, _ = server.accept()
-        upstream = socket.create_connection({_addr(target.host, target.port)})
-        threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
-        threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+        client, _ = listener.accept()
+        threading.Thread(target=relay, args=(client,)).start()
 """
+
+
+def _indent(code: str) -> str:
+    return "\n".join("    " + line if line else line for line in code.splitlines())

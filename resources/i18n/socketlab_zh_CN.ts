@@ -538,12 +538,16 @@
 <context>
     <name>LaneTimeline</name>
     <message>
+        <source>Boxes marked // are drawn shorter than their bytes, so that the small ones can be read; hover a box for its exact offsets</source>
+        <translation>标有 // 的方框画得比它的字节数短，好让小方框看得清；把鼠标停在方框上可看确切的偏移</translation>
+    </message>
+    <message>
         <source>{0:,} bytes</source>
         <translation>{0:,} 字节</translation>
     </message>
     <message>
-        <source>// = box drawn shorter than its bytes, so small ones can be read</source>
-        <translation>// = 方框画得比字节数短，好让小方框看得清</translation>
+        <source>// = cut short, not to scale</source>
+        <translation>// = 已截短，未按比例</translation>
     </message>
 </context>
 <context>

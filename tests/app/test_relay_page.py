@@ -39,7 +39,7 @@ def test_python_panel_follows_the_tab_on_screen(qtbot, window):
     window.update_python_code()
     relay_code = code.toPlainText()
     compile(relay_code, "relay.py", "exec")
-    assert "('127.0.0.1', 9123)" in relay_code and "('127.0.0.1', 9111)" in relay_code
+    assert "TARGET = ('127.0.0.1', 9123)" in relay_code and "LISTEN = ('127.0.0.1', 9111)" in relay_code
     assert "rng.randint(1, 64)" in relay_code
     assert "messages =" not in relay_code  # not the scenario's script
     window.relay.server.chunks.setCurrentText("8")

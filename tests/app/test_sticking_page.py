@@ -169,7 +169,9 @@ def test_step_drains_what_is_waiting_before_it_starts_again(qtbot, window):
 
     step_until("10,240 bytes waiting")
     step_until("the scenario's receiver stops here")
-    assert pane.verdict.text() == "10,240 bytes sent, recv(4096) returned 4,096: 6,144 bytes are still waiting"
+    assert pane.verdict.text() == (
+        "10,240 bytes sent, recv(4096) returned 4,096: 6,144 bytes are still waiting"
+    )
     assert pane.runner is not None
     step_until("Draining: recv() #2 returned 4,096 bytes · 2,048 bytes still waiting")
     assert [(s.start, s.end) for s in dict(pane.timeline.lanes)["recv()"]] == [(0, 4096), (4096, 8192)]
