@@ -620,8 +620,16 @@
 <context>
     <name>LaneTimeline</name>
     <message>
+        <source>Boxes marked // are drawn shorter than their bytes, so that the small ones can be read; hover a box for its exact offsets</source>
+        <translation>标有 // 的方框画得比它的字节数短，好让小方框看得清；把鼠标停在方框上可看确切的偏移</translation>
+    </message>
+    <message>
         <source>{0:,} bytes</source>
         <translation>{0:,} 字节</translation>
+    </message>
+    <message>
+        <source>// = cut short, not to scale</source>
+        <translation>// = 已截短，未按比例</translation>
     </message>
 </context>
 <context>
@@ -667,6 +675,10 @@
     <message>
         <source>Packet sticking 粘包</source>
         <translation>粘包</translation>
+    </message>
+    <message>
+        <source>Relay</source>
+        <translation>中继</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -1348,8 +1360,16 @@ Kept in {0}</source>
         <translation>recv 次数上限</translation>
     </message>
     <message>
+        <source>{0} (edited)</source>
+        <translation>{0}（已修改）</translation>
+    </message>
+    <message>
         <source>recv sizes must be whole numbers separated by commas</source>
         <translation>recv 大小必须是用逗号分隔的整数</translation>
+    </message>
+    <message>
+        <source>Started again. Step mode: press Step for each recv()</source>
+        <translation>已重新开始。单步模式：每次 recv() 按一次“单步”</translation>
     </message>
     <message>
         <source>Running…</source>
@@ -1358,6 +1378,22 @@ Kept in {0}</source>
     <message>
         <source>Step mode: press Step for each recv()</source>
         <translation>单步模式：每次 recv() 按一次“单步”</translation>
+    </message>
+    <message>
+        <source>the scenario&apos;s receiver stops here: press Step to go on calling recv(), one per click, until every byte sent is read</source>
+        <translation>场景的接收方到此停止：继续按“单步”调用 recv()，每点一次调用一次，直到读完发送的每个字节</translation>
+    </message>
+    <message>
+        <source>Press Step to start the scenario again</source>
+        <translation>按“单步”重新开始场景</translation>
+    </message>
+    <message>
+        <source>Drained: {0:,} bytes read in {1} recv() calls, nothing is left to read. Press Step to start the scenario again</source>
+        <translation>已读空：调用 recv() {1} 次读取了 {0:,} 字节，没有剩余可读的数据。按“单步”重新开始场景</translation>
+    </message>
+    <message>
+        <source>Draining: recv() #{0} returned {1:,} bytes · {2} bytes still waiting in the receive buffer</source>
+        <translation>正在读空：第 {0} 次 recv() 返回 {1:,} 字节 · 接收缓冲区中还有 {2} 字节在等待</translation>
     </message>
     <message>
         <source>{0} recv() call(s) so far, {1:,} bytes read · {2} bytes waiting in the receive buffer</source>
@@ -1423,17 +1459,6 @@ Kept in {0}</source>
     <message>
         <source>The server&apos;s clock is not synchronised (stratum 0, leap indicator {leap}): do not trust its time — wait until it has synchronised, or ask another server.</source>
         <translation>服务器的时钟尚未同步（stratum 层级为 0，闰秒指示为 {leap}）：不要相信它的时间——请等它完成同步，或换一台服务器查询。</translation>
-    </message>
-</context>
-<context>
-    <name>StickingPage</name>
-    <message>
-        <source>Scenario</source>
-        <translation>场景</translation>
-    </message>
-    <message>
-        <source>Relay</source>
-        <translation>中继</translation>
     </message>
 </context>
 <context>
