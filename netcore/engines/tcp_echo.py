@@ -297,7 +297,9 @@ class TcpEchoClient(Engine):
         stream.queue(payload)  # raises LocalProtocolError when the framing cannot carry it
         index = self._sent_messages
         self._sent_messages += 1
-        waiting = _Waiting(index, 1 if self.framed else len(payload), time.perf_counter_ns(), self._progress(stream))
+        waiting = _Waiting(
+            index, 1 if self.framed else len(payload), time.perf_counter_ns(), self._progress(stream)
+        )
         waiting.place(self._pending[-1] if self._pending else None)
         self._pending.append(waiting)
         if len(self._pending) == 1:
