@@ -88,6 +88,7 @@ class EnginePane(QGroupBox):
         self._error: SocketLabError | None = None  # the error on show, to translate again
 
     def start_engine(self, engine: Engine) -> None:
+        self.view.store.begin_session()  # its connection ids start again: frames stay with their bytes
         self.runner = EngineRunner(engine, self._on_batch, self)
         self.runner.finished.connect(self._on_runner_finished)
         self.runner.start()
