@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,13 +20,22 @@ from app.panes import DEFAULT_PORT, ClientPane, ClientServerPage, EchoServerPane
 from app.settings import bool_value, float_value, int_value, str_value
 from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer, check_message
 from netcore.errors import SocketLabError
-from netcore.model.events import Answered, Closed, CloseReason, Connected, Event, WriteShutdown
+from netcore.model.events import (
+    Answered,
+    Closed,
+    CloseReason,
+    Connected,
+    Event,
+    Unanswered,
+    WriteShutdown,
+)
 from netcore.present import pycode
 from netcore.protocols.address import Address
 from netcore.protocols.framing import FRAMING_CHOICES, make_codec
 from widgets.elided_label import ElidedLabel
 from widgets.inputs import PayloadEdit, RepeatControl
 from widgets.plain_text import PlainLabel
+from widgets.units import plural
 
 
 def framing_combo(parent: QWidget) -> QComboBox:
@@ -51,12 +60,17 @@ class TcpClientPane(ClientPane):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.client: TcpEchoClient | None = None
-        self.rtts: list[float] = []
+        self.rtts: list[float] = []  # round trips of the replies so far, ms
+        self.unanswered = 0  # messages given up: no reply within the timeout
         self.timeout = QDoubleSpinBox(self)
         self.timeout.setRange(0.1, 120)
         self.timeout.setValue(5)
         self.timeout.setSuffix(self.tr(" s"))
-        self.timeout.setToolTip(self.tr("Connect timeout"))
+        self.timeout.setToolTip(
+            self.tr(
+                "Connect timeout, and how long a message waits for its reply before it counts as unanswered"
+            )
+        )
         self.nodelay = QCheckBox(self.tr("TCP_NODELAY"), self)
         self.nodelay.setToolTip(self.tr("Turn off Nagle's algorithm: small sends go out at once"))
         self.framing = framing_combo(self)
@@ -129,6 +143,7 @@ class TcpClientPane(ClientPane):
             return
         self.client = client
         self.rtts.clear()
+        self.unanswered = 0
         self.rtt.clear()
         self.connect_button.setText(self.tr("Cancel"))
         self.set_state(self.tr("Connecting to {0}…").format(addr))
@@ -137,15 +152,16 @@ class TcpClientPane(ClientPane):
 
     def send(self, counter: int | None = None) -> None:
         if self.client is None or not self.send_button.isEnabled():
-            self.repeat.stop()
+            self.repeat.refuse()
             return
         try:
             data = self.payload.payload(counter)
             check_message(data, self.framing.currentText())
         except SocketLabError as exc:
-            self.repeat.stop()
+            self.repeat.refuse()
             self.show_error(exc)
             return
+        self.clear_error()
         self.client.submit(data)
 
     def half_close(self) -> None:
@@ -160,7 +176,24 @@ class TcpClientPane(ClientPane):
             self.status_message.emit(self.state.text())
         elif isinstance(event, Answered):
             self.rtts.append(event.rtt_s * 1000)
-            self.rtt.setText(
+            self._show_rtts()
+        elif isinstance(event, Unanswered):
+            self.unanswered += 1
+            self._show_rtts()
+        elif isinstance(event, WriteShutdown):
+            self.half_close_button.setEnabled(False)
+            self.send_button.setEnabled(False)
+            self.set_state(self.tr("Write side shut down (FIN sent): waiting for the server to close…"))
+        elif isinstance(event, Closed):
+            self._on_closed(event)
+        else:
+            super().handle_event(event)
+
+    def _show_rtts(self) -> None:
+        """The round trips so far, in the current language (shown again when it changes)."""
+        parts = []
+        if self.rtts:
+            parts.append(
                 self.tr(
                     "Replies: {0} · last {1:.3f} ms · min {2:.3f} / median {3:.3f} / max {4:.3f} ms"
                 ).format(
@@ -171,14 +204,19 @@ class TcpClientPane(ClientPane):
                     max(self.rtts),
                 )
             )
-        elif isinstance(event, WriteShutdown):
-            self.half_close_button.setEnabled(False)
-            self.send_button.setEnabled(False)
-            self.set_state(self.tr("Write side shut down (FIN sent): waiting for the server to close…"))
-        elif isinstance(event, Closed):
-            self._on_closed(event)
-        else:
-            super().handle_event(event)
+        if self.unanswered:
+            n = self.unanswered
+            parts.append(
+                plural(self.tr("{0} message(s) unanswered after {1:g} s", "", n), n).format(
+                    n, self.timeout.value()
+                )
+            )
+        self.rtt.setText(" · ".join(parts))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._show_rtts()
+        super().changeEvent(event)
 
     def _on_closed(self, event: Closed) -> None:
         if event.error is not None:
@@ -237,6 +275,9 @@ class TcpServerPane(EchoServerPane):
         self.kick_button = QPushButton(self.tr("Disconnect client"), self)
         self.kick_button.clicked.connect(self.disconnect_client)
         self.manual_row.addWidget(self.kick_button)
+        self.clients.model().rowsInserted.connect(self._update_kick_button)
+        self.clients.model().rowsRemoved.connect(self._update_kick_button)
+        self.clients.model().modelReset.connect(self._update_kick_button)
 
     def option_widgets(self) -> list[QWidget]:
         return [*super().option_widgets(), self.framing]
@@ -261,7 +302,11 @@ class TcpServerPane(EchoServerPane):
 
     def _set_running(self, running: bool) -> None:
         super()._set_running(running)
-        self.kick_button.setEnabled(running)
+        self._update_kick_button()
+
+    def _update_kick_button(self) -> None:
+        """Enabled only while there is a client to disconnect."""
+        self.kick_button.setEnabled(self.runner is not None and self.clients.count() > 0)
 
     def save_settings(self, settings: QSettings) -> None:
         super().save_settings(settings)
