@@ -35,6 +35,10 @@ class StateLine(PlainLabel):
     def clear(self) -> None:
         self.setText("")
 
+    def displayed(self) -> str:
+        """What is on screen: the text, or as much of it as fits followed by "…"."""
+        return super().text()
+
     def _fit_height(self) -> None:
         margins = self.contentsMargins()
         spacing = self.fontMetrics().lineSpacing()

@@ -353,8 +353,11 @@ class TrafficView(QWidget):
 
     def _update_status(self) -> None:
         s = self.store
-        text = plural(self.tr("{0:,} chunk(s) · {1:,} bytes", "", len(s)), len(s)).format(
-            len(s), s.byte_count
+        chunks, size = len(s), s.byte_count
+        text = (
+            plural(self.tr("{0:,} chunk(s)", "", chunks), chunks).format(chunks)
+            + " · "
+            + plural(self.tr("{0:,} byte(s)", "", size), size).format(size)
         )
         if s.dropped_chunks:
             text += self.tr(" · {0:,} older chunks ({1:,} bytes) dropped to stay within {2:,} bytes").format(

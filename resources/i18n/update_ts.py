@@ -1,8 +1,9 @@
 """Refresh ``socketlab_*.ts`` from the sources (``make translations-update``): every ``tr()`` and
 ``translate()`` text in app/ and widgets/, plus what netcore says that the GUI translates by type —
 each error class's own summary/hint templates (context = that class), the actions its errors name
-(context "Action"), the literal templates of its ``InputError``s (context "InputError") and the packet-sticking verdict's templates (context "Verdict"). Then translate
-the new entries (``pyside6-linguist``) and commit the .ts."""
+(context "Action"), the literal templates of its ``InputError``s (context "InputError") and the
+packet-sticking verdict's templates (context "Verdict"). Then translate the new entries
+(``pyside6-linguist``) and commit the .ts."""
 
 from __future__ import annotations
 

@@ -49,3 +49,136 @@ def test_frames_of_a_new_connection_are_not_drawn_on_the_old_connections_bytes(q
     assert "frame #1" in new_sent.data(Qt.ItemDataRole.ToolTipRole)
     store = page.client.view.store
     assert [store.chunk(i).direction for i in range(len(store))] == [Direction.SENT, Direction.RECEIVED] * 2
+
+
+def test_reply_times_match_each_reply_to_its_own_message(qtbot, window):
+    """Server in Manual reply, the client sends once (no reply), the server switches to Echo, the
+    client repeats every 100 ms ×10: the first message is given up as unanswered after the timeout and
+    every echo is timed against its own message (before: each against the one before it — a round
+    trip of one repeat interval, and the first one as long as the wait)."""
+    page = window.tcp_echo
+    start_server(qtbot, page, mode_index=3)  # Manual reply
+    page.client.timeout.setValue(0.5)
+    connect_client(qtbot, page)
+    type_and_send(qtbot, page, "anyone there?")
+    qtbot.waitUntil(lambda: "1 message unanswered" in page.client.rtt.text(), timeout=10000)
+    assert page.client.rtts == []
+    page.server.mode.setCurrentIndex(0)  # Echo
+    qtbot.waitUntil(lambda: page.server.server.mode.value == "echo", timeout=10000)
+    page.client.repeat.interval.setValue(100)
+    page.client.repeat.count.setValue(10)
+    qtbot.mouseClick(page.client.repeat.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(page.client.rtts) == 10, timeout=20000)
+    assert max(page.client.rtts) < 400, page.client.rtts  # before: 100 ms each, the first ≥ 500 ms
+    assert page.client.unanswered == 1
+    assert page.client.rtt.text().startswith("Replies: 10 · ")
+
+
+def test_repeat_refuses_an_invalid_payload_before_it_starts(qtbot, window):
+    page = window.tcp_echo
+    start_server(qtbot, page)
+    connect_client(qtbot, page)
+    page.client.payload.set_mode("hex")
+    page.client.payload.edit.setPlainText("48 zz")
+    qtbot.mouseClick(page.client.repeat.button, Qt.MouseButton.LeftButton)
+    repeat = page.client.repeat
+    assert not repeat.button.isChecked()
+    assert repeat.button.text() == "Repeat"  # not "Stop repeat"
+    assert "sent" not in repeat.progress.text()  # not "sent 1": nothing was
+    assert "column 4" in page.client.state.text()
+    assert page.client.view.log_model.rowCount() == 0
+
+
+def test_an_out_of_range_port_is_an_error_not_a_clamp(qtbot, window):
+    """Typing 99999 keeps 99999 (it became 9999), says why it cannot be used, and starts nothing."""
+    pane = window.tcp_echo.server
+    pane.address.port.clear()
+    qtbot.keyClicks(pane.address.port, "99999")
+    assert pane.address.port.value() == 99999
+    assert "99999" in pane.address.error.text() and "out of range" in pane.address.error.text()
+    qtbot.mouseClick(pane.start_button, Qt.MouseButton.LeftButton)
+    assert pane.runner is None
+    assert "99999" in pane.state.text() and "out of range" in pane.state.text()
+    pane.address.port.clear()
+    qtbot.keyClicks(pane.address.port, "0")
+    assert pane.address.error.text() == ""
+
+
+# -- stale lines and a steady layout ----------------------------------------------------------------
+def test_an_error_line_clears_when_the_next_send_succeeds(qtbot, window):
+    page = window.tcp_echo
+    start_server(qtbot, page)
+    connect_client(qtbot, page)
+    connected = page.client.state.text()
+    assert connected.startswith("Connected: ")
+    page.client.payload.set_mode("hex")
+    page.client.payload.edit.setPlainText("48 6z")
+    qtbot.mouseClick(page.client.send_button, Qt.MouseButton.LeftButton)
+    assert "not a hex digit" in page.client.state.text()
+    page.client.payload.edit.setPlainText("48 69")
+    qtbot.mouseClick(page.client.send_button, Qt.MouseButton.LeftButton)
+    assert page.client.state.text() == connected
+    qtbot.waitUntil(lambda: received_bytes(page.client.view) == b"Hi", timeout=10000)
+
+
+def test_a_server_error_line_clears_when_the_next_client_connects(qtbot, window):
+    page = window.tcp_echo
+    start_server(qtbot, page)
+    listening = page.server.state.text()
+    page.server.send_reply()  # no peer yet: an error
+    assert page.server.state.text() != listening
+    connect_client(qtbot, page)
+    qtbot.waitUntil(lambda: page.server.state.text() == listening, timeout=10000)
+
+
+def test_text_appearing_or_going_never_moves_the_controls_below(qtbot, window):
+    """An address error, a payload error and a three-line state line appear and go: the Probe button
+    and the message box below them stay where they were, to the pixel."""
+    window.resize(1024, 740)
+    window.tabs.setCurrentWidget(window.udp_echo)
+    pane = window.udp_echo.client
+    qtbot.waitUntil(lambda: pane.probe_button.isVisible(), timeout=10000)
+
+    def places():
+        return [
+            w.mapTo(window, w.rect().topLeft()) for w in (pane.payload.edit, pane.probe_button, pane.view)
+        ]
+
+    before = places()
+    pane.address.host.setText("1.2.3.999")  # the address error line fills
+    assert "1.2.3.999" in pane.address.error.text()
+    pane.payload.edit.setPlainText("\\q and a long message " * 5)  # the payload status: an error
+    assert "unknown escape" in pane.payload.status.text()
+    pane.set_state("a long state line that wraps " * 20, error=True)
+    qtbot.wait(50)  # let the layouts run (any move would show by now)
+    assert places() == before
+    assert pane.state.toolTip() != "" and "…" in pane.state.displayed()
+    pane.address.host.setText("127.0.0.1")
+    pane.payload.edit.setPlainText("ok")
+    pane.set_state("short")
+    qtbot.wait(50)
+    assert places() == before
+    assert pane.state.toolTip() == ""
+
+
+# -- small --------------------------------------------------------------------------------------------
+def test_one_chunk_is_said_in_the_singular(qtbot, window):
+    page = window.tcp_echo
+    start_server(qtbot, page, mode_index=3)  # Manual reply: the server logs one chunk
+    connect_client(qtbot, page)
+    type_and_send(qtbot, page, "x")
+    qtbot.waitUntil(lambda: page.server.view.log_model.rowCount() == 1, timeout=10000)
+    qtbot.waitUntil(lambda: "1 chunk · 1 byte" in page.server.view.status.text(), timeout=10000)
+
+
+def test_disconnect_client_is_enabled_only_with_a_client(qtbot, window):
+    page = window.tcp_echo
+    kick = page.server.kick_button
+    start_server(qtbot, page)
+    assert not kick.isEnabled()
+    connect_client(qtbot, page)
+    qtbot.waitUntil(lambda: page.server.clients.count() == 1, timeout=10000)
+    assert kick.isEnabled()
+    qtbot.mouseClick(kick, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.server.clients.count() == 0, timeout=10000)
+    assert not kick.isEnabled()
