@@ -3,11 +3,15 @@ text in the other language. pytest-qt through the real window and real loopback 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from PySide6.QtCore import Qt
 
+from app import i18n
 from app.main_window import MainWindow
 from netcore.model.traffic import Direction
+from tests.app.test_i18n import catalogue  # noqa: F401 (a fixture)
 from tests.app.test_tcp_echo_page import connect_client, received_bytes, start_server, type_and_send
 from widgets.hexdump_view import FRAME_START_ROLE, HEX0
 
@@ -182,3 +186,91 @@ def test_disconnect_client_is_enabled_only_with_a_client(qtbot, window):
     qtbot.mouseClick(kick, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.server.clients.count() == 0, timeout=10000)
     assert not kick.isEnabled()
+
+
+# -- one language at a time -----------------------------------------------------------------------------
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+@pytest.fixture
+def english(settings, request):
+    """Settings for a window that opens in English, with the Chinese catalogue built."""
+    request.getfixturevalue("catalogue")
+    settings.setValue("window/language", i18n.ENGLISH)
+    return settings
+
+
+def test_results_already_shown_follow_a_language_switch_both_ways(qtbot, english):
+    """TCP reply times and the UDP probe's figures turn Chinese and back to the same English; the
+    plot captions and the payload's input error turn Chinese too."""
+    window = MainWindow(english)
+    qtbot.addWidget(window)
+    window.show()
+    tcp, udp = window.tcp_echo, window.udp_echo
+    start_server(qtbot, tcp)
+    connect_client(qtbot, tcp)
+    type_and_send(qtbot, tcp, "hello")
+    qtbot.waitUntil(lambda: tcp.client.rtt.text().startswith("Replies: 1 "), timeout=10000)
+    udp.server.address.set_address("127.0.0.1", 0)
+    qtbot.mouseClick(udp.server.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: udp.server.server is not None and udp.client.address.address().port != 0, timeout=10000
+    )
+    udp.client.probe_count.setValue(5)
+    udp.client.probe_interval.setValue(1)
+    qtbot.mouseClick(udp.client.probe_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "5 sent" in udp.client.stats.text(), timeout=10000)
+    udp.client.payload.set_mode("hex")
+    udp.client.payload.edit.setPlainText("48 6z")
+    english_texts = [tcp.client.rtt.text(), udp.client.stats.text(), udp.client.state.text()]
+    assert "'z' at column 5 is not a hex digit" in udp.client.payload.status.text()
+
+    window.set_language(i18n.CHINESE)
+    for text in (tcp.client.rtt.text(), udp.client.stats.text(), udp.client.state.text()):
+        assert CJK.search(text), text
+    assert not LATIN_WORD.search(tcp.client.rtt.text().replace(" ms", "")), tcp.client.rtt.text()
+    status = udp.client.payload.status.text()
+    assert CJK.search(status) and "z" in status and "5" in status and "hex digit" not in status
+    assert CJK.search(udp.client.plot.caption()) and CJK.search(window.time.client.plot.caption())
+
+    window.set_language(i18n.ENGLISH)
+    assert [tcp.client.rtt.text(), udp.client.stats.text(), udp.client.state.text()] == english_texts
+    assert "'z' at column 5 is not a hex digit" in udp.client.payload.status.text()
+    assert udp.client.plot.caption().startswith("round trip")
+    window.shutdown()
+
+
+@pytest.mark.parametrize(("offset", "word"), [(3.5, "偏快"), (-3.5, "偏慢")])
+def test_the_time_offset_is_said_wholly_in_chinese(qtbot, english, offset, word):
+    """English → Chinese: the offset reads "（服务器时钟偏快）", not "（服务器时钟ahead）"."""
+    window = MainWindow(english)
+    qtbot.addWidget(window)
+    window.show()
+    page = window.time
+    page.server.address.set_address("127.0.0.1", 0)
+    page.server.clock_offset.setValue(offset)
+    qtbot.mouseClick(page.server.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Listening on" in page.server.state.text(), timeout=10000)
+    page.client.count.setValue(1)
+    qtbot.mouseClick(page.client.query_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.client.runner is None and "ms" in page.client.offset.text(), timeout=10000)
+    english_offset = page.client.offset.text()
+    window.set_language(i18n.CHINESE)
+    assert word in page.client.offset.text() and not LATIN_WORD.search(page.client.offset.text())
+    window.set_language(i18n.ENGLISH)
+    assert page.client.offset.text() == english_offset
+    window.shutdown()
+
+
+def test_an_input_error_on_the_state_line_is_translated(qtbot, english):
+    window = MainWindow(english)
+    qtbot.addWidget(window)
+    pane = window.tcp_echo.server
+    pane.address.port.clear()
+    qtbot.keyClicks(pane.address.port, "70000")
+    pane.toggle_server()
+    assert pane.state.text() == "port 70000 is out of range: ports go from 0 to 65535"
+    window.set_language(i18n.CHINESE)
+    assert CJK.search(pane.state.text()) and "70000" in pane.state.text()
+    assert CJK.search(pane.address.error.text()) and "70000" in pane.address.error.text()
