@@ -3,13 +3,15 @@ controls below it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRect, Qt
-from PySide6.QtGui import QResizeEvent
+import math
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QResizeEvent, QTextLayout, QTextOption
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from widgets.plain_text import PlainLabel, plain_tooltip
 
-_FLAGS = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap)
+_SAMPLE = "Ag 中文"  # a line's height: Latin ascenders and descenders, and Chinese
 
 
 class StateLine(PlainLabel):
@@ -41,22 +43,37 @@ class StateLine(PlainLabel):
 
     def _fit_height(self) -> None:
         margins = self.contentsMargins()
-        spacing = self.fontMetrics().lineSpacing()
-        self.setFixedHeight(spacing * self.lines + margins.top() + margins.bottom() + 2)
+        self.setFixedHeight(self._line_height() * self.lines + margins.top() + margins.bottom() + 2)
 
-    def _fits(self, text: str, width: int) -> bool:
-        bound = self.fontMetrics().boundingRect(QRect(0, 0, width, 1_000_000), _FLAGS, text)
-        return bound.height() <= self.fontMetrics().lineSpacing() * self.lines
+    def _line_height(self) -> int:
+        """The height of a line in Latin or Chinese (a fallback font may be taller): the same in
+        every language, so switching language moves nothing either."""
+        return max(self.fontMetrics().lineSpacing(), self._layout(_SAMPLE, 1_000_000)[1])
+
+    def _layout(self, text: str, width: int) -> tuple[int, int]:
+        """(lines, tallest line's height) of *text* wrapped as the label wraps it at *width*."""
+        layout = QTextLayout(text.replace("\n", "\u2028"), self.font())
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        layout.setTextOption(option)
+        layout.beginLayout()
+        lines, height = 0, 0.0
+        while (line := layout.createLine()).isValid():
+            line.setLineWidth(width)
+            lines += 1
+            height = max(height, line.height())
+        layout.endLayout()
+        return lines, math.ceil(height)
 
     def _show(self) -> None:
         """Show as much of the text as the lines hold at the current width."""
         text, width = self._text, max(1, self.contentsRect().width())
         shown = text
-        if not self._fits(text, width):
+        if self._layout(text, width)[0] > self.lines:
             low, high = 0, len(text)  # the longest prefix that fits with "…"
             while low < high:
                 mid = (low + high + 1) // 2
-                if self._fits(text[:mid].rstrip() + "…", width):
+                if self._layout(text[:mid].rstrip() + "…", width)[0] <= self.lines:
                     low = mid
                 else:
                     high = mid - 1

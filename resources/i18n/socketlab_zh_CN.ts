@@ -1684,9 +1684,15 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
         <translation>无法保存 {0}：{1}</translation>
     </message>
     <message numerus="yes">
-        <source>{0:,} chunk(s) · {1:,} bytes</source>
+        <source>{0:,} chunk(s)</source>
         <translation>
-            <numerusform>{0:,} 个块 · {1:,} 字节</numerusform>
+            <numerusform>{0:,} 个块</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{0:,} byte(s)</source>
+        <translation>
+            <numerusform>{0:,} 字节</numerusform>
         </translation>
     </message>
     <message>
