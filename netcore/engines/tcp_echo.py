@@ -206,7 +206,7 @@ class TcpEchoServer(ServerEngine):
     def _send(self, conn: int, payload: bytes) -> None:
         stream = self._streams.get(conn)
         if stream is None:
-            self.emit(Failed(InputError(f"client #{conn} is no longer connected"), conn))
+            self.emit(Failed(InputError("client #{conn} is no longer connected", conn=conn), conn))
             return
         self._queue(stream, payload)
         self._service(stream, 0)

@@ -530,6 +530,14 @@
         <translation>第 {column} 列的“{prefix}”后面没有十六进制数字</translation>
     </message>
     <message>
+        <source>&apos;{spec}&apos;: write the delimiter in hex, e.g. delim:0d0a</source>
+        <translation>“{spec}”：分隔符请用十六进制写，如 delim:0d0a</translation>
+    </message>
+    <message>
+        <source>&apos;{spec}&apos;: write the frame length in bytes, e.g. fixed:16</source>
+        <translation>“{spec}”：请写出帧长度（字节），如 fixed:16</translation>
+    </message>
+    <message>
         <source>&apos;{text}&apos; opens &apos;[&apos; but never closes it: write [::1]:8000</source>
         <translation>“{text}”有“[”却没有闭合：请写成 [::1]:8000</translation>
     </message>
@@ -538,12 +546,24 @@
         <translation>文件名不能为空，也不能包含换行（换行表示请求结束）</translation>
     </message>
     <message>
+        <source>a fixed frame length must be from 1 to {maximum:,} bytes, not {size:,}</source>
+        <translation>固定帧长度须为 1 到 {maximum:,} 字节，而不是 {size:,}</translation>
+    </message>
+    <message>
+        <source>a length prefix is 1, 2, 4 or 8 bytes, not {width}</source>
+        <translation>长度前缀为 1、2、4 或 8 字节，而不是 {width}</translation>
+    </message>
+    <message>
         <source>a probe needs at least 1 datagram and an interval of 0 ms or more</source>
         <translation>探测至少需要 1 个数据报，间隔须为 0 毫秒或以上</translation>
     </message>
     <message>
         <source>a scenario needs at least one message</source>
         <translation>一个场景至少需要一条消息</translation>
+    </message>
+    <message>
+        <source>client #{conn} is no longer connected</source>
+        <translation>客户端 #{conn} 已不再连接</translation>
     </message>
     <message>
         <source>give --message TEXT or --hex HEX (an empty datagram: --message &apos;&apos;)</source>
@@ -560,6 +580,10 @@
     <message>
         <source>name a file to fetch, or use --list</source>
         <translation>请指定要获取的文件，或使用 --list</translation>
+    </message>
+    <message>
+        <source>no datagram has come from peer #{conn}</source>
+        <translation>还没有收到对端 #{conn} 的数据报</translation>
     </message>
     <message>
         <source>no port given for &apos;{host}&apos;: add &apos;:port&apos; or fill in the port field</source>
@@ -608,6 +632,10 @@
     <message>
         <source>unknown escape &apos;\{escape}&apos; at column {column}: use \n \r \t \0 \xHH or \\</source>
         <translation>第 {column} 列有未知的转义“\{escape}”：请用 \n \r \t \0 \xHH 或 \\</translation>
+    </message>
+    <message>
+        <source>unknown framing &apos;{spec}&apos;: use raw, line, crlf, delim:HEX, fixed:N, length1/2/4/8[le][s] or json</source>
+        <translation>未知的分帧方式“{spec}”：请用 raw、line、crlf、delim:HEX、fixed:N、length1/2/4/8[le][s] 或 json</translation>
     </message>
     <message>
         <source>unknown payload mode &apos;{mode}&apos;: use text or hex</source>
