@@ -35,7 +35,6 @@ from netcore.protocols.framing import FRAMING_CHOICES, make_codec
 from widgets.elided_label import ElidedLabel
 from widgets.inputs import PayloadEdit, RepeatControl
 from widgets.plain_text import PlainLabel
-from widgets.units import plural
 
 
 def framing_combo(parent: QWidget) -> QComboBox:
@@ -190,25 +189,19 @@ class TcpClientPane(ClientPane):
             super().handle_event(event)
 
     def _show_rtts(self) -> None:
-        """The round trips so far, in the current language (shown again when it changes)."""
+        """The round trips so far, in the current language (shown again when it changes); how many
+        went unanswered comes early, where a narrow pane does not cut it off."""
         parts = []
         if self.rtts:
-            parts.append(
-                self.tr(
-                    "Replies: {0} · last {1:.3f} ms · min {2:.3f} / median {3:.3f} / max {4:.3f} ms"
-                ).format(
-                    len(self.rtts),
-                    self.rtts[-1],
-                    min(self.rtts),
-                    statistics.median(self.rtts),
-                    max(self.rtts),
-                )
-            )
+            parts.append(self.tr("Replies: {0}").format(len(self.rtts)))
         if self.unanswered:
-            n = self.unanswered
             parts.append(
-                plural(self.tr("{0} message(s) unanswered after {1:g} s", "", n), n).format(
-                    n, self.timeout.value()
+                self.tr("{0} unanswered after {1:g} s").format(self.unanswered, self.timeout.value())
+            )
+        if self.rtts:
+            parts.append(
+                self.tr("last {0:.3f} ms · min {1:.3f} / median {2:.3f} / max {3:.3f} ms").format(
+                    self.rtts[-1], min(self.rtts), statistics.median(self.rtts), max(self.rtts)
                 )
             )
         self.rtt.setText(" · ".join(parts))

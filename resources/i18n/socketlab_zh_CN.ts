@@ -1403,8 +1403,16 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
         <translation>已连接：{0} ⇄ {1}</translation>
     </message>
     <message>
-        <source>Replies: {0} · last {1:.3f} ms · min {2:.3f} / median {3:.3f} / max {4:.3f} ms</source>
-        <translation>回复：{0} · 最近 {1:.3f} ms · 最小 {2:.3f} / 中位数 {3:.3f} / 最大 {4:.3f} ms</translation>
+        <source>Replies: {0}</source>
+        <translation>回复：{0}</translation>
+    </message>
+    <message>
+        <source>{0} unanswered after {1:g} s</source>
+        <translation>{0} 条在 {1:g} 秒内无回复</translation>
+    </message>
+    <message>
+        <source>last {0:.3f} ms · min {1:.3f} / median {2:.3f} / max {3:.3f} ms</source>
+        <translation>最近 {0:.3f} ms · 最小 {1:.3f} / 中位数 {2:.3f} / 最大 {3:.3f} ms</translation>
     </message>
     <message>
         <source>Write side shut down (FIN sent): waiting for the server to close…</source>
@@ -1413,12 +1421,6 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <message>
         <source>Connect timeout, and how long a message waits for its reply before it counts as unanswered</source>
         <translation>连接超时，也是一条消息等待回复的时长，超过即算作无回复</translation>
-    </message>
-    <message numerus="yes">
-        <source>{0} message(s) unanswered after {1:g} s</source>
-        <translation>
-            <numerusform>{0} 条消息在 {1:g} 秒内无回复</numerusform>
-        </translation>
     </message>
     <message>
         <source>The server closed the connection (recv() returned b&quot;&quot;).</source>

@@ -65,7 +65,7 @@ def test_reply_times_match_each_reply_to_its_own_message(qtbot, window):
     page.client.timeout.setValue(0.5)
     connect_client(qtbot, page)
     type_and_send(qtbot, page, "anyone there?")
-    qtbot.waitUntil(lambda: "1 message unanswered" in page.client.rtt.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "1 unanswered after 0.5 s" in page.client.rtt.text(), timeout=10000)
     assert page.client.rtts == []
     page.server.mode.setCurrentIndex(0)  # Echo
     qtbot.waitUntil(lambda: page.server.server.mode.value == "echo", timeout=10000)
@@ -75,7 +75,7 @@ def test_reply_times_match_each_reply_to_its_own_message(qtbot, window):
     qtbot.waitUntil(lambda: len(page.client.rtts) == 10, timeout=20000)
     assert max(page.client.rtts) < 400, page.client.rtts  # before: 100 ms each, the first ≥ 500 ms
     assert page.client.unanswered == 1
-    assert page.client.rtt.text().startswith("Replies: 10 · ")
+    assert page.client.rtt.text().startswith("Replies: 10 · 1 unanswered after 0.5 s · last ")
 
 
 def test_repeat_refuses_an_invalid_payload_before_it_starts(qtbot, window):
