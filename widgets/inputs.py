@@ -25,6 +25,7 @@ from widgets.state_line import StateLine
 from widgets.units import plural
 
 _ERROR_CSS = f"color: {style.ERROR_FG.name()};"
+_OK_CSS = "color: palette(placeholder-text);"
 
 
 def input_error_text(error: InputError) -> str:
@@ -36,9 +37,6 @@ def input_error_text(error: InputError) -> str:
         return error.summary
     text = QCoreApplication.translate("InputError", template)
     return text.format(**values) if values else text
-
-
-_OK_CSS = "color: palette(placeholder-text);"
 
 
 class AddressEdit(QWidget):
