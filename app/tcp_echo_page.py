@@ -61,6 +61,7 @@ class TcpClientPane(ClientPane):
         self.client: TcpEchoClient | None = None
         self.rtts: list[float] = []  # round trips of the replies so far, ms
         self.unanswered = 0  # messages given up: no reply within the timeout
+        self.reply_timeout = 5.0  # that timeout, s (the box may change after the connection)
         self.timeout = QDoubleSpinBox(self)
         self.timeout.setRange(0.1, 120)
         self.timeout.setValue(5)
@@ -143,6 +144,7 @@ class TcpClientPane(ClientPane):
         self.client = client
         self.rtts.clear()
         self.unanswered = 0
+        self.reply_timeout = self.timeout.value()
         self.rtt.clear()
         self.connect_button.setText(self.tr("Cancel"))
         self.set_state(self.tr("Connecting to {0}…").format(addr))
@@ -195,9 +197,7 @@ class TcpClientPane(ClientPane):
         if self.rtts:
             parts.append(self.tr("Replies: {0}").format(len(self.rtts)))
         if self.unanswered:
-            parts.append(
-                self.tr("{0} unanswered after {1:g} s").format(self.unanswered, self.timeout.value())
-            )
+            parts.append(self.tr("{0} unanswered after {1:g} s").format(self.unanswered, self.reply_timeout))
         if self.rtts:
             parts.append(
                 self.tr("last {0:.3f} ms · min {1:.3f} / median {2:.3f} / max {3:.3f} ms").format(
