@@ -1,6 +1,7 @@
 """Show netcore errors in the user's language: each error class's English templates are translation
 source texts (context = the class that defines the template), filled with the error's parameters;
-the action an error names ("connect to", …) is translated too (context "Action")."""
+the action an error names ("connect to", …) is translated too (context "Action"), and so is the
+template of an ``InputError`` (context "InputError")."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
-from netcore.errors import SocketLabError
+from netcore.errors import InputError, SocketLabError
+from widgets.inputs import input_error_text
 
 
 def _template(error: SocketLabError, attr: str) -> str:
@@ -25,6 +27,8 @@ def _params(error: SocketLabError) -> dict[str, Any]:
 
 
 def error_summary(error: SocketLabError) -> str:
+    if isinstance(error, InputError) and "template" in error.params:
+        return input_error_text(error)
     return _template(error, "summary_template").format(**_params(error))
 
 

@@ -89,6 +89,10 @@ class Translator(QTranslator):
             if text:
                 self._remember(text, origin)
                 return text
+        if n >= 0 and "(s)" in source_text:  # an English plural: "%n byte(s)" → "1 byte", "2 bytes"
+            text = source_text.replace("(s)", "" if n == 1 else "s")
+            self._remember(text, origin)
+            return text
         self._remember(source_text, origin)
         return None
 
@@ -187,6 +191,14 @@ def _fill(template: str, values: dict[str, str]) -> str | None:
     if any(name is not None and name not in values for _, name in parts):
         return None
     return "".join(literal + (values[name] if name is not None else "") for literal, name in parts)
+
+
+def in_current_language(text: str) -> str:
+    """*text*, handed out earlier in any language, in the current one (as is when not translated)."""
+    app = QCoreApplication.instance()
+    translator = app.findChild(Translator) if app is not None else None
+    again = translator.again(text) if translator is not None else None
+    return text if again is None else again
 
 
 def install(choice: str) -> Translator:

@@ -4,6 +4,7 @@ and the built-in echo server pane used by the TCP and UDP tabs."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from functools import partial
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, Signal
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import i18n
 from app.connect_to_me import ConnectToMe
 from app.errors_text import error_text
 from app.settings import bool_value, int_value, str_value
@@ -49,6 +51,7 @@ from widgets import style
 from widgets.inputs import AddressEdit, PayloadEdit
 from widgets.plain_text import PlainLabel
 from widgets.saved_messages import SavedMessagesButton
+from widgets.state_line import StateLine
 from widgets.traffic_log import TrafficView
 
 DEFAULT_PORT = 9000
@@ -76,8 +79,7 @@ class EnginePane(QGroupBox):
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
         self.runner: EngineRunner | None = None
-        self.state = PlainLabel(self)
-        self.state.setWordWrap(True)
+        self.state = StateLine(2, self)  # two lines, always: a longer error never moves the controls
         self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.view = TrafficView(self)
         self.clear_button = QPushButton(QCoreApplication.translate("Panes", "Clear log"), self)
@@ -89,8 +91,11 @@ class EnginePane(QGroupBox):
         self.endpoints = ""
         self.shut_down = False  # the window has closed: start nothing more (e.g. on a late event)
         self._error: SocketLabError | None = None  # the error on show, to translate again
+        self._showing_error = False
+        self._base: str | Callable[[], str] = ""  # the state an error covers, back when it is over
 
     def start_engine(self, engine: Engine) -> None:
+        self.view.store.begin_session()  # its connection ids start again: frames stay with their bytes
         self.runner = EngineRunner(engine, self._on_batch, self)
         self.runner.finished.connect(self._on_runner_finished)
         self.runner.start()
@@ -106,12 +111,17 @@ class EnginePane(QGroupBox):
         if self.runner is not None:
             self.runner.stop_and_wait()
 
-    def set_state(self, text: str, error: bool = False) -> None:
+    def set_state(self, text: str | Callable[[], str], error: bool = False) -> None:
+        """Show *text* (or what *text()* renders, again at each language change) on the state line;
+        a state that is not an error is the one ``clear_error`` comes back to."""
         if error != self.state.property("error"):  # restyling is slow: only when it changes
             self.state.setProperty("error", error)
             self.state.setStyleSheet(f"color: {style.ERROR_FG.name()};" if error else "")
-        self.state.setText(text)
+        self.state.setText(text if isinstance(text, str) else text())
         self._error = None
+        self._showing_error = error
+        if not error:
+            self._base = text
 
     def show_error(self, error: SocketLabError) -> None:
         text = error_text(error)
@@ -119,12 +129,21 @@ class EnginePane(QGroupBox):
         self._error = error
         self.status_message.emit(text)
 
+    def clear_error(self) -> None:
+        """An action has succeeded: an error still on show is over; show the state it covered."""
+        if self._showing_error:
+            base = self._base
+            self.set_state(base if callable(base) else i18n.in_current_language(base))
+
     def changeEvent(self, event: QEvent) -> None:
-        """Show the current error in the new language when the language changes."""
-        if event.type() == QEvent.Type.LanguageChange and self._error is not None:
-            error = self._error
-            self.set_state(error_text(error), error=True)
-            self._error = error
+        """Show the current error, or a rendered state, in the new language when it changes."""
+        if event.type() == QEvent.Type.LanguageChange:
+            if self._error is not None:
+                error = self._error
+                self.set_state(error_text(error), error=True)
+                self._error = error
+            elif not self._showing_error and callable(self._base):
+                self.set_state(self._base)
         super().changeEvent(event)
 
     def _on_batch(self, batch: Batch) -> None:
@@ -376,6 +395,7 @@ class EchoServerPane(ServerPane):
         except SocketLabError as exc:
             self.show_error(exc)
             return
+        self.clear_error()
         self.server.send_to(int(conn), data)
         self.saved.record()
 
@@ -393,6 +413,7 @@ class EchoServerPane(ServerPane):
         except SocketLabError as exc:
             self.show_error(exc)
             return
+        self.clear_error()
         server.call_soon(partial(setattr, server, "mode", self.current_mode()))
         server.call_soon(partial(setattr, server, "prefix", prefix))
 
@@ -407,6 +428,7 @@ class EchoServerPane(ServerPane):
         if isinstance(event, Connected):
             self.clients.addItem(f"#{event.conn} {event.peer}", event.conn)
             self.clients.setCurrentIndex(self.clients.count() - 1)
+            self.clear_error()  # e.g. an earlier client's reset: the server is fine
         elif isinstance(event, Closed):
             index = self.clients.findData(event.conn)
             if index >= 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,7 +20,15 @@ from app.panes import DEFAULT_PORT, ClientPane, ClientServerPage, EchoServerPane
 from app.settings import bool_value, float_value, int_value, str_value
 from netcore.engines.tcp_echo import TcpEchoClient, TcpEchoServer, check_message
 from netcore.errors import SocketLabError
-from netcore.model.events import Answered, Closed, CloseReason, Connected, Event, WriteShutdown
+from netcore.model.events import (
+    Answered,
+    Closed,
+    CloseReason,
+    Connected,
+    Event,
+    Unanswered,
+    WriteShutdown,
+)
 from netcore.present import pycode
 from netcore.protocols.address import Address
 from netcore.protocols.framing import FRAMING_CHOICES, make_codec
@@ -52,12 +60,18 @@ class TcpClientPane(ClientPane):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.client: TcpEchoClient | None = None
-        self.rtts: list[float] = []
+        self.rtts: list[float] = []  # round trips of the replies so far, ms
+        self.unanswered = 0  # messages given up: no reply within the timeout
+        self.reply_timeout = 5.0  # that timeout, s (the box may change after the connection)
         self.timeout = QDoubleSpinBox(self)
         self.timeout.setRange(0.1, 120)
         self.timeout.setValue(5)
         self.timeout.setSuffix(self.tr(" s"))
-        self.timeout.setToolTip(self.tr("Connect timeout"))
+        self.timeout.setToolTip(
+            self.tr(
+                "Connect timeout, and how long a message waits for its reply before it counts as unanswered"
+            )
+        )
         self.nodelay = QCheckBox(self.tr("TCP_NODELAY"), self)
         self.nodelay.setToolTip(self.tr("Turn off Nagle's algorithm: small sends go out at once"))
         self.framing = framing_combo(self)
@@ -132,6 +146,8 @@ class TcpClientPane(ClientPane):
             return
         self.client = client
         self.rtts.clear()
+        self.unanswered = 0
+        self.reply_timeout = self.timeout.value()
         self.rtt.clear()
         self.connect_button.setText(self.tr("Cancel"))
         self.set_state(self.tr("Connecting to {0}…").format(addr))
@@ -140,15 +156,16 @@ class TcpClientPane(ClientPane):
 
     def send(self, counter: int | None = None) -> None:
         if self.client is None or not self.send_button.isEnabled():
-            self.repeat.stop()
+            self.repeat.refuse()
             return
         try:
             data = self.payload.payload(counter)
             check_message(data, self.framing.currentText())
         except SocketLabError as exc:
-            self.repeat.stop()
+            self.repeat.refuse()
             self.show_error(exc)
             return
+        self.clear_error()
         self.client.submit(data)
         self.saved.record()
 
@@ -164,17 +181,10 @@ class TcpClientPane(ClientPane):
             self.status_message.emit(self.state.text())
         elif isinstance(event, Answered):
             self.rtts.append(event.rtt_s * 1000)
-            self.rtt.setText(
-                self.tr(
-                    "Replies: {0} · last {1:.3f} ms · min {2:.3f} / median {3:.3f} / max {4:.3f} ms"
-                ).format(
-                    len(self.rtts),
-                    self.rtts[-1],
-                    min(self.rtts),
-                    statistics.median(self.rtts),
-                    max(self.rtts),
-                )
-            )
+            self._show_rtts()
+        elif isinstance(event, Unanswered):
+            self.unanswered += 1
+            self._show_rtts()
         elif isinstance(event, WriteShutdown):
             self.half_close_button.setEnabled(False)
             self.send_button.setEnabled(False)
@@ -183,6 +193,27 @@ class TcpClientPane(ClientPane):
             self._on_closed(event)
         else:
             super().handle_event(event)
+
+    def _show_rtts(self) -> None:
+        """The round trips so far, in the current language (shown again when it changes); how many
+        went unanswered comes early, where a narrow pane does not cut it off."""
+        parts = []
+        if self.rtts:
+            parts.append(self.tr("Replies: {0}").format(len(self.rtts)))
+        if self.unanswered:
+            parts.append(self.tr("{0} unanswered after {1:g} s").format(self.unanswered, self.reply_timeout))
+        if self.rtts:
+            parts.append(
+                self.tr("last {0:.3f} ms · min {1:.3f} / median {2:.3f} / max {3:.3f} ms").format(
+                    self.rtts[-1], min(self.rtts), statistics.median(self.rtts), max(self.rtts)
+                )
+            )
+        self.rtt.setText(" · ".join(parts))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._show_rtts()
+        super().changeEvent(event)
 
     def _on_closed(self, event: Closed) -> None:
         if event.error is not None:
@@ -241,6 +272,9 @@ class TcpServerPane(EchoServerPane):
         self.kick_button = QPushButton(self.tr("Disconnect client"), self)
         self.kick_button.clicked.connect(self.disconnect_client)
         self.manual_row.addWidget(self.kick_button)
+        self.clients.model().rowsInserted.connect(self._update_kick_button)
+        self.clients.model().rowsRemoved.connect(self._update_kick_button)
+        self.clients.model().modelReset.connect(self._update_kick_button)
 
     def option_widgets(self) -> list[QWidget]:
         return [*super().option_widgets(), self.framing]
@@ -265,7 +299,11 @@ class TcpServerPane(EchoServerPane):
 
     def _set_running(self, running: bool) -> None:
         super()._set_running(running)
-        self.kick_button.setEnabled(running)
+        self._update_kick_button()
+
+    def _update_kick_button(self) -> None:
+        """Enabled only while there is a client to disconnect."""
+        self.kick_button.setEnabled(self.runner is not None and self.clients.count() > 0)
 
     def save_settings(self, settings: QSettings) -> None:
         super().save_settings(settings)

@@ -3,7 +3,7 @@ synchronisation works on the wire; serve the time with a deliberate offset."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -91,7 +91,8 @@ class TimeClientPane(ClientPane):
         self.packet_hover.setWordWrap(True)
         self.packet.hovered.connect(self.packet_hover.setText)
         self.diagram = ExchangeDiagram(self)
-        self.plot = LinePlot(self.tr("offset (red) and delay (blue), ms, by query"), self)
+        self.plot = LinePlot(lambda: self.tr("offset (red) and delay (blue), ms, by query"), self)
+        self.result: TimeResult | None = None  # the last reply, shown by _show_figures
         self.set_state(self.tr("Choose a protocol and press Query"))
 
         form = QFormLayout()
@@ -188,16 +189,10 @@ class TimeClientPane(ClientPane):
     def show_result(self, index: int, result: TimeResult) -> None:
         self.server_time.setText(f"{iso(result.server_time)}  ({clock_text(result.server_time)})")
         self.local_time.setText(f"{iso(result.local_time)}  ({clock_text(result.local_time)})")
-        if result.offset is None:
-            self.offset.setText(self.tr("unknown: DAYTIME is free-form text"))
-        else:
-            self.offset.setText(
-                self.tr("{0:+.3f} ms (the server's clock is {1})").format(
-                    result.offset * 1000, self.tr("ahead") if result.offset >= 0 else self.tr("behind")
-                )
-            )
+        self.result = result
+        self._show_figures()
+        if result.offset is not None:
             self.plot.add("offset", index, result.offset * 1000, style.SENT_FG)
-        self.delay.setText(self.tr("{0:.3f} ms").format(result.delay * 1000))
         self.plot.add("delay", index, result.delay * 1000, style.RECEIVED_FG)
         self.said.setText(result.text)
         unsynchronised = result.sntp is not None and not result.sntp.synchronised
@@ -212,6 +207,28 @@ class TimeClientPane(ClientPane):
         self.set_state(
             self.tr("Reply {0} of {1} from {2}").format(index + 1, self.count.value(), result.server)
         )
+
+    def _show_figures(self) -> None:
+        """Offset and delay of the last reply in the current language (again when it changes)."""
+        result = self.result
+        if result is None:
+            return
+        if result.offset is None:
+            self.offset.setText(self.tr("unknown: DAYTIME is free-form text"))
+        elif result.offset >= 0:
+            self.offset.setText(
+                self.tr("{0:+.3f} ms (the server's clock is ahead)").format(result.offset * 1000)
+            )
+        else:
+            self.offset.setText(
+                self.tr("{0:+.3f} ms (the server's clock is behind)").format(result.offset * 1000)
+            )
+        self.delay.setText(self.tr("{0:.3f} ms").format(result.delay * 1000))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._show_figures()
+        super().changeEvent(event)
 
     def engine_finished(self) -> None:
         self.client = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -104,7 +104,8 @@ class UdpClientPane(ClientPane):
         self.stats.setWordWrap(True)
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.repeat = RepeatControl(self)
-        self.plot = LinePlot(self.tr("round trip (ms) by sequence number; red: lost"), self)
+        self.plot = LinePlot(lambda: self.tr("round trip (ms) by sequence number; red: lost"), self)
+        self.probe_result: ProbeStats | None = None  # the last probe's figures, shown by _show_stats
         self._reply_timer = QTimer(self)
         self._reply_timer.setSingleShot(True)
         self._reply_timer.timeout.connect(self._no_reply)
@@ -185,11 +186,14 @@ class UdpClientPane(ClientPane):
             data = self.payload.payload(counter)
             check_datagram_size(len(data), self.address.address().is_ipv6)
         except SocketLabError as exc:
-            self.repeat.stop()
+            self.repeat.refuse()
             self.show_error(exc)
             return
         client = self._ensure_client()
-        if client is not None:
+        if client is None:
+            self.repeat.refuse()
+        else:
+            self.clear_error()
             client.submit(data)
             self.saved.record()
             self._reply_timer.start(int(self.timeout.value() * 1000))
@@ -198,7 +202,9 @@ class UdpClientPane(ClientPane):
         client = self._ensure_client()
         if client is None:
             return
+        self.clear_error()
         self.plot.reset(self.probe_count.value() - 1)
+        self.probe_result = None
         self.stats.setText(self.tr("Probing…"))
         self.probe_button.setEnabled(False)
         client.submit_probe(
@@ -246,8 +252,13 @@ class UdpClientPane(ClientPane):
     # -- events ---------------------------------------------------------------------------------
     def handle_event(self, event: Event) -> None:
         if isinstance(event, Connected) and event.conn == 1:
-            mode = self.tr("connected") if self.connected.isChecked() else self.tr("unconnected")
-            self.set_state(self.tr("UDP socket {0} → {1} ({2})").format(event.local, event.peer, mode))
+            connected = self.connected.isChecked()
+
+            def opened() -> str:
+                mode = self.tr("connected") if connected else self.tr("unconnected")
+                return self.tr("UDP socket {0} → {1} ({2})").format(event.local, event.peer, mode)
+
+            self.set_state(opened)
         elif isinstance(event, Traffic) and event.chunk.direction is Direction.RECEIVED:
             self._reply_timer.stop()
             self.set_state(
@@ -270,16 +281,26 @@ class UdpClientPane(ClientPane):
             if event.status is ReplyStatus.ON_TIME and event.rtt_ms is not None:
                 self.plot.add("rtt", event.seq, event.rtt_ms)
         elif isinstance(event, ProbeFinished):
-            self._show_stats(event.stats)
+            self.probe_button.setEnabled(True)
+            self._reply_timer.stop()
+            self.plot.set_marks([float(seq) for seq in event.stats.lost_seqs])
+            self.probe_result = event.stats
+            self._show_stats()
         else:
             if isinstance(event, Failed):
                 self._reply_timer.stop()  # e.g. 'port unreachable': not a timeout
             super().handle_event(event)
 
-    def _show_stats(self, s: ProbeStats) -> None:
-        self.probe_button.setEnabled(True)
-        self._reply_timer.stop()
-        self.plot.set_marks([float(seq) for seq in s.lost_seqs])
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._show_stats()
+        super().changeEvent(event)
+
+    def _show_stats(self) -> None:
+        """The last probe's figures in the current language (again when it changes)."""
+        s = self.probe_result
+        if s is None:
+            return
 
         def ms(value: float | None) -> str:
             return "–" if value is None else f"{value:.3f}"

@@ -35,12 +35,21 @@ class SocketLabError(Exception):
 
 
 class InputError(SocketLabError, ValueError):
-    """The user typed something we cannot use (an address, a port, a payload)."""
+    """The user typed something we cannot use (an address, a port, a payload).
+
+    *detail* is a template filled with *values* (``str.format``; used as is without them), so the
+    GUI can show it in the user's language: a literal template is a translation source (context
+    "InputError")."""
 
     summary_template = "{detail}"
 
-    def __init__(self, detail: str, position: int | None = None) -> None:
-        super().__init__(detail=detail, position=position)
+    def __init__(self, detail: str, position: int | None = None, **values: Any) -> None:
+        super().__init__(
+            detail=detail.format(**values) if values else detail,
+            position=position,
+            template=detail,
+            values=values,
+        )
 
     @property
     def position(self) -> int | None:

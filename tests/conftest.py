@@ -42,6 +42,24 @@ def _english_after_each_test(request: pytest.FixtureRequest):
         i18n.switch(translator, i18n.ENGLISH, [])
 
 
+@pytest.fixture(autouse=True)
+def _app_font_and_palette_restored(request: pytest.FixtureRequest):
+    """Give the next test the application font and palette this one started with (View ▸ Zoom and
+    High contrast set them application-wide)."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    from PySide6.QtGui import QFont, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    font, palette = QFont(app.font()), QPalette(app.palette())
+    yield
+    app.setFont(font)
+    app.setPalette(palette)
+
+
 @pytest.fixture
 def settings(tmp_path):
     """A QSettings in a temporary INI file, so tests never touch the user's settings."""

@@ -245,7 +245,7 @@ class HexdumpModel(QAbstractTableModel):
             chunk, start = store.chunk(crow), store.chunk_start(crow)
             while pos < end and pos < start + len(chunk.data):
                 stream_offset = chunk.offset + pos - start
-                frame = store.frame_at(chunk.conn, chunk.direction, stream_offset)
+                frame = store.frame_of(crow, stream_offset)
                 out.append(ByteInfo(pos, chunk.data[pos - start], crow, chunk, stream_offset, frame))
                 pos += 1
             crow += 1

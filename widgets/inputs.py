@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,9 +21,22 @@ from netcore.protocols.address import Address, parse_address
 from netcore.protocols.payload import ENCODINGS, PayloadMode, escape_text, parse_payload, to_hex_text
 from widgets import style
 from widgets.plain_text import PlainLabel
+from widgets.state_line import StateLine
+from widgets.units import plural
 
 _ERROR_CSS = f"color: {style.ERROR_FG.name()};"
 _OK_CSS = "color: palette(placeholder-text);"
+
+
+def input_error_text(error: InputError) -> str:
+    """*error*'s message in the user's language: its template translated (context "InputError",
+    where ``make translations-update`` puts every literal template netcore raises), then filled."""
+    template = error.params.get("template")
+    values = error.params.get("values")
+    if not isinstance(template, str) or not template:
+        return error.summary
+    text = QCoreApplication.translate("InputError", template)
+    return text.format(**values) if values else text
 
 
 class AddressEdit(QWidget):
@@ -39,14 +52,14 @@ class AddressEdit(QWidget):
             self.tr("IPv4, IPv6 (::1 or [::1]:8000) or a host name; a port typed here wins over the port box")
         )
         self.port = QSpinBox(self)
-        self.port.setRange(0, 65535)
+        # Up to 99999, as wide as 65535: a port typed out of range stays as typed and the error line
+        # says why it cannot be used (a range of 0–65535 turned 99999 into 9999 without a word).
+        self.port.setRange(0, 99_999)
         self.port.setValue(port)
         self.port.setAccelerated(True)
         self.port.setToolTip(self.tr("TCP/UDP port, 0–65535 (0 = any free port when listening)"))
-        self.error = PlainLabel(self)
+        self.error = StateLine(1, self)  # its line is kept when empty: an error never moves the rows below
         self.error.setStyleSheet(_ERROR_CSS)
-        self.error.setWordWrap(True)
-        self.error.hide()
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.host, 3)
@@ -74,15 +87,19 @@ class AddressEdit(QWidget):
         try:
             self.address()
         except InputError as exc:
-            self.error.setText(str(exc))
-            self.error.show()
+            self.error.setText(input_error_text(exc))
             self.host.setStyleSheet(f"border: 1px solid {style.ERROR_FG.name()};")
             self.changed.emit()
             return False
-        self.error.hide()
+        self.error.clear()
         self.host.setStyleSheet("")
         self.changed.emit()
         return True
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._validate()  # the error in the new language
+        super().changeEvent(event)
 
 
 class RepeatControl(QWidget):
@@ -116,25 +133,37 @@ class RepeatControl(QWidget):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self._sent = 0
+        self._refused = False
         self.button.toggled.connect(self._toggle)
 
     def stop(self) -> None:
         self.button.setChecked(False)
 
+    def refuse(self) -> None:
+        """Called by a ``fire`` handler that could not send: stop, without counting that one. The
+        first send is made as the button is pressed, so an unusable message never starts a repeat."""
+        self._refused = True
+        self.stop()
+
     def _toggle(self, on: bool) -> None:
         if on:
             self._sent = 0
+            self.progress.clear()
             self._tick()
             if self.button.isChecked():
                 self._timer.start(self.interval.value())
         else:
             self._timer.stop()
-        self.button.setText(self.tr("Stop repeat") if on else self.tr("Repeat"))
+        running = self.button.isChecked()  # the first send may have been refused
+        self.button.setText(self.tr("Stop repeat") if running else self.tr("Repeat"))
 
     def _tick(self) -> None:
+        self._refused = False
+        self.fire.emit(self._sent + 1)
+        if self._refused:
+            return
         self._sent += 1
         self.progress.setText(self.tr("sent {0}").format(self._sent))
-        self.fire.emit(self._sent)
         if self.count.value() and self._sent >= self.count.value():
             self.stop()
 
@@ -178,8 +207,7 @@ class PayloadEdit(QWidget):
             self.encoding.addItem(name.upper(), name)
         self.escapes = QCheckBox(self.tr("Escapes \\r \\n \\xHH"), self)
         self.escapes.setChecked(True)
-        self.status = PlainLabel(self)
-        self.status.setWordWrap(True)
+        self.status = StateLine(1, self)  # one line, always: an error never moves the rows below
         options = QHBoxLayout()
         options.setContentsMargins(0, 0, 0, 0)
         options.addWidget(self.mode)
@@ -249,8 +277,13 @@ class PayloadEdit(QWidget):
             data = self.payload()
         except InputError as exc:
             self.status.setStyleSheet(_ERROR_CSS)
-            self.status.setText(str(exc))
+            self.status.setText(input_error_text(exc))
         else:
             self.status.setStyleSheet(_OK_CSS)
-            self.status.setText(self.tr("%n byte(s)", "", len(data)))
+            self.status.setText(plural(self.tr("%n byte(s)", "", len(data)), len(data)))
         self.changed.emit()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._validate()  # the status in the new language
+        super().changeEvent(event)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -10,9 +12,10 @@ from widgets import style
 
 
 class LinePlot(QWidget):
-    """Named series of (x, y) points on shared axes, plus optional red tick marks on the x axis."""
+    """Named series of (x, y) points on shared axes, plus optional red tick marks on the x axis.
+    The caption is a function that says it in the current language, asked at each paint."""
 
-    def __init__(self, caption: str, parent: QWidget | None = None) -> None:
+    def __init__(self, caption: Callable[[], str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.caption = caption
         self.series: dict[str, tuple[QColor, list[tuple[float, float]]]] = {}
@@ -77,7 +80,7 @@ class LinePlot(QWidget):
         painter.drawText(
             QRectF(area.left(), area.bottom() + 2, area.width(), height),
             Qt.AlignmentFlag.AlignCenter,
-            self.caption,
+            self.caption(),
         )
         if y_low < 0 < y_high:
             painter.setPen(QPen(self.palette().mid().color(), 1, Qt.PenStyle.DashLine))

@@ -39,6 +39,7 @@ from widgets import style
 from widgets.inputs import PayloadEdit
 from widgets.message_store import FILE_NAME, Message, MessageFileError, MessageStore, Problem
 from widgets.plain_text import PlainLabel, plain_tooltip
+from widgets.units import plural
 
 SHORTCUT_COUNT = 9
 _PREVIEW = 60  # characters of a message shown in its tooltip
@@ -129,7 +130,9 @@ def preview(message: Message) -> str:
             QCoreApplication.translate("SavedMessages", ", escapes") if message.escapes else ""
         )
     return plain_tooltip(
-        QCoreApplication.translate("SavedMessages", "{0} · {1} byte(s)\n{2}").format(kind, len(data), shown)
+        plural(
+            QCoreApplication.translate("SavedMessages", "{0} · {1} byte(s)\n{2}", "", len(data)), len(data)
+        ).format(kind, len(data), shown)
     )
 
 

@@ -40,6 +40,7 @@ from widgets import style
 from widgets.elided_label import ElidedLabel
 from widgets.hexdump_view import FixedHeader, HexdumpModel, HexdumpView, rows_in
 from widgets.plain_text import PlainLabel
+from widgets.units import plural
 
 PREVIEW_BYTES = 64
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -352,7 +353,12 @@ class TrafficView(QWidget):
 
     def _update_status(self) -> None:
         s = self.store
-        text = self.tr("{0:,} chunks · {1:,} bytes").format(len(s), s.byte_count)
+        chunks, size = len(s), s.byte_count
+        text = (
+            plural(self.tr("{0:,} chunk(s)", "", chunks), chunks).format(chunks)
+            + " · "
+            + plural(self.tr("{0:,} byte(s)", "", size), size).format(size)
+        )
         if s.dropped_chunks:
             text += self.tr(" · {0:,} older chunks ({1:,} bytes) dropped to stay within {2:,} bytes").format(
                 s.dropped_chunks, s.dropped_bytes, s.max_bytes

@@ -1,4 +1,5 @@
-"""Sizes and rates for people: the unit chosen so the number has a few digits (B, KB, MB, GB; SI)."""
+"""Sizes and rates for people: the unit chosen so the number has a few digits (B, KB, MB, GB; SI);
+counts with the right English plural."""
 
 from __future__ import annotations
 
@@ -20,3 +21,9 @@ def size(count: float) -> str:
         return f"{value:.0f} B"
     digits = 2 if abs(value) < 9.995 else 1 if abs(value) < 99.95 else 0
     return f"{value:.{digits}f} {_UNITS[unit]}"
+
+
+def plural(text: str, n: int) -> str:
+    """An English source text with "(s)" (``tr("%n byte(s)", "", n)`` when no catalogue translated
+    it) as English says it: "1 byte", "2 bytes". A translated text has no "(s)" and is kept."""
+    return text.replace("(s)", "" if n == 1 else "s")

@@ -44,6 +44,7 @@ from netcore.model.events import (
     Stopped,
     Traffic,
     Truncated,
+    Unanswered,
     WriteShutdown,
 )
 from netcore.model.scenario import PRESETS, Cure, Scenario, ScenarioResult, preset, variable_output
@@ -108,6 +109,8 @@ def print_event(event: Event, out: TextIO, label: str = "") -> None:
         print(f"{who}#{event.conn} connected: {event.local} ⇄ {event.peer}", file=out)
     elif isinstance(event, Answered):
         print(f"{who}reply to message {event.index + 1}: round trip {event.rtt_s * 1000:.3f} ms", file=out)
+    elif isinstance(event, Unanswered):
+        print(f"{who}no reply to message {event.index + 1} within {event.waited_s:.3f} s: given up", file=out)
     elif isinstance(event, WriteShutdown):
         print(f"{who}#{event.conn} write side shut down (FIN sent)", file=out)
     elif isinstance(event, Closed):

@@ -6,6 +6,7 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from netcore.engines.serving import ReplyMode, ServerEngine, make_reply
 from netcore.errors import (
@@ -27,6 +28,7 @@ from netcore.model.events import (
     Connected,
     Event,
     Failed,
+    Unanswered,
 )
 from netcore.protocols.framing import RawCodec, make_codec
 
@@ -204,7 +206,7 @@ class TcpEchoServer(ServerEngine):
     def _send(self, conn: int, payload: bytes) -> None:
         stream = self._streams.get(conn)
         if stream is None:
-            self.emit(Failed(InputError(f"client #{conn} is no longer connected"), conn))
+            self.emit(Failed(InputError("client #{conn} is no longer connected", conn=conn), conn))
             return
         self._queue(stream, payload)
         self._service(stream, 0)
@@ -215,11 +217,30 @@ class TcpEchoServer(ServerEngine):
             stream.close(CloseReason.LOCAL)
 
 
+@dataclass(slots=True)
+class _Waiting:
+    """A sent message waiting for its reply: *size* units (bytes, or one frame) of reply, which
+    cannot begin before *floor* (what had arrived when it was sent) nor before the reply of the
+    message before it ends."""
+
+    index: int
+    size: int
+    sent_ns: int
+    floor: int
+    threshold: int = 0  # answered once this much reply has arrived
+
+    def place(self, before: _Waiting | None) -> None:
+        start = self.floor if before is None else max(self.floor, before.threshold)
+        self.threshold = start + self.size
+
+
 class TcpEchoClient(Engine):
     """Connects, sends framed messages, receives continuously, and times each reply.
 
-    A message counts as answered when a reply frame arrives for it (framing on), or, with raw
-    framing, when as many bytes have come back as were sent up to its end.
+    Each message waits for its own reply: one frame (framing on) or as many bytes as it had (raw),
+    counted from what had arrived when it was sent and after the replies of the messages before it.
+    A message with no reply within *timeout* seconds is given up (``Unanswered``), so its missing
+    reply never makes a later message's reply count as its own.
     """
 
     def __init__(
@@ -231,9 +252,9 @@ class TcpEchoClient(Engine):
         self.host, self.port, self.framing, self.timeout, self.nodelay = host, port, framing, timeout, nodelay
         self.stream: TcpStream | None = None
         self._sent_messages = 0
-        self._sent_payload_bytes = 0
         self._rx_frames = 0
-        self._pending: deque[tuple[int, int, int]] = deque()  # (index, threshold, t0 ns)
+        self._pending: deque[_Waiting] = deque()  # messages waiting for their reply, oldest first
+        self._expiry: Timer | None = None
 
     def connect(self) -> Connected:
         """Connect within the timeout, trying each address the name resolves to; raises ``NetError``.
@@ -276,9 +297,13 @@ class TcpEchoClient(Engine):
         stream.queue(payload)  # raises LocalProtocolError when the framing cannot carry it
         index = self._sent_messages
         self._sent_messages += 1
-        self._sent_payload_bytes += len(payload)
-        threshold = self._sent_messages if self.framed else self._sent_payload_bytes
-        self._pending.append((index, threshold, time.perf_counter_ns()))
+        waiting = _Waiting(
+            index, 1 if self.framed else len(payload), time.perf_counter_ns(), self._progress(stream)
+        )
+        waiting.place(self._pending[-1] if self._pending else None)
+        self._pending.append(waiting)
+        if len(self._pending) == 1:
+            self._schedule_expiry()
         stream.on_writable()
         stream.sync()
         return index
@@ -330,12 +355,50 @@ class TcpEchoClient(Engine):
             stream.on_writable()
         stream.sync()
 
+    def _progress(self, stream: TcpStream) -> int:
+        """How much reply has arrived: frames (framing on) or bytes (raw)."""
+        return self._rx_frames if self.framed else stream.rx_offset
+
     def _check_answers(self, stream: TcpStream) -> None:
-        progress = self._rx_frames if self.framed else stream.rx_offset
+        progress = self._progress(stream)
         now = time.perf_counter_ns()
-        while self._pending and progress >= self._pending[0][1]:
-            index, _, t0 = self._pending.popleft()
-            self.emit(Answered(stream.conn, index, (now - t0) / 1e9))
+        answered = False
+        while self._pending and progress >= self._pending[0].threshold:
+            waiting = self._pending.popleft()
+            self.emit(Answered(stream.conn, waiting.index, (now - waiting.sent_ns) / 1e9))
+            answered = True
+        if answered:
+            self._schedule_expiry()
+
+    def _schedule_expiry(self) -> None:
+        """Keep one timer, due when the oldest waiting message runs out of time (call it when the
+        oldest changes)."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        if self._pending:
+            due = self._pending[0].sent_ns / 1e9 + self.timeout - time.perf_counter_ns() / 1e9
+            self._expiry = self.loop.call_later(max(0.0, due), self._expire)
+
+    def _expire(self) -> None:
+        """Give up the messages whose reply is overdue; the rest wait for replies from now on."""
+        self._expiry = None
+        stream = self.stream
+        if stream is None or stream.closed:
+            return
+        now = time.perf_counter_ns()
+        limit = int(self.timeout * 1e9)
+        gave_up = False
+        while self._pending and now - self._pending[0].sent_ns >= limit:
+            waiting = self._pending.popleft()
+            self.emit(Unanswered(stream.conn, waiting.index, (now - waiting.sent_ns) / 1e9))
+            gave_up = True
+        if gave_up:
+            before: _Waiting | None = None
+            for waiting in self._pending:
+                waiting.place(before)
+                before = waiting
+        self._schedule_expiry()
 
     def _wait_for_reply(self, timeout: float) -> list[Event]:
         """One wait for the reply: a single poll of the socket when nothing is left to send, which

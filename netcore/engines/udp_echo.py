@@ -98,7 +98,7 @@ class UdpEchoServer(ServerEngine):
     def _send(self, conn: int, payload: bytes) -> None:
         addr = self.peers.addrs.get(conn)
         if addr is None or self._sock is None:
-            self.emit(Failed(InputError(f"no datagram has come from peer #{conn}"), conn))
+            self.emit(Failed(InputError("no datagram has come from peer #{conn}", conn=conn), conn))
             return
         try:
             check_datagram_size(len(payload), self._ipv6)

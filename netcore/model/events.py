@@ -56,6 +56,16 @@ class Answered:
 
 
 @dataclass(frozen=True, slots=True)
+class Unanswered:
+    """No reply to message *index* came within *waited_s* seconds: it is given up, so the bytes or
+    frames that arrive later count towards the messages sent after it."""
+
+    conn: int
+    index: int
+    waited_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class WriteShutdown:
     """We shut down our sending side (half close): the peer's recv() now returns b""."""
 
@@ -175,6 +185,7 @@ Event = (
     | Connected
     | Traffic
     | Answered
+    | Unanswered
     | WriteShutdown
     | Closed
     | Failed

@@ -3,7 +3,9 @@
 The store keeps chunks in arrival order (both directions interleaved, like Wireshark's Follow Stream)
 and gives each a *display position*: where its first byte sits in the concatenation of all chunks
 ever stored. It drops the oldest chunks when over its byte or chunk bound and counts what it dropped.
-Decoded frames are kept per stream (connection, direction) as spans of stream offsets.
+Decoded frames are kept per stream (session, connection, direction) as spans of stream offsets: a
+new session (``begin_session``, e.g. a reconnect) starts new streams, so the frames of a connection
+never land on the bytes of an earlier one that had the same connection id.
 """
 
 from __future__ import annotations
@@ -95,20 +97,27 @@ class TrafficStore:
 
     def clear(self) -> None:
         self.epoch += 1
+        self.session = 0  # chunks and frames added from now on belong to this session
         self._chunks: list[Chunk] = []
         self._starts: list[int] = []  # display position of each chunk
         self._head = 0
         self._first_seq = 0  # sequence number of _chunks[_head]
         self._end = 0  # display position one past the newest byte
         self._bytes = 0
-        self._lanes: dict[tuple[int, Direction], _Lane] = {}
+        self._sessions: list[int] = []  # the session of each chunk
+        self._lanes: dict[tuple[int, int, Direction], _Lane] = {}
         self._frames = 0
         self.dropped_chunks = 0
         self.dropped_bytes = 0
 
     # -- adding ---------------------------------------------------------------------------------
+    def begin_session(self) -> None:
+        """What comes next is from new connections (a new engine), whatever their ids."""
+        self.session += 1
+
     def append(self, chunk: Chunk, frames: Iterable[Frame] = ()) -> None:
         self._chunks.append(chunk)
+        self._sessions.append(self.session)
         self._starts.append(self._end)
         self._end += len(chunk.data)
         self._bytes += len(chunk.data)
@@ -116,10 +125,12 @@ class TrafficStore:
         self._enforce_bounds()
 
     def add_frames(self, conn: int, direction: Direction, frames: Iterable[Frame]) -> None:
-        lane = self._lanes.get((conn, direction))
+        """Frames of connection *conn* of the current session."""
+        key = (self.session, conn, direction)
+        lane = self._lanes.get(key)
         for frame in frames:
             if lane is None:
-                lane = self._lanes[(conn, direction)] = _Lane()
+                lane = self._lanes[key] = _Lane()
             lane.starts.append(frame.start)
             lane.spans.append(FrameSpan.of(frame))
             self._frames += 1
@@ -133,23 +144,26 @@ class TrafficStore:
             self._frames -= 1
             lane.compact()
         if self._head > 1024 and self._head * 2 > len(self._chunks):
-            del self._chunks[: self._head], self._starts[: self._head]
+            del self._chunks[: self._head], self._starts[: self._head], self._sessions[: self._head]
             self._head = 0
 
     def _drop_oldest(self) -> None:
-        chunk = self._chunks[self._head]
+        chunk, session = self._chunks[self._head], self._sessions[self._head]
         self._chunks[self._head] = _DROPPED
         self._head += 1
         self._first_seq += 1
         self._bytes -= len(chunk.data)
         self.dropped_chunks += 1
         self.dropped_bytes += len(chunk.data)
-        lane = self._lanes.get((chunk.conn, chunk.direction))
+        key = (session, chunk.conn, chunk.direction)
+        lane = self._lanes.get(key)
         if lane is not None:
             while lane.head < len(lane.spans) and lane.spans[lane.head].end <= chunk.end:
                 lane.head += 1
                 self._frames -= 1
             lane.compact()
+            if lane.head == len(lane.spans) and session != self.session:
+                del self._lanes[key]  # an earlier session's stream with no frame left
 
     # -- reading --------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -199,9 +213,17 @@ class TrafficStore:
             row += 1
         return bytes(out)
 
-    def frame_at(self, conn: int, direction: Direction, stream_offset: int) -> FrameSpan | None:
-        """The decoded frame that contains *stream_offset* of the stream, if any is stored."""
-        lane = self._lanes.get((conn, direction))
+    def frame_of(self, row: int, stream_offset: int) -> FrameSpan | None:
+        """The decoded frame that contains *stream_offset* of the *row*-th chunk's stream, if any."""
+        chunk = self.chunk(row)
+        return self.frame_at(chunk.conn, chunk.direction, stream_offset, self._sessions[self._head + row])
+
+    def frame_at(
+        self, conn: int, direction: Direction, stream_offset: int, session: int | None = None
+    ) -> FrameSpan | None:
+        """The decoded frame that contains *stream_offset* of the stream (of the current session
+        unless *session* is given), if any is stored."""
+        lane = self._lanes.get((self.session if session is None else session, conn, direction))
         if lane is None:
             return None
         i = bisect.bisect_right(lane.starts, stream_offset, lane.head) - 1

@@ -30,10 +30,10 @@ def parse_port(text: str | int) -> int:
         if not stripped:
             raise InputError("the port is empty: type a number from 0 to 65535")
         if not stripped.isdigit():
-            raise InputError(f"port '{stripped}' is not a number: type a number from 0 to 65535")
+            raise InputError("port '{port}' is not a number: type a number from 0 to 65535", port=stripped)
         value = int(stripped)
     if not 0 <= value <= 65535:
-        raise InputError(f"port {value} is out of range: ports go from 0 to 65535")
+        raise InputError("port {port} is out of range: ports go from 0 to 65535", port=value)
     return value
 
 
@@ -44,14 +44,18 @@ def _check_host(host: str) -> str:
         try:
             return str(ipaddress.IPv6Address(host))
         except ValueError as exc:
-            raise InputError(f"'{host}' is not a valid IPv6 address: {exc}") from None
+            raise InputError(
+                "'{host}' is not a valid IPv6 address: {reason}", host=host, reason=exc
+            ) from None
     if any(ch.isspace() for ch in host):
-        raise InputError(f"host '{host}' contains a space")
+        raise InputError("host '{host}' contains a space", host=host)
     if host.replace(".", "").isdigit():
         try:
             return str(ipaddress.IPv4Address(host))
         except ValueError as exc:
-            raise InputError(f"'{host}' is not a valid IPv4 address: {exc}") from None
+            raise InputError(
+                "'{host}' is not a valid IPv4 address: {reason}", host=host, reason=exc
+            ) from None
     return host
 
 
@@ -66,14 +70,14 @@ def parse_address(text: str, default_port: int | str | None = None) -> Address:
     if s.startswith("["):
         close = s.find("]")
         if close < 0:
-            raise InputError(f"'{s}' opens '[' but never closes it: write [::1]:8000")
+            raise InputError("'{text}' opens '[' but never closes it: write [::1]:8000", text=s)
         host, rest = s[1:close], s[close + 1 :]
         if rest:
             if not rest.startswith(":"):
-                raise InputError(f"unexpected '{rest}' after ']': write [::1]:8000")
+                raise InputError("unexpected '{rest}' after ']': write [::1]:8000", rest=rest)
             port_text = rest[1:]
         if ":" not in host:
-            raise InputError(f"'[{host}]': square brackets are only for IPv6 addresses")
+            raise InputError("'[{host}]': square brackets are only for IPv6 addresses", host=host)
     elif s.count(":") == 1:
         host, port_text = s.split(":")
     else:
@@ -82,5 +86,5 @@ def parse_address(text: str, default_port: int | str | None = None) -> Address:
     if port_text is not None:
         return Address(host, parse_port(port_text))
     if default_port is None:
-        raise InputError(f"no port given for '{host}': add ':port' or fill in the port field")
+        raise InputError("no port given for '{host}': add ':port' or fill in the port field", host=host)
     return Address(host, parse_port(default_port))

@@ -256,7 +256,11 @@ class FixedLengthCodec(FramingCodec):
 
     def __init__(self, size: int, max_frame: int = DEFAULT_MAX_FRAME) -> None:
         if not 1 <= size <= max_frame:
-            raise InputError(f"a fixed frame length must be from 1 to {max_frame:,} bytes, not {size:,}")
+            raise InputError(
+                "a fixed frame length must be from 1 to {maximum:,} bytes, not {size:,}",
+                maximum=max_frame,
+                size=size,
+            )
         super().__init__(max_frame)
         self.size = size
         self.name = f"fixed:{size}"
@@ -289,7 +293,7 @@ class LengthPrefixCodec(FramingCodec):
         max_frame: int = DEFAULT_MAX_FRAME,
     ) -> None:
         if width not in (1, 2, 4, 8):
-            raise InputError(f"a length prefix is 1, 2, 4 or 8 bytes, not {width}")
+            raise InputError("a length prefix is 1, 2, 4 or 8 bytes, not {width}", width=width)
         super().__init__(max_frame)
         self.width, self.byteorder, self.signed = width, byteorder, signed
         self.name = f"length{width}{'le' if byteorder == 'little' else ''}{'s' if signed else ''}"
@@ -402,10 +406,10 @@ def make_codec(spec: str, max_frame: int = DEFAULT_MAX_FRAME) -> FramingCodec:
         try:
             return DelimiterCodec(bytes.fromhex(s[6:]), max_frame)
         except ValueError:
-            raise InputError(f"'{spec}': write the delimiter in hex, e.g. delim:0d0a") from None
+            raise InputError("'{spec}': write the delimiter in hex, e.g. delim:0d0a", spec=spec) from None
     if s.startswith("fixed:"):
         if not s[6:].isdigit():
-            raise InputError(f"'{spec}': write the frame length in bytes, e.g. fixed:16")
+            raise InputError("'{spec}': write the frame length in bytes, e.g. fixed:16", spec=spec)
         return FixedLengthCodec(int(s[6:]), max_frame)
     if m := _LENGTH_SPEC.fullmatch(s):
         order: ByteOrder = "little" if m.group(2) == "le" else "big"
@@ -413,5 +417,6 @@ def make_codec(spec: str, max_frame: int = DEFAULT_MAX_FRAME) -> FramingCodec:
     if s in ("json", "json-le"):
         return JsonHeaderCodec("!I" if s == "json" else "<i", max_frame=max_frame)
     raise InputError(
-        f"unknown framing '{spec}': use raw, line, crlf, delim:HEX, fixed:N, length1/2/4/8[le][s] or json"
+        "unknown framing '{spec}': use raw, line, crlf, delim:HEX, fixed:N, length1/2/4/8[le][s] or json",
+        spec=spec,
     )

@@ -35,7 +35,10 @@ def parse_hex(text: str) -> bytes:
         if m.lastgroup == "bad":
             col = m.start()
             raise InputError(
-                f"'{text[col]}' at column {col + 1} is not a hex digit (use 0-9 and a-f)", position=col
+                "'{char}' at column {column} is not a hex digit (use 0-9 and a-f)",
+                position=col,
+                char=text[col],
+                column=col + 1,
             )
     out = bytearray()
     for m in tokens:
@@ -46,12 +49,17 @@ def parse_hex(text: str) -> bytes:
         start = m.start("pdigits") if kind == "prefixed" else m.start()
         if not digits:
             raise InputError(
-                f"'{m.group()}' at column {m.start() + 1} has no hex digits after it", position=m.start()
+                "'{prefix}' at column {column} has no hex digits after it",
+                position=m.start(),
+                prefix=m.group(),
+                column=m.start() + 1,
             )
         if len(digits) % 2:
             raise InputError(
-                f"odd number of hex digits in '{digits}' at column {start + 1}: each byte needs two digits",
+                "odd number of hex digits in '{digits}' at column {column}: each byte needs two digits",
                 position=start,
+                digits=digits,
+                column=start + 1,
             )
         out += bytes.fromhex(digits)
     return bytes(out)
@@ -62,7 +70,7 @@ def parse_text(text: str, encoding: str = "utf-8", escapes: bool = True) -> byte
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise InputError(f"unknown text encoding '{encoding}'") from None
+        raise InputError("unknown text encoding '{encoding}'", encoding=encoding) from None
     out = bytearray()
     literal_start = 0
     i = 0
@@ -74,7 +82,11 @@ def parse_text(text: str, encoding: str = "utf-8", escapes: bool = True) -> byte
         except UnicodeEncodeError as exc:
             col = literal_start + exc.start
             raise InputError(
-                f"'{text[col]}' at column {col + 1} cannot be encoded in {encoding.upper()}", position=col
+                "'{char}' at column {column} cannot be encoded in {encoding}",
+                position=col,
+                char=text[col],
+                column=col + 1,
+                encoding=encoding.upper(),
             ) from None
 
     while escapes and i < len(text):
@@ -89,14 +101,21 @@ def parse_text(text: str, encoding: str = "utf-8", escapes: bool = True) -> byte
         elif nxt == "x":
             digits = text[i + 2 : i + 4]
             if len(digits) != 2 or any(c not in _HEX_DIGITS for c in digits):
-                raise InputError(f"'\\x' at column {i + 1} must be followed by two hex digits", position=i)
+                raise InputError(
+                    "'\\x' at column {column} must be followed by two hex digits", position=i, column=i + 1
+                )
             out.append(int(digits, 16))
             i += 4
         elif nxt == "":
-            raise InputError(f"lone backslash at column {i + 1}: write \\\\ for a backslash", position=i)
+            raise InputError(
+                "lone backslash at column {column}: write \\\\ for a backslash", position=i, column=i + 1
+            )
         else:
             raise InputError(
-                f"unknown escape '\\{nxt}' at column {i + 1}: use \\n \\r \\t \\0 \\xHH or \\\\", position=i
+                "unknown escape '\\{escape}' at column {column}: use \\n \\r \\t \\0 \\xHH or \\\\",
+                position=i,
+                escape=nxt,
+                column=i + 1,
             )
         literal_start = i
     flush(len(text))
@@ -110,7 +129,7 @@ def parse_payload(
     try:
         kind = PayloadMode(mode)
     except ValueError:
-        raise InputError(f"unknown payload mode '{mode}': use text or hex") from None
+        raise InputError("unknown payload mode '{mode}': use text or hex", mode=mode) from None
     if kind is PayloadMode.HEX:
         return parse_hex(text)
     return parse_text(text, encoding, escapes)

@@ -582,6 +582,153 @@
     </message>
 </context>
 <context>
+    <name>InputError</name>
+    <message>
+        <source>&apos;[{host}]&apos;: square brackets are only for IPv6 addresses</source>
+        <translation>“[{host}]”：方括号只用于 IPv6 地址</translation>
+    </message>
+    <message>
+        <source>&apos;\x&apos; at column {column} must be followed by two hex digits</source>
+        <translation>第 {column} 列的“\x”后面必须跟两个十六进制数字</translation>
+    </message>
+    <message>
+        <source>&apos;{char}&apos; at column {column} cannot be encoded in {encoding}</source>
+        <translation>第 {column} 列的“{char}”无法用 {encoding} 编码</translation>
+    </message>
+    <message>
+        <source>&apos;{char}&apos; at column {column} is not a hex digit (use 0-9 and a-f)</source>
+        <translation>第 {column} 列的“{char}”不是十六进制数字（请用 0-9 和 a-f）</translation>
+    </message>
+    <message>
+        <source>&apos;{host}&apos; is not a valid IPv4 address: {reason}</source>
+        <translation>“{host}”不是有效的 IPv4 地址：{reason}</translation>
+    </message>
+    <message>
+        <source>&apos;{host}&apos; is not a valid IPv6 address: {reason}</source>
+        <translation>“{host}”不是有效的 IPv6 地址：{reason}</translation>
+    </message>
+    <message>
+        <source>&apos;{prefix}&apos; at column {column} has no hex digits after it</source>
+        <translation>第 {column} 列的“{prefix}”后面没有十六进制数字</translation>
+    </message>
+    <message>
+        <source>&apos;{spec}&apos;: write the delimiter in hex, e.g. delim:0d0a</source>
+        <translation>“{spec}”：分隔符请用十六进制写，如 delim:0d0a</translation>
+    </message>
+    <message>
+        <source>&apos;{spec}&apos;: write the frame length in bytes, e.g. fixed:16</source>
+        <translation>“{spec}”：请写出帧长度（字节），如 fixed:16</translation>
+    </message>
+    <message>
+        <source>&apos;{text}&apos; opens &apos;[&apos; but never closes it: write [::1]:8000</source>
+        <translation>“{text}”有“[”却没有闭合：请写成 [::1]:8000</translation>
+    </message>
+    <message>
+        <source>a file name cannot be empty or contain a new line (it ends a request)</source>
+        <translation>文件名不能为空，也不能包含换行（换行表示请求结束）</translation>
+    </message>
+    <message>
+        <source>a fixed frame length must be from 1 to {maximum:,} bytes, not {size:,}</source>
+        <translation>固定帧长度须为 1 到 {maximum:,} 字节，而不是 {size:,}</translation>
+    </message>
+    <message>
+        <source>a length prefix is 1, 2, 4 or 8 bytes, not {width}</source>
+        <translation>长度前缀为 1、2、4 或 8 字节，而不是 {width}</translation>
+    </message>
+    <message>
+        <source>a probe needs at least 1 datagram and an interval of 0 ms or more</source>
+        <translation>探测至少需要 1 个数据报，间隔须为 0 毫秒或以上</translation>
+    </message>
+    <message>
+        <source>a scenario needs at least one message</source>
+        <translation>一个场景至少需要一条消息</translation>
+    </message>
+    <message>
+        <source>client #{conn} is no longer connected</source>
+        <translation>客户端 #{conn} 已不再连接</translation>
+    </message>
+    <message>
+        <source>give --message TEXT or --hex HEX (an empty datagram: --message &apos;&apos;)</source>
+        <translation>请给出 --message 文本 或 --hex 十六进制（空数据报：--message &apos;&apos;）</translation>
+    </message>
+    <message>
+        <source>host &apos;{host}&apos; contains a space</source>
+        <translation>主机“{host}”包含空格</translation>
+    </message>
+    <message>
+        <source>lone backslash at column {column}: write \\ for a backslash</source>
+        <translation>第 {column} 列有单独的反斜杠：反斜杠本身请写成 \\</translation>
+    </message>
+    <message>
+        <source>name a file to fetch, or use --list</source>
+        <translation>请指定要获取的文件，或使用 --list</translation>
+    </message>
+    <message>
+        <source>no datagram has come from peer #{conn}</source>
+        <translation>还没有收到对端 #{conn} 的数据报</translation>
+    </message>
+    <message>
+        <source>no port given for &apos;{host}&apos;: add &apos;:port&apos; or fill in the port field</source>
+        <translation>“{host}”没有给出端口：请加上“:端口”或填写端口框</translation>
+    </message>
+    <message>
+        <source>odd number of hex digits in &apos;{digits}&apos; at column {column}: each byte needs two digits</source>
+        <translation>第 {column} 列的“{digits}”中十六进制数字个数为奇数：每个字节需要两个数字</translation>
+    </message>
+    <message>
+        <source>port &apos;{port}&apos; is not a number: type a number from 0 to 65535</source>
+        <translation>端口“{port}”不是数字：请输入 0 到 65535 之间的数</translation>
+    </message>
+    <message>
+        <source>port {port} is out of range: ports go from 0 to 65535</source>
+        <translation>端口 {port} 超出范围：端口号为 0 到 65535</translation>
+    </message>
+    <message>
+        <source>queries need a count of at least 1, an interval ≥ 0 and a timeout &gt; 0</source>
+        <translation>查询次数至少为 1，间隔须 ≥ 0，超时须 &gt; 0</translation>
+    </message>
+    <message>
+        <source>recv() sizes must be at least 1 byte</source>
+        <translation>recv() 的大小至少为 1 字节</translation>
+    </message>
+    <message>
+        <source>the delimiter must be at least one byte</source>
+        <translation>分隔符至少要有一个字节</translation>
+    </message>
+    <message>
+        <source>the host is empty: type a name or an address such as 127.0.0.1 or ::1</source>
+        <translation>主机为空：请输入主机名或地址，如 127.0.0.1 或 ::1</translation>
+    </message>
+    <message>
+        <source>the largest random chunk must be at least 1 byte</source>
+        <translation>最大的随机块至少为 1 字节</translation>
+    </message>
+    <message>
+        <source>the port is empty: type a number from 0 to 65535</source>
+        <translation>端口为空：请输入 0 到 65535 之间的数</translation>
+    </message>
+    <message>
+        <source>unexpected &apos;{rest}&apos; after &apos;]&apos;: write [::1]:8000</source>
+        <translation>“]”后面有意外的“{rest}”：请写成 [::1]:8000</translation>
+    </message>
+    <message>
+        <source>unknown escape &apos;\{escape}&apos; at column {column}: use \n \r \t \0 \xHH or \\</source>
+        <translation>第 {column} 列有未知的转义“\{escape}”：请用 \n \r \t \0 \xHH 或 \\</translation>
+    </message>
+    <message>
+        <source>unknown framing &apos;{spec}&apos;: use raw, line, crlf, delim:HEX, fixed:N, length1/2/4/8[le][s] or json</source>
+        <translation>未知的分帧方式“{spec}”：请用 raw、line、crlf、delim:HEX、fixed:N、length1/2/4/8[le][s] 或 json</translation>
+    </message>
+    <message>
+        <source>unknown payload mode &apos;{mode}&apos;: use text or hex</source>
+        <translation>未知的负载模式“{mode}”：请用 text 或 hex</translation>
+    </message>
+    <message>
+        <source>unknown text encoding &apos;{encoding}&apos;</source>
+        <translation>未知的文本编码“{encoding}”</translation>
+    </message>
+</context>
+<context>
     <name>InternalError</name>
     <message>
         <source>This is a bug in Socket Lab; please report it with these details.</source>
@@ -1133,12 +1280,6 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
         <source>, escapes</source>
         <translation>，转义</translation>
     </message>
-    <message>
-        <source>{0} · {1} byte(s)
-{2}</source>
-        <translation>{0} · {1} 字节
-{2}</translation>
-    </message>
 </context>
 <context>
     <name>SavedMessagesButton</name>
@@ -1468,10 +1609,6 @@ Kept in {0}</source>
         <translation> 秒</translation>
     </message>
     <message>
-        <source>Connect timeout</source>
-        <translation>连接超时</translation>
-    </message>
-    <message>
         <source>TCP_NODELAY</source>
         <translation>TCP_NODELAY</translation>
     </message>
@@ -1528,12 +1665,24 @@ Kept in {0}</source>
         <translation>已连接：{0} ⇄ {1}</translation>
     </message>
     <message>
-        <source>Replies: {0} · last {1:.3f} ms · min {2:.3f} / median {3:.3f} / max {4:.3f} ms</source>
-        <translation>回复：{0} · 最近 {1:.3f} ms · 最小 {2:.3f} / 中位数 {3:.3f} / 最大 {4:.3f} ms</translation>
+        <source>Replies: {0}</source>
+        <translation>回复：{0}</translation>
+    </message>
+    <message>
+        <source>{0} unanswered after {1:g} s</source>
+        <translation>{0} 条在 {1:g} 秒内无回复</translation>
+    </message>
+    <message>
+        <source>last {0:.3f} ms · min {1:.3f} / median {2:.3f} / max {3:.3f} ms</source>
+        <translation>最近 {0:.3f} ms · 最小 {1:.3f} / 中位数 {2:.3f} / 最大 {3:.3f} ms</translation>
     </message>
     <message>
         <source>Write side shut down (FIN sent): waiting for the server to close…</source>
         <translation>写方向已关闭（已发送 FIN）：等待服务器关闭连接…</translation>
+    </message>
+    <message>
+        <source>Connect timeout, and how long a message waits for its reply before it counts as unanswered</source>
+        <translation>连接超时，也是一条消息等待回复的时长，超过即算作无回复</translation>
     </message>
     <message>
         <source>The server closed the connection (recv() returned b&quot;&quot;).</source>
@@ -1669,16 +1818,12 @@ Kept in {0}</source>
         <translation>未知：DAYTIME 是自由格式的文本</translation>
     </message>
     <message>
-        <source>{0:+.3f} ms (the server&apos;s clock is {1})</source>
-        <translation>{0:+.3f} ms（服务器时钟{1}）</translation>
+        <source>{0:+.3f} ms (the server&apos;s clock is ahead)</source>
+        <translation>{0:+.3f} ms（服务器时钟偏快）</translation>
     </message>
     <message>
-        <source>ahead</source>
-        <translation>偏快</translation>
-    </message>
-    <message>
-        <source>behind</source>
-        <translation>偏慢</translation>
+        <source>{0:+.3f} ms (the server&apos;s clock is behind)</source>
+        <translation>{0:+.3f} ms（服务器时钟偏慢）</translation>
     </message>
     <message>
         <source>{0:.3f} ms</source>
@@ -1830,9 +1975,17 @@ Kept in {0}</source>
         <source>Cannot save {0}: {1}</source>
         <translation>无法保存 {0}：{1}</translation>
     </message>
-    <message>
-        <source>{0:,} chunks · {1:,} bytes</source>
-        <translation>{0:,} 个块 · {1:,} 字节</translation>
+    <message numerus="yes">
+        <source>{0:,} chunk(s)</source>
+        <translation>
+            <numerusform>{0:,} 个块</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{0:,} byte(s)</source>
+        <translation>
+            <numerusform>{0:,} 字节</numerusform>
+        </translation>
     </message>
     <message>
         <source> · {0:,} older chunks ({1:,} bytes) dropped to stay within {2:,} bytes</source>

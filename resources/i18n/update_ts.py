@@ -1,8 +1,9 @@
 """Refresh ``socketlab_*.ts`` from the sources (``make translations-update``): every ``tr()`` and
 ``translate()`` text in app/ and widgets/, plus what netcore says that the GUI translates by type —
 each error class's own summary/hint templates (context = that class), the actions its errors name
-(context "Action") and the packet-sticking verdict's templates (context "Verdict"). Then translate
-the new entries (``pyside6-linguist``) and commit the .ts."""
+(context "Action"), the literal templates of its ``InputError``s (context "InputError") and the
+packet-sticking verdict's templates (context "Verdict"). Then translate the new entries
+(``pyside6-linguist``) and commit the .ts."""
 
 from __future__ import annotations
 
@@ -64,6 +65,21 @@ def action_texts() -> Iterator[tuple[str, str]]:
                     yield "Action", value.value
 
 
+def input_error_texts() -> Iterator[tuple[str, str]]:
+    """("InputError", template) for each literal template netcore raises an ``InputError`` with."""
+    for path in sorted((ROOT / "netcore").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "InputError"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                yield "InputError", node.args[0].value
+
+
 def verdict_texts() -> Iterator[tuple[str, str]]:
     """("Verdict", template) for each template of the packet-sticking verdict and segment count."""
     for template in scenario.templates():
@@ -72,7 +88,7 @@ def verdict_texts() -> Iterator[tuple[str, str]]:
 
 def netcore_source() -> str:
     """A Python file that marks the netcore texts for lupdate."""
-    texts = sorted(set(error_texts()) | set(action_texts()) | set(verdict_texts()))
+    texts = sorted(set(error_texts()) | set(action_texts()) | set(input_error_texts()) | set(verdict_texts()))
     return "".join(f"QT_TRANSLATE_NOOP({context!r}, {text!r})\n" for context, text in texts)
 
 

@@ -163,7 +163,7 @@ def test_export_then_import_round_trip(qtbot, window, monkeypatch, tmp_path):
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
     menu_action(button, "Import…").trigger()
     assert button.store.messages == [Message("48 65", PayloadMode.HEX, name="He")]
-    assert shown == ["1 message(s) imported."]
+    assert shown == ["1 message imported."]
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,7 @@ from netcore.model.events import (
     Listening,
     Stopped,
     Traffic,
+    Unanswered,
     WriteShutdown,
 )
 from netcore.model.traffic import Direction
@@ -702,6 +703,46 @@ def test_raw_echo_answers_all_messages_in_order(start_server, make_client):
     assert [a.index for a in answered] == list(range(len(sizes)))
     assert all(a.rtt_s > 0 for a in answered)
     assert received(events) == b"".join(bytes([i]) * s for i, s in enumerate(sizes))
+
+
+@pytest.mark.parametrize("framing", ["raw", "length4"])
+def test_an_unanswered_message_times_out_and_never_shifts_later_replies(start_server, make_client, framing):
+    """Issue 15: a message the server never answers (Manual reply) is given up after the timeout;
+    the echoes of the messages sent after it are each matched to their own message, not to the one
+    before (which had made every round trip one repeat interval long, and the first ~35 s)."""
+    srv = start_server(mode="manual", framing=framing)
+    client = make_client(srv.addr.host, srv.addr.port, framing=framing, timeout=0.3)
+    client.connect()
+    assert client.send(b"nobody answers this") == 0
+    events = pump_until(client, has(Unanswered))
+    gave_up = [e for e in events if isinstance(e, Unanswered)]
+    assert [e.index for e in gave_up] == [0] and gave_up[0].waited_s >= 0.3
+    assert not any(isinstance(e, Answered) for e in events)
+    switched = threading.Event()
+
+    def echo() -> None:
+        srv.server.mode = ReplyMode.ECHO
+        switched.set()
+
+    srv.server.call_soon(echo)
+    assert switched.wait(WAIT_S)
+    answered: list[Answered] = []
+    for i in range(1, 6):
+        assert client.send(b"echo me %d" % i) == i
+        events = pump_until(client, has(Answered))
+        answered += [e for e in events if isinstance(e, Answered)]
+    assert [a.index for a in answered] == [1, 2, 3, 4, 5]
+    assert all(a.rtt_s < 0.3 for a in answered), [a.rtt_s for a in answered]
+
+
+def test_a_reply_in_time_cancels_the_give_up(start_server, make_client):
+    """A message answered in time is never also reported unanswered."""
+    srv = start_server(framing="line")
+    client = make_client(srv.addr.host, srv.addr.port, framing="line", timeout=0.2)
+    client.connect()
+    client.send(b"quick")
+    events = pump_until(client, has(Answered)) + drain(client, 0.4)
+    assert not any(isinstance(e, Unanswered) for e in events)
 
 
 # -- 8. traffic events and stream offsets --------------------------------------------------------

@@ -241,6 +241,28 @@ def test_add_frames_later() -> None:
     assert store.frame_count() == 1
 
 
+def test_frames_of_a_new_session_never_land_on_an_earlier_connection_with_the_same_id() -> None:
+    """Issue 15: reconnecting (a new engine, connection #1 again) with a framing must not draw the
+    new connection's frames on the old connection's raw bytes at the same stream offsets."""
+    store = TrafficStore()
+    store.append(chunk(RECEIVED, b"hello", 0))  # raw: no frames
+    store.begin_session()
+    store.append(chunk(RECEIVED, b"\x00\x01x", 0), [Frame(0, b"x", 0, 2, 3, 3)])
+    assert store.frame_of(0, 0) is None and store.frame_of(0, 2) is None
+    assert store.frame_of(1, 0) == FrameSpan(0, 0, 2, 3, 3)
+    assert store.frame_at(1, RECEIVED, 1) == FrameSpan(0, 0, 2, 3, 3)  # the current session's
+    assert store.frame_at(1, RECEIVED, 1, session=store.session - 1) is None
+
+
+def test_an_old_sessions_frames_go_with_its_chunks() -> None:
+    store = TrafficStore(max_chunks=2)
+    store.append(chunk(SENT, b"\x00\x01x", 0), [Frame(0, b"x", 0, 2, 3, 3)])
+    store.begin_session()
+    store.append(chunk(SENT, b"ab", 0))
+    store.append(chunk(SENT, b"cd", 2))
+    assert store.frame_count() == 0 and store.frame_of(0, 0) is None
+
+
 def test_frames_disappear_with_their_chunks() -> None:
     # chunks: [0, 10) holds frame 0 and the start of frame 1; [10, 17) holds the rest; then one more frame
     stream, pieces = _framed_chunks([b"hello", b"world", b"!"], [10])
