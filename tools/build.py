@@ -221,7 +221,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     for name in STEPS:
         step = steps.add_parser(name)
         if name == "lint":
-            step.add_argument("--platform", default=sys.platform, help="mypy's --platform (default: this one)")
+            step.add_argument(
+                "--platform", default=sys.platform, help="mypy's --platform (default: this one)"
+            )
         if name == "test":
             step.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
         if name in {"dist", "dist-test", "allowlist"}:

@@ -34,7 +34,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def render_png(svg: Path, size: int) -> bytes:
     """The SVG drawn on a transparent *size*×*size* square, as PNG bytes."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
-    from PySide6.QtGui import QGuiApplication, QImage, QPainter
+    from PySide6.QtGui import QGuiApplication, QImage, QImageWriter, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
     if QGuiApplication.instance() is None:  # QSvgRenderer and QImage need no window, only fonts
@@ -51,7 +51,8 @@ def render_png(svg: Path, size: int) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
+    if not QImageWriter(buffer, QByteArray(b"PNG")).write(image):
+        raise RuntimeError("Qt could not write a PNG")
     buffer.close()
     return bytes(data.data())
 
