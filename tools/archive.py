@@ -2,8 +2,9 @@
 
 A one-file executable is read with PyInstaller's archive reader (the same as ``pyi-archive_viewer``):
 its CArchive holds every library, plugin and data file, plus the PYZ of Python modules. A one-folder
-build (macOS) has the same files on disk. The allow-list names every library, plugin and data file,
-one per line (``#`` starts a comment); Python modules in the PYZ are only counted.
+build (macOS) has the same files on disk, and its PYZ inside the executable. The allow-list names
+every library, plugin and data file, one per line (``#`` starts a comment); Python modules in the
+PYZ are only counted.
 """
 
 from __future__ import annotations
@@ -39,19 +40,15 @@ def onefile_contents(executable: Path) -> Contents:
     return Contents(tuple(sorted(files)), modules)
 
 
-def folder_contents(folder: Path) -> Contents:
-    """The files of a one-folder build (or an .app's Contents), PYZ modules counted."""
-    from PyInstaller.archive.readers import ZlibArchiveReader
-
-    files, modules = [], 0
-    for path in sorted(folder.rglob("*")):
-        if path.is_dir() and not path.is_symlink():
-            continue
-        name = path.relative_to(folder).as_posix()
-        if path.suffix == ".pyz":
-            modules += len(ZlibArchiveReader(str(path)).toc)
-        files.append(name)
-    return Contents(tuple(files), modules)
+def folder_contents(folder: Path, executable: Path) -> Contents:
+    """The files of a one-folder build (or an .app), and the module count of the PYZ that
+    PyInstaller appends to its *executable*."""
+    files = sorted(
+        path.relative_to(folder).as_posix()
+        for path in folder.rglob("*")
+        if path.is_symlink() or not path.is_dir()
+    )
+    return Contents(tuple(files), onefile_contents(executable).modules)
 
 
 def read_allowlist(path: Path) -> set[str]:

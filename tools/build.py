@@ -137,12 +137,13 @@ class Build:
         else:
             self.runs = self.contents = DIST / "socketlab"
             self.shipped = [self.runs]
-        self.allowlist = archive.ALLOWLIST_DIR / f"{name}{'-folder' if folder else ''}.txt"
+        # The allow-list is of what users download: the Linux one-folder build is for measuring.
+        self.allowlist = None if folder and name == "linux" else archive.ALLOWLIST_DIR / f"{name}.txt"
 
     def read(self) -> archive.Contents:
         """The files (and module count) the build carries."""
         if self.contents.is_dir():
-            return archive.folder_contents(self.contents)
+            return archive.folder_contents(self.contents, self.runs)
         return archive.onefile_contents(self.contents)
 
 
@@ -157,11 +158,13 @@ def step_dist_test(args: argparse.Namespace) -> None:
     if "self-test ok" not in run(build.runs, "--self-test", env=offscreen):
         raise SystemExit("the executable's self-test failed")
     contents = build.read()
-    size = sum(path.stat().st_size for path in build.shipped if path.is_file()) / 1e6
-    print(f"{build.contents.name}: {len(contents.files)} files and {contents.modules} Python modules", end="")
-    print(f", {size:.1f} MB" if size else "")
-    listing = DIST / f"contents-{build.allowlist.stem}.txt"
+    files = [file for path in build.shipped for file in (path.rglob("*") if path.is_dir() else [path])]
+    size = sum(file.stat().st_size for file in files if file.is_file() and not file.is_symlink()) / 1e6
+    print(f"{build.contents.name}: {len(contents.files)} files, {contents.modules} modules, {size:.1f} MB")
+    listing = DIST / f"contents-{build.name}{'-folder' if args.folder else ''}.txt"
     listing.write_text(archive.allowlist_text(build.name, contents), encoding="utf-8")
+    if build.allowlist is None:
+        return
     if not build.allowlist.exists():
         print(f"warning: no allow-list {build.allowlist.relative_to(ROOT)} for this system yet;")
         print(f"review {listing.relative_to(ROOT)} and commit it there")
@@ -177,8 +180,9 @@ def step_dist_test(args: argparse.Namespace) -> None:
     print(f"contents identical to {build.allowlist.relative_to(ROOT)} ({len(contents.files)} entries)")
 
 
-def step_allowlist(args: argparse.Namespace) -> None:
-    build = Build(system(), args.folder)
+def step_allowlist(_: argparse.Namespace) -> None:
+    build = Build(system())
+    assert build.allowlist is not None
     build.allowlist.parent.mkdir(exist_ok=True)
     build.allowlist.write_text(archive.allowlist_text(build.name, build.read()), encoding="utf-8")
     print(f"wrote {build.allowlist.relative_to(ROOT)}")
@@ -226,7 +230,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
             )
         if name == "test":
             step.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
-        if name in {"dist", "dist-test", "allowlist"}:
+        if name in {"dist", "dist-test"}:
             step.add_argument("--folder", action="store_true", help="the one-folder build (Linux)")
     return parser.parse_args(argv)
 

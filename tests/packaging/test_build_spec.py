@@ -207,12 +207,16 @@ def test_windows_makes_a_windowed_exe_and_its_console_twin(monkeypatch, tmp_path
         assert "StringStruct('ProductName', 'Socket Lab')" in resource
 
 
+def recorder_of(name):
+    return lambda *args, **kwargs: (name, args, kwargs)
+
+
 def test_windows_version_resource_is_what_pyinstaller_reads(monkeypatch, tmp_path, qapp):
     calls, _ = run_spec(monkeypatch, tmp_path, "win32", qapp)
     text = Path(calls[-1].kwargs["version"]).read_text(encoding="utf-8")
     # PyInstaller eval()s the text with its versioninfo classes (Windows only); the same names here.
     names = ("VSVersionInfo", "FixedFileInfo", "StringFileInfo", "StringTable", "StringStruct", "VarFileInfo")
-    made = {name: (lambda name: lambda *a, **k: (name, a, k))(name) for name in (*names, "VarStruct")}
+    made = {name: recorder_of(name) for name in (*names, "VarStruct")}
     info = eval(text, made)
     fixed = info[2]["ffi"][2]
     numbers = tuple(int(part) for part in VERSION.split("."))

@@ -84,13 +84,15 @@ def test_committed_linux_allowlist_has_no_gtk_and_keeps_qtnetwork():
     assert "PySide6/QtNetwork.abi3.so" in allowed
 
 
-def test_folder_contents_lists_files_and_links(tmp_path):
+def test_folder_contents_lists_files_and_links(tmp_path, monkeypatch):
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "libQt6Core.so.6").write_bytes(b"x")
     (tmp_path / "libQt6Core.so.6").symlink_to("lib/libQt6Core.so.6")
-    assert archive.folder_contents(tmp_path) == archive.Contents(
-        ("lib/libQt6Core.so.6", "libQt6Core.so.6"), 0
-    )
+    (tmp_path / "socketlab").write_bytes(b"x")
+    modules = {"socketlab": archive.Contents((), 7)}
+    monkeypatch.setattr(archive, "onefile_contents", lambda executable: modules[executable.name])
+    expected = ("lib/libQt6Core.so.6", "libQt6Core.so.6", "socketlab")
+    assert archive.folder_contents(tmp_path, tmp_path / "socketlab") == archive.Contents(expected, 7)
 
 
 @pytest.mark.parametrize(
