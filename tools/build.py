@@ -55,22 +55,25 @@ def venv_python() -> Path:
     return venv_bin() / ("python.exe" if sys.platform == "win32" else "python")
 
 
-def run(*command: str | Path, env: dict[str, str] | None = None) -> str:
-    """Run *command* in the repository, echo and return its standard output; exit on failure."""
-    print("+", " ".join(str(part) for part in command), flush=True)
+def run(*command: str | Path, env: dict[str, str] | None = None, capture: bool = False) -> str:
+    """Run *command* in the repository, its output shown as it comes (and returned, with
+    *capture*); exit on failure."""
+    words = [str(part) for part in command]
+    print("+", " ".join(words), flush=True)
     done = subprocess.run(
-        [str(part) for part in command],
+        words,
         cwd=ROOT,
         env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
+        stdout=subprocess.PIPE if capture else None,
         text=True,
         encoding="utf-8",
         errors="replace",
     )
-    print(done.stdout, end="", flush=True)
+    if capture:
+        print(done.stdout, end="", flush=True)
     if done.returncode != 0:
-        raise SystemExit(f"failed ({done.returncode}): {command[0]} {command[1] if len(command) > 1 else ''}")
-    return done.stdout
+        raise SystemExit(f"exit status {done.returncode}: {' '.join(words)}")
+    return done.stdout or ""
 
 
 def python(*args: str | Path, env: dict[str, str] | None = None) -> str:
@@ -152,10 +155,10 @@ def step_dist_test(args: argparse.Namespace) -> None:
     if not build.runs.exists():
         raise SystemExit(f"{build.runs} is missing: run `python -m tools.build dist` first")
     offscreen = {"QT_QPA_PLATFORM": "offscreen"}
-    version = run(build.runs, "--version", env=offscreen).strip()
+    version = run(build.runs, "--version", env=offscreen, capture=True).strip()
     if version != f"Socket Lab {project_version()}":
         raise SystemExit(f"--version printed {version!r}, pyproject.toml says {project_version()}")
-    if "self-test ok" not in run(build.runs, "--self-test", env=offscreen):
+    if "self-test ok" not in run(build.runs, "--self-test", env=offscreen, capture=True):
         raise SystemExit("the executable's self-test failed")
     contents = build.read()
     files = [file for path in build.shipped for file in (path.rglob("*") if path.is_dir() else [path])]
