@@ -25,6 +25,7 @@ import tarfile
 import tomllib
 import zipfile
 from collections.abc import Sequence
+from ctypes.util import find_library
 from pathlib import Path
 
 from tools import archive
@@ -172,6 +173,9 @@ def step_dist_test(args: argparse.Namespace) -> None:
         print(f"warning: no allow-list {build.allowlist.relative_to(ROOT)} for this system yet;")
         print(f"review {listing.relative_to(ROOT)} and commit it there")
         return
+    if build.name == "linux":  # the check matters where a desktop's libraries could leak in
+        gtk = find_library("gtk-3")
+        print(f"GTK 3 on this machine: {gtk or 'no (make system-deps installs it to check it stays out)'}")
     problems = archive.differences(archive.read_allowlist(build.allowlist), contents.files)
     for line in problems:
         print(line)
