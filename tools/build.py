@@ -162,6 +162,7 @@ def step_dist_test(args: argparse.Namespace) -> None:
     if "self-test ok" not in run(build.runs, "--self-test", env=offscreen, capture=True):
         raise SystemExit("the executable's self-test failed")
     contents = build.read()
+    print(*(f"  {name}" for name in contents.files), sep="\n")
     files = [file for path in build.shipped for file in (path.rglob("*") if path.is_dir() else [path])]
     size = sum(file.stat().st_size for file in files if file.is_file() and not file.is_symlink()) / 1e6
     print(f"{build.contents.name}: {len(contents.files)} files, {contents.modules} modules, {size:.1f} MB")
