@@ -30,7 +30,7 @@ from tests.netcore.support import ROOT, NetcoreProcess, cli
 RUNNER = ("-m", "tests.no_posix")
 NO_POSIX_NETCORE = (*RUNNER, "netcore")
 SERVER_DURATION = "60"  # an upper bound only: each test stops its servers as soon as it is done
-RUN_TIMEOUT = 30
+RUN_TIMEOUT = 120
 
 
 def subcommands() -> list[str]:
