@@ -330,8 +330,9 @@ class FileServer(ServerEngine):
     def list_files(self) -> list[str]:
         """The names a client may fetch: regular files of the folder (symlinks only if they stay inside).
 
-        A name that is not valid UTF-8 cannot be requested nor sent in a JSON header: it is left out.
-        Made once while the folder is unchanged (its mtime) and at most ``LIST_CACHE_S`` old: a client
+        Only names a request can carry are listed (``requestable``): not one that is not valid UTF-8,
+        nor one the request would read otherwise (``q``, ``?``, a new line, spaces at its ends), and
+        files in sub-folders are neither listed nor served: the server serves what it lists. Made once while the folder is unchanged (its mtime) and at most ``LIST_CACHE_S`` old: a client
         asking '?' thousands of times costs a look-up each, not a walk of the folder each."""
         try:
             st = self.root.stat()
@@ -343,7 +344,7 @@ class FileServer(ServerEngine):
             cached = self._list_cache
         if cached is not None and cached[0] == key and now - cached[1] < LIST_CACHE_S:
             return cached[2]
-        names = sorted(p.name for p in self.root.iterdir() if _is_utf8(p.name) and self._inside(p))
+        names = sorted(p.name for p in self.root.iterdir() if requestable(p.name) and self._inside(p))
         with self._lock:
             self._list_cache = (key, now, names)
         return names
@@ -366,11 +367,13 @@ class FileServer(ServerEngine):
             return f"the name is longer than {MAX_NAME_BYTES} bytes"
         if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in Path(name).parts:
             return "only names inside the served folder are allowed (no absolute paths, no '..')"
-        found = self._open(name, Path(name).parts)
+        if "/" in name or "\\" in name:
+            return "only the files of the served folder itself are served, not those of its sub-folders"
+        found = self._open(name, (name,))
         if found is not None:
             return found
         candidates = [
-            p for p in self.root.glob(f"{glob_escape(name)}.*") if p.stem == name and _is_utf8(p.name)
+            p for p in self.root.glob(f"{glob_escape(name)}.*") if p.stem == name and requestable(p.name)
         ]
         if len(candidates) == 1:
             found = self._open(name, candidates[0].relative_to(self.root).parts)
@@ -842,6 +845,18 @@ def _refusal(name: str, exc: OSError | OutsideFolder) -> str:
     if exc.errno == errno.ELOOP:
         return f"cannot follow '{name}': a loop of symbolic links"
     return f"cannot read '{name}': {exc.strerror}"
+
+
+def requestable(name: str) -> bool:
+    """Whether a request can name the file *name* of the served folder, as ``decode_name`` and
+    ``split_lines`` read requests: the server lists only these."""
+    return (
+        _is_utf8(name)
+        and name == name.strip()
+        and name not in ("q", "?")
+        and not any(c in name for c in "\n\r\\/\0")
+        and len(name.encode()) <= MAX_NAME_BYTES
+    )
 
 
 def _is_utf8(name: str) -> bool:

@@ -318,7 +318,7 @@ REFUSED = [
     ("x" * 300, "the name is longer than 255 bytes"),
     ("link.txt", "the name leads outside the served folder"),
     ("link", "the name leads outside the served folder"),  # stem lookup finds link.txt
-    ("linkdir/secret.txt", "the name leads outside the served folder"),
+    ("linkdir/secret.txt", "not those of its sub-folders"),
     ("abs-link", "the name leads outside the served folder"),
     ("fifo", "'fifo' is not a regular file"),
     ("null", "'null' is not a regular file"),
@@ -358,12 +358,16 @@ def test_links_that_stay_inside_the_folder_are_followed(serve, make_client, root
     (root / "subdir").symlink_to("sub")
     (root / "sub" / "up").symlink_to("../chain")
     (root / "sub" / "out").symlink_to("../../outside.txt")
+    (root / "via-sub").symlink_to("subdir/up")
+    (root / "out").symlink_to("subdir/out")
     running = serve(root)
     client = make_client(running.addr.port, dest, overwrite=True)
     client.connect()
-    for name in ("rel", "abs", "chain", "subdir/deep.txt", "sub/up", "subdir/up"):
+    for name in ("rel", "abs", "chain", "via-sub"):
         assert client.fetch(name).path.read_bytes() == b"deep", name
-    assert running.server.open_name("sub/out") == "the name leads outside the served folder"
+    assert running.server.open_name("out") == "the name leads outside the served folder"
+    for name in ("subdir/deep.txt", "sub/up", "subdir/up"):  # served only what it lists: not sub-folders
+        assert "not those of its sub-folders" in str(running.server.open_name(name))
 
 
 @special_files
