@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from netcore import __version__
-from netcore.engines.filefetch import IDLE_TIMEOUT_S, LENGTH_FORMATS, FetchClient, FileServer, check_key
+from netcore.engines.filefetch import (
+    FETCH_DEADLINE_S,
+    IDLE_TIMEOUT_S,
+    LENGTH_FORMATS,
+    FetchClient,
+    FileServer,
+    check_key,
+)
 from netcore.engines.relay import ChunkPlan, RechunkRelay
 from netcore.engines.serving import REPLY_BURST, REPLY_RATE, ReplyGuard, ReplyMode, ServerEngine
 from netcore.engines.sticking import run_scenario
@@ -670,7 +677,10 @@ def cmd_fetch(args: argparse.Namespace, out: TextIO) -> int:
         read_key(args.key_file),
         args.timeout,
         args.overwrite,
+        deadline=args.deadline,
     )
+    if not args.json and out.isatty():  # "the server is hashing …: 40 %" on one line
+        client.on_status = lambda status: print(f"\r{status.text}", end="", file=out, flush=True)
     try:
         client.connect()
         if args.list:
@@ -918,6 +928,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key-file", help="the shared key, if the server asks for one")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file of the same name")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds without data before giving up")
+    p.add_argument(
+        "--deadline",
+        type=seconds_arg,
+        default=FETCH_DEADLINE_S,
+        metavar="S",
+        help=f"give up on a request (its reply's body included) after S s in all, however the "
+        f"server drips its bytes (default {FETCH_DEADLINE_S:g})",
+    )
     p.add_argument("--list", action="store_true", help="list the server's files")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_fetch)
