@@ -369,6 +369,8 @@ class FileServer(ServerEngine):
             return "only names inside the served folder are allowed (no absolute paths, no '..')"
         if "/" in name or "\\" in name:
             return "only the files of the served folder itself are served, not those of its sub-folders"
+        if not requestable(name):  # the list leaves such a name out: not served either
+            return "a name with spaces at its ends, a new line, or 'q' or '?' alone is not served"
         found = self._open(name, (name,))
         if found is not None:
             return found
