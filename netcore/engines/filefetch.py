@@ -7,6 +7,14 @@ files); the server answers with a 4-byte header length, a UTF-8 JSON header
 size; ``error`` when it cannot serve), then exactly ``data_all`` bytes; ``netcore.protocols.filehdr``
 encodes and decodes it. The course packs the length with ``struct.pack('i', n)`` (little-endian on
 common machines); we send ``!I`` unless asked for ``<i``, and the client detects either.
+Only the files of the served folder itself are served, exactly those ``?`` lists.
+
+The md5 comes in the header, before the body, so a large file is hashed before its header can go.
+Meanwhile, in Socket Lab's ``!I`` mode, the server sends progress headers
+``{"hashing": {"done": bytes hashed, "size": file size}}`` (without ``data_all``: no client can take
+one for a file) until the real header; in the course's ``<i`` mode only the header's length goes
+early, so the course's client reads exactly what it expects. A request, its body included, must end
+within the client's ``deadline``.
 
 An optional shared key (Socket Lab's own, of at least 16 bytes) makes both sides prove it before any
 request: the server sends a header ``{"nonce": 32 bytes in hex}``; the client answers with its own
@@ -54,6 +62,7 @@ from netcore.errors import (
     FileAlreadyExists,
     FileAppeared,
     InputError,
+    InternalError,
     KeyRefused,
     KeyTooShort,
     LocalProtocolError,
@@ -265,9 +274,9 @@ class Md5Cache:
         with self._lock:
             self._cache[self._key(st)] = md5
 
-    def md5(self, f: BinaryIO, st: os.stat_result, cancelled: Callable[[], bool] | None = None) -> str:
+    def md5(self, f: BinaryIO, st: os.stat_result) -> str:
         """The md5 of the first ``st.st_size`` bytes of the open file *f*, whose ``os.fstat`` is
-        *st*; raises ``Cancelled`` when *cancelled()* turns true (asked every block)."""
+        *st*, all at once (the server hashes a large file in slices instead: ``store`` keeps it)."""
         key = self._key(st)
         cached = self.cached(st)
         if cached is not None:
@@ -276,8 +285,6 @@ class Md5Cache:
         f.seek(0)
         left = st.st_size
         while left > 0 and (block := f.read(min(BUFFER_SIZE, left))):
-            if cancelled is not None and cancelled():
-                raise Cancelled("hashing")
             digest.update(block)
             left -= len(block)
         if left:
@@ -332,8 +339,9 @@ class FileServer(ServerEngine):
 
         Only names a request can carry are listed (``requestable``): not one that is not valid UTF-8,
         nor one the request would read otherwise (``q``, ``?``, a new line, spaces at its ends), and
-        files in sub-folders are neither listed nor served: the server serves what it lists. Made once while the folder is unchanged (its mtime) and at most ``LIST_CACHE_S`` old: a client
-        asking '?' thousands of times costs a look-up each, not a walk of the folder each."""
+        files in sub-folders are neither listed nor served: the server serves what it lists.
+        Made once while the folder is unchanged (its mtime) and at most ``LIST_CACHE_S`` old: a
+        client asking '?' thousands of times costs a look-up each, not a walk of the folder each."""
         try:
             st = self.root.stat()
         except OSError:
@@ -442,6 +450,8 @@ class FileServer(ServerEngine):
             self._close(
                 client, reason, from_os_error(exc, action="serve", host=client.host, port=client.port)
             )
+        except Exception as exc:  # a bug: reported, and the other clients are served on
+            self._close(client, CloseReason.ERROR, InternalError(f"{type(exc).__name__}: {exc}"))
         else:
             if client.open:
                 self._watch(client)
@@ -888,22 +898,6 @@ def decode_name(raw: bytes) -> str:
         return raw.decode("utf-8").strip()
     except UnicodeDecodeError:
         raise RemoteProtocolError("the requested file name is not valid UTF-8") from None
-
-
-def recv_exactly(sock: socket.socket, size: int, deadline: float | None = None) -> bytes:
-    """*size* bytes, all before *deadline* (a ``time.monotonic()``) if given, else ``TimeoutError``."""
-    buf = bytearray()
-    while len(buf) < size:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("timed out")
-            sock.settimeout(left)
-        piece = sock.recv(size - len(buf))
-        if not piece:
-            raise RemoteProtocolError(f"the connection closed after {len(buf)} of {size} bytes")
-        buf += piece
-    return bytes(buf)
 
 
 # -- client ------------------------------------------------------------------------------------

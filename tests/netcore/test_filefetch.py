@@ -1000,6 +1000,36 @@ def test_a_half_closed_client_still_gets_a_large_file(serve, root):
         assert recv_exactly(sock, header["data_all"]) == data
 
 
+@pytest.mark.parametrize("use_sendfile", [True, False], ids=["sendfile", "read-and-send"])
+def test_bodies_interleave_on_the_one_loop_with_and_without_sendfile(
+    serve, make_client, root, dest, use_sendfile
+):
+    """Two clients fetch large files at once, both ways the server can send a body (Windows has no
+    sendfile for sockets: it reads and sends blocks); the second also pipelines three requests."""
+    if use_sendfile and not filefetch.HAS_SENDFILE:
+        pytest.skip("no os.sendfile for sockets on this system")
+    a, b = os.urandom(6 * BUFFER_SIZE + 3), os.urandom(3 * BUFFER_SIZE + 1)
+    (root / "a.bin").write_bytes(a)
+    (root / "b.bin").write_bytes(b)
+    running = serve(root)
+    running.server.use_sendfile = use_sendfile
+    with (
+        socket.create_connection(("127.0.0.1", running.addr.port), timeout=WAIT_S) as first,
+        socket.create_connection(("127.0.0.1", running.addr.port), timeout=WAIT_S) as second,
+    ):
+        first.sendall(b"a.bin\n")
+        second.sendall(b"b.bin\nb.bin\n?\n")
+        for sock, data in ((second, b), (first, a), (second, b)):
+            header = {"hashing": {}}
+            while "hashing" in header:
+                (length,) = struct.unpack("!I", recv_exactly(sock, 4))
+                header = json.loads(recv_exactly(sock, length))
+            assert header["file_hex"] == hashlib.md5(data).hexdigest()
+            assert recv_exactly(sock, header["data_all"]) == data
+        (length,) = struct.unpack("!I", recv_exactly(second, 4))
+        assert json.loads(recv_exactly(second, length))["files"] == ["a.bin", "b.bin"]
+
+
 # -- many clients at once ------------------------------------------------------------------------
 def test_fifty_concurrent_fetches_of_one_file(serve, root, tmp_path):
     data = os.urandom(2 * BUFFER_SIZE + 99)
