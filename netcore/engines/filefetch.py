@@ -85,7 +85,6 @@ from netcore.io.platform import (
     open_in_folder,
     peer_state,
     send_file_part,
-    wait_readable,
     windows_name_problem,
 )
 from netcore.io.resolve import resolve
@@ -1056,19 +1055,25 @@ class FetchClient(Engine):
 
     def _recv_into(self, view: memoryview, count: int) -> int:
         """One ``recv_into``, waiting at most the timeout and never past the request's deadline."""
-        assert self.sock is not None
+        sock = self.sock
+        assert sock is not None
         left = self._deadline_at - time.monotonic()
         if left <= 0:
             raise self._too_slow()
-        self.sock.settimeout(min(self.timeout, left))
+        limited = left < self.timeout  # the socket's own timeout is the timeout: changed only now
+        if limited:
+            sock.settimeout(left)
         try:
-            return self.sock.recv_into(view, count)
+            return sock.recv_into(view, count)
         except TimeoutError as exc:
-            if left < self.timeout:
+            if limited:
                 raise self._too_slow() from None
             raise self._os_error(exc, "receive from") from None
         except OSError as exc:
             raise self._os_error(exc, "receive from") from None
+        finally:
+            if limited and self.sock is not None:
+                sock.settimeout(self.timeout)
 
     def _too_slow(self) -> FetchTooSlow:
         self._abandon()
@@ -1100,11 +1105,19 @@ class FetchClient(Engine):
     def _slow_header(self) -> bool:
         """After a header's length: True (reported) if the rest does not follow within a moment,
         as from a server in the course's mode that hashes a large file first."""
-        assert self.sock is not None
-        if wait_readable(self.sock, HEADER_NOTICE_S):
-            return False
-        self._status(WAITING_FOR_HEADER)
-        return True
+        sock = self.sock
+        assert sock is not None
+        sock.settimeout(min(HEADER_NOTICE_S, self.timeout))
+        try:
+            sock.recv(1, socket.MSG_PEEK)  # left for the read that follows
+        except TimeoutError:
+            self._status(WAITING_FOR_HEADER)
+            return True
+        except OSError:
+            pass  # the read that follows reports it
+        finally:
+            sock.settimeout(self.timeout)
+        return False
 
     # -- requests -------------------------------------------------------------------------------
     def request(self, name: str, max_header: int = filehdr.MAX_HEADER) -> tuple[dict[str, Any], str]:
