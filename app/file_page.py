@@ -107,6 +107,7 @@ class FetchPane(ClientPane):
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)
         self.progress_text = PlainLabel(self)
+        self.progress_text.setWordWrap(True)  # "the server is hashing …" with a long name: never wider
         self.header = QPlainTextEdit(self)
         self.header.setReadOnly(True)
         self.header.setPlaceholderText(self.tr("The decoded JSON header appears here"))

@@ -45,6 +45,7 @@ from netcore.model.events import (
     Connected,
     Event,
     Failed,
+    FetchStatus,
     LargeDatagram,
     Listening,
     ProbeReply,
@@ -679,8 +680,9 @@ def cmd_fetch(args: argparse.Namespace, out: TextIO) -> int:
         args.overwrite,
         deadline=args.deadline,
     )
-    if not args.json and out.isatty():  # "the server is hashing …: 40 %" on one line
-        client.on_status = lambda status: print(f"\r{status.text}", end="", file=out, flush=True)
+    printer = _ProgressPrinter(out) if not args.json and out.isatty() else None
+    if printer is not None:  # "the server is hashing …: 40 %", then the body's progress
+        client.on_status = printer.status
     try:
         client.connect()
         if args.list:
@@ -691,8 +693,7 @@ def cmd_fetch(args: argparse.Namespace, out: TextIO) -> int:
             return EXIT_OK
         if not args.name:
             raise InputError("name a file to fetch, or use --list")
-        progress = None if args.json or not out.isatty() else _progress_printer(out)
-        result = client.fetch(args.name, progress)
+        result = client.fetch(args.name, None if printer is None else printer.progress)
     finally:
         client.close()
     if args.json:
@@ -726,14 +727,22 @@ def cmd_fetch(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _progress_printer(out: TextIO) -> Callable[[int, int], None]:
-    def show(done: int, total: int) -> None:
-        percent = 100 * done / total if total else 100
-        print(f"\r{done:,} / {total:,} bytes ({percent:.0f} %)", end="", file=out, flush=True)
-        if done == total:
-            print(file=out)
+class _ProgressPrinter:
+    """One line on a terminal, rewritten: what the fetch waits for, then bytes received."""
 
-    return show
+    def __init__(self, out: TextIO) -> None:
+        self.out, self.width = out, 0
+
+    def _line(self, text: str, end: bool = False) -> None:
+        print(f"\r{text.ljust(self.width)}", end="\n" if end else "", file=self.out, flush=True)
+        self.width = 0 if end else max(self.width, len(text))
+
+    def status(self, status: FetchStatus) -> None:
+        self._line(status.text)
+
+    def progress(self, done: int, total: int) -> None:
+        percent = 100 * done / total if total else 100
+        self._line(f"{done:,} / {total:,} bytes ({percent:.0f} %)", end=done == total)
 
 
 # -- parser -------------------------------------------------------------------------------------

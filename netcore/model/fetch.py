@@ -10,8 +10,8 @@ from typing import Any, Final
 # "FetchStatus"), filled with the event's params.
 HASHING: Final = "the server is hashing '{name}': {percent:.0f} % of {size:,} bytes"
 WAITING_FOR_HEADER: Final = (
-    "the server sent the header's length for '{name}' and not yet the header: waiting for it "
-    "(a server in the course's mode says no more while it hashes a large file)"
+    "waiting for the header of '{name}': the server sent its length (in the course's mode it says "
+    "no more while it hashes a large file)"
 )
 STATUS_TEMPLATES: Final = (HASHING, WAITING_FOR_HEADER)
 

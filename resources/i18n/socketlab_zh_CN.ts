@@ -352,8 +352,8 @@
         <translation>服务器正在计算“{name}”的 md5：{size:,} 字节已完成 {percent:.0f} %</translation>
     </message>
     <message>
-        <source>the server sent the header&apos;s length for &apos;{name}&apos; and not yet the header: waiting for it (a server in the course&apos;s mode says no more while it hashes a large file)</source>
-        <translation>服务器已发来“{name}”的报头长度，报头尚未到达：正在等待（课程模式的服务器在计算大文件的 md5 时不再发送其他内容）</translation>
+        <source>waiting for the header of &apos;{name}&apos;: the server sent its length (in the course&apos;s mode it says no more while it hashes a large file)</source>
+        <translation>正在等待“{name}”的报头：服务器已发来报头长度（课程模式的服务器在计算大文件的 md5 时不再发送其他内容）</translation>
     </message>
 </context>
 <context>
