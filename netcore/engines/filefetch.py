@@ -414,7 +414,9 @@ class FileServer(ServerEngine):
     # system has it). No thread per client: a client the server cannot serve costs no thread either.
     def on_listener(self, _mask: int) -> None:
         for sock, addr in self.accept_clients():
-            if self.refused_for_room(sock, addr, 1):
+            # Windows' select() limit: a client being hashed for is not watched now, but will be again
+            waiting = 0 if self.loop.room is None else sum(1 for c in self._clients.values() if not c.mask)
+            if self.refused_for_room(sock, addr, 1 + waiting):
                 continue
             sock.setblocking(False)
             # A reply is a header and then a body, in two writes: with Nagle's algorithm on, the

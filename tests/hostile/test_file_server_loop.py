@@ -23,8 +23,10 @@ import pytest
 
 from netcore.engines import filefetch
 from netcore.engines.filefetch import BUFFER_SIZE, FetchClient, FileServer
+from netcore.errors import LoopFull
+from netcore.io import loop as loop_module
 from netcore.io.platform import MAX_LOOP_SOCKETS, raise_open_files_limit
-from netcore.model.events import Closed, CloseReason, Failed, FetchStatus, Stopped
+from netcore.model.events import Closed, CloseReason, Connected, Failed, FetchStatus, Stopped
 from netcore.model.fetch import HASHING, WAITING_FOR_HEADER
 from tests.faults.support import wait_until
 from tests.netcore.support import WAIT_S, EngineThreads
@@ -256,3 +258,24 @@ def test_in_the_course_mode_our_client_says_it_waits_for_the_header(served, monk
             client.close()
     assert result.verified and result.length_format == "<i"
     assert [s.template for s in statuses] == [WAITING_FOR_HEADER]
+
+
+def test_under_windows_select_limit_the_server_refuses_politely_what_it_cannot_watch(served, monkeypatch):
+    """On the one loop the file server watches its clients: with Windows' select() limit (made 8
+    here: the wake-up socket, the listener and 6 clients) the 7th client is closed at once with a
+    ``LoopFull`` notice, and the others are served."""
+    monkeypatch.setattr(loop_module, "MAX_LOOP_SOCKETS", 8)
+    clients: list[socket.socket] = []
+    with EngineThreads() as engines:
+        addr, log, _ = engines.start(FileServer(served), "file-server-select-limit")
+        try:
+            for _ in range(7):
+                clients.append(socket.create_connection((addr.host, addr.port), timeout=WAIT_S))
+            [refused] = log.wait_for(Failed)
+            assert isinstance(refused.error, LoopFull) and len(log.of(Connected)) == 6
+            assert clients[-1].recv(10) == b"", "closed at once: EOF, not a hang"
+            for sock in clients[:-1]:
+                assert fetch_raw(sock, "small.txt")[1] == b"small and quick"
+        finally:
+            for sock in clients:
+                sock.close()
