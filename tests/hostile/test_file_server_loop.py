@@ -32,6 +32,7 @@ from tests.faults.support import wait_until
 from tests.netcore.support import WAIT_S, EngineThreads
 
 IDLE = 3_000
+IDLE_WINDOW_S = 2.0  # how long the server's CPU is measured with its clients idle
 
 
 def threads_now() -> int:
@@ -73,7 +74,8 @@ def served(tmp_path: Path) -> Path:
 
 def test_3000_idle_connections_start_no_thread(served: Path, record_property):
     """3,000 clients connect and say nothing: the server's thread count does not grow (it made 3,002
-    threads, one per client), and a new client is answered meanwhile."""
+        threads, one per client), its loop takes next to no CPU for them (idle timeouts are one timer for all
+    clients), and a new client is answered meanwhile."""
     if MAX_LOOP_SOCKETS is not None:
         pytest.skip(f"this system's select() watches at most {MAX_LOOP_SOCKETS} sockets")
     limit = raise_open_files_limit(2 * IDLE + 256)
@@ -89,6 +91,16 @@ def test_3000_idle_connections_start_no_thread(served: Path, record_property):
                 clients.append(socket.create_connection((addr.host, addr.port), timeout=WAIT_S))
             wait_until(lambda: len(server._clients) >= IDLE, f"{IDLE} clients accepted", timeout=60)
             during = threads_now()
+            samples: list[tuple[float, float]] = []  # (wall, CPU) time of the server's loop thread
+
+            def sample() -> None:
+                samples.append((time.monotonic(), time.thread_time()))
+
+            server.call_soon(sample)
+            wait_until(lambda: len(samples) == 1, "the loop's first sample")
+            time.sleep(IDLE_WINDOW_S)  # the clients stay idle this long: a measuring window
+            server.call_soon(sample)
+            wait_until(lambda: len(samples) == 2, "the loop's second sample")
             with socket.create_connection((addr.host, addr.port), timeout=WAIT_S) as sock:
                 started = time.perf_counter()
                 header, body = fetch_raw(sock, "small.txt")
@@ -97,9 +109,13 @@ def test_3000_idle_connections_start_no_thread(served: Path, record_property):
             for sock in clients:
                 sock.close()
         assert not log.of(Failed), log.of(Failed)
+    (wall0, cpu0), (wall1, cpu1) = samples
+    idle_cpu = 100 * (cpu1 - cpu0) / (wall1 - wall0)
     record_property("threads before / with 3,000 idle clients", f"{before} / {during}")
+    record_property("the server loop's CPU with 3,000 idle clients (%)", f"{idle_cpu:.1f}")
     record_property("a new client's answer with 3,000 idle (ms)", f"{answer_ms:.1f}")
     assert during <= before, f"{during - before} more threads with {IDLE} idle clients"
+    assert idle_cpu < 10, f"{idle_cpu:.1f} % CPU for {IDLE} idle clients"
     assert body == b"small and quick" and header["file_name"] == "small"
 
 
