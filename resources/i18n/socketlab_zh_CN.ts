@@ -428,6 +428,28 @@
     </message>
 </context>
 <context>
+    <name>FetchStatus</name>
+    <message>
+        <source>the server is hashing &apos;{name}&apos;: {percent:.0f} % of {size:,} bytes</source>
+        <translation>服务器正在计算“{name}”的 md5：{size:,} 字节已完成 {percent:.0f} %</translation>
+    </message>
+    <message>
+        <source>waiting for the header of &apos;{name}&apos;: the server sent its length (in the course&apos;s mode it says no more while it hashes a large file)</source>
+        <translation>正在等待“{name}”的报头：服务器已发来报头长度（课程模式的服务器在计算大文件的 md5 时不再发送其他内容）</translation>
+    </message>
+</context>
+<context>
+    <name>FetchTooSlow</name>
+    <message>
+        <source>fetching &apos;{name}&apos; from {where} took longer than its deadline of {deadline:g} s ({received:,} bytes received)</source>
+        <translation>从 {where} 获取“{name}”超过了 {deadline:g} 秒的总时限（已收到 {received:,} 字节）</translation>
+    </message>
+    <message>
+        <source>{where} sends too slowly to finish in time (or a byte at a time on purpose) — try again, or allow a longer deadline (--deadline S on the command line).</source>
+        <translation>{where} 发送太慢，无法按时完成（或故意每次只发一个字节）— 请重试，或放宽时限（命令行中用 --deadline S）。</translation>
+    </message>
+</context>
+<context>
     <name>FileAlreadyExists</name>
     <message>
         <source>&apos;{name}&apos; already exists in {folder}</source>
