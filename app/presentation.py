@@ -22,6 +22,7 @@ class Presentation:
         self.base_font = QFont(app.font())
         self.base_mono = style.mono_font()
         self.base_palette = QPalette(app.palette())
+        self.base_style = app.style().name()
         self.step = ZOOM_STEPS.index(1.0)
         self.high_contrast = False
 
@@ -60,26 +61,56 @@ class Presentation:
         self.set_zoom(ZOOM_STEPS[max(self.step - 1, 0)])
 
     def set_high_contrast(self, on: bool) -> None:
-        """White on black with yellow selection: readable on a washed-out projector."""
+        """Black on white (``high_contrast_palette``) in the Fusion style, which draws every control
+        from the palette, and the views' high-contrast colours (``style.HIGH_CONTRAST``)."""
         self.high_contrast = on
-        if not on:
+        style.use(style.HIGH_CONTRAST if on else style.NORMAL)
+        if on:
+            self.app.setStyle("Fusion")
+            self.app.setPalette(high_contrast_palette())
+        else:
+            self.app.setStyle(self.base_style)
             self.app.setPalette(self.base_palette)
-            return
-        palette = QPalette()
-        black, white, yellow = QColor("#000000"), QColor("#ffffff"), QColor("#ffd400")
-        for role, colour in (
-            (QPalette.ColorRole.Window, black),
-            (QPalette.ColorRole.WindowText, white),
-            (QPalette.ColorRole.Base, black),
-            (QPalette.ColorRole.AlternateBase, QColor("#202020")),
-            (QPalette.ColorRole.Text, white),
-            (QPalette.ColorRole.Button, QColor("#202020")),
-            (QPalette.ColorRole.ButtonText, white),
-            (QPalette.ColorRole.Highlight, yellow),
-            (QPalette.ColorRole.HighlightedText, black),
-            (QPalette.ColorRole.ToolTipBase, black),
-            (QPalette.ColorRole.ToolTipText, white),
-            (QPalette.ColorRole.PlaceholderText, QColor("#bbbbbb")),
-        ):
-            palette.setColor(role, colour)
-        self.app.setPalette(palette)
+        for widget in self.window.findChildren(QWidget):
+            widget.update()  # views that paint from style.colours() rather than the palette
+
+
+def high_contrast_palette() -> QPalette:
+    """Black text on white, a navy selection with white text, and disabled text a mid grey on a
+    light grey, so a disabled control looks disabled; every text at least 7:1 and every
+    outline at least 3:1 (WCAG contrast; tests/app/test_contrast.py)."""
+    palette = QPalette()
+    for role, colour in (
+        (QPalette.ColorRole.Window, "#ffffff"),
+        (QPalette.ColorRole.WindowText, "#000000"),
+        (QPalette.ColorRole.Base, "#ffffff"),
+        (QPalette.ColorRole.AlternateBase, "#eeeeee"),
+        (QPalette.ColorRole.Text, "#000000"),
+        (QPalette.ColorRole.Button, "#f0f0f0"),
+        (QPalette.ColorRole.ButtonText, "#000000"),
+        (QPalette.ColorRole.BrightText, "#ffffff"),
+        (QPalette.ColorRole.Light, "#ffffff"),
+        (QPalette.ColorRole.Midlight, "#e0e0e0"),
+        (QPalette.ColorRole.Mid, "#6e6e6e"),
+        (QPalette.ColorRole.Dark, "#505050"),
+        (QPalette.ColorRole.Shadow, "#000000"),
+        (QPalette.ColorRole.Highlight, "#003a8c"),
+        (QPalette.ColorRole.HighlightedText, "#ffffff"),
+        (QPalette.ColorRole.Link, "#0000c0"),
+        (QPalette.ColorRole.LinkVisited, "#5a1a8b"),
+        (QPalette.ColorRole.ToolTipBase, "#ffffe0"),
+        (QPalette.ColorRole.ToolTipText, "#000000"),
+        (QPalette.ColorRole.PlaceholderText, "#474747"),
+    ):
+        palette.setColor(role, QColor(colour))  # every colour group
+    for role, colour in (
+        (QPalette.ColorRole.WindowText, "#6e6e6e"),
+        (QPalette.ColorRole.Text, "#6e6e6e"),
+        (QPalette.ColorRole.ButtonText, "#6e6e6e"),
+        (QPalette.ColorRole.PlaceholderText, "#6e6e6e"),
+        (QPalette.ColorRole.Base, "#f4f4f4"),
+        (QPalette.ColorRole.Button, "#f4f4f4"),
+        (QPalette.ColorRole.Highlight, "#8c8c8c"),
+    ):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(colour))
+    return palette

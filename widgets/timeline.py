@@ -9,6 +9,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from widgets import style
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -18,6 +20,11 @@ class Span:
     tooltip: str
     colour: QColor
     header_end: int | None = None  # frames: where the header stops and the payload starts
+
+
+def header_shade(colour: QColor) -> QColor:
+    """A frame's header part: a darker shade of its box."""
+    return colour.darker(130)
 
 
 class LaneTimeline(QWidget):
@@ -77,6 +84,7 @@ class LaneTimeline(QWidget):
         metrics = painter.fontMetrics()
         left, width = self._geometry()
         text_pen = QPen(self.palette().text().color())
+        colours = style.colours()
         for lane, (name, spans) in enumerate(self.lanes):
             top = 4 + lane * self._lane_height()
             painter.setPen(text_pen)
@@ -93,10 +101,10 @@ class LaneTimeline(QWidget):
                     header.setRight(
                         self._rect(lane, Span(span.start, span.header_end, "", "", span.colour)).right()
                     )
-                    painter.fillRect(header, span.colour.darker(130))
-                painter.setPen(QPen(self.palette().text().color(), 1))
+                    painter.fillRect(header, header_shade(span.colour))
+                painter.setPen(QPen(colours.box_edge, colours.box_edge_width))
                 painter.drawRect(rect)
-                painter.setPen(QPen(QColor("#000000")))  # boxes are light in every theme
+                painter.setPen(QPen(colours.box_fg))  # boxes are light in every theme
                 if metrics.horizontalAdvance(span.label) + 4 < rect.width():
                     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, span.label)
         bottom = 4 + len(self.lanes) * self._lane_height()
@@ -109,6 +117,6 @@ class LaneTimeline(QWidget):
         )
         if self.marker is not None and self.total:
             x = left + width * self.marker / self.total
-            painter.setPen(QPen(QColor("#e07000"), 2, Qt.PenStyle.DashLine))
+            painter.setPen(QPen(colours.frame_line, 2, Qt.PenStyle.DashLine))
             painter.drawLine(QPointF(x, 2), QPointF(x, bottom))
         painter.end()
