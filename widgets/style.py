@@ -133,7 +133,14 @@ def relative_luminance(colour: QColor) -> float:
     return 0.2126 * linear(colour.redF()) + 0.7152 * linear(colour.greenF()) + 0.0722 * linear(colour.blueF())
 
 
-def contrast(a: QColor, b: QColor) -> float:
-    """WCAG contrast ratio of two colours, 1 … 21."""
-    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+def contrast(fg: QColor, bg: QColor) -> float:
+    """WCAG contrast ratio of *fg* drawn on the opaque *bg*, 1 … 21 (a translucent *fg* is
+    blended over *bg* first, as it is painted)."""
+    alpha = fg.alphaF()
+    seen = QColor.fromRgbF(
+        alpha * fg.redF() + (1 - alpha) * bg.redF(),
+        alpha * fg.greenF() + (1 - alpha) * bg.greenF(),
+        alpha * fg.blueF() + (1 - alpha) * bg.blueF(),
+    )
+    high, low = sorted((relative_luminance(seen), relative_luminance(bg)), reverse=True)
     return (high + 0.05) / (low + 0.05)

@@ -110,6 +110,28 @@ def test_disabled_controls_look_disabled_and_stay_readable(window):
         assert contrast(palette.color(Group.Disabled, role), palette.color(Group.Active, role)) >= MARK, role
 
 
+def test_every_control_has_an_edge_3_to_1(window):
+    """Buttons, fields, spin boxes, combo boxes and tabs: the darkest of the first pixels inside the
+    control's left edge, against the pixel just outside it (a field must be findable on a projector)."""
+    client = window.tcp_echo.client
+    controls = [
+        client.connect_button,
+        client.address.host,
+        client.address.port,
+        client.payload.mode,
+        client.payload.edit,
+        client.view.hexdump,
+        window.tabs.tabBar(),
+    ]
+    image = pixels(window)
+    for control in controls:
+        left = control.mapTo(window, QPoint(0, 0))
+        y = left.y() + control.height() // 2
+        outside = QColor.fromRgb(image.pixel(left.x() - 2, y))
+        edge = max(contrast(QColor.fromRgb(image.pixel(left.x() + dx, y)), outside) for dx in range(3))
+        assert edge >= MARK, (type(control).__name__, edge)
+
+
 def fill_pane(view) -> None:
     length = make_codec("length4")
     for direction in (Direction.SENT, Direction.RECEIVED):
@@ -209,6 +231,19 @@ def test_error_and_input_error_lines_on_what_is_behind_them(window, qtbot):
     client.payload.edit.setPlainText("48 65")  # "2 bytes": a quieter colour, still 7:1
     qtbot.waitUntil(lambda: "z" not in client.payload.status.text(), timeout=10000)
     measure(client.payload.status, True)
+
+
+def test_a_colour_set_before_the_switch_follows_it(window, qtbot):
+    """The byte count under a message box takes its colour from the palette through a style
+    sheet: switched to high contrast afterwards, it is read again."""
+    window.contrast_action.setChecked(False)
+    status = window.tcp_echo.client.payload.status
+    window.tcp_echo.client.payload.edit.setPlainText("abc")
+    qtbot.waitUntil(lambda: "3" in status.text(), timeout=10000)
+    status.ensurePolished()
+    window.contrast_action.setChecked(True)
+    fg = status.palette().color(status.foregroundRole())
+    assert contrast(fg, QApplication.palette().color(Role.Window)) >= TEXT, hex(fg.rgba())
 
 
 def test_two_sends_keep_a_visible_boundary(window, qtbot):
