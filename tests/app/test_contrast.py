@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QImage, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionViewItem, QWidget
 
 from app import screenshots
 from app.main_window import MainWindow
@@ -199,6 +199,9 @@ def test_traffic_log_rows(window, qtbot):
     for row in range(model.rowCount()):
         fg = model.data(model.index(row, 1), FG)
         assert contrast(fg, base) >= TEXT, (row, fg.name())
+    option = QStyleOptionViewItem()
+    grid = view.log.style().styleHint(QStyle.StyleHint.SH_Table_GridLineColor, option, view.log)
+    assert contrast(QColor.fromRgba(grid & 0xFFFFFFFF), base) >= MARK, hex(grid)
 
 
 def free_port() -> int:
@@ -285,6 +288,13 @@ def test_time_plot_and_diagram_marks(window, qtbot, tmp_path: Path):
     assert plot.series
     for colour, _ in plot.series.values():
         assert contrast(colour, plot.palette().color(Role.Base)) >= MARK, colour.name()
+    packet = client.packet_model  # the SNTP reply's fields, shaded in turn, in the text colour
+    text = client.packet.palette().color(Role.Text)
+    cells = [packet.data(packet.index(row, HEX0 + col), BG) for row in range(3) for col in range(16)]
+    shades = {cell.name() for cell in cells if cell is not None}
+    assert len(shades) >= 4
+    for shade in shades:
+        assert contrast(text, QColor(shade)) >= TEXT, shade
     colours = style.colours()
     for mark in (colours.error_fg, colours.sent_fg, colours.received_fg):  # lost marks, T1→T2, T3→T4
         assert contrast(mark, client.diagram.palette().color(Role.Window)) >= MARK
