@@ -22,6 +22,18 @@ from widgets.hexdump_view import HexdumpView
 ZOOM_STEPS = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0, 2.5, 3.0)
 
 
+_system_theme: tuple[QPalette, str] | None = None
+
+
+def system_theme(app: QApplication) -> tuple[QPalette, str]:
+    """The palette and style the application started with, taken once: a window opened while
+    another is in high contrast must not take that for the usual theme."""
+    global _system_theme
+    if _system_theme is None:
+        _system_theme = QPalette(app.palette()), app.style().name()
+    return _system_theme
+
+
 class Presentation:
     """Holds the zoom level and theme and applies them to a window and everything in it."""
 
@@ -32,8 +44,7 @@ class Presentation:
         self.app = app
         self.base_font = QFont(app.font())
         self.base_mono = style.mono_font()
-        self.base_palette = QPalette(app.palette())
-        self.base_style = app.style().name() or "Fusion"
+        self.base_palette, self.base_style = system_theme(app)
         self.step = ZOOM_STEPS.index(1.0)
         self.high_contrast = False
 

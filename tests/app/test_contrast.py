@@ -299,3 +299,21 @@ def test_time_plot_and_diagram_marks(window, qtbot, tmp_path: Path):
     for mark in (colours.error_fg, colours.sent_fg, colours.received_fg):  # lost marks, T1→T2, T3→T4
         assert contrast(mark, client.diagram.palette().color(Role.Window)) >= MARK
         assert contrast(mark, plot.palette().color(Role.Base)) >= MARK
+
+
+def test_switching_off_restores_the_system_theme_even_from_a_later_window(qtbot, settings):
+    """A second window opens in the remembered high contrast; switching it off brings back the
+    palette and style the application started with, not the first window's high contrast."""
+    window_colour, style_name = QApplication.palette().color(Role.Window), QApplication.style().name()
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.contrast_action.setChecked(True)
+    first.close()
+    second = MainWindow(settings)
+    qtbot.addWidget(second)
+    assert second.presentation.high_contrast
+    second.contrast_action.setChecked(False)
+    assert QApplication.palette().color(Role.Window) == window_colour
+    assert QApplication.style().name() == style_name
+    assert style.colours() is style.NORMAL
+    second.close()
