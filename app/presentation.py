@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QStyleHintReturn,
     QStyleOption,
     QStyleOptionComplex,
+    QStyleOptionTab,
     QTableView,
     QWidget,
 )
@@ -30,7 +31,7 @@ def system_theme(app: QApplication) -> tuple[QPalette, str]:
     another is in high contrast must not take that for the usual theme."""
     global _system_theme
     if _system_theme is None:
-        _system_theme = QPalette(app.palette()), app.style().name()
+        _system_theme = QPalette(app.palette()), app.style().name() or "Fusion"
     return _system_theme
 
 
@@ -224,5 +225,10 @@ def _outline(option: QStyleOption, painter: QPainter) -> None:
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
     painter.setPen(QPen(OUTLINE if enabled else DISABLED_OUTLINE, 1))
     painter.setBrush(QColor(0, 0, 0, 0))
-    painter.drawRect(QRectF(option.rect).adjusted(0, 0, -1, -1))
+    box = QRectF(option.rect).adjusted(0, 0, -1, -1)
+    if isinstance(option, QStyleOptionTab) and option.state & QStyle.StateFlag.State_Selected:
+        # the current tab opens into its page below: no line under it
+        painter.drawPolyline([box.bottomLeft(), box.topLeft(), box.topRight(), box.bottomRight()])
+    else:
+        painter.drawRect(box)
     painter.restore()
