@@ -20,6 +20,7 @@ from netcore.protocols.framing import Frame, make_codec
 from widgets import style
 from widgets.hexdump_view import ASCII0, CHUNK_START_ROLE, FRAME_START_ROLE, HEX0
 from widgets.style import contrast
+from widgets.timeline import header_shade
 
 TEXT, MARK = 7.0, 3.0
 Role, Group = QPalette.ColorRole, QPalette.ColorGroup
@@ -275,9 +276,13 @@ def test_two_sends_keep_a_visible_boundary(window, qtbot):
     between = [colour for run, colour in edges if run == 1]
     strongest = max(contrast(colour, style.SENT_BG) for colour in between)
     assert strongest >= MARK, [c.name() for c in between]
+    colours = style.colours()
     for _, spans in timeline.lanes:
         for span in spans:
-            assert contrast(style.colours().box_fg, span.colour) >= TEXT, span.label
+            for fill in (span.colour, header_shade(span.colour)):
+                assert contrast(colours.box_fg, fill) >= TEXT, span.label
+                assert contrast(colours.box_edge, fill) >= MARK, span.label
+                assert contrast(colours.frame_line, fill) >= MARK, span.label  # "read so far"
 
 
 def test_time_plot_and_diagram_marks(window, qtbot, tmp_path: Path):
