@@ -111,6 +111,37 @@ def test_disabled_controls_look_disabled_and_stay_readable(window):
         assert contrast(palette.color(Group.Disabled, role), palette.color(Group.Active, role)) >= MARK, role
 
 
+def test_the_high_contrast_table_text_on_every_background_it_meets(window):
+    """Each text colour of style.HIGH_CONTRAST on each background it is drawn on, including a
+    pane's (a group box) as painted: a colour no widget test happens to show is measured too."""
+    c = style.colours()
+    line = window.tcp_echo.client.state  # a line of text in a pane
+    pane = background(pixels(window), QRect(line.mapTo(window, QPoint(0, 0)), line.size()))
+    palette = QApplication.palette()
+    surfaces = [palette.color(Role.Window), palette.color(Role.Base), pane]
+    for fg, bgs in (
+        (c.sent_fg, [c.sent_bg, c.sent_header_bg, c.trailer_bg, c.highlight_bg]),
+        (c.received_fg, [c.received_bg, c.received_header_bg, c.trailer_bg, c.highlight_bg]),
+        (c.error_fg, surfaces),
+        (c.ok_fg, surfaces),
+        (c.offset_fg, surfaces),
+        (palette.color(Role.Text), list(c.field_shades)),
+    ):
+        for bg in bgs:
+            assert contrast(fg, bg) >= TEXT, (fg.name(), bg.name())
+    backgrounds = [
+        c.sent_bg,
+        c.sent_header_bg,
+        c.received_bg,
+        c.received_header_bg,
+        c.trailer_bg,
+        c.highlight_bg,
+    ]
+    for mark in (c.chunk_line, c.frame_line):
+        for bg in [*backgrounds, *c.field_shades]:
+            assert contrast(mark, bg) >= MARK, (mark.name(), bg.name())
+
+
 def test_every_control_has_an_edge_3_to_1(window):
     """Buttons, fields, spin boxes, combo boxes and tabs: the darkest of the first pixels inside the
     control's left edge, against the pixel just outside it (a field must be findable on a projector)."""
