@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QApplication,
@@ -203,6 +203,9 @@ class HighContrastStyle(QProxyStyle):
         super().drawComplexControl(control, option, painter, widget)
         if control in _OUTLINED_COMPLEX:
             _outline(option, painter)
+        elif control == QStyle.ComplexControl.CC_ScrollBar and widget is not None:  # handle vs groove
+            handle = self.subControlRect(control, option, QStyle.SubControl.SC_ScrollBarSlider, widget)
+            _outline(option, painter, handle)
 
     def styleHint(
         self,
@@ -216,16 +219,17 @@ class HighContrastStyle(QProxyStyle):
         return super().styleHint(hint, option, widget, returnData)
 
 
-def _outline(option: QStyleOption, painter: QPainter) -> None:
-    """A 1 px line just inside *option*'s rectangle, over the style's faint one."""
-    if option.rect.width() < 3 or option.rect.height() < 3:
+def _outline(option: QStyleOption, painter: QPainter, rect: QRect | None = None) -> None:
+    """A 1 px line just inside *rect* (by default *option*'s), over the style's faint one."""
+    rect = rect or option.rect
+    if rect.width() < 3 or rect.height() < 3:
         return
     enabled = bool(option.state & QStyle.StateFlag.State_Enabled)
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
     painter.setPen(QPen(OUTLINE if enabled else DISABLED_OUTLINE, 1))
     painter.setBrush(QColor(0, 0, 0, 0))
-    box = QRectF(option.rect).adjusted(0, 0, -1, -1)
+    box = QRectF(rect).adjusted(0, 0, -1, -1)
     if isinstance(option, QStyleOptionTab) and option.state & QStyle.StateFlag.State_Selected:
         # the current tab opens into its page below: no line under it
         painter.drawPolyline([box.bottomLeft(), box.topLeft(), box.topRight(), box.bottomRight()])

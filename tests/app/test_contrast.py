@@ -156,6 +156,12 @@ def test_every_control_has_an_edge_3_to_1(window):
         window.tabs.tabBar(),
     ]
     image = pixels(window)
+    bar = client.view.hexdump.horizontalScrollBar()  # the ASCII column is reached through it
+    assert bar.isVisible()
+    groove = pixels(bar)
+    y, ends = groove.height() // 2, groove.height() + 2  # between the arrow buttons
+    track = [QColor.fromRgb(groove.pixel(x, y)) for x in range(ends, groove.width() - ends)]
+    assert max(contrast(colour, background(groove)) for colour in track) >= MARK
     for control in controls:
         left = control.mapTo(window, QPoint(0, 0))
         y = left.y() + control.height() // 2
