@@ -267,9 +267,10 @@ class HexdumpModel(QAbstractTableModel):
         bg, header_bg, fg = style.direction_colours(info.chunk.direction)
         lo, hi = self._highlight
         if lo <= info.position < hi:
-            return style.HIGHLIGHT_BG, fg
+            return style.colours().highlight_bg, fg
         kind = info.role_in_frame
-        return (header_bg if kind == "header" else style.TRAILER_BG if kind == "delimiter" else bg), fg
+        trailer_bg = style.colours().trailer_bg
+        return (header_bg if kind == "header" else trailer_bg if kind == "delimiter" else bg), fg
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -278,7 +279,7 @@ class HexdumpModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return f"{self._origin + index.row() * WIDTH:08x}"
             if role == Qt.ItemDataRole.ForegroundRole:
-                return style.OFFSET_FG
+                return style.colours().offset_fg
             return None
         info = self.byte_at(index)
         if info is None:
@@ -326,10 +327,10 @@ _TEXT_MARGIN = 3  # as QStyledItemDelegate: PM_FocusFrameHMargin + 1
 def _draw_boundaries(painter: QPainter, rect: QRect, chunk_start: bool, frame_start: bool) -> None:
     """A black bar at the left edge where a chunk begins, an orange hook where a frame begins."""
     if chunk_start:
-        painter.setPen(QPen(style.CHUNK_LINE, 2))
+        painter.setPen(QPen(style.colours().chunk_line, 2))
         painter.drawLine(rect.left() + 1, rect.top(), rect.left() + 1, rect.bottom())
     if frame_start:
-        painter.setPen(QPen(style.FRAME_LINE, 2))
+        painter.setPen(QPen(style.colours().frame_line, 2))
         x = rect.left() + (4 if chunk_start else 1)
         painter.drawLine(x, rect.top() + 2, x, rect.bottom() - 2)
         painter.drawLine(x, rect.top() + 2, x + 4, rect.top() + 2)
@@ -475,7 +476,7 @@ class HexdumpView(QTableView):
         painter = QPainter(self.viewport())
         for row in range(first, last + 1):
             y = self.rowViewportPosition(row)
-            painter.setPen(style.OFFSET_FG)
+            painter.setPen(style.colours().offset_fg)
             painter.drawText(xs[0] + _TEXT_MARGIN, y + baseline, str(model.data(model.index(row, 0))))
             picked = [(left, right) for top, bottom, left, right in ranges if top <= row <= bottom]
             for i, info in enumerate(model.row_bytes(row)):
@@ -614,7 +615,8 @@ class FieldHexModel(QAbstractTableModel):
             return None
         start, end, name, decoded = self.fields[field]
         if role == Qt.ItemDataRole.BackgroundRole:
-            return style.FIELD_SHADES[field % len(style.FIELD_SHADES)]
+            shades = style.colours().field_shades
+            return shades[field % len(shades)]
         if role == Qt.ItemDataRole.ToolTipRole:
             return QCoreApplication.translate("HexdumpView", "bytes {start}–{end}: {name} = {value}").format(
                 start=start, end=end - 1, name=name, value=decoded
