@@ -47,6 +47,7 @@ class Presentation:
         self.base_mono = style.mono_font()
         self.base_palette, self.base_style = system_theme(app)
         self.step = ZOOM_STEPS.index(1.0)
+        self.applied = 1.0  # the zoom the window's fonts are at now
         self.high_contrast = False
 
     @property
@@ -56,19 +57,20 @@ class Presentation:
     def set_zoom(self, zoom: float) -> None:
         """Apply the nearest zoom step to every font: labels, tables, and the hexdumps' fixed cells."""
         self.step = min(range(len(ZOOM_STEPS)), key=lambda i: abs(ZOOM_STEPS[i] - zoom))
+        widgets = [w for w in self.window.findChildren(QWidget) if not isinstance(w, HexdumpView)]
+        for widget in widgets:  # each widget's own size at zoom 1, taken once (a big verdict stays
+            # bigger) and before any font changes: a child inherits its parent's font, so sizes read
+            # while applying would multiply down the tree (×2 per level at zoom 2)
+            if widget.property("zoom_base_pt") is None:
+                widget.setProperty("zoom_base_pt", widget.font().pointSizeF() / self.applied)
         font = QFont(self.base_font)
         font.setPointSizeF(max(1.0, self.base_font.pointSizeF() * self.zoom))
         self.app.setFont(font)
-        for widget in self.window.findChildren(QWidget):
-            if isinstance(widget, HexdumpView):
-                continue
-            base = widget.property("zoom_base_pt")
-            if base is None:  # remember each widget's own size once (a big verdict stays bigger)
-                base = widget.font().pointSizeF()
-                widget.setProperty("zoom_base_pt", base)
+        for widget in widgets:
             scaled = QFont(widget.font())
-            scaled.setPointSizeF(max(1.0, float(base) * self.zoom))
+            scaled.setPointSizeF(max(1.0, float(widget.property("zoom_base_pt")) * self.zoom))
             widget.setFont(scaled)
+        self.applied = self.zoom
         mono = QFont(self.base_mono)
         mono.setPointSizeF(max(1.0, self.base_mono.pointSizeF() * self.zoom))
         for view in self.window.findChildren(HexdumpView):

@@ -287,6 +287,21 @@ def test_zoom_and_high_contrast_are_remembered(qtbot, settings):
     again.close()
 
 
+def test_a_window_opened_at_zoom_2_scales_every_font_once(qtbot, settings):
+    plain = MainWindow(settings)
+    qtbot.addWidget(plain)
+    label_pt = plain.tcp_echo.client.state.font().pointSizeF()
+    plain_width = plain.minimumSizeHint().width()
+    plain.close()
+    settings.setValue("window/zoom", 2.0)
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    assert win.tcp_echo.client.state.font().pointSizeF() == pytest.approx(2 * label_pt)
+    assert win.minimumSizeHint().width() < 3 * plain_width  # not ×2 per level of nesting
+    win.presentation.set_zoom(1.0)
+    assert win.tcp_echo.client.state.font().pointSizeF() == pytest.approx(label_pt)
+
+
 def test_status_bar_shows_the_connection_and_byte_counts(qtbot, window):
     page = window.tcp_echo
     start_server(qtbot, page)
