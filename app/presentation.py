@@ -32,16 +32,15 @@ class Presentation:
     def set_zoom(self, zoom: float) -> None:
         """Apply the nearest zoom step to every font: labels, tables, and the hexdumps' fixed cells."""
         self.step = min(range(len(ZOOM_STEPS)), key=lambda i: abs(ZOOM_STEPS[i] - zoom))
+        widgets = [w for w in self.window.findChildren(QWidget) if not isinstance(w, HexdumpView)]
+        for widget in widgets:  # each widget's own size, once, before any font is scaled: a child
+            if widget.property("zoom_base_pt") is None:  # inherits its parent's (a big verdict stays bigger)
+                widget.setProperty("zoom_base_pt", widget.font().pointSizeF())
         font = QFont(self.base_font)
         font.setPointSizeF(max(1.0, self.base_font.pointSizeF() * self.zoom))
         self.app.setFont(font)
-        for widget in self.window.findChildren(QWidget):
-            if isinstance(widget, HexdumpView):
-                continue
+        for widget in widgets:
             base = widget.property("zoom_base_pt")
-            if base is None:  # remember each widget's own size once (a big verdict stays bigger)
-                base = widget.font().pointSizeF()
-                widget.setProperty("zoom_base_pt", base)
             scaled = QFont(widget.font())
             scaled.setPointSizeF(max(1.0, float(base) * self.zoom))
             widget.setFont(scaled)
