@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
-from app import i18n
+from app import fit, i18n
 from app.file_page import FilePage
 from app.panes import Page
 from app.presentation import Presentation
@@ -24,6 +24,10 @@ from widgets.code_panel import CodePanel
 from widgets.plain_text import PlainLabel
 
 
+DEFAULT_SIZE = QSize(1280, 800)
+FRAME_ALLOWANCE = QSize(16, 40)  # a window manager's borders and title bar, outside the geometry
+
+
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +36,7 @@ class MainWindow(QMainWindow):
         self.translator = i18n.install(self.language)
         self.setWindowTitle(self.tr("Socket Lab"))
         self.tabs = QTabWidget(self)
+        self.tabs.setTabBar(fit.TabBar(self.tabs))
         self.tcp_echo = TcpEchoPage(self)
         self.udp_echo = UdpEchoPage(self)
         self.tabs.addTab(self.tcp_echo, self.tr("TCP echo"))
@@ -44,6 +49,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.sticking, self.tr("Packet sticking 粘包"))
         self.setCentralWidget(self.tabs)
         for page in self.pages():
+            fit.scroll_contents(page)  # a page larger than the screen scrolls (e.g. at zoom ×3)
             page.status_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
@@ -72,6 +78,7 @@ class MainWindow(QMainWindow):
         self.code_dock = QDockWidget(self.tr("Python equivalent"), self)
         self.code_dock.setObjectName("python-equivalent")
         self.code_dock.setWidget(self.code_panel)
+        self.code_dock.setMinimumWidth(1)  # the panel's own minimum, small: its code scrolls
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.code_dock)
         self.code_dock.hide()
         code_action = self.code_dock.toggleViewAction()
@@ -97,7 +104,6 @@ class MainWindow(QMainWindow):
         self._stats_timer.timeout.connect(self._update_traffic_label)
         self._stats_timer.start(1000)
 
-        self.resize(1280, 800)
         self._load_settings()
         self.statusBar().showMessage(
             self.tr("Ready. Start the server on the right, then connect the client.")
@@ -181,10 +187,20 @@ class MainWindow(QMainWindow):
             ).format(__version__),
         )
 
-    def _load_settings(self) -> None:
+    def _place(self) -> None:
+        """Open where the window was, if that fits the screen now; else as large as the screen's
+        free area allows, up to the default size (a 1024×768 projector gets all of it)."""
+        room = self.screen().availableGeometry()
+        room.adjust(0, 0, -FRAME_ALLOWANCE.width(), -FRAME_ALLOWANCE.height())
         geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+            if room.contains(self.geometry()) or self.isMaximized() or self.isFullScreen():
+                return
+            self.setWindowState(Qt.WindowState.WindowNoState)
+        self.setGeometry(fit.fitted_geometry(QRect(room.topLeft(), DEFAULT_SIZE), room))
+
+    def _load_settings(self) -> None:
+        self._place()
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
@@ -193,6 +209,7 @@ class MainWindow(QMainWindow):
         self.contrast_action.setChecked(bool_value(self.settings, "window/high_contrast", False))
         for page in self.pages():
             page.load_settings(self.settings)
+        fit.restore_splitters(self, self.settings)
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -202,6 +219,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/high_contrast", self.presentation.high_contrast)
         for page in self.pages():
             page.save_settings(self.settings)
+        fit.save_splitters(self, self.settings)
         self.settings.sync()
 
     def shutdown(self) -> None:
