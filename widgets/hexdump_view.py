@@ -366,6 +366,9 @@ class FixedHeader(QHeaderView):
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.LanguageChange):
             self._size_hint = None
             self.viewport().update()  # texts painted by the header itself
+            table = self.parentWidget()
+            if table is not None:  # its minimum height counts the header's
+                table.updateGeometry()
         return super().event(event)
 
 

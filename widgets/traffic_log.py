@@ -172,7 +172,7 @@ class TrafficLogTable(QTableView):
     def fit_columns(self) -> None:
         """Size the columns to the viewport: natural widths when Data keeps its minimum, else each
         column narrows in turn (peer, then time, then the others) down to its least width, and
-        then the time and peer columns go (the Data tooltip still has them)."""
+        then columns go, time and peer first (the Data tooltip has the whole row)."""
         char = self.fontMetrics().horizontalAdvance("0")
         natural = [chars * char + 12 for chars, _ in COLUMN_CHARS]
         least = [chars * char + 12 for _, chars in COLUMN_CHARS]
@@ -185,7 +185,7 @@ class TrafficLogTable(QTableView):
             widths[col] -= cut
             excess -= cut
         hidden = set()
-        for col in (1, 3):
+        for col in (1, 3, 0, 2, 4):  # Data alone, in a very narrow log
             if excess > 0:
                 hidden.add(col)
                 excess -= widths[col]
@@ -195,10 +195,12 @@ class TrafficLogTable(QTableView):
                 self.setColumnWidth(col, width)
 
     def minimumSizeHint(self) -> QSize:
-        hint = super().minimumSizeHint()
+        """Room for the header and MIN_LOG_ROWS rows, and for DATA_MIN_CHARS of data."""
+        frame = 2 * self.frameWidth()
         header = self.horizontalHeader().sizeHint().height()
         rows = MIN_LOG_ROWS * self.verticalHeader().defaultSectionSize()
-        return QSize(hint.width(), header + rows + 2 * self.frameWidth())
+        data = DATA_MIN_CHARS * self.fontMetrics().horizontalAdvance("0") + _TEXT_MARGIN * 2
+        return QSize(data + self.verticalScrollBar().sizeHint().width() + frame, header + rows + frame)
 
     def viewportEvent(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize:  # the table's, or a vertical scroll bar came or went
