@@ -30,7 +30,7 @@ def scroll_contents(page: QWidget) -> QScrollArea:
     layout = page.layout()
     if layout is not None:
         inner.setLayout(layout)  # Qt takes the layout, and the widgets it manages, off the page
-        inner.layout().setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(0, 0, 0, 0)
     area = scroll_area(inner, page)
     outer = QVBoxLayout(page)
     outer.setContentsMargins(0, 0, 0, 0)
@@ -40,9 +40,9 @@ def scroll_contents(page: QWidget) -> QScrollArea:
 
 def content_width(widget: QWidget) -> int:
     """The width *widget* needs without a horizontal scroll bar (a scroll area: its contents')."""
-    if isinstance(widget, QScrollArea) and widget.widget() is not None:
-        inner = widget.widget().minimumSizeHint().width()
-        return inner + widget.verticalScrollBar().sizeHint().width()
+    content = widget.widget() if isinstance(widget, QScrollArea) else None
+    if isinstance(widget, QScrollArea) and content is not None:
+        return content.minimumSizeHint().width() + widget.verticalScrollBar().sizeHint().width()
     return widget.minimumSizeHint().width()
 
 
@@ -58,8 +58,9 @@ class FlexSplitter(QSplitter):
 
     def side_by_side_width(self) -> int:
         """The width the panes need side by side, with the handles between them."""
-        widgets = [self.widget(i) for i in range(self.count())]
-        return sum(content_width(w) for w in widgets) + self.handleWidth() * max(0, len(widgets) - 1)
+        widgets = [w for w in (self.widget(i) for i in range(self.count())) if w is not None]
+        handles: int = self.handleWidth() * max(0, len(widgets) - 1)
+        return handles + sum(content_width(w) for w in widgets)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         self.fit(event.size().width())
@@ -72,9 +73,7 @@ class FlexSplitter(QSplitter):
 
     def fit(self, width: int) -> None:
         """Choose the orientation for *width* and apply its remembered (or equal) sizes."""
-        wanted = (
-            Qt.Orientation.Horizontal if width >= self.side_by_side_width() else Qt.Orientation.Vertical
-        )
+        wanted = Qt.Orientation.Horizontal if width >= self.side_by_side_width() else Qt.Orientation.Vertical
         if wanted != self.orientation() or not self._sizes:
             self.setOrientation(wanted)
             self.setSizes(self._sizes.get(wanted, [1000] * self.count()))  # equal, whatever the hints

@@ -23,7 +23,6 @@ from widgets import units
 from widgets.code_panel import CodePanel
 from widgets.plain_text import PlainLabel
 
-
 DEFAULT_SIZE = QSize(1280, 800)
 FRAME_ALLOWANCE = QSize(16, 40)  # a window manager's borders and title bar, outside the geometry
 

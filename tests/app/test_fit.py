@@ -100,7 +100,7 @@ def test_log_and_hexdump_show_the_bytes(qtbot, settings, reset_zoom, language, t
         # The log's Data column is shown, inside the log's viewport, at least 10 characters wide.
         assert not log.isColumnHidden(DATA_COLUMN)
         left, width = log.columnViewportPosition(DATA_COLUMN), log.columnWidth(DATA_COLUMN)
-        assert 0 <= left and left + width <= log.viewport().width() + 1
+        assert left >= 0 and left + width <= log.viewport().width() + 1
         assert width >= 10 * log.fontMetrics().horizontalAdvance("0")
         # The hexdump's ASCII column is inside its viewport, or a scroll bar reaches it.
         right = hexdump.columnViewportPosition(COLUMNS - 1) + hexdump.columnWidth(COLUMNS - 1)
