@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
 from app import fit, i18n
 from app.file_page import FilePage
-from app.panes import Page
+from app.panes import ClientServerPage, Page
 from app.presentation import Presentation
 from app.settings import bool_value, float_value, int_value, str_value
 from app.sticking_page import StickingPage
@@ -80,6 +80,8 @@ class MainWindow(QMainWindow):
         self.code_dock.setMinimumWidth(1)  # the panel's own minimum, small: its code scrolls
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.code_dock)
         self.code_dock.hide()
+        self.code_dock.visibilityChanged.connect(self._size_code_dock)
+        self._code_dock_sized = False
         code_action = self.code_dock.toggleViewAction()
         code_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
         view_menu.addAction(code_action)
@@ -104,9 +106,32 @@ class MainWindow(QMainWindow):
         self._stats_timer.start(1000)
 
         self._load_settings()
-        self.statusBar().showMessage(
-            self.tr("Ready. Start the server on the right, then connect the client.")
-        )
+        self._hint_shown = False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._hint_shown:  # once laid out: where the server pane is depends on the room
+            self._hint_shown = True
+            QTimer.singleShot(0, self._show_first_step)
+
+    def _show_first_step(self) -> None:
+        """The first step, pointing at the server pane: on the right, or below when stacked."""
+        page = self.tabs.currentWidget()
+        if self.statusBar().currentMessage():
+            return
+        if isinstance(page, ClientServerPage) and page.splitter.orientation() == Qt.Orientation.Vertical:
+            text = self.tr("Ready. Start the server below, then connect the client.")
+        else:
+            text = self.tr("Ready. Start the server on the right, then connect the client.")
+        self.statusBar().showMessage(text)
+
+    def _size_code_dock(self, visible: bool) -> None:
+        """The Python panel opens at a third of the window (then as the user leaves it), not at
+        the width of its longest line."""
+        if visible and not self._code_dock_sized:
+            self._code_dock_sized = True
+            width = max(self.code_dock.minimumSizeHint().width(), self.width() // 3)
+            self.resizeDocks([self.code_dock], [width], Qt.Orientation.Horizontal)
 
     def _language_menu(self, menu: QMenu) -> dict[str, QAction]:
         """Follow the system, or one of the languages (each named in itself); one is checked."""
@@ -201,8 +226,8 @@ class MainWindow(QMainWindow):
     def _load_settings(self) -> None:
         self._place()
         state = self.settings.value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        if isinstance(state, QByteArray) and self.restoreState(state):
+            self._code_dock_sized = True  # where the user left it
         self.tabs.setCurrentIndex(int_value(self.settings, "window/tab", 0))
         self.presentation.set_zoom(float_value(self.settings, "window/zoom", 1.0))
         self.contrast_action.setChecked(bool_value(self.settings, "window/high_contrast", False))

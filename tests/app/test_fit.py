@@ -191,3 +191,14 @@ def test_chinese_in_a_tab_label_is_not_clipped(qtbot, settings):
     label = win.tabs.tabText(4)
     assert "粘" in label
     assert bar.tabRect(4).height() >= line_height(label, bar) + padding
+
+
+@pytest.mark.parametrize(("width", "where"), [(ROOM.width(), "on the right"), (560, "below")])
+def test_first_step_hint_points_at_the_server_pane(qtbot, settings, width, where):
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.resize(width, ROOM.height())
+    win.show()
+    qtbot.waitUntil(lambda: "Ready" in win.statusBar().currentMessage(), timeout=10000)
+    assert where in win.statusBar().currentMessage()
+    assert win.statusBar().geometry().bottom() < win.height()
