@@ -48,7 +48,7 @@ MIN_LOG_ROWS = 6  # the log never shows fewer rows (its minimum height)
 # wide as their text when there is room, else as narrow as the second figure (elided), so that Data
 # keeps at least DATA_MIN_CHARS.
 COLUMN_CHARS = ((6, 3), (15, 8), (9, 7), (16, 9), (7, 5))
-DATA_MIN_CHARS = 24
+DATA_MIN_CHARS = 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x00": "\\0"}
 
