@@ -77,7 +77,6 @@ class MainWindow(QMainWindow):
         self.code_dock = QDockWidget(self.tr("Python equivalent"), self)
         self.code_dock.setObjectName("python-equivalent")
         self.code_dock.setWidget(self.code_panel)
-        self.code_dock.setMinimumWidth(1)  # the panel's own minimum, small: its code scrolls
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.code_dock)
         self.code_dock.hide()
         self.code_dock.visibilityChanged.connect(self._size_code_dock)
