@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 from app import i18n
 from app.connect_to_me import ConnectToMe
 from app.errors_text import error_text
+from app.fit import FlexSplitter, scroll_area
 from app.settings import bool_value, int_value, str_value
 from app.workers import Batch, EngineRunner
 from netcore.engines import serving
@@ -526,15 +526,14 @@ class ClientServerPage(Page):
         self.client, self.server = client, server
         client.setParent(self)
         server.setParent(self)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(client)
-        splitter.addWidget(server)
-        splitter.setChildrenCollapsible(False)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([1000, 1000])  # equal halves, whatever each pane's size hint says
+        # Side by side when both fit, else one above the other; each pane scrolls when it must.
+        self.splitter = FlexSplitter(self)
+        self.splitter.addWidget(scroll_area(client, self.splitter))
+        self.splitter.addWidget(scroll_area(server, self.splitter))
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.addWidget(self.splitter)
         client.status_message.connect(self.status_message)
         server.status_message.connect(self.status_message)
         server.listening.connect(self._point_client_at_server)

@@ -56,6 +56,8 @@ HEX0 = 1  # first hex column
 ASCII0 = HEX0 + WIDTH  # first ASCII column
 COLUMNS = ASCII0 + WIDTH
 
+MIN_ROWS = 2  # a hexdump is never shorter
+
 CHUNK_START_ROLE = Qt.ItemDataRole.UserRole + 1
 FRAME_START_ROLE = Qt.ItemDataRole.UserRole + 2
 POSITION_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -365,6 +367,9 @@ class FixedHeader(QHeaderView):
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.LanguageChange):
             self._size_hint = None
             self.viewport().update()  # texts painted by the header itself
+            table = self.parentWidget()
+            if table is not None:  # its minimum height counts the header's
+                table.updateGeometry()
         return super().event(event)
 
 
@@ -442,6 +447,15 @@ class HexdumpView(QTableView):
         vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vheader.setMinimumSectionSize(1)
         vheader.setDefaultSectionSize(metrics.height() + 2)
+
+    def minimumSizeHint(self) -> QSize:
+        """Room for the header, MIN_ROWS rows and the horizontal scroll bar that reaches the ASCII
+        column when the view is narrower than its columns."""
+        hint = super().minimumSizeHint()
+        rows = MIN_ROWS * self.verticalHeader().defaultSectionSize()
+        bar = self.horizontalScrollBar().sizeHint().height()
+        height = self.horizontalHeader().sizeHint().height() + rows + bar + 2 * self.frameWidth()
+        return QSize(hint.width(), height)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint a HexdumpModel's visible rows in one pass (other models: cell by cell).

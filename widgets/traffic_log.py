@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QRect,
+    QSize,
     Qt,
 )
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
@@ -39,10 +40,16 @@ from netcore.protocols.framing import Frame
 from widgets import style
 from widgets.elided_label import ElidedLabel
 from widgets.hexdump_view import FixedHeader, HexdumpModel, HexdumpView, rows_in
-from widgets.plain_text import PlainLabel
+from widgets.plain_text import PlainLabel, plain_tooltip
 from widgets.units import plural
 
 PREVIEW_BYTES = 64
+MIN_LOG_ROWS = 6  # the log never shows fewer rows (its minimum height)
+# Widths in characters of #, time, call, peer and bytes (the Data column takes what is left): as
+# wide as their text when there is room, else as narrow as the second figure (elided), so that Data
+# keeps at least DATA_MIN_CHARS.
+COLUMN_CHARS = ((6, 3), (15, 8), (9, 7), (16, 9), (7, 5))
+DATA_MIN_CHARS = 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x00": "\\0"}
 
@@ -137,10 +144,15 @@ class TrafficLogModel(QAbstractTableModel):
             return style.direction_colours(chunk.direction)[2]
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (0, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and col == 5:
-            return self.tr("stream offset {0}–{1} of connection #{2}").format(
-                chunk.offset, chunk.end, chunk.conn
-            )
+        if role == Qt.ItemDataRole.ToolTipRole:  # the whole text of a cell that may be elided
+            texts = self.row_texts(index.row())
+            text = texts[col]
+            if col == 5:  # and the whole row: a narrow log hides the time and peer columns
+                text = "  ".join(texts[:5]) + "\n" + text + "\n"
+                text += self.tr("stream offset {0}–{1} of connection #{2}").format(
+                    chunk.offset, chunk.end, chunk.conn
+                )
+            return plain_tooltip(text)  # the data and the peer's name are the peer's text
         return None
 
 
@@ -148,7 +160,60 @@ class TrafficLogTable(QTableView):
     """The log's table. It paints a TrafficLogModel's visible rows in one pass, as QTableView would
     (grid, right-aligned numbers, elided text, selected rows), rather than through a delegate and a
     ``data()`` call for every cell and role: under a flood each call from Qt into Python waits for
-    the GIL."""
+    the GIL.
+
+    The bytes come first: the Data column takes the width the other columns leave, and they
+    narrow (their text elided, whole in the tooltip) before it goes below ``DATA_MIN_CHARS``. The
+    table is never shorter than ``MIN_LOG_ROWS`` rows."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # columns fit
+
+    def fit_columns(self) -> None:
+        """Size the columns to the viewport: natural widths when Data keeps its minimum, else each
+        column narrows in turn (peer, then time, then the others) down to its least width, and
+        then columns go, time and peer first (the Data tooltip has the whole row)."""
+        char = self.fontMetrics().horizontalAdvance("0")
+        natural = [chars * char + 12 for chars, _ in COLUMN_CHARS]
+        least = [chars * char + 12 for _, chars in COLUMN_CHARS]
+        widths = list(natural)
+        excess = sum(widths) + DATA_MIN_CHARS * char - self.viewport().width()
+        for col in (3, 1, 2, 4, 0):
+            if excess <= 0:
+                break
+            cut = min(excess, widths[col] - least[col])
+            widths[col] -= cut
+            excess -= cut
+        hidden = set()
+        for col in (1, 3, 0, 2, 4):  # Data alone, in a very narrow log
+            if excess > 0:
+                hidden.add(col)
+                excess -= widths[col]
+        for col, width in enumerate(widths):
+            self.setColumnHidden(col, col in hidden)
+            if col not in hidden:
+                self.setColumnWidth(col, width)
+
+    def minimumSizeHint(self) -> QSize:
+        """Room for the header and MIN_LOG_ROWS rows, and for DATA_MIN_CHARS of data."""
+        frame = 2 * self.frameWidth()
+        header = self.horizontalHeader().sizeHint().height()
+        rows = MIN_LOG_ROWS * self.verticalHeader().defaultSectionSize()
+        data = DATA_MIN_CHARS * self.fontMetrics().horizontalAdvance("0") + _TEXT_MARGIN * 2
+        return QSize(data + self.verticalScrollBar().sizeHint().width() + frame, header + rows + frame)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:  # the table's, or a vertical scroll bar came or went
+            self.fit_columns()
+        return super().viewportEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # zoom: rows and columns follow the font
+            self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 4)
+            self.fit_columns()
+            self.updateGeometry()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         model = self.model()
@@ -182,6 +247,8 @@ class TrafficLogTable(QTableView):
             selected = selection.isRowSelected(row, QModelIndex())
             fg = selected_fg if selected else style.direction_colours(model.store.chunk(row).direction)[2]
             for col, text in enumerate(model.row_texts(row)):
+                if self.isColumnHidden(col):
+                    continue
                 cell = QRect(xs[col], y, widths[col] - 1, height - 1)
                 if selected:
                     painter.fillRect(cell, selected_bg)
@@ -194,6 +261,8 @@ class TrafficLogTable(QTableView):
             painter.setPen(grid)
             painter.drawLine(area.left(), bottom, area.right(), bottom)
         for col in columns:
+            if self.isColumnHidden(col):
+                continue
             right = xs[col] + widths[col] - 1
             painter.drawLine(right, area.top(), right, min(area.bottom(), bottom))
         painter.end()
@@ -225,9 +294,9 @@ class TrafficView(QWidget):
         self.log.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
         header = self.log.horizontalHeader()
         header.setStretchLastSection(True)
-        for col, chars in enumerate((6, 15, 9, 20, 7)):
+        for col in range(len(COLUMN_CHARS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            self.log.setColumnWidth(col, self.log.fontMetrics().horizontalAdvance("0") * chars + 12)
+        self.log.fit_columns()
         self.log.selectionModel().selectionChanged.connect(self._on_log_selection)
 
         self.hexdump = HexdumpView(self.hex_model, self)

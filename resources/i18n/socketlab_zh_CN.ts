@@ -898,6 +898,10 @@
         <translation>关于 Socket Lab(&amp;A)</translation>
     </message>
     <message>
+        <source>Ready. Start the server below, then connect the client.</source>
+        <translation>就绪。先启动下方的服务器，再连接客户端。</translation>
+    </message>
+    <message>
         <source>Ready. Start the server on the right, then connect the client.</source>
         <translation>就绪。先启动右侧的服务器，再连接客户端。</translation>
     </message>
