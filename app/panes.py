@@ -46,6 +46,7 @@ from netcore.model.traffic import Direction
 from netcore.protocols.address import Address
 from netcore.protocols.payload import parse_payload
 from widgets import style
+from widgets.connection_table import ConnectionTable
 from widgets.inputs import AddressEdit, PayloadEdit
 from widgets.plain_text import PlainLabel
 from widgets.traffic_log import TrafficView
@@ -326,6 +327,24 @@ class EchoServerPane(ServerPane):
         self._show_forgotten()
         self.reply = PayloadEdit("", self)
         self.reply_button = QPushButton(QCoreApplication.translate("Panes", "Send &reply"), self)
+        self.reply_button.setToolTip(
+            QCoreApplication.translate("Panes", "Send the message to the peer chosen above or in the table")
+        )
+        self.send_all_button = QPushButton(QCoreApplication.translate("Panes", "Send to &all"), self)
+        self.send_all_button.setToolTip(
+            QCoreApplication.translate("Panes", "Send the message to every connected peer")
+        )
+        self.connections = ConnectionTable(self)
+        self.connections.selected.connect(self._on_connection_chosen)
+        # The table above the log, in a splitter: it never widens the pane, and it can be folded away.
+        self.body = QSplitter(Qt.Orientation.Vertical, self)
+        layout = self.layout()
+        assert layout is not None
+        layout.replaceWidget(self.view, self.body)
+        self.body.addWidget(self.connections)
+        self.body.addWidget(self.view)
+        self.body.setStretchFactor(0, 1)
+        self.body.setStretchFactor(1, 2)
         reply_options = QHBoxLayout()
         reply_options.addWidget(PlainLabel(QCoreApplication.translate("Panes", "Reply"), self))
         reply_options.addWidget(self.mode)
@@ -336,11 +355,17 @@ class EchoServerPane(ServerPane):
         self.manual_row.addWidget(self.clients, 1)
         reply_row = QHBoxLayout()
         reply_row.addWidget(self.reply, 1)
-        reply_row.addWidget(self.reply_button, 0, Qt.AlignmentFlag.AlignTop)
+        reply_buttons = QVBoxLayout()
+        reply_buttons.addWidget(self.reply_button)
+        reply_buttons.addWidget(self.send_all_button)
+        reply_buttons.addStretch(1)
+        reply_row.addLayout(reply_buttons)
         self.extras.addLayout(self.manual_row)
         self.extras.addLayout(reply_row)
         self.add_options()
         self.reply_button.clicked.connect(self.send_reply)
+        self.send_all_button.clicked.connect(self.send_to_all)
+        self.clients.activated.connect(self._on_peer_chosen)
         self.reply.submitted.connect(self.send_reply)
         self.mode.currentIndexChanged.connect(self._apply_live_options)
         self.prefix.textChanged.connect(self._apply_live_options)
@@ -375,6 +400,36 @@ class EchoServerPane(ServerPane):
             return
         self.server.send_to(int(conn), data)
 
+    def send_to_all(self) -> None:
+        """Send the reply box's message to every peer the server has now."""
+        if self.server is None or not self.connections.model.book.open_count:
+            self.set_state(QCoreApplication.translate("Panes", "No peer to reply to yet."), error=True)
+            return
+        try:
+            data = self.reply.payload()
+            self.check_reply(data)
+        except SocketLabError as exc:
+            self.show_error(exc)
+            return
+        self.server.send_to_all(data)
+
+    def _on_connection_chosen(self, conn: int) -> None:
+        """A row of the table was chosen (-1: none): its traffic alone, and the peer to reply to."""
+        self.view.show_only(None if conn < 0 else conn)
+        index = self.clients.findData(conn)
+        if index >= 0:
+            self.clients.setCurrentIndex(index)
+
+    def _on_peer_chosen(self, index: int) -> None:
+        """The user chose a peer in the combo: the table follows when a row is already chosen there."""
+        conn = self.clients.itemData(index)
+        if conn is not None and self.connections.current() not in (None, conn):
+            self.connections.select(int(conn))
+
+    def _on_batch(self, batch: Batch) -> None:
+        self.connections.apply(batch.events)
+        super()._on_batch(batch)
+
     def _prefix_bytes(self) -> bytes:
         return parse_payload(self.prefix.text(), "text")
 
@@ -397,6 +452,7 @@ class EchoServerPane(ServerPane):
         self.prefix.setEnabled(self.current_mode() is ReplyMode.PREFIX)
         self.reply.setEnabled(manual)
         self.reply_button.setEnabled(manual and self.runner is not None)
+        self.send_all_button.setEnabled(manual and self.runner is not None)
 
     # -- events ---------------------------------------------------------------------------------
     def handle_event(self, event: Event) -> None:
@@ -429,6 +485,8 @@ class EchoServerPane(ServerPane):
 
     def _set_running(self, running: bool) -> None:
         super()._set_running(running)
+        if running:
+            self.connections.clear()
         if running and self.forgotten:
             self.forgotten = 0
             self._show_forgotten()

@@ -17,6 +17,7 @@ TRAILER_BG = QColor("#e6e6e6")
 HIGHLIGHT_BG = QColor("#ffe36e")
 CHUNK_LINE = QColor("#202020")
 FRAME_LINE = QColor("#e07000")
+CONN_LINE = QColor("#7b1fa2")  # where another connection's traffic begins (a server's combined view)
 ERROR_FG = QColor("#b00020")
 OK_FG = QColor("#1b6e20")
 

@@ -17,7 +17,7 @@ from PySide6.QtCore import (
     QRect,
     Qt,
 )
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -72,6 +72,17 @@ class TrafficLogModel(QAbstractTableModel):
     def first_seq(self) -> int:
         """Sequence number (from 0) of the chunk in row 0."""
         return self._first_seq
+
+    def set_store(self, store: TrafficStore) -> None:
+        """Show another store (one connection's traffic, or all of it again)."""
+        self.beginResetModel()
+        self.store = store
+        self._rows, self._first_seq, self._epoch = len(store), store.first_seq, store.epoch
+        self.endResetModel()
+
+    def starts_connection(self, row: int) -> bool:
+        """Whether *row* is another connection's than the row before it (a boundary in the log)."""
+        return row > 0 and self.store.chunk(row).conn != self.store.chunk(row - 1).conn
 
     def sync(self) -> None:
         """Call after the store changed: removes dropped rows and inserts new ones, in batches."""
@@ -192,6 +203,9 @@ class TrafficLogTable(QTableView):
                 )
             painter.setPen(grid)
             painter.drawLine(area.left(), bottom, area.right(), bottom)
+            if model.starts_connection(row):  # another client's traffic begins: a marked line
+                painter.setPen(QPen(style.CONN_LINE, 2))
+                painter.drawLine(area.left(), y, area.right(), y)
         for col in columns:
             right = xs[col] + widths[col] - 1
             painter.drawLine(right, area.top(), right, min(area.bottom(), bottom))
@@ -209,6 +223,8 @@ class TrafficView(QWidget):
     def __init__(self, parent: QWidget | None = None, max_bytes: int | None = None) -> None:
         super().__init__(parent)
         self.store = TrafficStore() if max_bytes is None else TrafficStore(max_bytes)
+        self.only_conn: int | None = None  # show only this connection's traffic (show_only)
+        self.shown = self.store  # the store the log and the hexdump show: all, or one connection's
         self.log_model = TrafficLogModel(self.store, self)
         self.hex_model = HexdumpModel(self.store, self)
         self._syncing = False
@@ -266,8 +282,11 @@ class TrafficView(QWidget):
         """
         log_bottom, hex_bottom = self._at_bottom(self.log), self.hexdump.at_bottom()
         log_first, log_place = self.log_model.first_seq, self.log.verticalScrollBar().value()
+        only, shown = self.only_conn, self.shown
         for chunk, frames in items:
             self.store.append(chunk, frames)
+            if only is not None and chunk.conn == only:
+                shown.append(chunk, frames)
         self.store.dropped_chunks += dropped_chunks
         self.store.dropped_bytes += dropped_bytes
         self._syncing = True  # rows leaving the log may move its selection: not the user's choice
@@ -286,8 +305,24 @@ class TrafficView(QWidget):
 
     def add_frames(self, conn: int, direction: Direction, frames: Iterable[Frame]) -> None:
         """Frames decoded apart from a chunk: redraw the bytes they cover."""
+        frames = tuple(frames)
         self.store.add_frames(conn, direction, frames)
+        if self.only_conn == conn:
+            self.shown.add_frames(conn, direction, frames)
         self.hex_model.sync()
+
+    def show_only(self, conn: int | None) -> None:
+        """Show only connection *conn*'s traffic in the log and the hexdump (None: everyone's)."""
+        if conn == self.only_conn:
+            return
+        self.only_conn = conn
+        self.shown = self.store if conn is None else self.store.only(conn)
+        self.log_model.set_store(self.shown)
+        self.hex_model.set_store(self.shown)
+        self.hex_model.set_highlight(0, 0)
+        self.log.scrollToBottom()
+        self.hexdump.scrollToBottom()
+        self._update_status()
 
     def chunks(self) -> list[Chunk]:
         return [self.store.chunk(i) for i in range(len(self.store))]
@@ -317,6 +352,8 @@ class TrafficView(QWidget):
 
     def clear(self) -> None:
         self.store.clear()
+        if self.shown is not self.store:
+            self.shown.clear()
         self.log_model.sync()
         self.hex_model.sync()
         self.hex_model.set_highlight(0, 0)
@@ -337,8 +374,8 @@ class TrafficView(QWidget):
         if not rows or self._syncing:
             return
         row = rows[0].row()
-        start = self.store.chunk_start(row)
-        end = start + len(self.store.chunk(row).data)
+        start = self.shown.chunk_start(row)
+        end = start + len(self.shown.chunk(row).data)
         self.hex_model.set_highlight(start, end)
         self.hexdump.scrollTo(
             self.hex_model.index(self.hex_model.row_of(start), 1),
@@ -356,5 +393,9 @@ class TrafficView(QWidget):
         if s.dropped_chunks:
             text += self.tr(" · {0:,} older chunks ({1:,} bytes) dropped to stay within {2:,} bytes").format(
                 s.dropped_chunks, s.dropped_bytes, s.max_bytes
+            )
+        if self.only_conn is not None:
+            text = self.tr("Connection #{0} only: {1:,} chunks · {2:,} bytes of {3}").format(
+                self.only_conn, len(self.shown), self.shown.byte_count, text
             )
         self.status.setText(text)

@@ -63,6 +63,14 @@ class WriteShutdown:
 
 
 @dataclass(frozen=True, slots=True)
+class PeerShutdown:
+    """The peer shut down its sending side (FIN: our recv() returned b"") while we still had bytes
+    to send it: the connection stays half open until they are sent, then we close it."""
+
+    conn: int
+
+
+@dataclass(frozen=True, slots=True)
 class Closed:
     conn: int
     peer: str
@@ -170,6 +178,7 @@ Event = (
     | Traffic
     | Answered
     | WriteShutdown
+    | PeerShutdown
     | Closed
     | Failed
     | Truncated

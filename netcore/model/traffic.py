@@ -212,3 +212,17 @@ class TrafficStore:
 
     def frame_count(self) -> int:
         return self._frames
+
+    def only(self, conn: int) -> TrafficStore:
+        """A new store, with the same bounds, of the stored chunks and frames of connection *conn*."""
+        kept = TrafficStore(self.max_bytes, self.max_chunks)
+        for row in range(len(self)):
+            chunk = self.chunk(row)
+            if chunk.conn == conn:
+                kept.append(chunk)
+        for (lane_conn, direction), lane in self._lanes.items():
+            if lane_conn == conn:
+                spans = lane.spans[lane.head :]
+                kept._lanes[(conn, direction)] = _Lane([s.start for s in spans], list(spans))
+                kept._frames += len(spans)
+        return kept
