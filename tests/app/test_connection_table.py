@@ -106,8 +106,10 @@ def test_tcp_table_shows_each_client_bytes_and_state(qtbot, window):
             clients.append(sock)
         qtbot.waitUntil(lambda: len(table_texts(pane)) == 3, timeout=WAIT_MS)
         qtbot.waitUntil(
-            lambda: [(t[3], t[4], t[5]) for t in table_texts(pane)]
-            == [(str(len(m)), str(len(m)), "open") for m in messages],
+            lambda: (
+                [(t[3], t[4], t[5]) for t in table_texts(pane)]
+                == [(str(len(m)), str(len(m)), "open") for m in messages]
+            ),
             timeout=WAIT_MS,
         )
         assert [t[1] for t in table_texts(pane)] == [f"127.0.0.1:{c.getsockname()[1]}" for c in clients]
@@ -166,7 +168,9 @@ def test_send_to_all_and_disconnect_one(qtbot, window):
     pane = window.tcp_echo.server
     port = start_server(qtbot, pane, manual=True)
     with contextlib.ExitStack() as stack:
-        clients = [stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5)) for _ in range(3)]
+        clients = [
+            stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5)) for _ in range(3)
+        ]
         qtbot.waitUntil(lambda: len(table_texts(pane)) == 3, timeout=WAIT_MS)
         pane.reply.edit.setPlainText("to everyone\\n")
         qtbot.mouseClick(pane.send_all_button, Qt.MouseButton.LeftButton)
