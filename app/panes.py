@@ -39,11 +39,14 @@ from netcore.model.events import (
     Failed,
     FramesDecoded,
     Listening,
+    PeerShutdown,
     Stopped,
     Traffic,
+    WriteShutdown,
 )
-from netcore.model.traffic import Direction
+from netcore.model.traffic import Chunk, Direction, Mark, make_mark
 from netcore.protocols.address import Address
+from netcore.protocols.framing import Frame
 from netcore.protocols.payload import parse_payload
 from widgets import style
 from widgets.connection_table import ConnectionTable
@@ -72,6 +75,7 @@ class EnginePane(QGroupBox):
 
     status_message = Signal(str)
     translation_context = "Panes"  # the texts of these shared base classes (see above)
+    connection_rows = False  # connection events (connect, FIN, reset, close) as rows of the log
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
@@ -87,6 +91,7 @@ class EnginePane(QGroupBox):
         self.clear_button.clicked.connect(self.view.clear)
         self.bytes_in = self.bytes_out = 0  # this pane's traffic since it started (for the status bar)
         self.endpoints = ""
+        self._peers: dict[int, str] = {}  # conn → peer, for the log rows of connection events
         self.shut_down = False  # the window has closed: start nothing more (e.g. on a late event)
         self._error: SocketLabError | None = None  # the error on show, to translate again
 
@@ -127,8 +132,30 @@ class EnginePane(QGroupBox):
             self._error = error
         super().changeEvent(event)
 
+    def connection_mark(self, event: Event) -> Chunk | None:
+        """The log row for a connection event, for panes with ``connection_rows`` (TCP)."""
+        if isinstance(event, Connected):
+            self._peers[event.conn] = event.peer
+            return make_mark(Mark.CONNECT, Direction.SENT, event.conn, event.peer)
+        if isinstance(event, WriteShutdown):
+            return make_mark(Mark.FIN_SENT, Direction.SENT, event.conn, self._peers.get(event.conn, ""))
+        if isinstance(event, PeerShutdown):
+            return make_mark(
+                Mark.FIN_RECEIVED, Direction.RECEIVED, event.conn, self._peers.get(event.conn, "")
+            )
+        if isinstance(event, Closed) and event.reason in _CLOSE_MARKS:
+            self._peers.pop(event.conn, None)
+            mark, direction = _CLOSE_MARKS[event.reason]
+            return make_mark(mark, direction, event.conn, event.peer)
+        return None
+
     def _on_batch(self, batch: Batch) -> None:
-        items = [(e.chunk, e.frames) for e in batch.events if isinstance(e, Traffic)]
+        items: list[tuple[Chunk, tuple[Frame, ...]]] = []
+        for e in batch.events:
+            if isinstance(e, Traffic):
+                items.append((e.chunk, e.frames))
+            elif self.connection_rows and (mark := self.connection_mark(e)) is not None:
+                items.append((mark, ()))
         for chunk, _ in items:
             if chunk.direction is Direction.SENT:
                 self.bytes_out += len(chunk.data)
@@ -158,6 +185,14 @@ class EnginePane(QGroupBox):
 
     def engine_finished(self) -> None:
         """The engine's thread has ended; reset the controls."""
+
+
+_CLOSE_MARKS = {
+    CloseReason.PEER_CLOSED: (Mark.CLOSED_BY_PEER, Direction.RECEIVED),
+    CloseReason.LOCAL: (Mark.CLOSED_HERE, Direction.SENT),
+    CloseReason.RESET: (Mark.RESET, Direction.RECEIVED),
+    CloseReason.ERROR: (Mark.ERROR, Direction.RECEIVED),
+}
 
 
 class ServerPane(EnginePane):
@@ -257,6 +292,12 @@ class ServerPane(EnginePane):
         self._set_running(True)
 
     # -- events ---------------------------------------------------------------------------------
+    def connection_mark(self, event: Event) -> Chunk | None:
+        mark = super().connection_mark(event)
+        if isinstance(event, Connected) and mark is not None:  # a client came: accept(), not connect()
+            return mark._replace(mark=Mark.ACCEPT, direction=Direction.RECEIVED)
+        return mark
+
     def handle_event(self, event: Event) -> None:
         if isinstance(event, Listening):
             self.set_state(QCoreApplication.translate("Panes", "Listening on {0}").format(event.address))

@@ -216,12 +216,11 @@ class HexdumpModel(QAbstractTableModel):
         self.endResetModel()
 
     def starts_connection(self, info: ByteInfo) -> bool:
-        """Whether *info* is the first byte of a chunk of another connection than the chunk before."""
-        return (
-            info.stream_offset == info.chunk.offset
-            and info.row > 0
-            and self.store.chunk(info.row - 1).conn != info.chunk.conn
-        )
+        """Whether *info* is the first byte of a chunk whose connection differs from the byte before's."""
+        before = info.position - 1
+        if info.stream_offset != info.chunk.offset or before < self.store.base:
+            return False
+        return self.store.chunk(self.store.row_at(before)).conn != info.chunk.conn
 
     def row_of(self, position: int) -> int:
         return (position - self._origin) // WIDTH

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final, NamedTuple
@@ -30,9 +30,24 @@ class Direction(StrEnum):
         return "→" if self is Direction.SENT else "←"
 
 
+class Mark(StrEnum):
+    """A connection event shown among the chunks as a row of its own (a chunk with no bytes)."""
+
+    NONE = ""
+    CONNECT = "connect"  # we connected
+    ACCEPT = "accept"  # a client connected to our server
+    FIN_SENT = "FIN sent"  # shutdown(SHUT_WR): our half close
+    FIN_RECEIVED = "FIN received"  # the peer's half close; our replies are still going out
+    CLOSED_BY_PEER = "closed by peer"  # recv() returned b"", and we closed too
+    CLOSED_HERE = "closed here"
+    RESET = "reset"  # RST
+    ERROR = "closed on error"
+
+
 class Chunk(NamedTuple):
-    """The bytes of one ``send()`` or ``recv()`` call (one datagram for UDP). Immutable; a named
-    tuple rather than a frozen dataclass because one is made per call: it builds 4 times faster."""
+    """The bytes of one ``send()`` or ``recv()`` call (one datagram for UDP), or a connection event
+    (``mark``, no bytes). Immutable; a named tuple rather than a frozen dataclass because one is made
+    per call: it builds 4 times faster."""
 
     direction: Direction
     data: bytes
@@ -41,6 +56,7 @@ class Chunk(NamedTuple):
     peer: str  # "127.0.0.1:5000"
     mono_ns: int
     wall: float
+    mark: Mark = Mark.NONE
 
     @property
     def end(self) -> int:
@@ -50,6 +66,11 @@ class Chunk(NamedTuple):
 def make_chunk(direction: Direction, data: bytes, offset: int, conn: int, peer: str) -> Chunk:
     """A chunk stamped now (monotonic nanoseconds and wall-clock seconds)."""
     return Chunk(direction, data, offset, conn, peer, time.monotonic_ns(), time.time())
+
+
+def make_mark(mark: Mark, direction: Direction, conn: int, peer: str) -> Chunk:
+    """A connection event stamped now, as a chunk with no bytes (*direction*: who acted)."""
+    return Chunk(direction, b"", 0, conn, peer, time.monotonic_ns(), time.time(), mark)
 
 
 # Put in a dropped chunk's slot so its bytes are freed now, not at the next compaction of the list.
@@ -213,16 +234,19 @@ class TrafficStore:
     def frame_count(self) -> int:
         return self._frames
 
-    def only(self, conn: int) -> TrafficStore:
-        """A new store, with the same bounds, of the stored chunks and frames of connection *conn*."""
+    def only(self, keep: Callable[[Chunk], bool]) -> TrafficStore:
+        """A new store, with the same bounds, of the stored chunks *keep* accepts (one connection's,
+        one direction's...), and the frames of their streams."""
         kept = TrafficStore(self.max_bytes, self.max_chunks)
+        streams: set[tuple[int, Direction]] = set()
         for row in range(len(self)):
             chunk = self.chunk(row)
-            if chunk.conn == conn:
+            if keep(chunk):
                 kept.append(chunk)
-        for (lane_conn, direction), lane in self._lanes.items():
-            if lane_conn == conn:
+                streams.add((chunk.conn, chunk.direction))
+        for stream, lane in self._lanes.items():
+            if stream in streams:
                 spans = lane.spans[lane.head :]
-                kept._lanes[(conn, direction)] = _Lane([s.start for s in spans], list(spans))
+                kept._lanes[stream] = _Lane([s.start for s in spans], list(spans))
                 kept._frames += len(spans)
         return kept

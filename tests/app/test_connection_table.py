@@ -63,7 +63,7 @@ def test_store_only_keeps_one_connections_chunks_and_frames():
     store = TrafficStore()
     for conn, data in ((1, b"aa"), (2, b"bbb"), (1, b"cccc")):
         store.append(make_chunk(Direction.RECEIVED, data, 0, conn, "p"))
-    one = store.only(1)
+    one = store.only(lambda c: c.conn == 1)
     assert [one.chunk(i).data for i in range(len(one))] == [b"aa", b"cccc"]
     assert one.byte_count == 6 and one.base == 0 and one.end == 6
 
@@ -137,19 +137,27 @@ def test_choosing_a_row_shows_only_its_traffic_and_the_combined_view_marks_bound
             sock.sendall(message)
             assert recv_exactly(sock, len(message)) == message
             qtbot.waitUntil(lambda m=message: any(c.data == m for c in view.chunks()), timeout=WAIT_MS)
-        qtbot.waitUntil(lambda: view.log_model.rowCount() == 6, timeout=WAIT_MS)
-        # the combined view: a marked boundary where b's traffic begins and where a's comes back
+        qtbot.waitUntil(lambda: view.log_model.rowCount() == 8, timeout=WAIT_MS)
+        # two accept() rows, then each message and its echo; a marked boundary wherever the
+        # connection changes from one row to the next
         log = view.log_model
-        assert [log.starts_connection(row) for row in range(6)] == [False, False, True, False, True, False]
+        assert [log.row_texts(row)[2] for row in range(2)] == ["← accept()", "← accept()"]
+        conns = [view.store.chunk(row).conn for row in range(8)]
+        assert conns == [1, 2, 1, 1, 2, 2, 1, 1]
+        assert [log.starts_connection(row) for row in range(8)] == [
+            conns[row] != conns[row - 1] if row else False for row in range(8)
+        ]
         hexm = view.hex_model
-        b_start = view.store.chunk_start(2)  # the first byte of b's "second!"
+        b_row = next(row for row in range(8) if view.store.chunk(row).data == b"second!")
+        b_start = view.store.chunk_start(b_row)  # the first byte b sent: after a's echo
         info = hexm.row_bytes(hexm.row_of(b_start))[b_start % 16]
         assert info is not None and hexm.starts_connection(info)
-        # choose b's row: the log and the hexdump show its two chunks only
+        after = hexm.row_bytes(hexm.row_of(b_start + 1))[(b_start + 1) % 16]
+        assert after is not None and not hexm.starts_connection(after)
+        # choose b's row: the log and the hexdump show its traffic only
         pane.connections.table.selectRow(1)
         assert view.only_conn == 2
-        assert log.rowCount() == 2
-        assert [log.row_texts(row)[5] for row in range(2)] == ["second!", "second!"]
+        assert [log.row_texts(row)[5] for row in range(log.rowCount())][1:] == ["second!", "second!"]
         assert hexm.store.read(hexm.store.base, 100) == b"second!second!"
         assert pane.clients.currentData() == 2  # and it is the peer a reply goes to
         assert "Connection #2 only" in view.status.text()
@@ -157,11 +165,11 @@ def test_choosing_a_row_shows_only_its_traffic_and_the_combined_view_marks_bound
         a.sendall(b"more from a")
         b.sendall(b"more from b")
         assert recv_exactly(b, 11) == b"more from b" and recv_exactly(a, 11) == b"more from a"
-        qtbot.waitUntil(lambda: len(view.store) == 10, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: len(view.store) == 12, timeout=WAIT_MS)
         assert [log.row_texts(row)[5] for row in range(log.rowCount())][-2:] == ["more from b"] * 2
-        assert log.rowCount() == 4
+        assert log.rowCount() == 5
         qtbot.mouseClick(pane.connections.show_all, Qt.MouseButton.LeftButton)
-        assert view.only_conn is None and log.rowCount() == 10
+        assert view.only_conn is None and log.rowCount() == 12
 
 
 def test_send_to_all_and_disconnect_one(qtbot, window):
