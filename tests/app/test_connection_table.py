@@ -123,6 +123,16 @@ def test_tcp_table_shows_each_client_bytes_and_state(qtbot, window):
             timeout=WAIT_MS,
         )
         assert "1 open · 2 closed" in pane.connections.summary.text()
+        # and the log has a row for each event, with the peer and the reason
+        log = pane.view.log_model
+        events = [log.row_texts(r) for r in range(log.rowCount()) if log.row_texts(r)[4] == ""]
+        peers = [t[1] for t in table_texts(pane)]
+        assert [(e[2], e[3]) for e in events] == [
+            *(("← accept()", peer) for peer in peers),
+            ("← FIN", peers[1]),
+            ("← RST", peers[2]),
+        ]
+        assert "closed by the peer" in events[3][5] and "reset" in events[4][5]
 
 
 def test_choosing_a_row_shows_only_its_traffic_and_the_combined_view_marks_boundaries(qtbot, window):
