@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -377,15 +378,16 @@ class EchoServerPane(ServerPane):
         )
         self.connections = ConnectionTable(self)
         self.connections.selected.connect(self._on_connection_chosen)
-        # The table above the log, in a splitter: it never widens the pane, and it can be folded away.
-        self.body = QSplitter(Qt.Orientation.Vertical, self)
+        # The table in a tab beside the log: it never widens the pane nor takes the log's height.
+        self.body = QTabWidget(self)
         layout = self.layout()
         assert layout is not None
         layout.replaceWidget(self.view, self.body)
-        self.body.addWidget(self.connections)
-        self.body.addWidget(self.view)
-        self.body.setStretchFactor(0, 1)
-        self.body.setStretchFactor(1, 2)
+        self.body.addTab(self.view, "")
+        self.body.addTab(self.connections, "")
+        self.connections.table.doubleClicked.connect(lambda: self.body.setCurrentWidget(self.view))
+        self.connections.counted.connect(self._name_tabs)
+        self._name_tabs()
         reply_options = QHBoxLayout()
         reply_options.addWidget(PlainLabel(QCoreApplication.translate("Panes", "Reply"), self))
         reply_options.addWidget(self.mode)
@@ -453,6 +455,18 @@ class EchoServerPane(ServerPane):
             self.show_error(exc)
             return
         self.server.send_to_all(data)
+
+    def _name_tabs(self) -> None:
+        book = self.connections.model.book
+        self.body.setTabText(0, QCoreApplication.translate("Panes", "Traffic"))
+        self.body.setTabText(
+            1, QCoreApplication.translate("Panes", "Connections ({0:,} open)").format(book.open_count)
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._name_tabs()
+        super().changeEvent(event)
 
     def _on_connection_chosen(self, conn: int) -> None:
         """A row of the table was chosen (-1: none): its traffic alone, and the peer to reply to."""

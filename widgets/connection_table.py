@@ -240,9 +240,11 @@ class ConnectionTableModel(QAbstractTableModel):
 
 class ConnectionTable(QWidget):
     """The table, a summary line (open, closed, aged out) and "Show all"; ``selected`` carries the
-    chosen connection's id, or -1 when none is chosen (all traffic)."""
+    chosen connection's id, or -1 when none is chosen (all traffic). Double-click a row to see its
+    traffic (the pane shows the log)."""
 
     selected = Signal(int)
+    counted = Signal()  # the open or closed counts changed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -276,12 +278,17 @@ class ConnectionTable(QWidget):
         self._update_summary()
 
     def apply(self, events: Iterable[Event]) -> None:
+        book = self.model.book
+        before = (book.open_count, book.closed_count, book.aged_out)
         self.model.apply(events)
-        self._update_summary()
+        if (book.open_count, book.closed_count, book.aged_out) != before:
+            self._update_summary()
+            self.counted.emit()
 
     def clear(self) -> None:
         self.model.clear()
         self._update_summary()
+        self.counted.emit()
         self.selected.emit(-1)
 
     def current(self) -> int | None:

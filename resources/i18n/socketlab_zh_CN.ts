@@ -1006,6 +1006,14 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
         <translation>把消息发送给每个已连接的对端</translation>
     </message>
     <message>
+        <source>Traffic</source>
+        <translation>流量</translation>
+    </message>
+    <message>
+        <source>Connections ({0:,} open)</source>
+        <translation>连接（{0:,} 个打开）</translation>
+    </message>
+    <message>
         <source>Peers seen so far: manual replies go to the chosen one</source>
         <translation>目前出现过的对端：手动回复发给选中的对端</translation>
     </message>

@@ -55,6 +55,8 @@ def test_40_students_connect_get_their_echo_and_the_message_to_all(qtbot, settin
     qtbot.mouseClick(pane.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Listening on" in pane.state.text(), timeout=WAIT_MS)
     port = pane.server.address.port
+    pane.body.setCurrentWidget(pane.connections)
+    width = pane.width()
     heartbeat = Heartbeat()
     names = [f"student-{i:02d}" for i in range(1, STUDENTS + 1)]
     started = time.monotonic()
@@ -89,6 +91,8 @@ def test_40_students_connect_get_their_echo_and_the_message_to_all(qtbot, settin
         echoed_in = time.monotonic() - started
         assert all(r[5] == "open" for r in rows())
         assert len({r[1] for r in rows()}) == STUDENTS  # 40 different peers
+        assert pane.body.tabText(1) == f"Connections ({STUDENTS} open)"
+        assert pane.width() == width  # 40 rows did not widen the pane
         # the teacher switches to manual replies and sends one message to all
         pane.mode.setCurrentIndex(pane.mode.findData("manual"))
         pane.reply.edit.setPlainText("hand in by Friday\\n")

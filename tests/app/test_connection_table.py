@@ -123,6 +123,7 @@ def test_tcp_table_shows_each_client_bytes_and_state(qtbot, window):
             timeout=WAIT_MS,
         )
         assert "1 open · 2 closed" in pane.connections.summary.text()
+        assert pane.body.tabText(1) == "Connections (1 open)"
         # and the log has a row for each event, with the peer and the reason
         log = pane.view.log_model
         events = [log.row_texts(r) for r in range(log.rowCount()) if log.row_texts(r)[4] == ""]
@@ -164,8 +165,14 @@ def test_choosing_a_row_shows_only_its_traffic_and_the_combined_view_marks_bound
         assert info is not None and hexm.starts_connection(info)
         after = hexm.row_bytes(hexm.row_of(b_start + 1))[(b_start + 1) % 16]
         assert after is not None and not hexm.starts_connection(after)
-        # choose b's row: the log and the hexdump show its traffic only
+        # choose b's row: the log and the hexdump show its traffic only; a double click shows the log
+        pane.body.setCurrentWidget(pane.connections)
         pane.connections.table.selectRow(1)
+        rect = pane.connections.table.visualRect(pane.connections.model.index(1, 1))
+        viewport = pane.connections.table.viewport()
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=rect.center())  # a press comes first
+        qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=rect.center())
+        assert pane.body.currentWidget() is view
         assert view.only_conn == 2
         assert [log.row_texts(row)[5] for row in range(log.rowCount())][1:] == ["second!", "second!"]
         assert hexm.store.read(hexm.store.base, 100) == b"second!second!"
