@@ -12,6 +12,7 @@ from app import i18n
 from app.file_page import FilePage
 from app.panes import Page
 from app.presentation import Presentation
+from app.relay_page import RelayPage
 from app.settings import bool_value, float_value, int_value, str_value
 from app.sticking_page import StickingPage
 from app.tcp_echo_page import TcpEchoPage
@@ -42,6 +43,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.time, self.tr("Time"))
         self.tabs.addTab(self.files, self.tr("File fetch"))
         self.tabs.addTab(self.sticking, self.tr("Packet sticking 粘包"))
+        self.relay = RelayPage(self)
+        self.tabs.addTab(self.relay, self.tr("Relay"))
         self.setCentralWidget(self.tabs)
         for page in self.pages():
             page.status_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
@@ -170,7 +173,7 @@ class MainWindow(QMainWindow):
         self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
 
     def pages(self) -> list[Page]:
-        return [self.tcp_echo, self.udp_echo, self.time, self.files, self.sticking]
+        return [self.tcp_echo, self.udp_echo, self.time, self.files, self.sticking, self.relay]
 
     def _about(self) -> None:
         QMessageBox.about(

@@ -53,6 +53,7 @@ from widgets import style
 from widgets.connection_table import ConnectionTable
 from widgets.inputs import AddressEdit, PayloadEdit
 from widgets.plain_text import PlainLabel
+from widgets.saved_messages import SavedMessagesButton
 from widgets.traffic_log import TrafficView
 
 DEFAULT_PORT = 9000
@@ -388,6 +389,7 @@ class EchoServerPane(ServerPane):
         self.connections.table.doubleClicked.connect(lambda: self.body.setCurrentWidget(self.view))
         self.connections.counted.connect(self._name_tabs)
         self._name_tabs()
+        self.saved = SavedMessagesButton(self.reply, f"{self.settings_group}/reply", self)
         reply_options = QHBoxLayout()
         reply_options.addWidget(PlainLabel(QCoreApplication.translate("Panes", "Reply"), self))
         reply_options.addWidget(self.mode)
@@ -398,10 +400,8 @@ class EchoServerPane(ServerPane):
         self.manual_row.addWidget(self.clients, 1)
         reply_row = QHBoxLayout()
         reply_row.addWidget(self.reply, 1)
-        reply_buttons = QVBoxLayout()
-        reply_buttons.addWidget(self.reply_button)
-        reply_buttons.addWidget(self.send_all_button)
-        reply_buttons.addStretch(1)
+        reply_buttons = self.saved.column_with(self.reply_button)
+        reply_buttons.insertWidget(1, self.send_all_button)
         reply_row.addLayout(reply_buttons)
         self.extras.addLayout(self.manual_row)
         self.extras.addLayout(reply_row)
@@ -410,6 +410,7 @@ class EchoServerPane(ServerPane):
         self.send_all_button.clicked.connect(self.send_to_all)
         self.clients.activated.connect(self._on_peer_chosen)
         self.reply.submitted.connect(self.send_reply)
+        self.saved.send_requested.connect(self.send_reply)
         self.mode.currentIndexChanged.connect(self._apply_live_options)
         self.prefix.textChanged.connect(self._apply_live_options)
 
@@ -442,6 +443,7 @@ class EchoServerPane(ServerPane):
             self.show_error(exc)
             return
         self.server.send_to(int(conn), data)
+        self.saved.record()
 
     def send_to_all(self) -> None:
         """Send the reply box's message to every peer the server has now."""

@@ -16,6 +16,8 @@ from app import i18n
 from app.main_window import MainWindow
 from app.panes import ClientServerPage
 from netcore.model.traffic import Direction
+from widgets import saved_messages
+from widgets.message_store import FILE_NAME
 from widgets.traffic_log import TrafficView
 
 MESSAGE = "self-test ✓"
@@ -157,6 +159,8 @@ def run_self_test(timeout_s: float = 10.0) -> tuple[bool, str]:
         previous_hook(args)
 
     threading.excepthook = record
+    messages = tempfile.TemporaryDirectory()
+    earlier = saved_messages.use_file(Path(messages.name) / FILE_NAME)  # not the user's send history
     window = MainWindow(settings)
     window.show()
     try:
@@ -169,4 +173,6 @@ def run_self_test(timeout_s: float = 10.0) -> tuple[bool, str]:
     finally:
         window.close()
         settings.clear()
+        saved_messages.use_file(earlier)
+        messages.cleanup()
         threading.excepthook = previous_hook

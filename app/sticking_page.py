@@ -1,5 +1,5 @@
-"""The Packet-sticking (粘包) tab: reproduce message-boundary loss on demand, show why, show the cures;
-and a re-chunking relay for any server."""
+"""The Packet-sticking (粘包) tab: reproduce message-boundary loss on demand, show why, show the cures
+(the re-chunking relay has its own tab: app/relay_page.py)."""
 
 from __future__ import annotations
 
@@ -15,21 +15,18 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from app.panes import EnginePane, Page, ServerPane, labelled_row
+from app.panes import EnginePane, Page, labelled_row
 from app.settings import str_value
-from netcore.engines.relay import ChunkPlan, RechunkRelay
 from netcore.engines.sticking import ScenarioEngine
 from netcore.errors import InputError, SocketLabError
 from netcore.model.events import Event, ScenarioFinished, ScenarioStepped
 from netcore.model.scenario import PRESETS, Call, Cure, Scenario, ScenarioResult, Text, variable_output
 from netcore.model.traffic import Direction, make_chunk
 from netcore.present import pycode
-from netcore.protocols.address import Address
 from netcore.protocols.framing import Frame
 from netcore.protocols.payload import escape_text, parse_text
 from widgets import style
@@ -52,6 +49,7 @@ class ScenarioPane(EnginePane):
         super().__init__(self.tr("Scenario"), parent)
         self.engine: ScenarioEngine | None = None
         self._result: ScenarioResult | None = None  # the last run's, shown in the verdict
+        self._applying = False  # a preset is being shown: its changes are no edit
         self.preset = QComboBox(self)
         self.preset.addItem(self.tr("(custom)"), "")
         for name in PRESETS:
@@ -171,6 +169,20 @@ class ScenarioPane(EnginePane):
         layout.addWidget(splitter)
 
         self.preset.currentIndexChanged.connect(self._apply_preset)
+        self.preset.activated.connect(self._apply_preset)  # choosing the same preset again restores it
+        for changed in (
+            self.messages.textChanged,
+            self.sendall.currentIndexChanged,
+            self.gap.valueChanged,
+            self.nodelay.toggled,
+            self.cure.currentIndexChanged,
+            self.recv_delay.valueChanged,
+            self.recv_size.valueChanged,
+            self.recv_sizes.textChanged,
+            self.recv_gap.valueChanged,
+            self.max_recvs.valueChanged,
+        ):
+            changed.connect(self._name_preset)
         self.generate_button.clicked.connect(self._generate)
         self.variable_button.clicked.connect(
             lambda: self._set_messages(variable_output(self.generate_count.value()))
@@ -196,6 +208,14 @@ class ScenarioPane(EnginePane):
         if not name:
             return
         s = PRESETS[name]
+        self._applying = True
+        try:
+            self._show_scenario(s)
+        finally:
+            self._applying = False
+        self._name_preset()
+
+    def _show_scenario(self, s: Scenario) -> None:
         self._set_messages(s.messages)
         self.sendall.setCurrentIndex(1 if s.sendall else 0)
         self.gap.setValue(round(s.gap_s * 1000))
@@ -206,6 +226,28 @@ class ScenarioPane(EnginePane):
         self.recv_sizes.setText(", ".join(str(n) for n in s.recv_sizes))
         self.recv_gap.setValue(round(s.recv_gap_s * 1000))
         self.max_recvs.setValue(s.max_recvs or 0)
+
+    def edited(self) -> bool:
+        """Whether the widgets no longer say what the chosen preset says."""
+        name = self.preset.currentData()
+        if not name:
+            return False
+        try:
+            return self.scenario() != PRESETS[name]
+        except SocketLabError:
+            return True
+
+    def _name_preset(self) -> None:
+        """Each preset's name in the combo, the chosen one followed by "(edited)" once changed."""
+        if self._applying:
+            return
+        edited = self.edited()
+        for i in range(1, self.preset.count()):
+            name = self.preset.itemData(i)
+            text = (
+                self.tr("{0} (edited)").format(name) if edited and i == self.preset.currentIndex() else name
+            )
+            self.preset.setItemText(i, text)
 
     def scenario(self) -> Scenario:
         """The scenario the widgets describe; ``InputError`` pointing at what is wrong."""
@@ -244,12 +286,16 @@ class ScenarioPane(EnginePane):
         except SocketLabError as exc:
             self.show_error(exc)
             return
+        again = stepped and self.engine is not None and self.engine.stepped  # a stepped run ended
         self.engine = ScenarioEngine(scenario, stepped)
         self.view.clear()
         self.timeline.set_lanes(0, [])
-        self.verdict.setText(
-            self.tr("Running…") if not stepped else self.tr("Step mode: press Step for each recv()")
-        )
+        if again:
+            self.verdict.setText(self.tr("Started again. Step mode: press Step for each recv()"))
+        elif stepped:
+            self.verdict.setText(self.tr("Step mode: press Step for each recv()"))
+        else:
+            self.verdict.setText(self.tr("Running…"))
         self.details.clear()
         self.set_state("")
         self._set_running(True)
@@ -261,6 +307,19 @@ class ScenarioPane(EnginePane):
             self._show_step(event)
         elif isinstance(event, ScenarioFinished):
             self._show_result(event.result)
+            if event.draining:
+                self.details.setText(
+                    self.details.text()
+                    + " · "
+                    + self.tr(
+                        "the scenario's receiver stops here: press Step to go on calling recv(), "
+                        "one per click, until every byte sent is read"
+                    )
+                )
+            elif self.engine is not None and self.engine.stepped:
+                self.details.setText(
+                    self.details.text() + " · " + self.tr("Press Step to start the scenario again")
+                )
         else:
             super().handle_event(event)
 
@@ -280,11 +339,20 @@ class ScenarioPane(EnginePane):
         read = sum(c.length for c in recvs)
         self._draw(scenario, list(event.sends), recvs, list(event.frames), marker=read)
         waiting = "?" if event.waiting is None else f"{event.waiting:,}"
-        self.details.setText(
-            self.tr(
+        if event.drained:
+            text = self.tr(
+                "Drained: {0:,} bytes read in {1} recv() calls, nothing is left to read. "
+                "Press Step to start the scenario again"
+            ).format(read, len(recvs))
+        elif event.draining and event.call is not None:
+            text = self.tr(
+                "Draining: recv() #{0} returned {1:,} bytes · {2} bytes still waiting in the receive buffer"
+            ).format(len(recvs), event.call.length, waiting)
+        else:
+            text = self.tr(
                 "{0} recv() call(s) so far, {1:,} bytes read · {2} bytes waiting in the receive buffer"
             ).format(len(recvs), read, waiting)
-        )
+        self.details.setText(text)
 
     def _recvs(self) -> list[Call]:
         store = self.view.store
@@ -320,10 +388,12 @@ class ScenarioPane(EnginePane):
         self.details.setText(" · ".join(extra))
 
     def changeEvent(self, event: QEvent) -> None:
-        """Say the last verdict again in the new language."""
+        """Say the last verdict and "(edited)" again in the new language."""
         super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange and self._result is not None:
-            self._show_verdict(self._result)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._name_preset()
+            if self._result is not None:
+                self._show_verdict(self._result)
 
     def _draw(
         self,
@@ -394,86 +464,22 @@ class ScenarioPane(EnginePane):
             self.preset.setCurrentIndex(index)
 
 
-class RelayPane(ServerPane):
-    """A re-chunking relay in front of any TCP server."""
-
-    settings_group = "sticking/relay"
-    default_port = 9100
-
-    def build(self) -> None:
-        self.setTitle(self.tr("Re-chunking relay"))
-        self.target = QLineEdit("127.0.0.1:9000", self)
-        self.target.setToolTip(self.tr("The real server (host:port), e.g. the TCP echo tab's server"))
-        self.chunks = QComboBox(self)
-        self.chunks.setEditable(True)
-        self.chunks.addItems(["1", "2", "3", "8", "random"])
-        self.chunks.setToolTip(self.tr("Bytes per send() on the way through, or 'random'"))
-        self.seed = QSpinBox(self)
-        self.seed.setRange(0, 1_000_000)
-        self.seed.setToolTip(self.tr("Random sizes come from this seed, so a run can be replayed"))
-        self.delay = QSpinBox(self)
-        self.delay.setRange(0, 10_000)
-        self.delay.setSuffix(self.tr(" ms"))
-        self.delay.setToolTip(self.tr("Pause between chunks"))
-        self.form.addRow(self.tr("Relay to"), self.target)
-        row = labelled_row(
-            self, self.tr("Chunks"), self.chunks, self.tr("seed"), self.seed, self.tr("delay"), self.delay
-        )
-        self.form.addRow(row)
-        self.extras.addWidget(
-            PlainLabel(
-                self.tr(
-                    "Point a client (e.g. the TCP echo tab's) at this relay's port: "
-                    "it receives the server's bytes re-chunked."
-                ),
-                self,
-            )
-        )
-
-    def option_widgets(self) -> list[QWidget]:
-        return [*super().option_widgets(), self.target, self.chunks, self.seed, self.delay]
-
-    def make_server(self, addr: Address) -> RechunkRelay:
-        plan = ChunkPlan.parse(
-            self.chunks.currentText().strip(), self.seed.value(), self.delay.value() / 1000
-        )
-        return RechunkRelay(self.target.text().strip(), plan, addr.host, addr.port, self.reuse.isChecked())
-
-    def save_settings(self, settings: QSettings) -> None:
-        super().save_settings(settings)
-        settings.setValue("sticking/relay/target", self.target.text())
-        settings.setValue("sticking/relay/chunks", self.chunks.currentText())
-
-    def load_settings(self, settings: QSettings) -> None:
-        super().load_settings(settings)
-        self.target.setText(str_value(settings, "sticking/relay/target", "127.0.0.1:9000"))
-        self.chunks.setCurrentText(str_value(settings, "sticking/relay/chunks", "1"))
-
-
 class StickingPage(Page):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.scenario = ScenarioPane(self)
-        self.relay = RelayPane(self)
-        tabs = QTabWidget(self)
-        tabs.addTab(self.scenario, self.tr("Scenario"))
-        tabs.addTab(self.relay, self.tr("Relay"))
-        self.tabs = tabs
         layout = QVBoxLayout(self)
-        layout.addWidget(tabs)
-        for pane in self.panes():
-            pane.status_message.connect(self.status_message)
+        layout.addWidget(self.scenario)
+        self.scenario.status_message.connect(self.status_message)
 
     def panes(self) -> list[EnginePane]:
-        return [self.scenario, self.relay]
+        return [self.scenario]
 
     def python_code(self) -> str:
         return pycode.sticking(self.scenario.scenario())
 
     def save_settings(self, settings: QSettings) -> None:
         self.scenario.save_settings(settings)
-        self.relay.save_settings(settings)
 
     def load_settings(self, settings: QSettings) -> None:
         self.scenario.load_settings(settings)
-        self.relay.load_settings(settings)

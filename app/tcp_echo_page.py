@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,6 +27,7 @@ from netcore.protocols.framing import FRAMING_CHOICES, make_codec
 from widgets.elided_label import ElidedLabel
 from widgets.inputs import PayloadEdit, RepeatControl
 from widgets.plain_text import PlainLabel
+from widgets.saved_messages import SavedMessagesButton
 
 
 def framing_combo(parent: QWidget) -> QComboBox:
@@ -72,6 +73,7 @@ class TcpClientPane(ClientPane):
         self.payload = PayloadEdit("Hello, Socket Lab!", self)
         self.send_button = QPushButton(self.tr("&Send"), self)
         self.send_button.setToolTip(self.tr("Send the message (Ctrl+Enter in the message box)"))
+        self.saved = SavedMessagesButton(self.payload, "tcp_client", self)
         self.rtt = ElidedLabel(self)
         self.repeat = RepeatControl(self)
         self.set_state(self.tr("Not connected"))
@@ -92,7 +94,7 @@ class TcpClientPane(ClientPane):
         buttons.addWidget(self.clear_button)
         send_row = QHBoxLayout()
         send_row.addWidget(self.payload, 1)
-        send_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignTop)
+        send_row.addLayout(self.saved.column_with(self.send_button))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
@@ -106,6 +108,7 @@ class TcpClientPane(ClientPane):
         self.half_close_button.clicked.connect(self.half_close)
         self.send_button.clicked.connect(lambda: self.send())
         self.payload.submitted.connect(lambda: self.send())
+        self.saved.send_requested.connect(lambda: self.send())
         self.repeat.fire.connect(self.send)
         self.payload.encoding.currentIndexChanged.connect(
             lambda: self.view.set_encoding(self.payload.current_encoding())
@@ -149,6 +152,7 @@ class TcpClientPane(ClientPane):
             self.show_error(exc)
             return
         self.client.submit(data)
+        self.saved.record()
 
     def half_close(self) -> None:
         if self.client is not None:

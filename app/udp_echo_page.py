@@ -42,6 +42,7 @@ from netcore.protocols.probe import MIN_PROBE_SIZE, ProbeStats, ReplyStatus
 from widgets.inputs import PayloadEdit, RepeatControl
 from widgets.line_plot import LinePlot
 from widgets.plain_text import PlainLabel
+from widgets.saved_messages import SavedMessagesButton
 
 
 def recv_size_box(parent: QWidget) -> QSpinBox:
@@ -81,6 +82,7 @@ class UdpClientPane(ClientPane):
         self.payload = PayloadEdit("Hello, UDP!", self)
         self.send_button = QPushButton(self.tr("&Send"), self)
         self.send_button.setToolTip(self.tr("Send one datagram (Ctrl+Enter in the message box)"))
+        self.saved = SavedMessagesButton(self.payload, "udp_client", self)
         self.probe_count = QSpinBox(self)
         self.probe_count.setRange(1, 100_000)
         self.probe_count.setValue(50)
@@ -126,7 +128,7 @@ class UdpClientPane(ClientPane):
         buttons.addWidget(self.clear_button)
         send_row = QHBoxLayout()
         send_row.addWidget(self.payload, 1)
-        send_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignTop)
+        send_row.addLayout(self.saved.column_with(self.send_button))
         probe_row = labelled_row(
             self,
             self.tr("Probe"),
@@ -150,6 +152,7 @@ class UdpClientPane(ClientPane):
 
         self.send_button.clicked.connect(lambda: self.send())
         self.payload.submitted.connect(lambda: self.send())
+        self.saved.send_requested.connect(lambda: self.send())
         self.repeat.fire.connect(self.send)
         self.probe_button.clicked.connect(self.probe)
         self.close_button.clicked.connect(self.close_socket)
@@ -188,6 +191,7 @@ class UdpClientPane(ClientPane):
         client = self._ensure_client()
         if client is not None:
             client.submit(data)
+            self.saved.record()
             self._reply_timer.start(int(self.timeout.value() * 1000))
 
     def probe(self) -> None:

@@ -61,3 +61,16 @@ def open_fds() -> Callable[[], int]:
         return len(os.listdir("/proc/self/fd"))
 
     return count
+
+
+@pytest.fixture(autouse=True)
+def _saved_messages_in_tmp(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Keep a Qt test's saved messages and send history in a file of its own, never the user's."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    from widgets import saved_messages
+
+    saved_messages.use_file(tmp_path_factory.mktemp("messages") / "saved_messages.json")
+    yield
+    saved_messages.use_file(None)

@@ -191,14 +191,20 @@ class StickingSession:
             self._eof or (limit is not None and len(self.recvs) >= limit) or received >= self.expected_bytes
         )
 
+    @property
+    def drained(self) -> bool:
+        """Nothing is left to read at all: every expected byte arrived, or EOF (past any recv limit)."""
+        return self._eof or sum(c.length for c in self.recvs) >= self.expected_bytes
+
     def waiting(self) -> int | None:
         """Bytes in the receiver's buffer now (step mode shows this before each step)."""
         return bytes_waiting(self._conn) if self._conn is not None else None
 
-    def step(self) -> Call | None:
-        """One recv() of the scenario's next size; None when the run is done."""
+    def step(self, drain: bool = False) -> Call | None:
+        """One recv() of the scenario's next size; None when the run is done. With *drain* the
+        scenario's recv() limit is passed: None only when everything sent has been read."""
         assert self._conn is not None
-        if self.done:
+        if self.drained if drain else self.done:
             return None
         s = self.scenario
         index = len(self.recvs)
@@ -259,6 +265,12 @@ class StickingSession:
         return sum(c.length for c in self.recvs) - last_length.end
 
     # -- result ---------------------------------------------------------------------------------
+    def snapshot(self) -> ScenarioResult:
+        """What happened so far, both ends left open (step mode: the scenario's receiver stopped and
+        the class may go on reading). The sender gets a moment to finish its count of segments."""
+        self._sender_done.wait(0.2)
+        return self._result(self.waiting())
+
     def _result(self, waiting: int | None) -> ScenarioResult:
         s = self.scenario
         frames = tuple(self.frames)
@@ -301,12 +313,17 @@ def run_scenario(
 
 
 class ScenarioEngine(Engine):
-    """Runs a scenario for the GUI's worker: all at once, or one ``recv()`` per ``step()`` call."""
+    """Runs a scenario for the GUI's worker: all at once, or one ``recv()`` per ``step()`` call.
+
+    In step mode a scenario whose receiver stops with bytes still to read (``max_recvs``) reports its
+    result and stays open: each further step drains one more ``recv()`` until everything sent is read.
+    """
 
     def __init__(self, scenario: Scenario, stepped: bool = False, timeout: float = 5.0) -> None:
         super().__init__()
         self.scenario, self.stepped, self.timeout = scenario, stepped, timeout
         self._session: StickingSession | None = None
+        self._draining = False  # the scenario's receiver has stopped; steps read what is left
 
     def step(self) -> None:
         """Thread-safe: do the receiver's next recv() (step mode)."""
@@ -316,11 +333,29 @@ class ScenarioEngine(Engine):
         session = self._session
         if session is None:
             return
-        call = session.step()
+        call = session.step(drain=self._draining)
         if call is not None:
-            self.emit(ScenarioStepped(call, tuple(session.sends), tuple(session.frames), session.waiting()))
-        if session.done:
-            self._finish()
+            self.emit(
+                ScenarioStepped(
+                    call,
+                    tuple(session.sends),
+                    tuple(session.frames),
+                    session.waiting(),
+                    draining=self._draining,
+                    drained=self._draining and session.drained,
+                )
+            )
+        if self._draining:
+            if session.drained:
+                self._session = None
+                session.abort()
+                self.stop()
+        elif session.done:
+            if session.drained:
+                self._finish()
+            else:
+                self._draining = True
+                self.emit(ScenarioFinished(session.snapshot(), draining=True))
 
     def _finish(self) -> None:
         if self._session is not None:

@@ -134,11 +134,17 @@ class ScenarioStepped:
     sends: tuple[Call, ...]
     frames: tuple[Frame, ...]
     waiting: int | None
+    draining: bool = False  # a recv() after the scenario's receiver stopped, reading what was left
+    drained: bool = False  # ... and the last one: everything sent is read
 
 
 @dataclass(frozen=True, slots=True)
 class ScenarioFinished:
+    """The scenario's result; with *draining* (step mode) the receiver stopped with bytes still to
+    read and each further step reads on."""
+
     result: ScenarioResult
+    draining: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from netcore.errors import InputError
 from netcore.model.scenario import Cure, Scenario
+from netcore.protocols.address import Address
 from netcore.protocols.timeproto import TimeProtocol
 
 
@@ -237,6 +238,55 @@ def connect_one_liner(host: str, port: int, udp: bool) -> str:
             f"s.sendall(b'hello'); print(s.recv(65536))"
         )
     return f'python -c "{code}"'
+
+
+def relay(
+    listen: Address, target: Address, size: int | None, seed: int, max_size: int, delay_s: float
+) -> str:
+    """A re-chunking relay: every client gets a connection to *target*; each direction is copied in
+    sends of *size* bytes (None: random sizes 1..*max_size* from *seed*), *delay_s* apart."""
+    chunk = (
+        f"lambda: {size}  # bytes per send()"
+        if size is not None
+        else f"lambda: rng.randint(1, {max_size})  # replayable from the seed"
+    )
+    family = ", family=socket.AF_INET6" if ":" in listen.host else ""
+    return f"""import random
+import socket
+import threading
+import time
+
+LISTEN = {_addr(listen.host, listen.port)}
+TARGET = {_addr(target.host, target.port)}
+rng = random.Random({seed})
+chunk_size = {chunk}
+
+
+def pump(src, dst):
+    # copy src to dst, cut into other pieces than were sent
+    while data := src.recv(65536):
+        while data:
+            n = chunk_size()
+            piece, data = data[:n], data[n:]
+            print(f"{{len(piece)}} bytes: {{piece!r}}")
+            dst.sendall(piece)
+            time.sleep({delay_s!r})
+    dst.shutdown(socket.SHUT_WR)
+
+
+def relay(client):
+    with client, socket.create_connection(TARGET) as server:
+        back = threading.Thread(target=pump, args=(server, client))
+        back.start()
+        pump(client, server)
+        back.join()
+
+
+with socket.create_server(LISTEN{family}) as listener:
+    while True:
+        client, _ = listener.accept()
+        threading.Thread(target=relay, args=(client,)).start()
+"""
 
 
 def _indent(code: str) -> str:

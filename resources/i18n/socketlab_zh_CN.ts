@@ -698,8 +698,16 @@
 <context>
     <name>LaneTimeline</name>
     <message>
+        <source>Boxes marked // are drawn shorter than their bytes, so that the small ones can be read; hover a box for its exact offsets</source>
+        <translation>标有 // 的方框画得比它的字节数短，好让小方框看得清；把鼠标停在方框上可看确切的偏移</translation>
+    </message>
+    <message>
         <source>{0:,} bytes</source>
         <translation>{0:,} 字节</translation>
+    </message>
+    <message>
+        <source>// = cut short, not to scale</source>
+        <translation>// = 已截短，未按比例</translation>
     </message>
 </context>
 <context>
@@ -794,6 +802,10 @@
         <translation>粘包</translation>
     </message>
     <message>
+        <source>Relay</source>
+        <translation>中继</translation>
+    </message>
+    <message>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -866,6 +878,57 @@
 See every byte, every send()/recv() chunk and every message boundary.</source>
         <translation>Socket Lab {0}
 看清每一个字节、每一次 send()/recv() 的数据块和每一条消息边界。</translation>
+    </message>
+</context>
+<context>
+    <name>ManageDialog</name>
+    <message>
+        <source>Saved messages</source>
+        <translation>已存消息</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Put in message box</source>
+        <translation>放入消息框</translation>
+    </message>
+    <message>
+        <source>Move up</source>
+        <translation>上移</translation>
+    </message>
+    <message>
+        <source>Move down</source>
+        <translation>下移</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Import…</source>
+        <translation>导入…</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>The file stays as it is until you change the list; then it is kept under another name.</source>
+        <translation>在你修改列表之前，这个文件保持原样；修改时它会以另一个名字保留下来。</translation>
+    </message>
+    <message>
+        <source>Kept in {0}</source>
+        <translation>保存在 {0}</translation>
     </message>
 </context>
 <context>
@@ -1194,6 +1257,116 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     </message>
 </context>
 <context>
+    <name>SavedMessages</name>
+    <message>
+        <source>{0} was written by a newer version of Socket Lab (file version {1}).</source>
+        <translation>{0} 由更新版本的 Socket Lab 写入（文件版本 {1}）。</translation>
+    </message>
+    <message>
+        <source>{0} cannot be opened: {1}.</source>
+        <translation>无法打开 {0}：{1}。</translation>
+    </message>
+    <message>
+        <source>{0} is not a saved-messages file Socket Lab can read ({1}).</source>
+        <translation>{0} 不是 Socket Lab 能读取的已存消息文件（{1}）。</translation>
+    </message>
+    <message>
+        <source>hex</source>
+        <translation>十六进制</translation>
+    </message>
+    <message>
+        <source>, escapes</source>
+        <translation>，转义</translation>
+    </message>
+    <message>
+        <source>{0} · {1} byte(s)
+{2}</source>
+        <translation>{0} · {1} 字节
+{2}</translation>
+    </message>
+</context>
+<context>
+    <name>SavedMessagesButton</name>
+    <message>
+        <source>Saved</source>
+        <translation>已存</translation>
+    </message>
+    <message>
+        <source>Cannot write {0}: {1}</source>
+        <translation>无法写入 {0}：{1}</translation>
+    </message>
+    <message>
+        <source>Save message</source>
+        <translation>保存消息</translation>
+    </message>
+    <message>
+        <source>Name of the message:</source>
+        <translation>消息名称：</translation>
+    </message>
+    <message>
+        <source>Saved messages</source>
+        <translation>已存消息</translation>
+    </message>
+    <message>
+        <source>The file that could not be read was kept as {0}.</source>
+        <translation>无法读取的原文件已另存为 {0}。</translation>
+    </message>
+    <message>
+        <source>Import saved messages</source>
+        <translation>导入已存消息</translation>
+    </message>
+    <message>
+        <source>Saved messages (*.json);;All files (*)</source>
+        <translation>已存消息 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Nothing was imported; your list is unchanged.</source>
+        <translation>没有导入任何内容，你的列表保持不变。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n message(s) imported.</source>
+        <translation>
+            <numerusform>已导入 %n 条消息。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Export saved messages</source>
+        <translation>导出已存消息</translation>
+    </message>
+    <message>
+        <source>Saved messages (*.json)</source>
+        <translation>已存消息 (*.json)</translation>
+    </message>
+    <message>
+        <source>⚠ The saved messages file could not be read</source>
+        <translation>⚠ 无法读取已存消息文件</translation>
+    </message>
+    <message>
+        <source>Save current message…</source>
+        <translation>保存当前消息…</translation>
+    </message>
+    <message>
+        <source>Manage saved messages…</source>
+        <translation>管理已存消息…</translation>
+    </message>
+    <message>
+        <source>Import…</source>
+        <translation>导入…</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Saved messages: save this message, send one with a click or Ctrl+1…Ctrl+9.
+Up/Down in the message box recall what you sent.
+Kept in {0}</source>
+        <translation>已存消息：保存这条消息，单击或按 Ctrl+1…Ctrl+9 发送。
+在消息框中按 上/下 方向键调出发送过的消息。
+保存在 {0}</translation>
+    </message>
+</context>
+<context>
     <name>ScenarioPane</name>
     <message>
         <source>Scenario</source>
@@ -1332,8 +1505,16 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
         <translation>recv 次数上限</translation>
     </message>
     <message>
+        <source>{0} (edited)</source>
+        <translation>{0}（已修改）</translation>
+    </message>
+    <message>
         <source>recv sizes must be whole numbers separated by commas</source>
         <translation>recv 大小必须是用逗号分隔的整数</translation>
+    </message>
+    <message>
+        <source>Started again. Step mode: press Step for each recv()</source>
+        <translation>已重新开始。单步模式：每次 recv() 按一次“单步”</translation>
     </message>
     <message>
         <source>Running…</source>
@@ -1342,6 +1523,22 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <message>
         <source>Step mode: press Step for each recv()</source>
         <translation>单步模式：每次 recv() 按一次“单步”</translation>
+    </message>
+    <message>
+        <source>the scenario&apos;s receiver stops here: press Step to go on calling recv(), one per click, until every byte sent is read</source>
+        <translation>场景的接收方到此停止：继续按“单步”调用 recv()，每点一次调用一次，直到读完发送的每个字节</translation>
+    </message>
+    <message>
+        <source>Press Step to start the scenario again</source>
+        <translation>按“单步”重新开始场景</translation>
+    </message>
+    <message>
+        <source>Drained: {0:,} bytes read in {1} recv() calls, nothing is left to read. Press Step to start the scenario again</source>
+        <translation>已读空：调用 recv() {1} 次读取了 {0:,} 字节，没有剩余可读的数据。按“单步”重新开始场景</translation>
+    </message>
+    <message>
+        <source>Draining: recv() #{0} returned {1:,} bytes · {2} bytes still waiting in the receive buffer</source>
+        <translation>正在读空：第 {0} 次 recv() 返回 {1:,} 字节 · 接收缓冲区中还有 {2} 字节在等待</translation>
     </message>
     <message>
         <source>{0} recv() call(s) so far, {1:,} bytes read · {2} bytes waiting in the receive buffer</source>
@@ -1407,17 +1604,6 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <message>
         <source>The server&apos;s clock is not synchronised (stratum 0, leap indicator {leap}): do not trust its time — wait until it has synchronised, or ask another server.</source>
         <translation>服务器的时钟尚未同步（stratum 层级为 0，闰秒指示为 {leap}）：不要相信它的时间——请等它完成同步，或换一台服务器查询。</translation>
-    </message>
-</context>
-<context>
-    <name>StickingPage</name>
-    <message>
-        <source>Scenario</source>
-        <translation>场景</translation>
-    </message>
-    <message>
-        <source>Relay</source>
-        <translation>中继</translation>
     </message>
 </context>
 <context>

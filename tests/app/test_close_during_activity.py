@@ -367,7 +367,7 @@ def busy_sticking(qtbot: QtBot, win: MainWindow, stack: contextlib.ExitStack, sc
 
     echo = PeerServer("echo")
     stack.callback(echo.stop)
-    relay = page.relay
+    relay = win.relay.server
     relay.target.setText(f"127.0.0.1:{echo.port}")
     relay.chunks.setCurrentText("1")
     relay.delay.setValue(50)
@@ -489,7 +489,7 @@ SERVERS: dict[str, tuple[Callable[[MainWindow], Any], str]] = {
     "udp-echo": (lambda win: win.udp_echo.server, "udp"),
     "time": (lambda win: win.time.server, "udp"),
     "file": (lambda win: win.files.server, "tcp"),
-    "relay": (lambda win: win.sticking.relay, "tcp"),
+    "relay": (lambda win: win.relay.server, "tcp"),
 }
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shlex
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -15,7 +18,9 @@ from netcore.engines.udp_echo import UdpEchoServer
 from netcore.errors import InputError
 from netcore.model.scenario import PRESETS
 from netcore.present import pycode
+from netcore.protocols.address import Address
 from netcore.protocols.timeproto import TimeProtocol
+from tests.netcore.support import free_port
 
 
 def run(code: str) -> str:
@@ -94,3 +99,29 @@ def test_unsupported_settings_say_so():
         pycode.tcp_client("127.0.0.1", 1, b"x", "json")
     with pytest.raises(InputError):
         pycode.sticking(PRESETS["cure-announce-and-wait"])
+
+
+def test_relay_script_relays_one_byte_per_send(serve):
+    target = serve(TcpEchoServer())
+    listen = Address("127.0.0.1", free_port())
+    code = pycode.relay(listen, target, 1, 0, 64, 0.0)
+    relay = subprocess.Popen([sys.executable, "-u", "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while True:  # until the script listens
+            try:
+                client = socket.create_connection((listen.host, listen.port), timeout=5)
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline and relay.poll() is None  # still starting
+        with client:
+            client.sendall(b"hello")
+            got = b""
+            while len(got) < 5:
+                got += client.recv(5)
+        assert got == b"hello"
+    finally:
+        relay.terminate()
+        out, _ = relay.communicate(timeout=10)
+    sends = re.findall(r"(\d+) bytes: b'(.)'", out)  # both directions, one byte per send() each way
+    assert sorted(sends) == sorted(("1", c) for c in "hello" * 2)  # printed before each send()

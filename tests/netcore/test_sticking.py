@@ -610,3 +610,15 @@ def test_cancelling_a_whole_run_ends_it_within_a_tick_with_what_happened_so_far(
     result = run_scenario(scenario, timeout=30.0, cancel=cancel)
     assert time.monotonic() - started < 0.2 + 0.5
     assert result.sends and len(result.recvs) < 10
+
+
+def test_draining_reads_past_max_recvs_until_everything_sent_is_read():
+    with StickingSession(preset("big-send-small-recv")) as session:
+        wait_for_waiting(session, 10_240)
+        assert session.step() is not None
+        assert session.done and not session.drained
+        assert session.snapshot().waiting_after == 6144  # both ends still open
+        drained = [session.step(drain=True), session.step(drain=True)]
+        assert [c.length for c in drained if c is not None] == [4096, 2048]
+        assert session.drained and session.step(drain=True) is None
+        assert session.waiting() == 0

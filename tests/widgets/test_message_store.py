@@ -1,0 +1,151 @@
+"""The saved-messages file without Qt: codec round trip, a broken or newer file, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from netcore.protocols.payload import ENCODINGS, PayloadMode
+from widgets import message_store
+from widgets.message_store import (
+    HISTORY_LIMIT,
+    Contents,
+    Message,
+    MessageFileError,
+    MessageStore,
+    Problem,
+    decode,
+    encode,
+)
+
+messages = st.builds(
+    Message,
+    text=st.text(),
+    mode=st.sampled_from(list(PayloadMode)),
+    encoding=st.sampled_from(ENCODINGS),
+    escapes=st.booleans(),
+    name=st.text(),
+)
+unnamed = messages.map(lambda m: Message(m.text, m.mode, m.encoding, m.escapes))
+
+
+@given(
+    st.lists(messages, max_size=8),
+    st.dictionaries(st.text(min_size=1), st.lists(unnamed, max_size=HISTORY_LIMIT), max_size=3),
+)
+def test_codec_round_trip(saved, history):
+    contents = Contents(saved, history)
+    assert decode(encode(contents)) == contents
+
+
+def stored(tmp_path: Path, *names: str) -> MessageStore:
+    store = MessageStore(tmp_path / "saved_messages.json")
+    for name in names:
+        store.add(Message(f"text of {name}\\r\\n", name=name))
+    return store
+
+
+def reloaded(store: MessageStore) -> MessageStore:
+    again = MessageStore(store.path)
+    again.load()
+    assert again.problem is None
+    return again
+
+
+def test_changes_are_kept_in_the_file(tmp_path):
+    store = stored(tmp_path, "a", "b", "c")
+    store.move(2, 0)
+    store.rename(1, "A")
+    store.remove(2)
+    assert [m.name for m in reloaded(store).messages] == ["c", "A"]
+    assert reloaded(store).messages[0].payload() == b"text of c\r\n"
+
+
+def test_history_keeps_the_last_hundred_and_skips_a_repeat(tmp_path):
+    store = stored(tmp_path)
+    for i in range(HISTORY_LIMIT + 20):
+        assert store.record("box", Message(str(i)))
+    assert not store.record("box", Message(str(HISTORY_LIMIT + 19)))
+    history = reloaded(store).history("box")
+    assert [m.text for m in history] == [str(i) for i in range(20, HISTORY_LIMIT + 20)]
+    assert reloaded(store).history("other") == []
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (b'{"format": "socketlab-messages", "version": 1, "messages": [', Problem.BROKEN),
+        (b"\xff\xfe not utf-8", Problem.BROKEN),
+        (b'{"format": "socketlab-messages", "version": 1, "messages": [{"name": "x"}]}', Problem.BROKEN),
+        (
+            b'{"format": "socketlab-messages", "version": 1, "messages": [{"text": "x", "mode": "b64"}]}',
+            Problem.BROKEN,
+        ),
+        (b'{"format": "something else", "version": 1}', Problem.BROKEN),
+        (b'{"format": "socketlab-messages", "version": 7, "messages": [], "future": true}', Problem.NEWER),
+    ],
+)
+def test_an_unusable_file_is_reported_kept_and_set_aside_on_the_next_change(tmp_path, content, problem):
+    store = stored(tmp_path, "mine")
+    store.path.write_bytes(content)
+    store.load()
+    assert store.problem is not None and store.problem.problem is problem
+    assert [m.name for m in store.messages] == ["mine"]  # the list in memory is not lost
+    store.record("box", Message("sent"))  # history is not written over the file
+    assert store.path.read_bytes() == content
+    store.add(Message("new", name="new"))  # the user changes the list: now the file is written
+    assert store.set_aside is not None and store.set_aside.read_bytes() == content
+    assert [m.name for m in reloaded(store).messages] == ["mine", "new"]
+
+
+def test_a_newer_file_says_its_version(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"format": "socketlab-messages", "version": 3}))
+    with pytest.raises(MessageFileError) as caught:
+        message_store.read(path)
+    assert caught.value.problem is Problem.NEWER and caught.value.version == 3
+
+
+def test_import_adds_new_messages_and_a_broken_file_changes_nothing(tmp_path):
+    store = stored(tmp_path, "a", "b")
+    other = stored(tmp_path / "other", "b", "c")
+    exported = tmp_path / "export.json"
+    other.export_file(exported)
+    assert store.import_file(exported) == 1
+    assert [m.name for m in reloaded(store).messages] == ["a", "b", "c"]
+    exported.write_text("{broken")
+    before = store.path.read_bytes()
+    with pytest.raises(MessageFileError):
+        store.import_file(exported)
+    assert [m.name for m in store.messages] == ["a", "b", "c"]
+    assert store.path.read_bytes() == before
+
+
+def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary_file(tmp_path, monkeypatch):
+    store = stored(tmp_path, "a")
+    before = store.path.read_bytes()
+
+    def no_room(_fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", no_room)
+    with pytest.raises(OSError):
+        store.add(Message("b", name="b"))
+    assert store.path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["saved_messages.json"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows cannot replace a file that is open")
+def test_the_file_is_replaced_not_rewritten_in_place(tmp_path):
+    store = stored(tmp_path, "a")
+    reader = store.path.open("rb")  # a reader of the old file keeps seeing all of it
+    store.add(Message("b", name="b"))
+    with reader:
+        assert [m["name"] for m in json.loads(reader.read())["messages"]] == ["a"]
+    assert [m.name for m in reloaded(store).messages] == ["a", "b"]
