@@ -255,7 +255,16 @@ class ServerPane(EnginePane):
         layout.addWidget(self.state)
         layout.addWidget(self.connect_to_me)
         layout.addLayout(self.extras)
-        layout.addWidget(self.view, 1)
+        # The connections in a tab beside the log: they never widen the pane nor take the log's height.
+        self.connections = ConnectionTable(self)
+        self.connections.selected.connect(self._on_connection_chosen)
+        self.body = QTabWidget(self)
+        self.body.addTab(self.view, "")
+        self.body.addTab(self.connections, "")
+        self.connections.table.doubleClicked.connect(lambda: self.body.setCurrentWidget(self.view))
+        self.connections.counted.connect(self._name_tabs)
+        self._name_tabs()
+        layout.addWidget(self.body, 1)
         self.build()
         self.form.addRow(self.options)
         self.options.addWidget(self.reuse)
@@ -317,7 +326,29 @@ class ServerPane(EnginePane):
         self.connect_to_me.stopped()
         self._set_running(False)
 
+    def _name_tabs(self) -> None:
+        book = self.connections.model.book
+        self.body.setTabText(0, QCoreApplication.translate("Panes", "Traffic"))
+        self.body.setTabText(
+            1, QCoreApplication.translate("Panes", "Connections ({0:,} open)").format(book.open_count)
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._name_tabs()
+        super().changeEvent(event)
+
+    def _on_connection_chosen(self, conn: int) -> None:
+        """A row of the table was chosen (-1: none): show its traffic alone."""
+        self.view.show_only(None if conn < 0 else conn)
+
+    def _on_batch(self, batch: Batch) -> None:
+        self.connections.apply(batch.events)
+        super()._on_batch(batch)
+
     def _set_running(self, running: bool) -> None:
+        if running:
+            self.connections.clear()
         self.start_button.setEnabled(True)
         self.start_button.setText(
             QCoreApplication.translate("Panes", "S&top server")
@@ -377,18 +408,6 @@ class EchoServerPane(ServerPane):
         self.send_all_button.setToolTip(
             QCoreApplication.translate("Panes", "Send the message to every connected peer")
         )
-        self.connections = ConnectionTable(self)
-        self.connections.selected.connect(self._on_connection_chosen)
-        # The table in a tab beside the log: it never widens the pane nor takes the log's height.
-        self.body = QTabWidget(self)
-        layout = self.layout()
-        assert layout is not None
-        layout.replaceWidget(self.view, self.body)
-        self.body.addTab(self.view, "")
-        self.body.addTab(self.connections, "")
-        self.connections.table.doubleClicked.connect(lambda: self.body.setCurrentWidget(self.view))
-        self.connections.counted.connect(self._name_tabs)
-        self._name_tabs()
         self.saved = SavedMessagesButton(self.reply, f"{self.settings_group}/reply", self)
         reply_options = QHBoxLayout()
         reply_options.addWidget(PlainLabel(QCoreApplication.translate("Panes", "Reply"), self))
@@ -458,21 +477,9 @@ class EchoServerPane(ServerPane):
             return
         self.server.send_to_all(data)
 
-    def _name_tabs(self) -> None:
-        book = self.connections.model.book
-        self.body.setTabText(0, QCoreApplication.translate("Panes", "Traffic"))
-        self.body.setTabText(
-            1, QCoreApplication.translate("Panes", "Connections ({0:,} open)").format(book.open_count)
-        )
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._name_tabs()
-        super().changeEvent(event)
-
     def _on_connection_chosen(self, conn: int) -> None:
         """A row of the table was chosen (-1: none): its traffic alone, and the peer to reply to."""
-        self.view.show_only(None if conn < 0 else conn)
+        super()._on_connection_chosen(conn)
         index = self.clients.findData(conn)
         if index >= 0:
             self.clients.setCurrentIndex(index)
@@ -482,10 +489,6 @@ class EchoServerPane(ServerPane):
         conn = self.clients.itemData(index)
         if conn is not None and self.connections.current() not in (None, conn):
             self.connections.select(int(conn))
-
-    def _on_batch(self, batch: Batch) -> None:
-        self.connections.apply(batch.events)
-        super()._on_batch(batch)
 
     def _prefix_bytes(self) -> bytes:
         return parse_payload(self.prefix.text(), "text")
@@ -542,8 +545,6 @@ class EchoServerPane(ServerPane):
 
     def _set_running(self, running: bool) -> None:
         super()._set_running(running)
-        if running:
-            self.connections.clear()
         if running and self.forgotten:
             self.forgotten = 0
             self._show_forgotten()

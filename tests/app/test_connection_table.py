@@ -224,3 +224,28 @@ def test_udp_table_lists_peers_and_send_to_all_reaches_them(qtbot, window):
         for sock in peers:
             assert sock.recv(100) == b"all"
         qtbot.waitUntil(lambda: [t[4] for t in table_texts(pane)] == ["3", "3"], timeout=WAIT_MS)
+
+
+def test_relay_pane_lists_both_sides_of_each_relayed_connection(qtbot, window):
+    echo_port = start_server(qtbot, window.tcp_echo.server)
+    relay = window.relay.server
+    relay.target.setText(f"127.0.0.1:{echo_port}")
+    relay.chunks.setCurrentText("8")
+    relay_port = start_server(qtbot, relay)
+    with socket.create_connection(("127.0.0.1", relay_port), timeout=5) as sock:
+        sock.sendall(b"through the relay")
+        assert recv_exactly(sock, 17) == b"through the relay"
+        # the client's side and the server's side, each with the bytes that crossed it
+        qtbot.waitUntil(
+            lambda: (
+                sorted((t[1], t[3], t[4]) for t in table_texts(relay))
+                == sorted(
+                    [
+                        (f"127.0.0.1:{sock.getsockname()[1]}", "17", "17"),
+                        (f"127.0.0.1:{echo_port}", "17", "17"),
+                    ]
+                )
+            ),
+            timeout=WAIT_MS,
+        )
+    qtbot.waitUntil(lambda: all(t[5] != "open" for t in table_texts(relay)), timeout=WAIT_MS)
