@@ -206,6 +206,24 @@ class HexdumpModel(QAbstractTableModel):
                 self.index(lo, 0), self.index(hi, COLUMNS - 1), [Qt.ItemDataRole.BackgroundRole]
             )
 
+    def set_store(self, store: TrafficStore) -> None:
+        """Show another store (one connection's traffic, or all of it again)."""
+        self.beginResetModel()
+        self.store = store
+        self._origin, self._base, self._epoch = self._first_row_start(), store.base, store.epoch
+        self._rows = -(-(store.end - self._origin) // WIDTH)
+        self._frames = store.frame_count()
+        self._cache.clear()
+        self._highlight = (0, 0)
+        self.endResetModel()
+
+    def starts_connection(self, info: ByteInfo) -> bool:
+        """Whether *info* is the first byte of a chunk whose connection differs from the byte before's."""
+        before = info.position - 1
+        if info.stream_offset != info.chunk.offset or before < self.store.base:
+            return False
+        return self.store.chunk(self.store.row_at(before)).conn != info.chunk.conn
+
     def row_of(self, position: int) -> int:
         return (position - self._origin) // WIDTH
 
@@ -510,6 +528,8 @@ class HexdumpView(QTableView):
                     painter.drawText(x + _TEXT_MARGIN, y + baseline, text)
                     if chunk_start or frame_start:
                         _draw_boundaries(painter, QRect(x, y, width, height), chunk_start, frame_start)
+                    if chunk_start and model.starts_connection(info):  # another client's bytes
+                        painter.fillRect(x, y, 3, height, style.CONN_LINE)
         current = self.currentIndex()
         if self.hasFocus() and current.isValid() and first <= current.row() <= last:
             col = current.column()

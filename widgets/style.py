@@ -107,6 +107,7 @@ HIGHLIGHT_BG = NORMAL.highlight_bg
 ERROR_FG = NORMAL.error_fg
 OK_FG = NORMAL.ok_fg
 FIELD_SHADES = NORMAL.field_shades
+CONN_LINE = QColor("#7b1fa2")  # where another connection's traffic begins (a server's combined view)
 
 
 def direction_colours(direction: Direction) -> tuple[QColor, QColor, QColor]:

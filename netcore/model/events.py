@@ -73,6 +73,14 @@ class WriteShutdown:
 
 
 @dataclass(frozen=True, slots=True)
+class PeerShutdown:
+    """The peer shut down its sending side (FIN: our recv() returned b"") while we still had bytes
+    to send it: the connection stays half open until they are sent, then we close it."""
+
+    conn: int
+
+
+@dataclass(frozen=True, slots=True)
 class Closed:
     conn: int
     peer: str
@@ -209,6 +217,7 @@ Event = (
     | Answered
     | Unanswered
     | WriteShutdown
+    | PeerShutdown
     | Closed
     | Failed
     | Truncated
