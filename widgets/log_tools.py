@@ -35,10 +35,10 @@ class LogToolbar(QWidget):
         self.peer.setClearButtonEnabled(True)
         for combo in (self.data_format, self.direction):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.find = QAction(self)  # Ctrl+F where the log has the focus
-        self.find.setShortcut(QKeySequence.StandardKey.Find)
-        self.find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.find.triggered.connect(self.open_filter)
+        self.find_action = QAction(self)  # Ctrl+F where the log has the focus
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.find_action.triggered.connect(self.open_filter)
         self._retranslate()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

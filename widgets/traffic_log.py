@@ -334,7 +334,7 @@ class TrafficView(QWidget):
         self._keep: Callable[[Chunk], bool] | None = None  # the filter that made ``shown``
         self.tools = LogToolbar(self)
         self.tools.changed.connect(self._apply_tools)
-        self.addAction(self.tools.find)
+        self.addAction(self.tools.find_action)
         self.log_model = TrafficLogModel(self.store, self)
         self.hex_model = HexdumpModel(self.store, self)
         self._syncing = False

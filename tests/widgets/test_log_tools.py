@@ -1,5 +1,6 @@
 """The log as a tool: Data column as hex, filters by direction and peer (the hexdump too) in a bar
-that takes a row only while filtering, auto-scroll off keeps the rows still, connection events as rows, and the context menu's copies and saves."""
+that takes a row only while filtering, auto-scroll off keeps the rows still, connection events as
+rows, and the context menu's copies and saves (and the same controls)."""
 
 from __future__ import annotations
 
@@ -160,6 +161,7 @@ def test_the_controls_share_the_status_row_and_the_filter_bar_shows_only_while_f
     row = view.status.geometry()
     for widget in tools.row_widgets():  # no row of their own above the log
         assert widget.isVisible() and widget.geometry().intersects(row.adjusted(-1000, 0, 1000, 0))
+
     def log_top() -> int:
         return view.log.mapTo(view, QPoint(0, 0)).y()
 
