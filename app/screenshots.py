@@ -4,6 +4,7 @@ puts every tab to work against its own built-in server on a free port (loopback 
 
 from __future__ import annotations
 
+import socket
 import sys
 import tempfile
 from collections.abc import Callable
@@ -85,12 +86,35 @@ def packet_sticking(window: MainWindow, _tmp: Path) -> None:
     need(lambda: pane.runner is None, "the scenario did not finish")
 
 
+def relay(window: MainWindow, _tmp: Path) -> None:
+    """The relay in front of the TCP echo tab's server (started by its scene), one client through it."""
+    echo = window.tcp_echo.server.server
+    pane = window.relay.server
+    if echo is None or echo.address is None:
+        raise Failed("the TCP echo server is not running")
+    pane.target.setText(f"127.0.0.1:{echo.address.port}")
+    pane.address.set_address("127.0.0.1", 0)
+    pane.toggle_server()
+    need(lambda: pane.server is not None and "Listening" in pane.state.text(), "the relay did not start")
+    listening = pane.server.address if pane.server is not None else None
+    if listening is None:
+        raise Failed("the relay has no address")
+    with socket.create_connection(("127.0.0.1", listening.port), TIMEOUT_S) as client:
+        message = b"Hello through the relay"
+        client.sendall(message)
+        need(lambda: pane.view.store.byte_count >= 2 * len(message), "the relay did not carry the echo")
+        echoed = b""
+        while len(echoed) < len(message) and (data := client.recv(len(message))):
+            echoed += data  # read before closing: unread bytes would make the close a reset
+
+
 SCENES: dict[str, Callable[[MainWindow, Path], None]] = {
     "tcp-echo": tcp_echo,
     "udp-echo": udp_echo,
     "time": time_client,
     "file-fetch": file_fetch,
     "packet-sticking": packet_sticking,
+    "relay": relay,
 }
 
 

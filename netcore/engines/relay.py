@@ -223,7 +223,7 @@ class RechunkRelay(ServerEngine):
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
-            self._fail(leg, exc)
+            self._fail(leg, exc, leg.partner)  # src is the partner's dst
             return
         if data:
             other = leg.partner
@@ -259,7 +259,7 @@ class RechunkRelay(ServerEngine):
                 self._watch(leg.partner)
                 return
             except OSError as exc:
-                self._fail(leg, exc)
+                self._fail(leg, exc, leg)
                 return
             data = bytes(leg.buf[:n])
             del leg.buf[:n]
@@ -290,9 +290,12 @@ class RechunkRelay(ServerEngine):
             self.loop.forget(sock)
             sock.close()
 
-    def _fail(self, leg: _Leg, exc: OSError) -> None:
-        error: SocketLabError = from_os_error(exc, action="relay to", host=leg.peer, port=0)
-        self.emit(Failed(error, leg.conn))
+    def _fail(self, leg: _Leg, exc: OSError, failed: _Leg) -> None:
+        """End the pair after *exc* on a socket: *failed* is the leg whose dst it is (named by its
+        peer, "host:port" or "[v6]:port")."""
+        peer = parse_address(failed.peer)
+        error: SocketLabError = from_os_error(exc, action="relay to", host=peer.host, port=peer.port)
+        self.emit(Failed(error, failed.conn))
         for side in (leg, leg.partner):
             assert side is not None
             side.eof = side.shut = True

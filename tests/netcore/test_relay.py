@@ -277,3 +277,19 @@ def test_peers_are_reported(start, sockets):
     [client_side] = [t.chunk for t in relay.log.chunks(1, Direction.RECEIVED)]
     assert client_side.peer == format_endpoint(*sock.getsockname()[:2])
     assert {t.chunk.peer for t in relay.log.chunks(2, Direction.SENT)} == {str(server.addr)}
+
+
+def test_a_reset_names_the_peer_that_reset(start, sockets):
+    with socket.socket() as target:
+        target.bind(("127.0.0.1", 0))
+        target.listen(1)
+        target.settimeout(WAIT_S)
+        port = target.getsockname()[1]
+        relay = start(relay_to(port, "1"))
+        client = sockets(relay.addr)
+        client.sendall(b"ping")
+        peer, _ = target.accept()
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        peer.close()  # linger 0: an RST instead of a FIN
+        failed = relay.log.wait_for(Failed)[0]
+        assert f"connection with 127.0.0.1:{port} was reset" in failed.error.describe()
