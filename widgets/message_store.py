@@ -306,9 +306,11 @@ class MessageStore:
     def record(self, box: str, message: Message) -> bool:
         """Add a sent message to *box*'s history (not again if it is the last one); True if the
         contents changed. Written unless the file could not be read."""
+        message = replace(message, name="")
+        if self.history(box)[-1:] == [message]:
+            return False  # a repeat: not even a look at the file (it may come every millisecond)
         refreshed = self.refresh()
         items = self.contents.history.setdefault(box, [])
-        message = replace(message, name="")
         if items and items[-1] == message:
             return refreshed
         items.append(message)

@@ -181,3 +181,13 @@ def test_a_change_made_after_a_failed_write_keeps_what_was_not_written(tmp_path,
             store.add(Message("b", name="b"))
     store.add(Message("c", name="c"))
     assert [m.name for m in reloaded(store).messages] == ["a", "b", "c"]
+
+
+def test_a_repeated_send_does_not_read_the_file(tmp_path, monkeypatch):
+    """A repeat sends the same message every few milliseconds: its history entry is already there."""
+    store = stored(tmp_path, "a")
+    store.record("udp_client", Message("ping"))
+    reads = []
+    monkeypatch.setattr(message_store, "read_text", lambda path: reads.append(path))
+    assert not store.record("udp_client", Message("ping"))
+    assert reads == []
