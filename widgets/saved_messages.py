@@ -230,15 +230,18 @@ class SavedMessagesButton(QToolButton):
         finally:
             self.hub.changed.emit()
         if self.store.set_aside is not None and self.store.set_aside != aside:
-            QMessageBox.information(
-                self,
-                self.tr("Saved messages"),
-                self.tr("The file that could not be read was kept as {0}.").format(self.store.set_aside),
+            self._inform(
+                self.tr("The file that could not be read was kept as {0}.").format(self.store.set_aside)
             )
         return True
 
+    # The message boxes guess whether a text is HTML; a path or a value read from an imported file
+    # ("mode '<img src=...>'") is shown as it is (plain_tooltip escapes what would be taken as HTML).
     def _warn(self, text: str) -> None:
-        QMessageBox.warning(self, self.tr("Saved messages"), text)
+        QMessageBox.warning(self, self.tr("Saved messages"), plain_tooltip(text))
+
+    def _inform(self, text: str) -> None:
+        QMessageBox.information(self, self.tr("Saved messages"), plain_tooltip(text))
 
     def import_messages(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -256,9 +259,7 @@ class SavedMessagesButton(QToolButton):
             self._warn(self.tr("Cannot write {0}: {1}").format(self.store.path, exc.strerror or exc))
             return
         self.hub.changed.emit()
-        QMessageBox.information(
-            self, self.tr("Saved messages"), self.tr("%n message(s) imported.", "", count)
-        )
+        self._inform(self.tr("%n message(s) imported.", "", count))
 
     def export_messages(self) -> None:
         path, _ = QFileDialog.getSaveFileName(

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import Qt as GuiQt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
@@ -220,3 +221,22 @@ def test_the_self_test_leaves_the_saved_messages_alone(qtbot):
     assert ok, reason
     assert saved_messages.default_file() == chosen
     assert not chosen.exists()  # its sends went to a history of its own
+
+
+def test_a_value_from_an_imported_file_is_reported_as_text_not_html(qtbot, window, monkeypatch, tmp_path):
+    """A shared file's bad value ("mode '<img src=...>'") is quoted literally in the warning."""
+    button = window.tcp_echo.client.saved
+    bad = tmp_path / "from a colleague.json"
+    bad.write_text(
+        json.dumps(
+            {"format": "socketlab-messages", "version": 1, "messages": [{"text": "x", "mode": "<b>hex</b>"}]}
+        ),
+        encoding="utf-8",
+    )
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    menu_action(button, "Import…").trigger()
+    assert len(warned) == 1
+    assert GuiQt.mightBeRichText(warned[0])  # so the box renders it: as escaped text
+    assert "&lt;b&gt;hex&lt;/b&gt;" in warned[0] and "<b>" not in warned[0]
