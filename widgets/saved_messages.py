@@ -282,7 +282,10 @@ class SavedMessagesButton(QToolButton):
 
     # -- the menu -------------------------------------------------------------------------------
     def build_menu(self) -> None:
-        """Rebuilt each time it opens: the list is shared with the other boxes."""
+        """Rebuilt each time it opens: the list is shared with the other boxes, and with another
+        window of Socket Lab that may have changed the file since."""
+        if self.store.refresh():
+            self.hub.changed.emit()
         menu = self.menu_
         menu.clear()
         if self.store.problem is not None:

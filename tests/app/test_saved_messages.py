@@ -14,7 +14,7 @@ from app.main_window import MainWindow
 from netcore.protocols.payload import PayloadMode
 from tests.app.test_tcp_echo_page import connect_client, received_bytes, start_server
 from widgets import saved_messages
-from widgets.message_store import Message
+from widgets.message_store import Message, MessageStore
 from widgets.saved_messages import SavedMessagesButton, current_message, show_message
 
 WAIT_MS = 10000
@@ -240,3 +240,15 @@ def test_a_value_from_an_imported_file_is_reported_as_text_not_html(qtbot, windo
     assert len(warned) == 1
     assert GuiQt.mightBeRichText(warned[0])  # so the box renders it: as escaped text
     assert "&lt;b&gt;hex&lt;/b&gt;" in warned[0] and "<b>" not in warned[0]
+
+
+def test_the_menu_shows_what_another_window_saved(qtbot, window):
+    """Two Socket Labs share the file: a message saved in the other one is in this one's menu."""
+    button = window.tcp_echo.client.saved
+    button.store.add(Message("mine", name="mine"))
+    other = MessageStore(button.store.path)
+    other.load()
+    other.add(Message("theirs", name="theirs"))
+    button.menu_.aboutToShow.emit()
+    shown = [a.text() for a in button.menu_.actions() if "\t" in a.text()]
+    assert shown == ["mine\tCtrl+1", "theirs\tCtrl+2"]
