@@ -364,3 +364,27 @@ def test_self_test_fails_when_an_exception_escapes_an_engine_thread():
     assert result.returncode == 1, result.stdout + result.stderr
     assert "self-test FAILED" in result.stdout
     assert "RuntimeError in thread sticking-sender: measurement broke" in result.stdout
+
+
+def test_self_test_failure_is_printed_whatever_the_output_encoding():
+    """Windows hands a pipe its ANSI code page (cp1252 on CI): a reason in Chinese or with a ✓ must
+    still be printed, in UTF-8, not end in a UnicodeEncodeError."""
+    code = (
+        "import sys\n"
+        "import app.selftest\n"
+        "app.selftest.run_self_test = lambda: (False, 'tcp: 连接被拒绝, expected self-test ✓')\n"
+        "from app.main import main\n"
+        "sys.exit(main(['--self-test']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONIOENCODING": "cp1252"},
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "self-test FAILED: tcp: 连接被拒绝, expected self-test ✓" in result.stdout, result.stderr
