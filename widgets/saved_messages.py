@@ -50,6 +50,10 @@ class _Hub(QObject):
 
     changed = Signal()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.history_unwritable = False  # a history write failed and was reported; none since worked
+
 
 _shared: tuple[MessageStore, _Hub] | None = None
 _file: Path | None = None
@@ -203,7 +207,12 @@ class SavedMessagesButton(QToolButton):
             if self.store.record(self.history_key, current_message(self.box)):
                 self.hub.changed.emit()
         except OSError as exc:
-            self._warn(self.tr("Cannot write {0}: {1}").format(self.store.path, exc.strerror or exc))
+            # Said once, not at every send (a locked or full profile folder fails each time).
+            if not self.hub.history_unwritable:
+                self.hub.history_unwritable = True
+                self._warn(self.tr("Cannot write {0}: {1}").format(self.store.path, exc.strerror or exc))
+        else:
+            self.hub.history_unwritable = False
 
     # -- saving ---------------------------------------------------------------------------------
     def save_current(self) -> None:

@@ -252,3 +252,29 @@ def test_the_menu_shows_what_another_window_saved(qtbot, window):
     button.menu_.aboutToShow.emit()
     shown = [a.text() for a in button.menu_.actions() if "\t" in a.text()]
     assert shown == ["mine\tCtrl+1", "theirs\tCtrl+2"]
+
+
+def test_a_history_that_cannot_be_written_is_reported_once_not_at_every_send(qtbot, window, monkeypatch):
+    """A locked profile folder fails every write: one warning, not a dialog at each send; after a
+    write that works, a new failure is reported again."""
+    page = window.udp_echo
+    button = page.client.saved
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
+
+    def locked() -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(button.store, "save", locked)
+    for text in ("one", "two", "three"):
+        page.client.payload.edit.setPlainText(text)
+        button.record()
+    assert len(warned) == 1 and "Permission denied" in warned[0]
+    monkeypatch.undo()
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
+    page.client.payload.edit.setPlainText("four")
+    button.record()  # written
+    monkeypatch.setattr(button.store, "save", locked)
+    page.client.payload.edit.setPlainText("five")
+    button.record()
+    assert len(warned) == 2
