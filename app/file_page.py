@@ -29,7 +29,7 @@ from app.resources import resource_path
 from app.settings import bool_value, int_value, str_value
 from netcore.engines.filefetch import LENGTH_FORMATS, FetchClient, FileServer
 from netcore.errors import InputError, SocketLabError
-from netcore.model.events import Event, FetchFinished, FetchProgress, FilesListed
+from netcore.model.events import Event, FetchFinished, FetchHeader, FetchProgress, FetchStatus, FilesListed
 from netcore.model.fetch import FetchResult
 from netcore.present import pycode
 from netcore.protocols.address import Address
@@ -69,6 +69,11 @@ def key_edit(parent: QWidget) -> QLineEdit:
     return edit
 
 
+def status_text(status: FetchStatus) -> str:
+    """What a fetch waits for (the server hashing, a header to come), in the user's language."""
+    return QCoreApplication.translate("FetchStatus", status.template).format(**status.params)
+
+
 class FetchPane(ClientPane):
     """File list, fetch with progress (bytes, %, MB/s, ETA) and cancel, the header and the md5 check."""
 
@@ -102,6 +107,7 @@ class FetchPane(ClientPane):
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)
         self.progress_text = PlainLabel(self)
+        self.progress_text.setWordWrap(True)  # "the server is hashing …" with a long name: never wider
         self.header = QPlainTextEdit(self)
         self.header.setReadOnly(True)
         self.header.setPlaceholderText(self.tr("The decoded JSON header appears here"))
@@ -204,6 +210,10 @@ class FetchPane(ClientPane):
             self.set_state(self.tr("{0} file(s) on the server").format(len(event.files)))
         elif isinstance(event, FetchProgress):
             self._show_progress(event.received, event.total)
+        elif isinstance(event, FetchStatus):
+            self.progress_text.setText(status_text(event))
+        elif isinstance(event, FetchHeader):  # a refusal's header too: what the server said
+            self.header.setPlainText(json.dumps(dict(event.header), ensure_ascii=False, indent=2))
         elif isinstance(event, FetchFinished):
             self._show_result(event.result)
         else:

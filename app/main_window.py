@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
-from app import i18n
+from app import fit, i18n
 from app.errors_text import error_summary
 from app.file_page import FilePage
-from app.panes import Page
+from app.panes import ClientServerPage, Page
 from app.presentation import Presentation
 from app.relay_page import RelayPage
 from app.settings import bool_value, float_value, int_value, str_value
@@ -25,6 +25,9 @@ from widgets import units
 from widgets.code_panel import CodePanel
 from widgets.plain_text import PlainLabel
 
+DEFAULT_SIZE = QSize(1280, 800)
+FRAME_ALLOWANCE = QSize(16, 40)  # a window manager's borders and title bar, outside the geometry
+
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
@@ -34,6 +37,7 @@ class MainWindow(QMainWindow):
         self.translator = i18n.install(self.language)
         self.setWindowTitle(self.tr("Socket Lab"))
         self.tabs = QTabWidget(self)
+        self.tabs.setTabBar(fit.TabBar(self.tabs))
         self.tcp_echo = TcpEchoPage(self)
         self.udp_echo = UdpEchoPage(self)
         self.tabs.addTab(self.tcp_echo, self.tr("TCP echo"))
@@ -48,6 +52,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.relay, self.tr("Relay"))
         self.setCentralWidget(self.tabs)
         for page in self.pages():
+            fit.scroll_contents(page)  # a page larger than the screen scrolls (e.g. at zoom ×3)
             page.status_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
@@ -78,6 +83,8 @@ class MainWindow(QMainWindow):
         self.code_dock.setWidget(self.code_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.code_dock)
         self.code_dock.hide()
+        self.code_dock.visibilityChanged.connect(self._size_code_dock)
+        self._code_dock_sized = False
         code_action = self.code_dock.toggleViewAction()
         code_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
         view_menu.addAction(code_action)
@@ -101,11 +108,33 @@ class MainWindow(QMainWindow):
         self._stats_timer.timeout.connect(self._update_traffic_label)
         self._stats_timer.start(1000)
 
-        self.resize(1280, 800)
         self._load_settings()
-        self.statusBar().showMessage(
-            self.tr("Ready. Start the server on the right, then connect the client.")
-        )
+        self._hint_shown = False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._hint_shown:  # once laid out: where the server pane is depends on the room
+            self._hint_shown = True
+            QTimer.singleShot(0, self._show_first_step)
+
+    def _show_first_step(self) -> None:
+        """The first step, pointing at the server pane: on the right, or below when stacked."""
+        page = self.tabs.currentWidget()
+        if self.statusBar().currentMessage():
+            return
+        if isinstance(page, ClientServerPage) and page.splitter.orientation() == Qt.Orientation.Vertical:
+            text = self.tr("Ready. Start the server below, then connect the client.")
+        else:
+            text = self.tr("Ready. Start the server on the right, then connect the client.")
+        self.statusBar().showMessage(text)
+
+    def _size_code_dock(self, visible: bool) -> None:
+        """The Python panel opens at a third of the window (then as the user leaves it), not at
+        the width of its longest line."""
+        if visible and not self._code_dock_sized:
+            self._code_dock_sized = True
+            width = max(self.code_dock.minimumSizeHint().width(), self.width() // 3)
+            self.resizeDocks([self.code_dock], [width], Qt.Orientation.Horizontal)
 
     def _language_menu(self, menu: QMenu) -> dict[str, QAction]:
         """Follow the system, or one of the languages (each named in itself); one is checked."""
@@ -185,18 +214,29 @@ class MainWindow(QMainWindow):
             ).format(__version__),
         )
 
-    def _load_settings(self) -> None:
+    def _place(self) -> None:
+        """Open where the window was, if that fits the screen now; else as large as the screen's
+        free area allows, up to the default size (a 1024×768 projector gets all of it)."""
+        room = self.screen().availableGeometry()
+        room.adjust(0, 0, -FRAME_ALLOWANCE.width(), -FRAME_ALLOWANCE.height())
         geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+            if room.contains(self.geometry()) or self.isMaximized() or self.isFullScreen():
+                return
+            self.setWindowState(Qt.WindowState.WindowNoState)
+        self.setGeometry(fit.fitted_geometry(QRect(room.topLeft(), DEFAULT_SIZE), room))
+
+    def _load_settings(self) -> None:
+        self._place()
         state = self.settings.value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        if isinstance(state, QByteArray) and self.restoreState(state):
+            self._code_dock_sized = True  # where the user left it
         self.tabs.setCurrentIndex(int_value(self.settings, "window/tab", 0))
         self.presentation.set_zoom(float_value(self.settings, "window/zoom", 1.0))
         self.contrast_action.setChecked(bool_value(self.settings, "window/high_contrast", False))
         for page in self.pages():
             page.load_settings(self.settings)
+        fit.restore_splitters(self, self.settings)
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -206,6 +246,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/high_contrast", self.presentation.high_contrast)
         for page in self.pages():
             page.save_settings(self.settings)
+        fit.save_splitters(self, self.settings)
         self.settings.sync()
 
     def shutdown(self) -> None:

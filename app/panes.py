@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from app import i18n
 from app.connect_to_me import ConnectToMe
 from app.errors_text import error_text
+from app.fit import FlexSplitter, scroll_area
 from app.settings import bool_value, int_value, str_value
 from app.workers import Batch, EngineRunner
 from netcore.engines import serving
@@ -41,13 +42,17 @@ from netcore.model.events import (
     Failed,
     FramesDecoded,
     Listening,
+    PeerShutdown,
     Stopped,
     Traffic,
+    WriteShutdown,
 )
-from netcore.model.traffic import Direction
+from netcore.model.traffic import Chunk, Direction, Mark, make_mark
 from netcore.protocols.address import Address
+from netcore.protocols.framing import Frame
 from netcore.protocols.payload import parse_payload
 from widgets import style
+from widgets.connection_table import ConnectionTable
 from widgets.inputs import AddressEdit, PayloadEdit
 from widgets.plain_text import PlainLabel
 from widgets.saved_messages import SavedMessagesButton
@@ -75,6 +80,7 @@ class EnginePane(QGroupBox):
 
     status_message = Signal(str)
     translation_context = "Panes"  # the texts of these shared base classes (see above)
+    connection_rows = False  # connection events (connect, FIN, reset, close) as rows of the log
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
@@ -89,6 +95,7 @@ class EnginePane(QGroupBox):
         self.clear_button.clicked.connect(self.view.clear)
         self.bytes_in = self.bytes_out = 0  # this pane's traffic since it started (for the status bar)
         self.endpoints = ""
+        self._peers: dict[int, str] = {}  # conn → peer, for the log rows of connection events
         self.shut_down = False  # the window has closed: start nothing more (e.g. on a late event)
         self._error: SocketLabError | None = None  # the error on show, to translate again
         self._showing_error = False
@@ -146,8 +153,30 @@ class EnginePane(QGroupBox):
                 self.set_state(self._base)
         super().changeEvent(event)
 
+    def connection_mark(self, event: Event) -> Chunk | None:
+        """The log row for a connection event, for panes with ``connection_rows`` (TCP)."""
+        if isinstance(event, Connected):
+            self._peers[event.conn] = event.peer
+            return make_mark(Mark.CONNECT, Direction.SENT, event.conn, event.peer)
+        if isinstance(event, WriteShutdown):
+            return make_mark(Mark.FIN_SENT, Direction.SENT, event.conn, self._peers.get(event.conn, ""))
+        if isinstance(event, PeerShutdown):
+            return make_mark(
+                Mark.FIN_RECEIVED, Direction.RECEIVED, event.conn, self._peers.get(event.conn, "")
+            )
+        if isinstance(event, Closed) and event.reason in _CLOSE_MARKS:
+            self._peers.pop(event.conn, None)
+            mark, direction = _CLOSE_MARKS[event.reason]
+            return make_mark(mark, direction, event.conn, event.peer)
+        return None
+
     def _on_batch(self, batch: Batch) -> None:
-        items = [(e.chunk, e.frames) for e in batch.events if isinstance(e, Traffic)]
+        items: list[tuple[Chunk, tuple[Frame, ...]]] = []
+        for e in batch.events:
+            if isinstance(e, Traffic):
+                items.append((e.chunk, e.frames))
+            elif self.connection_rows and (mark := self.connection_mark(e)) is not None:
+                items.append((mark, ()))
         for chunk, _ in items:
             if chunk.direction is Direction.SENT:
                 self.bytes_out += len(chunk.data)
@@ -177,6 +206,14 @@ class EnginePane(QGroupBox):
 
     def engine_finished(self) -> None:
         """The engine's thread has ended; reset the controls."""
+
+
+_CLOSE_MARKS = {
+    CloseReason.PEER_CLOSED: (Mark.CLOSED_BY_PEER, Direction.RECEIVED),
+    CloseReason.LOCAL: (Mark.CLOSED_HERE, Direction.SENT),
+    CloseReason.RESET: (Mark.RESET, Direction.RECEIVED),
+    CloseReason.ERROR: (Mark.ERROR, Direction.RECEIVED),
+}
 
 
 class ServerPane(EnginePane):
@@ -237,7 +274,16 @@ class ServerPane(EnginePane):
         layout.addWidget(self.state)
         layout.addWidget(self.connect_to_me)
         layout.addLayout(self.extras)
-        layout.addWidget(self.view, 1)
+        # The connections in a tab beside the log: they never widen the pane nor take the log's height.
+        self.connections = ConnectionTable(self)
+        self.connections.selected.connect(self._on_connection_chosen)
+        self.body = QTabWidget(self)
+        self.body.addTab(self.view, "")
+        self.body.addTab(self.connections, "")
+        self.connections.table.doubleClicked.connect(lambda: self.body.setCurrentWidget(self.view))
+        self.connections.counted.connect(self._name_tabs)
+        self._name_tabs()
+        layout.addWidget(self.body, 1)
         self.build()
         self.form.addRow(self.options)
         self.options.addWidget(self.reuse)
@@ -276,6 +322,12 @@ class ServerPane(EnginePane):
         self._set_running(True)
 
     # -- events ---------------------------------------------------------------------------------
+    def connection_mark(self, event: Event) -> Chunk | None:
+        mark = super().connection_mark(event)
+        if isinstance(event, Connected) and mark is not None:  # a client came: accept(), not connect()
+            return mark._replace(mark=Mark.ACCEPT, direction=Direction.RECEIVED)
+        return mark
+
     def handle_event(self, event: Event) -> None:
         if isinstance(event, Listening):
             self.set_state(QCoreApplication.translate("Panes", "Listening on {0}").format(event.address))
@@ -293,7 +345,29 @@ class ServerPane(EnginePane):
         self.connect_to_me.stopped()
         self._set_running(False)
 
+    def _name_tabs(self) -> None:
+        book = self.connections.model.book
+        self.body.setTabText(0, QCoreApplication.translate("Panes", "Traffic"))
+        self.body.setTabText(
+            1, QCoreApplication.translate("Panes", "Connections ({0:,} open)").format(book.open_count)
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._name_tabs()
+        super().changeEvent(event)
+
+    def _on_connection_chosen(self, conn: int) -> None:
+        """A row of the table was chosen (-1: none): show its traffic alone."""
+        self.view.show_only(None if conn < 0 else conn)
+
+    def _on_batch(self, batch: Batch) -> None:
+        self.connections.apply(batch.events)
+        super()._on_batch(batch)
+
     def _set_running(self, running: bool) -> None:
+        if running:
+            self.connections.clear()
         self.start_button.setEnabled(True)
         self.start_button.setText(
             QCoreApplication.translate("Panes", "S&top server")
@@ -346,6 +420,13 @@ class EchoServerPane(ServerPane):
         self._show_forgotten()
         self.reply = PayloadEdit("", self)
         self.reply_button = QPushButton(QCoreApplication.translate("Panes", "Send &reply"), self)
+        self.reply_button.setToolTip(
+            QCoreApplication.translate("Panes", "Send the message to the peer chosen above or in the table")
+        )
+        self.send_all_button = QPushButton(QCoreApplication.translate("Panes", "Send to &all"), self)
+        self.send_all_button.setToolTip(
+            QCoreApplication.translate("Panes", "Send the message to every connected peer")
+        )
         self.saved = SavedMessagesButton(self.reply, f"{self.settings_group}/reply", self)
         reply_options = QHBoxLayout()
         reply_options.addWidget(PlainLabel(QCoreApplication.translate("Panes", "Reply"), self))
@@ -357,11 +438,15 @@ class EchoServerPane(ServerPane):
         self.manual_row.addWidget(self.clients, 1)
         reply_row = QHBoxLayout()
         reply_row.addWidget(self.reply, 1)
-        reply_row.addLayout(self.saved.column_with(self.reply_button))
+        reply_buttons = self.saved.column_with(self.reply_button)
+        reply_buttons.insertWidget(1, self.send_all_button)
+        reply_row.addLayout(reply_buttons)
         self.extras.addLayout(self.manual_row)
         self.extras.addLayout(reply_row)
         self.add_options()
         self.reply_button.clicked.connect(self.send_reply)
+        self.send_all_button.clicked.connect(self.send_to_all)
+        self.clients.activated.connect(self._on_peer_chosen)
         self.reply.submitted.connect(self.send_reply)
         self.saved.send_requested.connect(self.send_reply)
         self.mode.currentIndexChanged.connect(self._apply_live_options)
@@ -399,6 +484,32 @@ class EchoServerPane(ServerPane):
         self.server.send_to(int(conn), data)
         self.saved.record()
 
+    def send_to_all(self) -> None:
+        """Send the reply box's message to every peer the server has now."""
+        if self.server is None or not self.connections.model.book.open_count:
+            self.set_state(QCoreApplication.translate("Panes", "No peer to reply to yet."), error=True)
+            return
+        try:
+            data = self.reply.payload()
+            self.check_reply(data)
+        except SocketLabError as exc:
+            self.show_error(exc)
+            return
+        self.server.send_to_all(data)
+
+    def _on_connection_chosen(self, conn: int) -> None:
+        """A row of the table was chosen (-1: none): its traffic alone, and the peer to reply to."""
+        super()._on_connection_chosen(conn)
+        index = self.clients.findData(conn)
+        if index >= 0:
+            self.clients.setCurrentIndex(index)
+
+    def _on_peer_chosen(self, index: int) -> None:
+        """The user chose a peer in the combo: the table follows when a row is already chosen there."""
+        conn = self.clients.itemData(index)
+        if conn is not None and self.connections.current() not in (None, conn):
+            self.connections.select(int(conn))
+
     def _prefix_bytes(self) -> bytes:
         return parse_payload(self.prefix.text(), "text")
 
@@ -422,6 +533,7 @@ class EchoServerPane(ServerPane):
         self.prefix.setEnabled(self.current_mode() is ReplyMode.PREFIX)
         self.reply.setEnabled(manual)
         self.reply_button.setEnabled(manual and self.runner is not None)
+        self.send_all_button.setEnabled(manual and self.runner is not None)
 
     # -- events ---------------------------------------------------------------------------------
     def handle_event(self, event: Event) -> None:
@@ -526,15 +638,14 @@ class ClientServerPage(Page):
         self.client, self.server = client, server
         client.setParent(self)
         server.setParent(self)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(client)
-        splitter.addWidget(server)
-        splitter.setChildrenCollapsible(False)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([1000, 1000])  # equal halves, whatever each pane's size hint says
+        # Side by side when both fit, else one above the other; each pane scrolls when it must.
+        self.splitter = FlexSplitter(self)
+        self.splitter.addWidget(scroll_area(client, self.splitter))
+        self.splitter.addWidget(scroll_area(server, self.splitter))
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.addWidget(self.splitter)
         client.status_message.connect(self.status_message)
         server.status_message.connect(self.status_message)
         server.listening.connect(self._point_client_at_server)

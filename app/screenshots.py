@@ -19,6 +19,10 @@ from app.selftest import start_server, wait_until
 
 TIMEOUT_S = 10.0
 SIZE = (1440, 860)
+PROJECTOR = (1024, 768)
+PROJECTOR_DIR = "1024x768"
+VARIANTS = ((i18n.CHINESE, False), (i18n.CHINESE, True), (i18n.ENGLISH, True), (i18n.ENGLISH, False))
+"""(language, high contrast) of each 1024×768 round, in the order taken (the language changes twice)."""
 
 
 class Failed(Exception):
@@ -91,7 +95,9 @@ SCENES: dict[str, Callable[[MainWindow, Path], None]] = {
 
 
 def take(out: Path) -> list[Path]:
-    """Every tab in English, then the TCP echo and packet-sticking tabs in Chinese."""
+    """Every tab in English, then the TCP echo and packet-sticking tabs in Chinese (the README's
+    pictures); then every tab at the projector's 1024×768 (``out/1024x768``) in Chinese and English,
+    each with and without high contrast."""
     out.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,12 +119,32 @@ def take(out: Path) -> list[Path]:
                     packet_sticking(window, Path(tmp))  # run again: the log's peer names in Chinese too
                 wait_until(lambda: False, 0.3)
                 saved.append(grab(window, out / f"{name}-zh_CN.png"))
+            window.resize(*PROJECTOR)
+            for language, high_contrast in VARIANTS:
+                if language != window.language:
+                    window.set_language(language)
+                    window.tabs.setCurrentIndex(4)
+                    packet_sticking(window, Path(tmp))
+                window.contrast_action.setChecked(high_contrast)
+                for index, name in enumerate(SCENES):
+                    window.tabs.setCurrentIndex(index)
+                    wait_until(lambda: False, 0.1)
+                    path = out / PROJECTOR_DIR / projector_name(name, language, high_contrast)
+                    saved.append(grab(window, path))
         finally:
+            window.contrast_action.setChecked(False)
             window.close()
     return saved
 
 
+def projector_name(scene: str, language: str, high_contrast: bool) -> str:
+    """e.g. ``time-zh_CN-high-contrast.png``."""
+    language_part = "-zh_CN" if language == i18n.CHINESE else ""
+    return f"{scene}{language_part}{'-high-contrast' if high_contrast else ''}.png"
+
+
 def grab(window: MainWindow, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(path)):
         raise Failed(f"cannot write {path}")
     return path

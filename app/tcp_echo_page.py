@@ -56,6 +56,8 @@ def framing_combo(parent: QWidget) -> QComboBox:
 class TcpClientPane(ClientPane):
     """Connect, send text/hex with optional framing, see replies and their round-trip times."""
 
+    connection_rows = True
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.client: TcpEchoClient | None = None
@@ -262,6 +264,7 @@ class TcpServerPane(EchoServerPane):
     """The multi-client TCP echo server; with framing it replies once per decoded message."""
 
     settings_group = "tcp/server"
+    connection_rows = True
 
     def add_options(self) -> None:
         self.framing = framing_combo(self)

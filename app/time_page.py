@@ -112,19 +112,22 @@ class TimeClientPane(ClientPane):
         buttons.addWidget(self.query_button)
         buttons.addStretch(1)
         buttons.addWidget(self.clear_button)
-        results = QGridLayout()
-        for row, (name, value) in enumerate(
+        results = QGridLayout()  # in pairs, so that the log below fits a 1024×768 screen
+        for place, (name, value) in enumerate(
             (
                 (self.tr("Server time"), self.server_time),
                 (self.tr("Local time"), self.local_time),
                 (self.tr("Offset"), self.offset),
                 (self.tr("Delay"), self.delay),
-                (self.tr("Server says"), self.said),
             )
         ):
-            results.addWidget(PlainLabel(name, self), row, 0)
-            results.addWidget(value, row, 1)
+            row, col = divmod(place, 2)
+            results.addWidget(PlainLabel(name, self), row, col * 2)
+            results.addWidget(value, row, col * 2 + 1)
+        results.addWidget(PlainLabel(self.tr("Server says"), self), 2, 0)
+        results.addWidget(self.said, 2, 1, 1, 3)
         results.setColumnStretch(1, 1)
+        results.setColumnStretch(3, 1)
         packet_page = QWidget(self)
         packet_box = QVBoxLayout(packet_page)
         packet_box.addWidget(self.packet, 1)
@@ -141,8 +144,8 @@ class TimeClientPane(ClientPane):
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(details)
         splitter.addWidget(self.view)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)

@@ -108,6 +108,19 @@ class ServerStillHashing(TimedOut):
     )
 
 
+class FetchTooSlow(TimedOut):
+    """A fetch that did not end within its overall deadline (a server that drips its reply)."""
+
+    summary_template = (
+        "fetching '{name}' from {where} took longer than its deadline of {deadline:g} s "
+        "({received:,} bytes received)"
+    )
+    hint_template = (
+        "{where} sends too slowly to finish in time (or a byte at a time on purpose) — try again, "
+        "or allow a longer deadline (--deadline S on the command line)."
+    )
+
+
 class AddressInUse(NetError):
     summary_template = "cannot listen on {where}: address already in use"
     hint_template = (

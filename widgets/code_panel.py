@@ -17,6 +17,7 @@ class CodePanel(QWidget):
         self.code.setFont(style.mono_font())
         self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.note = PlainLabel(self.tr("What the current settings do, in standard-library Python"), self)
+        self.note.setWordWrap(True)  # the panel stays narrow enough for a 1024-pixel screen
         self.copy_button = QPushButton(self.tr("Copy"), self)
         self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.code.toPlainText()))
         row = QHBoxLayout()

@@ -56,6 +56,8 @@ HEX0 = 1  # first hex column
 ASCII0 = HEX0 + WIDTH  # first ASCII column
 COLUMNS = ASCII0 + WIDTH
 
+MIN_ROWS = 2  # a hexdump is never shorter
+
 CHUNK_START_ROLE = Qt.ItemDataRole.UserRole + 1
 FRAME_START_ROLE = Qt.ItemDataRole.UserRole + 2
 POSITION_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -204,6 +206,24 @@ class HexdumpModel(QAbstractTableModel):
                 self.index(lo, 0), self.index(hi, COLUMNS - 1), [Qt.ItemDataRole.BackgroundRole]
             )
 
+    def set_store(self, store: TrafficStore) -> None:
+        """Show another store (one connection's traffic, or all of it again)."""
+        self.beginResetModel()
+        self.store = store
+        self._origin, self._base, self._epoch = self._first_row_start(), store.base, store.epoch
+        self._rows = -(-(store.end - self._origin) // WIDTH)
+        self._frames = store.frame_count()
+        self._cache.clear()
+        self._highlight = (0, 0)
+        self.endResetModel()
+
+    def starts_connection(self, info: ByteInfo) -> bool:
+        """Whether *info* is the first byte of a chunk whose connection differs from the byte before's."""
+        before = info.position - 1
+        if info.stream_offset != info.chunk.offset or before < self.store.base:
+            return False
+        return self.store.chunk(self.store.row_at(before)).conn != info.chunk.conn
+
     def row_of(self, position: int) -> int:
         return (position - self._origin) // WIDTH
 
@@ -267,9 +287,10 @@ class HexdumpModel(QAbstractTableModel):
         bg, header_bg, fg = style.direction_colours(info.chunk.direction)
         lo, hi = self._highlight
         if lo <= info.position < hi:
-            return style.HIGHLIGHT_BG, fg
+            return style.colours().highlight_bg, fg
         kind = info.role_in_frame
-        return (header_bg if kind == "header" else style.TRAILER_BG if kind == "delimiter" else bg), fg
+        trailer_bg = style.colours().trailer_bg
+        return (header_bg if kind == "header" else trailer_bg if kind == "delimiter" else bg), fg
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -278,7 +299,7 @@ class HexdumpModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return f"{self._origin + index.row() * WIDTH:08x}"
             if role == Qt.ItemDataRole.ForegroundRole:
-                return style.OFFSET_FG
+                return style.colours().offset_fg
             return None
         info = self.byte_at(index)
         if info is None:
@@ -326,10 +347,10 @@ _TEXT_MARGIN = 3  # as QStyledItemDelegate: PM_FocusFrameHMargin + 1
 def _draw_boundaries(painter: QPainter, rect: QRect, chunk_start: bool, frame_start: bool) -> None:
     """A black bar at the left edge where a chunk begins, an orange hook where a frame begins."""
     if chunk_start:
-        painter.setPen(QPen(style.CHUNK_LINE, 2))
+        painter.setPen(QPen(style.colours().chunk_line, 2))
         painter.drawLine(rect.left() + 1, rect.top(), rect.left() + 1, rect.bottom())
     if frame_start:
-        painter.setPen(QPen(style.FRAME_LINE, 2))
+        painter.setPen(QPen(style.colours().frame_line, 2))
         x = rect.left() + (4 if chunk_start else 1)
         painter.drawLine(x, rect.top() + 2, x, rect.bottom() - 2)
         painter.drawLine(x, rect.top() + 2, x + 4, rect.top() + 2)
@@ -364,6 +385,9 @@ class FixedHeader(QHeaderView):
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.LanguageChange):
             self._size_hint = None
             self.viewport().update()  # texts painted by the header itself
+            table = self.parentWidget()
+            if table is not None:  # its minimum height counts the header's
+                table.updateGeometry()
         return super().event(event)
 
 
@@ -442,6 +466,15 @@ class HexdumpView(QTableView):
         vheader.setMinimumSectionSize(1)
         vheader.setDefaultSectionSize(metrics.height() + 2)
 
+    def minimumSizeHint(self) -> QSize:
+        """Room for the header, MIN_ROWS rows and the horizontal scroll bar that reaches the ASCII
+        column when the view is narrower than its columns."""
+        hint = super().minimumSizeHint()
+        rows = MIN_ROWS * self.verticalHeader().defaultSectionSize()
+        bar = self.horizontalScrollBar().sizeHint().height()
+        height = self.horizontalHeader().sizeHint().height() + rows + bar + 2 * self.frameWidth()
+        return QSize(hint.width(), height)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint a HexdumpModel's visible rows in one pass (other models: cell by cell).
 
@@ -475,7 +508,7 @@ class HexdumpView(QTableView):
         painter = QPainter(self.viewport())
         for row in range(first, last + 1):
             y = self.rowViewportPosition(row)
-            painter.setPen(style.OFFSET_FG)
+            painter.setPen(style.colours().offset_fg)
             painter.drawText(xs[0] + _TEXT_MARGIN, y + baseline, str(model.data(model.index(row, 0))))
             picked = [(left, right) for top, bottom, left, right in ranges if top <= row <= bottom]
             for i, info in enumerate(model.row_bytes(row)):
@@ -495,6 +528,8 @@ class HexdumpView(QTableView):
                     painter.drawText(x + _TEXT_MARGIN, y + baseline, text)
                     if chunk_start or frame_start:
                         _draw_boundaries(painter, QRect(x, y, width, height), chunk_start, frame_start)
+                    if chunk_start and model.starts_connection(info):  # another client's bytes
+                        painter.fillRect(x, y, 3, height, style.CONN_LINE)
         current = self.currentIndex()
         if self.hasFocus() and current.isValid() and first <= current.row() <= last:
             col = current.column()
@@ -614,7 +649,8 @@ class FieldHexModel(QAbstractTableModel):
             return None
         start, end, name, decoded = self.fields[field]
         if role == Qt.ItemDataRole.BackgroundRole:
-            return style.FIELD_SHADES[field % len(style.FIELD_SHADES)]
+            shades = style.colours().field_shades
+            return shades[field % len(shades)]
         if role == Qt.ItemDataRole.ToolTipRole:
             return QCoreApplication.translate("HexdumpView", "bytes {start}–{end}: {name} = {value}").format(
                 start=start, end=end - 1, name=name, value=decoded

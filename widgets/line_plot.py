@@ -89,7 +89,7 @@ class LinePlot(QWidget):
             if points:
                 painter.setPen(QPen(colour, 1.5))
                 painter.drawPolyline(QPolygonF([at(x, y) for x, y in sorted(points)]))
-        painter.setPen(QPen(style.ERROR_FG, 2))
+        painter.setPen(QPen(style.colours().error_fg, 2))
         for x in self.marks:
             point = at(x, y_low)
             painter.drawLine(point, QPointF(point.x(), point.y() - 8))

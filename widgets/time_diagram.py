@@ -84,8 +84,8 @@ class ExchangeDiagram(QWidget):
             top + line_height * 3.7,
             top + line_height * 5.5,
         ]
-        self._arrow(painter, QPointF(left, ys[0]), QPointF(right, ys[1]), style.SENT_FG)
-        self._arrow(painter, QPointF(right, ys[2]), QPointF(left, ys[3]), style.RECEIVED_FG)
+        self._arrow(painter, QPointF(left, ys[0]), QPointF(right, ys[1]), style.colours().sent_fg)
+        self._arrow(painter, QPointF(right, ys[2]), QPointF(left, ys[3]), style.colours().received_fg)
         painter.setPen(text_pen)
         for name, value, x, y, align in (
             ("T1", t1, 0, ys[0], Qt.AlignmentFlag.AlignRight),

@@ -14,6 +14,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from widgets import style
+
 SHORTENED = 0.8  # bytes drawn at less than this share of the plain byte scale get a broken-axis mark
 
 
@@ -91,6 +93,11 @@ def _scale(pieces: list[int], width: float, least: float) -> float:
             return max(scale, 0.0)
         scaled -= ordered[k - 1]
     return 0.0
+
+
+def header_shade(colour: QColor) -> QColor:
+    """A frame's header part: a darker shade of its box."""
+    return colour.darker(130)
 
 
 class LaneTimeline(QWidget):
@@ -181,6 +188,7 @@ class LaneTimeline(QWidget):
         metrics = painter.fontMetrics()
         left, width = self._geometry()
         text_pen = QPen(self.palette().text().color())
+        colours = style.colours()
         painter.setPen(text_pen)
         for lane, (name, _) in enumerate(self.lanes):
             top = 4 + lane * self._lane_height()
@@ -197,13 +205,13 @@ class LaneTimeline(QWidget):
             if span.header_end is not None and span.header_end > span.start:
                 header = QRectF(rect)
                 header.setRight(axis.x(span.header_end))
-                painter.fillRect(header, span.colour.darker(130))
-            painter.setPen(QPen(self.palette().text().color(), 1))
+                painter.fillRect(header, header_shade(span.colour))
+            painter.setPen(QPen(colours.box_edge, colours.box_edge_width))
             painter.drawRect(rect)
             for x in box.breaks:
                 shortened = True
                 self._draw_break(painter, x, rect)
-            painter.setPen(QPen(QColor("#000000")))  # boxes are light in every theme
+            painter.setPen(QPen(colours.box_fg))  # boxes are light in every theme
             label = QRectF(rect)
             if box.breaks:  # the label on the wider side of the marks, not across one
                 if box.breaks[0] - rect.left() >= rect.right() - box.breaks[-1]:
@@ -227,7 +235,7 @@ class LaneTimeline(QWidget):
             painter.drawText(legend, Qt.AlignmentFlag.AlignLeft, elided)
         if self.marker is not None and self.total:
             x = axis.x(self.marker)
-            painter.setPen(QPen(QColor("#e07000"), 2, Qt.PenStyle.DashLine))
+            painter.setPen(QPen(colours.frame_line, 2, Qt.PenStyle.DashLine))
             painter.drawLine(QPointF(x, 2), QPointF(x, bottom))
         painter.end()
 

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from netcore import __version__
-from netcore.engines.filefetch import IDLE_TIMEOUT_S, LENGTH_FORMATS, FetchClient, FileServer, check_key
+from netcore.engines.filefetch import (
+    FETCH_DEADLINE_S,
+    IDLE_TIMEOUT_S,
+    LENGTH_FORMATS,
+    FetchClient,
+    FileServer,
+    check_key,
+)
 from netcore.engines.relay import ChunkPlan, RechunkRelay
 from netcore.engines.serving import REPLY_BURST, REPLY_RATE, ReplyGuard, ReplyMode, ServerEngine
 from netcore.engines.sticking import run_scenario
@@ -38,6 +45,7 @@ from netcore.model.events import (
     Connected,
     Event,
     Failed,
+    FetchStatus,
     LargeDatagram,
     Listening,
     ProbeReply,
@@ -673,7 +681,11 @@ def cmd_fetch(args: argparse.Namespace, out: TextIO) -> int:
         read_key(args.key_file),
         args.timeout,
         args.overwrite,
+        deadline=args.deadline,
     )
+    printer = _ProgressPrinter(out) if not args.json and out.isatty() else None
+    if printer is not None:  # "the server is hashing …: 40 %", then the body's progress
+        client.on_status = printer.status
     try:
         client.connect()
         if args.list:
@@ -684,8 +696,7 @@ def cmd_fetch(args: argparse.Namespace, out: TextIO) -> int:
             return EXIT_OK
         if not args.name:
             raise InputError("name a file to fetch, or use --list")
-        progress = None if args.json or not out.isatty() else _progress_printer(out)
-        result = client.fetch(args.name, progress)
+        result = client.fetch(args.name, None if printer is None else printer.progress)
     finally:
         client.close()
     if args.json:
@@ -719,14 +730,22 @@ def cmd_fetch(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _progress_printer(out: TextIO) -> Callable[[int, int], None]:
-    def show(done: int, total: int) -> None:
-        percent = 100 * done / total if total else 100
-        print(f"\r{done:,} / {total:,} bytes ({percent:.0f} %)", end="", file=out, flush=True)
-        if done == total:
-            print(file=out)
+class _ProgressPrinter:
+    """One line on a terminal, rewritten: what the fetch waits for, then bytes received."""
 
-    return show
+    def __init__(self, out: TextIO) -> None:
+        self.out, self.width = out, 0
+
+    def _line(self, text: str, end: bool = False) -> None:
+        print(f"\r{text.ljust(self.width)}", end="\n" if end else "", file=self.out, flush=True)
+        self.width = 0 if end else max(self.width, len(text))
+
+    def status(self, status: FetchStatus) -> None:
+        self._line(status.text)
+
+    def progress(self, done: int, total: int) -> None:
+        percent = 100 * done / total if total else 100
+        self._line(f"{done:,} / {total:,} bytes ({percent:.0f} %)", end=done == total)
 
 
 # -- parser -------------------------------------------------------------------------------------
@@ -921,6 +940,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key-file", help="the shared key, if the server asks for one")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file of the same name")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds without data before giving up")
+    p.add_argument(
+        "--deadline",
+        type=seconds_arg,
+        default=FETCH_DEADLINE_S,
+        metavar="S",
+        help=f"give up on a request (its reply's body included) after S s in all, however the "
+        f"server drips its bytes (default {FETCH_DEADLINE_S:g})",
+    )
     p.add_argument("--list", action="store_true", help="list the server's files")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_fetch)

@@ -342,5 +342,13 @@ class ServerEngine(Engine):
         """Send *payload* to peer *conn* (the operator's reply in manual mode), thread-safe."""
         self.call_soon(lambda: self._send(conn, payload))
 
+    def send_to_all(self, payload: bytes) -> None:
+        """Send *payload* to every peer the server has now ("send to all"), thread-safe."""
+        self.call_soon(lambda: self._send_all(payload))
+
     def _send(self, conn: int, payload: bytes) -> None:
         raise NotImplementedError
+
+    def _send_all(self, payload: bytes) -> None:
+        for conn in list(self.peers.addrs):
+            self._send(conn, payload)

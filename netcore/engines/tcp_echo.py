@@ -211,6 +211,10 @@ class TcpEchoServer(ServerEngine):
         self._queue(stream, payload)
         self._service(stream, 0)
 
+    def _send_all(self, payload: bytes) -> None:
+        for conn in list(self._streams):
+            self._send(conn, payload)
+
     def _disconnect(self, conn: int) -> None:
         stream = self._streams.get(conn)
         if stream is not None:

@@ -34,6 +34,9 @@ where it is handled, so the same words can be shown to the user where they meet 
   resolves each symbolic link itself, never above the folder; ``O_NONBLOCK`` keeps a FIFO from
   blocking the open. Windows has neither: the file is opened by path, then the system is asked
   where the opened handle really is (``GetFinalPathNameByHandleW``), which must be inside the folder.
+- **Sending a file.** Linux and macOS copy a file to a socket in the kernel (``os.sendfile``);
+  Windows has no ``os.sendfile`` for sockets (``HAS_SENDFILE`` is False there): the file server
+  reads and sends blocks instead. ``send_file_part`` sends one part on a non-blocking socket.
 - **Console text.** A Chinese Windows console encodes in GBK (cp936), which cannot print ``⇄`` or
   ``−``; the CLI writes UTF-8 everywhere.
 """
@@ -225,6 +228,22 @@ def data_segments_out(sock: socket.socket) -> int | None:
     if len(info) < _TCP_INFO_DATA_SEGS_OUT + 4:
         return None
     return int(struct.unpack_from("I", info, _TCP_INFO_DATA_SEGS_OUT)[0])
+
+
+HAS_SENDFILE: Final = sys.platform != "win32" and hasattr(os, "sendfile")
+# sendfile() refused for this file (a file system without it): read and send instead
+SENDFILE_UNSUPPORTED: Final = frozenset(
+    {errno.EINVAL, errno.ENOSYS, getattr(errno, "ENOTSUP", -1), getattr(errno, "EOPNOTSUPP", -1)}
+)
+
+
+def send_file_part(sock: socket.socket, fd: int, offset: int, count: int) -> int:
+    """Send up to *count* bytes of the file *fd* from *offset* (its position is left alone) to the
+    non-blocking *sock*, in the kernel; the bytes sent, 0 at the file's end; ``BlockingIOError`` when
+    the socket is full. Only where ``HAS_SENDFILE``."""
+    if sys.platform == "win32":
+        raise OSError(errno.ENOSYS, "no sendfile for sockets on Windows")
+    return os.sendfile(sock.fileno(), fd, offset, count)
 
 
 def wait_until_sent(sock: socket.socket, limit_s: float = 2.0) -> None:

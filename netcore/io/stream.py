@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from netcore.errors import ProtocolError, SocketLabError, format_endpoint, from_os_error
 from netcore.io.loop import READ, WRITE, Loop
-from netcore.model.events import Closed, CloseReason, Event, Traffic, WriteShutdown
+from netcore.model.events import Closed, CloseReason, Event, PeerShutdown, Traffic, WriteShutdown
 from netcore.model.traffic import Direction, make_chunk
 from netcore.protocols.framing import Frame, FramingCodec, RawCodec, make_codec
 
@@ -123,7 +123,9 @@ class TcpStream:
         except ProtocolError as exc:
             self.close(CloseReason.ERROR, exc)
             return []
-        if not self.outbuf:
+        if self.outbuf:
+            self.emit(PeerShutdown(self.conn))
+        else:
             self.close(CloseReason.PEER_CLOSED)
         return []
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from netcore.errors import SocketLabError
 from netcore.model.fetch import FetchResult
@@ -68,6 +68,14 @@ class Unanswered:
 @dataclass(frozen=True, slots=True)
 class WriteShutdown:
     """We shut down our sending side (half close): the peer's recv() now returns b""."""
+
+    conn: int
+
+
+@dataclass(frozen=True, slots=True)
+class PeerShutdown:
+    """The peer shut down its sending side (FIN: our recv() returned b"") while we still had bytes
+    to send it: the connection stays half open until they are sent, then we close it."""
 
     conn: int
 
@@ -171,6 +179,28 @@ class FetchProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class FetchStatus:
+    """What a fetch of *name* is waiting for, as an English *template* (one of
+    ``model.fetch.STATUS_TEMPLATES``, which the GUI translates) and its *params*."""
+
+    name: str
+    template: str
+    params: Mapping[str, Any]
+
+    @property
+    def text(self) -> str:
+        return self.template.format(**self.params)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchHeader:
+    """The reply header a request of *name* got (a refusal's too), as decoded."""
+
+    name: str
+    header: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class FetchFinished:
     result: FetchResult
 
@@ -187,6 +217,7 @@ Event = (
     | Answered
     | Unanswered
     | WriteShutdown
+    | PeerShutdown
     | Closed
     | Failed
     | Truncated
@@ -199,6 +230,8 @@ Event = (
     | FramesDecoded
     | FilesListed
     | FetchProgress
+    | FetchStatus
+    | FetchHeader
     | FetchFinished
     | Stopped
 )

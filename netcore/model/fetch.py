@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+
+# What a fetch waits for (``events.FetchStatus``): English templates the GUI translates (context
+# "FetchStatus"), filled with the event's params.
+HASHING: Final = "the server is hashing '{name}': {percent:.0f} % of {size:,} bytes"
+WAITING_FOR_HEADER: Final = (
+    "waiting for the header of '{name}': the server sent its length (in the course's mode it says "
+    "no more while it hashes a large file)"
+)
+STATUS_TEMPLATES: Final = (HASHING, WAITING_FOR_HEADER)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final, NamedTuple
@@ -32,9 +32,24 @@ class Direction(StrEnum):
         return "→" if self is Direction.SENT else "←"
 
 
+class Mark(StrEnum):
+    """A connection event shown among the chunks as a row of its own (a chunk with no bytes)."""
+
+    NONE = ""
+    CONNECT = "connect"  # we connected
+    ACCEPT = "accept"  # a client connected to our server
+    FIN_SENT = "FIN sent"  # shutdown(SHUT_WR): our half close
+    FIN_RECEIVED = "FIN received"  # the peer's half close; our replies are still going out
+    CLOSED_BY_PEER = "closed by peer"  # recv() returned b"", and we closed too
+    CLOSED_HERE = "closed here"
+    RESET = "reset"  # RST
+    ERROR = "closed on error"
+
+
 class Chunk(NamedTuple):
-    """The bytes of one ``send()`` or ``recv()`` call (one datagram for UDP). Immutable; a named
-    tuple rather than a frozen dataclass because one is made per call: it builds 4 times faster."""
+    """The bytes of one ``send()`` or ``recv()`` call (one datagram for UDP), or a connection event
+    (``mark``, no bytes). Immutable; a named tuple rather than a frozen dataclass because one is made
+    per call: it builds 4 times faster."""
 
     direction: Direction
     data: bytes
@@ -43,6 +58,7 @@ class Chunk(NamedTuple):
     peer: str  # "127.0.0.1:5000"
     mono_ns: int
     wall: float
+    mark: Mark = Mark.NONE
 
     @property
     def end(self) -> int:
@@ -52,6 +68,11 @@ class Chunk(NamedTuple):
 def make_chunk(direction: Direction, data: bytes, offset: int, conn: int, peer: str) -> Chunk:
     """A chunk stamped now (monotonic nanoseconds and wall-clock seconds)."""
     return Chunk(direction, data, offset, conn, peer, time.monotonic_ns(), time.time())
+
+
+def make_mark(mark: Mark, direction: Direction, conn: int, peer: str) -> Chunk:
+    """A connection event stamped now, as a chunk with no bytes (*direction*: who acted)."""
+    return Chunk(direction, b"", 0, conn, peer, time.monotonic_ns(), time.time(), mark)
 
 
 # Put in a dropped chunk's slot so its bytes are freed now, not at the next compaction of the list.
@@ -104,6 +125,7 @@ class TrafficStore:
         self._first_seq = 0  # sequence number of _chunks[_head]
         self._end = 0  # display position one past the newest byte
         self._bytes = 0
+        self._marks = 0  # stored chunks that are connection events (no bytes)
         self._sessions: list[int] = []  # the session of each chunk
         self._lanes: dict[tuple[int, int, Direction], _Lane] = {}
         self._frames = 0
@@ -121,6 +143,7 @@ class TrafficStore:
         self._starts.append(self._end)
         self._end += len(chunk.data)
         self._bytes += len(chunk.data)
+        self._marks += chunk.mark is not Mark.NONE
         self.add_frames(chunk.conn, chunk.direction, frames)
         self._enforce_bounds()
 
@@ -153,6 +176,7 @@ class TrafficStore:
         self._head += 1
         self._first_seq += 1
         self._bytes -= len(chunk.data)
+        self._marks -= chunk.mark is not Mark.NONE
         self.dropped_chunks += 1
         self.dropped_bytes += len(chunk.data)
         key = (session, chunk.conn, chunk.direction)
@@ -177,6 +201,11 @@ class TrafficStore:
     @property
     def byte_count(self) -> int:
         return self._bytes
+
+    @property
+    def data_chunk_count(self) -> int:
+        """Stored chunks that carry bytes (connection-event rows not counted)."""
+        return len(self) - self._marks
 
     @property
     def base(self) -> int:
@@ -234,3 +263,22 @@ class TrafficStore:
 
     def frame_count(self) -> int:
         return self._frames
+
+    def only(self, keep: Callable[[Chunk], bool]) -> TrafficStore:
+        """A new store, with the same bounds, of the stored chunks *keep* accepts (one connection's,
+        one direction's...), and the frames of their streams."""
+        kept = TrafficStore(self.max_bytes, self.max_chunks)
+        streams: set[tuple[int, int, Direction]] = set()
+        for row in range(len(self)):
+            chunk = self.chunk(row)
+            if keep(chunk):
+                kept.session = self._sessions[self._head + row]  # the chunk stays in its session
+                kept.append(chunk)
+                streams.add((kept.session, chunk.conn, chunk.direction))
+        kept.session = self.session
+        for stream, lane in self._lanes.items():
+            if stream in streams:
+                spans = lane.spans[lane.head :]
+                kept._lanes[stream] = _Lane([s.start for s in spans], list(spans))
+                kept._frames += len(spans)
+        return kept

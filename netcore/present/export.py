@@ -3,6 +3,8 @@ reads, and JSON lines; plus copying bytes as hex, text or a Python literal."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from collections.abc import Iterable, Iterator
@@ -77,6 +79,31 @@ def to_json_lines(chunks: Iterable[Chunk]) -> Iterator[str]:
                 "hex": chunk.data.hex(),
             }
         )
+
+
+CSV_COLUMNS: Final = ("time", "direction", "event", "peer", "conn", "offset", "length", "hex", "text")
+
+
+def to_csv(chunks: Iterable[Chunk], encoding: str = "utf-8") -> str:
+    """The chunks as CSV with a header row (spreadsheet-friendly: one row per call or event)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for chunk in chunks:
+        writer.writerow(
+            (
+                _clock(chunk.wall),
+                chunk.direction.value,
+                chunk.mark.value,
+                chunk.peer,
+                chunk.conn,
+                chunk.offset,
+                len(chunk.data),
+                chunk.data.hex(" "),
+                chunk.data.decode(encoding, errors="replace"),
+            )
+        )
+    return out.getvalue()
 
 
 def python_literal(data: bytes) -> str:

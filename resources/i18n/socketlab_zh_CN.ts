@@ -261,6 +261,84 @@
     </message>
 </context>
 <context>
+    <name>ConnectionTable</name>
+    <message>
+        <source>Show all</source>
+        <translation>显示全部</translation>
+    </message>
+    <message>
+        <source>Show every connection&apos;s traffic in the log and the hexdump</source>
+        <translation>在日志和十六进制视图中显示所有连接的流量</translation>
+    </message>
+    <message>
+        <source>Connections: {0:,} open · {1:,} closed</source>
+        <translation>连接：{0:,} 个打开 · {1:,} 个已关闭</translation>
+    </message>
+    <message>
+        <source> · {0:,} older closed rows removed (the table keeps {1:,})</source>
+        <translation> · 已移除 {0:,} 行较早关闭的连接（表中最多保留 {1:,} 行）</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionTableModel</name>
+    <message>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <source>Peer</source>
+        <translation>对端</translation>
+    </message>
+    <message>
+        <source>Since</source>
+        <translation>连接时间</translation>
+    </message>
+    <message>
+        <source>In</source>
+        <translation>收到</translation>
+    </message>
+    <message>
+        <source>Out</source>
+        <translation>发出</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>half-closed by peer</source>
+        <translation>对端已半关闭</translation>
+    </message>
+    <message>
+        <source>reset</source>
+        <translation>已重置</translation>
+    </message>
+    <message>
+        <source>closed by peer</source>
+        <translation>对端已关闭</translation>
+    </message>
+    <message>
+        <source>closed here</source>
+        <translation>本端已关闭</translation>
+    </message>
+    <message>
+        <source>closed on error</source>
+        <translation>因错误关闭</translation>
+    </message>
+    <message>
+        <source>forgotten</source>
+        <translation>已遗忘</translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation>已关闭</translation>
+    </message>
+</context>
+<context>
     <name>ExchangeDiagram</name>
     <message>
         <source>offset = ((T2 − T1) + (T3 − T4)) / 2 = (({0:+.3f}) + ({1:+.3f})) / 2 = {2:+.3f} ms</source>
@@ -425,6 +503,28 @@
     <message>
         <source>the server refused &apos;{name}&apos;: {reason}</source>
         <translation>服务器拒绝了“{name}”：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>FetchStatus</name>
+    <message>
+        <source>the server is hashing &apos;{name}&apos;: {percent:.0f} % of {size:,} bytes</source>
+        <translation>服务器正在计算“{name}”的 md5：{size:,} 字节已完成 {percent:.0f} %</translation>
+    </message>
+    <message>
+        <source>waiting for the header of &apos;{name}&apos;: the server sent its length (in the course&apos;s mode it says no more while it hashes a large file)</source>
+        <translation>正在等待“{name}”的报头：服务器已发来报头长度（课程模式的服务器在计算大文件的 md5 时不再发送其他内容）</translation>
+    </message>
+</context>
+<context>
+    <name>FetchTooSlow</name>
+    <message>
+        <source>fetching &apos;{name}&apos; from {where} took longer than its deadline of {deadline:g} s ({received:,} bytes received)</source>
+        <translation>从 {where} 获取“{name}”超过了 {deadline:g} 秒的总时限（已收到 {received:,} 字节）</translation>
+    </message>
+    <message>
+        <source>{where} sends too slowly to finish in time (or a byte at a time on purpose) — try again, or allow a longer deadline (--deadline S on the command line).</source>
+        <translation>{where} 发送太慢，无法按时完成（或故意每次只发一个字节）— 请重试，或放宽时限（命令行中用 --deadline S）。</translation>
     </message>
 </context>
 <context>
@@ -799,6 +899,53 @@
     </message>
 </context>
 <context>
+    <name>LogToolbar</name>
+    <message>
+        <source>Auto-scroll</source>
+        <translation>自动滚动</translation>
+    </message>
+    <message>
+        <source>Follow new traffic; untick to keep the rows on screen still while traffic comes</source>
+        <translation>跟随新流量滚动；取消勾选后，流量到来时屏幕上的行保持不动</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>Hex</source>
+        <translation>Hex</translation>
+    </message>
+    <message>
+        <source>Both directions</source>
+        <translation>双向</translation>
+    </message>
+    <message>
+        <source>→ Sent</source>
+        <translation>→ 发送</translation>
+    </message>
+    <message>
+        <source>← Received</source>
+        <translation>← 接收</translation>
+    </message>
+    <message>
+        <source>Show the Data column as text or as hex bytes</source>
+        <translation>数据列显示为文本或十六进制字节</translation>
+    </message>
+    <message>
+        <source>Show one direction only (the hexdump too)</source>
+        <translation>只显示一个方向（十六进制视图也一样）</translation>
+    </message>
+    <message>
+        <source>Filter by peer</source>
+        <translation>按对端筛选</translation>
+    </message>
+    <message>
+        <source>Show only the traffic of peers whose address contains this text</source>
+        <translation>只显示地址中包含此文本的对端的流量</translation>
+    </message>
+</context>
+<context>
     <name>LoopFull</name>
     <message>
         <source>Windows&apos; select() serves at most 512 sockets in one loop — close idle clients, or run the server on Linux or macOS, which have no such limit.</source>
@@ -886,6 +1033,10 @@
     <message>
         <source>&amp;About Socket Lab</source>
         <translation>关于 Socket Lab(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Ready. Start the server below, then connect the client.</source>
+        <translation>就绪。先启动下方的服务器，再连接客户端。</translation>
     </message>
     <message>
         <source>Ready. Start the server on the right, then connect the client.</source>
@@ -1089,6 +1240,26 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <message>
         <source>Text put before each reply in Prefix mode</source>
         <translation>“加前缀”模式下加在每条回复前面的文本</translation>
+    </message>
+    <message>
+        <source>Send the message to the peer chosen above or in the table</source>
+        <translation>把消息发送给上面或表中选中的对端</translation>
+    </message>
+    <message>
+        <source>Send to &amp;all</source>
+        <translation>发送给全部(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Send the message to every connected peer</source>
+        <translation>把消息发送给每个已连接的对端</translation>
+    </message>
+    <message>
+        <source>Traffic</source>
+        <translation>流量</translation>
+    </message>
+    <message>
+        <source>Connections ({0:,} open)</source>
+        <translation>连接（{0:,} 个打开）</translation>
     </message>
     <message>
         <source>Peers seen so far: manual replies go to the chosen one</source>
@@ -1957,6 +2128,38 @@ Kept in {0}</source>
         <translation>数据</translation>
     </message>
     <message>
+        <source>── connected ──</source>
+        <translation>── 已连接 ──</translation>
+    </message>
+    <message>
+        <source>── client connected ──</source>
+        <translation>── 客户端已连接 ──</translation>
+    </message>
+    <message>
+        <source>── FIN sent: our side is closed for sending ──</source>
+        <translation>── 已发送 FIN：本端不再发送 ──</translation>
+    </message>
+    <message>
+        <source>── FIN received: the peer has finished sending ──</source>
+        <translation>── 收到 FIN：对端已发送完毕 ──</translation>
+    </message>
+    <message>
+        <source>── closed by the peer (recv() returned b&quot;&quot;) ──</source>
+        <translation>── 对端关闭了连接（recv() 返回 b&quot;&quot;）──</translation>
+    </message>
+    <message>
+        <source>── closed here ──</source>
+        <translation>── 本端关闭了连接 ──</translation>
+    </message>
+    <message>
+        <source>── reset by the peer ──</source>
+        <translation>── 对端重置了连接 ──</translation>
+    </message>
+    <message>
+        <source>── closed on an error ──</source>
+        <translation>── 因错误关闭 ──</translation>
+    </message>
+    <message>
         <source>stream offset {0}–{1} of connection #{2}</source>
         <translation>连接 #{2} 的流偏移 {0}–{1}</translation>
     </message>
@@ -1970,6 +2173,26 @@ Kept in {0}</source>
     <message>
         <source>Save as a hex dump for Wireshark&apos;s Import from Hex Dump, or as JSON lines</source>
         <translation>保存为十六进制转储（供 Wireshark 的“从 Hex 转储导入”使用），或保存为 JSON lines</translation>
+    </message>
+    <message>
+        <source>Copy rows as text</source>
+        <translation>复制所选行（文本）</translation>
+    </message>
+    <message>
+        <source>Copy rows as hex dump</source>
+        <translation>复制所选行（十六进制转储）</translation>
+    </message>
+    <message>
+        <source>Copy rows as CSV</source>
+        <translation>复制所选行（CSV）</translation>
+    </message>
+    <message>
+        <source>Copy bytes (hex)</source>
+        <translation>复制字节（十六进制）</translation>
+    </message>
+    <message>
+        <source>Save selection…</source>
+        <translation>保存所选内容…</translation>
     </message>
     <message>
         <source>Wireshark hex dump (*.txt)</source>
@@ -2002,6 +2225,14 @@ Kept in {0}</source>
     <message>
         <source> · {0:,} older chunks ({1:,} bytes) dropped to stay within {2:,} bytes</source>
         <translation> · 为不超过 {2:,} 字节，已丢弃 {0:,} 个较早的块（{1:,} 字节）</translation>
+    </message>
+    <message>
+        <source>Connection #{0} only: {1:,} chunks · {2:,} bytes of {3}</source>
+        <translation>仅连接 #{0}：{1:,} 个块 · {2:,} 字节，共 {3}</translation>
+    </message>
+    <message>
+        <source>Filtered: {0:,} chunks · {1:,} bytes of {2}</source>
+        <translation>已筛选：{0:,} 个块 · {1:,} 字节，共 {2}</translation>
     </message>
 </context>
 <context>

@@ -1,9 +1,9 @@
 """Refresh ``socketlab_*.ts`` from the sources (``make translations-update``): every ``tr()`` and
 ``translate()`` text in app/ and widgets/, plus what netcore says that the GUI translates by type —
 each error class's own summary/hint templates (context = that class), the actions its errors name
-(context "Action"), the literal templates of its ``InputError``s (context "InputError") and the
-packet-sticking verdict's templates (context "Verdict"). Then translate the new entries
-(``pyside6-linguist``) and commit the .ts."""
+(context "Action"), the literal templates of its ``InputError``s (context "InputError"), the
+packet-sticking verdict's templates (context "Verdict") and what a file fetch says it waits for
+(context "FetchStatus"). Then translate the new entries (``pyside6-linguist``) and commit the .ts."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 import netcore  # noqa: E402
 from netcore.errors import SocketLabError  # noqa: E402
-from netcore.model import scenario  # noqa: E402
+from netcore.model import fetch, scenario  # noqa: E402
 
 
 def error_classes() -> Iterator[type[SocketLabError]]:
@@ -86,9 +86,21 @@ def verdict_texts() -> Iterator[tuple[str, str]]:
         yield "Verdict", template
 
 
+def status_texts() -> Iterator[tuple[str, str]]:
+    """("FetchStatus", template) for each thing a file fetch can say it waits for."""
+    for template in fetch.STATUS_TEMPLATES:
+        yield "FetchStatus", template
+
+
 def netcore_source() -> str:
     """A Python file that marks the netcore texts for lupdate."""
-    texts = sorted(set(error_texts()) | set(action_texts()) | set(input_error_texts()) | set(verdict_texts()))
+    texts = sorted(
+        set(error_texts())
+        | set(action_texts())
+        | set(input_error_texts())
+        | set(verdict_texts())
+        | set(status_texts())
+    )
     return "".join(f"QT_TRANSLATE_NOOP({context!r}, {text!r})\n" for context, text in texts)
 
 

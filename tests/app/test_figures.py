@@ -54,7 +54,8 @@ def test_frames_of_a_new_connection_are_not_drawn_on_the_old_connections_bytes(q
     assert new_sent.data(FRAME_START_ROLE) is True
     assert "frame #1" in new_sent.data(Qt.ItemDataRole.ToolTipRole)
     store = page.client.view.store
-    assert [store.chunk(i).direction for i in range(len(store))] == [Direction.SENT, Direction.RECEIVED] * 2
+    data = [store.chunk(i) for i in range(len(store)) if not store.chunk(i).mark]  # not the event rows
+    assert [chunk.direction for chunk in data] == [Direction.SENT, Direction.RECEIVED] * 2
 
 
 def test_reply_times_match_each_reply_to_its_own_message(qtbot, window):
@@ -92,7 +93,7 @@ def test_repeat_refuses_an_invalid_payload_before_it_starts(qtbot, window):
     assert repeat.button.text() == "Repeat"  # not "Stop repeat"
     assert "sent" not in repeat.progress.text()  # not "sent 1": nothing was
     assert "column 4" in page.client.state.text()
-    assert page.client.view.log_model.rowCount() == 0
+    assert page.client.view.store.data_chunk_count == 0
 
 
 def test_an_out_of_range_port_is_an_error_not_a_clamp(qtbot, window):
@@ -173,7 +174,7 @@ def test_one_chunk_is_said_in_the_singular(qtbot, window):
     start_server(qtbot, page, mode_index=3)  # Manual reply: the server logs one chunk
     connect_client(qtbot, page)
     type_and_send(qtbot, page, "x")
-    qtbot.waitUntil(lambda: page.server.view.log_model.rowCount() == 1, timeout=10000)
+    qtbot.waitUntil(lambda: page.server.view.store.data_chunk_count == 1, timeout=10000)
     qtbot.waitUntil(lambda: "1 chunk · 1 byte" in page.server.view.status.text(), timeout=10000)
 
 

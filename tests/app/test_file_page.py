@@ -207,3 +207,48 @@ def test_a_key_under_16_bytes_is_refused_with_how_to_make_one(qtbot, page):
     page.server.key.setText("k" * 16)
     page.client.key.setText("k" * 16)
     start(qtbot, page)
+
+
+def test_a_missing_files_error_header_is_shown_in_the_header_box(qtbot, page):
+    """The server's refusal is a header too: the header box shows it (it stayed empty)."""
+    start(qtbot, page)
+    page.client.name.setText("missing.txt")
+    qtbot.mouseClick(page.client.fetch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.client.runner is None, timeout=WAIT_MS)
+    shown = page.client.header.toPlainText()
+    assert '"error": "no file named \'missing.txt\'"' in shown and '"data_all": 0' in shown
+    assert "no file named 'missing.txt'" in page.client.state.text()
+
+
+def test_the_page_says_the_server_is_hashing_instead_of_sitting_at_0(qtbot, page, monkeypatch):
+    """While the server hashes a large file the progress line says so, with how far it has come;
+    the server's hash goes on only once the page has shown it."""
+    from netcore.engines import filefetch
+
+    shown = threading.Event()
+
+    class WaitsToBeShown:
+        def md5(self):
+            digest = hashlib.md5()
+
+            class Digest:
+                def update(self, block):
+                    shown.wait(WAIT_S)
+                    digest.update(block)
+
+                def hexdigest(self):
+                    return digest.hexdigest()
+
+            return Digest()
+
+    monkeypatch.setattr(filefetch, "hashlib", WaitsToBeShown())
+    start(qtbot, page)
+    page.client.name.setText("big.bin")
+    qtbot.mouseClick(page.client.fetch_button, Qt.MouseButton.LeftButton)
+    try:
+        qtbot.waitUntil(lambda: "hashing" in page.client.progress_text.text(), timeout=WAIT_MS)
+        assert page.client.progress_text.text() == "the server is hashing 'big.bin': 0 % of 8,388,608 bytes"
+    finally:
+        shown.set()
+    qtbot.waitUntil(lambda: page.client.runner is None, timeout=WAIT_MS)
+    assert "md5 verified" in page.client.verdict.text()

@@ -1,22 +1,39 @@
-"""The README screenshot script drives every tab to a working state and saves a full window image."""
+"""The README screenshot script drives every tab to a working state and saves a full window image,
+then every tab at 1024×768 in both languages, with and without high contrast."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 
 from app import screenshots
 
 
 def test_screenshot_script_saves_every_tab_in_english_and_two_in_chinese(qtbot, tmp_path):
-    """Seven PNGs of the window's size, each with real content (many distinct colours)."""
+    """Seven PNGs of the window's size and twenty at the projector's, each with real content (many
+    distinct colours); the high-contrast ones mostly white."""
     saved = screenshots.take(tmp_path)
-    assert [p.name for p in saved] == [
-        *(f"{name}.png" for name in screenshots.SCENES),
-        "tcp-echo-zh_CN.png",
-        "packet-sticking-zh_CN.png",
+    projector = [
+        tmp_path / screenshots.PROJECTOR_DIR / screenshots.projector_name(name, language, high_contrast)
+        for language, high_contrast in screenshots.VARIANTS
+        for name in screenshots.SCENES
     ]
+    assert saved == [
+        *(tmp_path / f"{name}.png" for name in screenshots.SCENES),
+        tmp_path / "tcp-echo-zh_CN.png",
+        tmp_path / "packet-sticking-zh_CN.png",
+        *projector,
+    ]
+    assert len(set(projector)) == 20
     for path in saved:
         image = QImage(str(path))
-        assert (image.width(), image.height()) == screenshots.SIZE, path
-        colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
-        assert len(colours) > 20, f"{path} looks blank"
+        if path in projector:  # at least: whether every tab fits 1024×768 is tests/app's geometry tests'
+            assert image.width() >= screenshots.PROJECTOR[0] and image.height() >= screenshots.PROJECTOR[1], (
+                path
+            )
+        else:
+            assert (image.width(), image.height()) == screenshots.SIZE, path
+        samples = [image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)]
+        assert len(set(samples)) > 20, f"{path} looks blank"
+        if "high-contrast" in path.name:
+            white = sum(QColor.fromRgb(pixel).lightness() >= 240 for pixel in samples)
+            assert white > len(samples) / 2, f"{path} is not black on white"

@@ -68,9 +68,10 @@ def test_type_send_reply_appears_in_log_and_hexdump(qtbot, window):
     type_and_send(qtbot, page, "hello")
     qtbot.waitUntil(lambda: received_bytes(page.client.view) == b"HELLO", timeout=5000)
     log = page.client.view.log_model
-    assert log.rowCount() == 2
-    assert "send()" in log.index(0, 2).data() and "recv()" in log.index(1, 2).data()
-    assert log.index(1, 5).data() == "HELLO"
+    assert log.rowCount() == 3  # the connection, then the calls
+    assert "connect()" in log.index(0, 2).data() and log.index(0, 4).data() == ""
+    assert "send()" in log.index(1, 2).data() and "recv()" in log.index(2, 2).data()
+    assert log.index(2, 5).data() == "HELLO"
     hexm = page.client.view.hex_model
     # sent bytes 0..4 then received 5..9: the received chunk starts at column 5 of row 0 with a boundary
     first_received = hexm.index(0, HEX0 + 5)
@@ -80,7 +81,8 @@ def test_type_send_reply_appears_in_log_and_hexdump(qtbot, window):
     assert first_received.data(Qt.ItemDataRole.BackgroundRole) == RECEIVED_BG
     assert "RTT" in page.client.rtt.text() or "Replies: 1" in page.client.rtt.text()
     # the server pane logged the same exchange from its side
-    qtbot.waitUntil(lambda: page.server.view.log_model.rowCount() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: page.server.view.log_model.rowCount() == 3, timeout=5000)
+    assert "accept()" in page.server.view.log_model.index(0, 2).data()
 
 
 def test_ctrl_enter_sends(qtbot, window):
@@ -117,13 +119,13 @@ def test_bad_hex_is_refused_with_its_position(qtbot, window):
     assert "column 5" in page.client.payload.status.text()
     qtbot.mouseClick(page.client.send_button, Qt.MouseButton.LeftButton)
     assert "column 5" in page.client.state.text()
-    # nothing was sent: the next good send is the first row, and its echo the second
+    # nothing was sent: the next good send is the first call after the connection, then its echo
     page.client.payload.edit.setPlainText("48 69")
     qtbot.mouseClick(page.client.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: received_bytes(page.client.view) == b"Hi", timeout=5000)
     log = page.client.view.log_model
-    assert log.rowCount() == 2
-    assert "send()" in log.index(0, 2).data() and log.index(0, 5).data() == "Hi"
+    assert log.rowCount() == 3
+    assert "send()" in log.index(1, 2).data() and log.index(1, 5).data() == "Hi"
 
 
 def test_connection_refused_shows_hint(qtbot, window):
@@ -157,7 +159,7 @@ def test_manual_reply_goes_to_the_chosen_client(qtbot, window):
     connect_client(qtbot, page)
     qtbot.waitUntil(lambda: page.server.clients.count() == 1, timeout=5000)
     type_and_send(qtbot, page, "question")
-    qtbot.waitUntil(lambda: page.server.view.log_model.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: page.server.view.log_model.rowCount() == 2, timeout=5000)  # accept, recv
     page.server.reply.edit.setPlainText("answer\\r\\n")
     qtbot.mouseClick(page.server.reply_button, Qt.MouseButton.LeftButton)
     # an automatic reply would have reached the client first: exactly the answer means there was none
@@ -173,6 +175,18 @@ def test_half_close_then_server_closes(qtbot, window):
     qtbot.waitUntil(lambda: 'recv() returned b""' in page.client.state.text(), timeout=5000)
     assert received_bytes(page.client.view) == b"bye"
     qtbot.waitUntil(lambda: page.client.runner is None, timeout=5000)
+    # the connection's events are rows of both logs, each with its reason
+    client_log = page.client.view.log_model
+    calls = [client_log.row_texts(row)[2] for row in range(client_log.rowCount())]
+    # (the echo may come before or after our FIN went out)
+    assert calls[0] == "→ connect()" and calls[-1] == "← FIN"
+    assert sorted(calls[1:4]) == sorted(["→ send()", "← recv()", "→ shutdown()"])
+    fin_sent = client_log.row_texts(calls.index("→ shutdown()"))[5]
+    assert "FIN sent" in fin_sent and "closed by the peer" in client_log.row_texts(4)[5]
+    server_log = page.server.view.log_model
+    qtbot.waitUntil(lambda: server_log.rowCount() == 4, timeout=5000)
+    calls = [server_log.row_texts(row)[2] for row in range(server_log.rowCount())]
+    assert calls == ["← accept()", "← recv()", "→ send()", "← FIN"]
 
 
 def test_stop_server_releases_port_and_disconnects_clients(qtbot, window):
@@ -285,6 +299,21 @@ def test_zoom_and_high_contrast_are_remembered(qtbot, settings):
     assert again.presentation.zoom == 1.0
     again.contrast_action.setChecked(False)
     again.close()
+
+
+def test_a_window_opened_at_zoom_2_scales_every_font_once(qtbot, settings):
+    plain = MainWindow(settings)
+    qtbot.addWidget(plain)
+    label_pt = plain.tcp_echo.client.state.font().pointSizeF()
+    plain_width = plain.minimumSizeHint().width()
+    plain.close()
+    settings.setValue("window/zoom", 2.0)
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    assert win.tcp_echo.client.state.font().pointSizeF() == pytest.approx(2 * label_pt)
+    assert win.minimumSizeHint().width() < 3 * plain_width  # not ×2 per level of nesting
+    win.presentation.set_zoom(1.0)
+    assert win.tcp_echo.client.state.font().pointSizeF() == pytest.approx(label_pt)
 
 
 def test_status_bar_shows_the_connection_and_byte_counts(qtbot, window):

@@ -79,3 +79,44 @@ def test_the_list_is_made_once_while_the_folder_is_unchanged(tmp_path: Path):
     (root / "b.txt").write_bytes(b"b")  # the folder changes: its mtime moves
     assert server.list_files() == ["a.txt", "b.txt"]
     server.discard()
+
+
+def test_the_server_serves_what_it_lists_and_lists_what_it_serves(tmp_path: Path, record_property):
+    """``sub/inner.txt`` was served although '?' did not list it. Both ways round now: every name
+    the list gives is fetched, and every file of the folder tree (sub-folders included, and names a
+    request cannot carry) that is not listed is refused."""
+    root = tmp_path / "tree"
+    (root / "sub" / "deeper").mkdir(parents=True)
+    for relative in (
+        "top.txt",
+        "名字.txt",
+        "with space.txt",
+        " lead.txt",
+        "trail.txt ",
+        "q",
+        "?",
+        "back\\slash.txt",
+        "sub/inner.txt",
+        "sub/deeper/deepest.txt",
+    ):
+        (root / relative).write_bytes(relative.encode())
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    with EngineThreads() as threads:
+        server = FileServer(root)
+        addr, _, _ = threads.start(server, "file-server-tree")
+        client = FetchClient(addr.host, addr.port, dest, timeout=WAIT_S)
+        try:
+            client.connect()
+            listed = client.list_files()
+            for name in listed:  # served: everything listed
+                assert client.fetch(name).path.read_bytes() == name.encode(), name
+        finally:
+            client.close()
+        unlisted = [name for name in files if name not in listed]
+        served = [name for name in unlisted if not isinstance(server.open_name(name), str)]
+    record_property("files in the tree / listed", f"{len(files)} / {len(listed)}")
+    assert listed == ["top.txt", "with space.txt", "名字.txt"]
+    assert "sub/inner.txt" in unlisted and served == [], f"served but not listed: {served}"
+    assert "not those of its sub-folders" in str(server.open_name("sub/inner.txt"))

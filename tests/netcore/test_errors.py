@@ -7,6 +7,7 @@ import inspect
 import os
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -177,7 +178,11 @@ def test_every_error_class_derives_from_the_base_and_explains_itself() -> None:
         if cls.summary_template == "{detail}" and "detail" not in parameters and "params" not in parameters:
             continue  # an abstract base (ReplyWithheld): only its subclasses, with templates, are raised
         if issubclass(cls, NetError):
-            extra = {"held": 5, "budget_mib": 256.0} if cls is errors.BufferBudgetExceeded else {}
+            extras: dict[type, dict[str, Any]] = {
+                errors.BufferBudgetExceeded: {"held": 5, "budget_mib": 256.0},
+                errors.FetchTooSlow: {"name": "f.txt", "deadline": 600.0, "received": 5},
+            }
+            extra = extras.get(cls, {})
             err: SocketLabError = cls(
                 action="connect to", where="h:1", detail="d", host="h", port=1, timeout=1.0, **extra
             )

@@ -259,3 +259,23 @@ def test_a_servers_text_cannot_drive_the_terminal(tmp_path) -> None:
     output = done.stdout + done.stderr
     assert "\\x1b]0;pwned\\x07\\x1b[31mRED\\u202eevil" in output, output
     assert not any(c in output for c in "\x1b\x07\u202e")
+
+
+def test_the_terminal_line_says_what_the_fetch_waits_for_then_how_far_the_body_is():
+    """On a terminal one line is rewritten: the server's hashing, then the bytes, each over the
+    whole of the longer line before it (no leftover characters), and a new line at the end."""
+    import io
+
+    from netcore.cli.commands import _ProgressPrinter
+    from netcore.model.events import FetchStatus
+    from netcore.model.fetch import HASHING
+
+    out = io.StringIO()
+    printer = _ProgressPrinter(out)
+    printer.status(FetchStatus("big.iso", HASHING, {"name": "big.iso", "percent": 50.0, "size": 2000}))
+    printer.progress(1000, 2000)
+    printer.progress(2000, 2000)
+    status, half, done = out.getvalue().split("\r")[1:]
+    assert status == "the server is hashing 'big.iso': 50 % of 2,000 bytes"
+    assert half.rstrip() == "1,000 / 2,000 bytes (50 %)" and len(half) == len(status)
+    assert done.endswith("(100 %)" + " " * (len(status) - len("2,000 / 2,000 bytes (100 %)")) + "\n")

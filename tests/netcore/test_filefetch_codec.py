@@ -59,13 +59,18 @@ class ScriptedSocket:
     def sendall(self, data: bytes) -> None:
         self.sent += data
 
-    def recv(self, size: int) -> bytes:
+    def recv(self, size: int, flags: int = 0) -> bytes:
         if not self.pieces:
             return b""
+        if flags & socket.MSG_PEEK:
+            return self.pieces[0][:size]
         piece = self.pieces.popleft()
         if len(piece) > size:
             self.pieces.appendleft(piece[size:])
         return piece[:size]
+
+    def settimeout(self, timeout: float | None) -> None:
+        pass
 
     def recv_into(self, buffer: memoryview, nbytes: int = 0) -> int:
         data = self.recv(nbytes or len(buffer))

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netcore.model.traffic import Chunk, Direction, FrameSpan, TrafficStore, make_chunk
+from netcore.model.traffic import Chunk, Direction, FrameSpan, Mark, TrafficStore, make_chunk, make_mark
 from netcore.protocols.framing import Frame, LengthPrefixCodec
 
 HYPOTHESIS = settings(max_examples=200, deadline=None)
@@ -333,3 +333,17 @@ def test_memory_stays_bounded_under_a_flood() -> None:
     # Dropped chunks must be released, not just uncounted: only about max_bytes may stay alive.
     assert peak < 2 * max_bytes + 4 * size, f"peak {peak / 2**20:.1f} MiB for a 1 MiB store"
     assert current < 2 * max_bytes + 2 * size
+
+
+def test_connection_event_rows_are_not_counted_as_chunks_even_as_they_are_dropped():
+    store = TrafficStore(max_bytes=1000, max_chunks=3)
+    store.append(make_mark(Mark.ACCEPT, Direction.RECEIVED, 1, "127.0.0.1:5000"))
+    store.append(make_chunk(Direction.RECEIVED, b"x", 0, 1, "127.0.0.1:5000"))
+    assert (len(store), store.data_chunk_count) == (2, 1)
+    store.append(make_chunk(Direction.SENT, b"y", 0, 1, "127.0.0.1:5000"))
+    store.append(make_mark(Mark.CLOSED_BY_PEER, Direction.RECEIVED, 1, "127.0.0.1:5000"))  # drops the accept
+    assert (len(store), store.dropped_chunks, store.data_chunk_count) == (3, 1, 2)
+    store.append(make_chunk(Direction.RECEIVED, b"z", 1, 1, "127.0.0.1:5000"))  # drops "x"
+    assert (len(store), store.data_chunk_count) == (3, 2)
+    only = store.only(lambda chunk: chunk.direction is Direction.RECEIVED)
+    assert (len(only), only.data_chunk_count) == (2, 1)

@@ -311,3 +311,26 @@ def test_scrolled_up_log_keeps_its_rows_and_selection_moves_nothing(full_view, q
     assert cell(view.log_model, log.rowAt(0), NUM) == top
     assert view.hex_model._highlight == highlighted  # the hexdump did not jump to another chunk
     assert shown_at_top(view) == hex_place
+
+
+@pytest.mark.parametrize("width", [300, 450, 700, 1000])
+def test_data_column_takes_the_width_left(view, qtbot, width):
+    """The Data column is inside the log at any width, with at least 20 characters; the columns it
+    pushed aside (elided or hidden) are whole in its tooltip, as plain text."""
+    from widgets.plain_text import plain_tooltip
+    from widgets.traffic_log import DATA_MIN_CHARS
+
+    view.add([(make_chunk(Direction.RECEIVED, b"<b>bold</b> " * 8, 0, 1, PEER), ())])
+    view.resize(width, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    log = view.log
+    left, data = log.columnViewportPosition(PREVIEW), log.columnWidth(PREVIEW)
+    assert left >= 0 and left + data <= log.viewport().width() + 1
+    assert data >= DATA_MIN_CHARS * log.fontMetrics().horizontalAdvance("0")
+    assert not log.horizontalScrollBar().isVisible()
+    tip = view.log_model.data(view.log_model.index(0, PREVIEW), Qt.ItemDataRole.ToolTipRole)
+    texts = view.log_model.row_texts(0)
+    assert tip == plain_tooltip(
+        "  ".join(texts[:5]) + "\n" + texts[5] + "\nstream offset 0–96 of connection #1"
+    )

@@ -1,0 +1,154 @@
+"""The log as a tool: Data column as hex, filters by direction and peer (the hexdump too), auto-scroll
+off keeps the rows still, connection events as rows, and the context menu's copies and saves."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMenu
+
+from netcore.model.traffic import Direction, Mark, make_chunk, make_mark
+from netcore.present.export import parse_text2pcap
+from widgets.traffic_log import TrafficView
+
+A, B = "127.0.0.1:5000", "[::1]:6000"
+
+
+@pytest.fixture
+def view(qtbot) -> TrafficView:
+    widget = TrafficView()
+    widget.resize(600, 500)
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def fill(view: TrafficView) -> None:
+    view.add(
+        [
+            (make_mark(Mark.ACCEPT, Direction.RECEIVED, 1, A), ()),
+            (make_chunk(Direction.RECEIVED, b"hi", 0, 1, A), ()),
+            (make_chunk(Direction.SENT, b"HI", 0, 1, A), ()),
+            (make_chunk(Direction.RECEIVED, b"yo", 0, 2, B), ()),
+            (make_mark(Mark.RESET, Direction.RECEIVED, 2, B), ()),
+        ]
+    )
+
+
+def texts(view: TrafficView, col: int) -> list[str]:
+    return [view.log_model.row_texts(row)[col] for row in range(view.log_model.rowCount())]
+
+
+def test_connection_events_are_rows_without_bytes(view):
+    fill(view)
+    assert texts(view, 2) == ["← accept()", "← recv()", "→ send()", "← recv()", "← RST"]
+    assert texts(view, 4) == ["", "2", "2", "2", ""]
+    assert "reset" in texts(view, 5)[4]
+    assert view.store.byte_count == 6 and view.hex_model.store.read(0, 10) == b"hiHIyo"
+
+
+def test_data_column_as_hex(view):
+    fill(view)
+    view.tools.data_format.setCurrentIndex(1)
+    assert texts(view, 5)[1:4] == ["68 69", "48 49", "79 6f"]
+    view.tools.data_format.setCurrentIndex(0)
+    assert texts(view, 5)[1:4] == ["hi", "HI", "yo"]
+
+
+def test_filters_by_direction_and_peer_in_the_log_and_the_hexdump(view):
+    fill(view)
+    view.tools.direction.setCurrentIndex(1)  # → Sent
+    assert texts(view, 5) == ["HI"]
+    assert view.hex_model.store.read(view.hex_model.store.base, 100) == b"HI"
+    assert "Filtered" in view.status.text()
+    view.tools.direction.setCurrentIndex(2)  # ← Received
+    view.tools.peer.setText("::1")
+    assert texts(view, 3) == [B, B]
+    # new traffic that passes the filter shows; the rest is stored but not shown
+    view.add(
+        [
+            (make_chunk(Direction.RECEIVED, b"more", 2, 2, B), ()),
+            (make_chunk(Direction.RECEIVED, b"x", 2, 1, A), ()),
+        ]
+    )
+    assert texts(view, 5)[-1] == "more" and view.log_model.rowCount() == 3
+    assert view.hex_model.store.read(view.hex_model.store.base, 100) == b"yomore"
+    view.tools.peer.clear()
+    view.tools.direction.setCurrentIndex(0)
+    assert view.log_model.rowCount() == 7 and view.hex_model.store is view.store
+
+
+def test_auto_scroll_off_keeps_the_rows_on_screen_still(view, qtbot):
+    view.add([(make_chunk(Direction.RECEIVED, b"x", i, 1, A), ()) for i in range(300)])
+    bar = view.log.verticalScrollBar()
+    assert bar.value() == bar.maximum() > 0  # following the tail
+    view.tools.auto_scroll.setChecked(False)
+    place = bar.value()
+    view.add([(make_chunk(Direction.RECEIVED, b"y", 300 + i, 1, A), ()) for i in range(50)])
+    qtbot.waitUntil(lambda: bar.maximum() > place, timeout=5000)
+    assert bar.value() == place
+    view.tools.auto_scroll.setChecked(True)
+    view.log.scrollToBottom()
+    view.add([(make_chunk(Direction.RECEIVED, b"z", 350, 1, A), ())])
+    assert bar.value() == bar.maximum()
+
+
+def open_menu(view: TrafficView, qtbot) -> QMenu:
+    view._log_menu(QPoint(5, 5))
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=5000)
+    menu = QApplication.activePopupWidget()
+    assert isinstance(menu, QMenu)
+    return menu
+
+
+def trigger(menu: QMenu, label: str) -> None:
+    action = next(a for a in menu.actions() if a.text() == label)
+    assert action.isEnabled(), label
+    action.trigger()
+    menu.close()
+
+
+def test_context_menu_copies_the_selected_rows(view, qtbot):
+    fill(view)
+    selection = view.log.selectionModel()
+    for row in (0, 1, 2):
+        selection.select(
+            view.log_model.index(row, 0),
+            selection.SelectionFlag.Select | selection.SelectionFlag.Rows,
+        )
+    clipboard = QGuiApplication.clipboard()
+    trigger(open_menu(view, qtbot), "Copy rows as text")
+    lines = clipboard.text().splitlines()
+    assert len(lines) == 3 and lines[1].split("\t")[2:] == ["← recv()", A, "2", "hi"]
+    trigger(open_menu(view, qtbot), "Copy rows as hex dump")
+    assert parse_text2pcap(clipboard.text()) == [(Direction.RECEIVED, b"hi"), (Direction.SENT, b"HI")]
+    trigger(open_menu(view, qtbot), "Copy rows as CSV")
+    rows = list(csv.DictReader(io.StringIO(clipboard.text())))
+    assert [(r["event"], r["direction"], r["hex"], r["text"]) for r in rows] == [
+        ("accept", "received", "", ""),
+        ("", "received", "68 69", "hi"),
+        ("", "sent", "48 49", "HI"),
+    ]
+    trigger(open_menu(view, qtbot), "Copy bytes (hex)")
+    assert clipboard.text() == "68 69 48 49"
+    menu = open_menu(view, qtbot)
+    assert next(a for a in menu.actions() if a.text() == "Save selection…").isEnabled()
+    menu.close()
+
+
+def test_context_menu_without_a_selection_offers_nothing_to_copy(view, qtbot):
+    fill(view)
+    menu = open_menu(view, qtbot)
+    assert not any(a.isEnabled() for a in menu.actions() if a.text())
+    menu.close()
+
+
+def test_save_selection_writes_only_the_chosen_chunks(view, tmp_path):
+    fill(view)
+    path = tmp_path / "picked.txt"
+    view.save(str(path), json_lines=False, chunks=[view.store.chunk(row) for row in (0, 3, 4)])
+    assert parse_text2pcap(path.read_text()) == [(Direction.RECEIVED, b"yo")]  # events have no bytes
