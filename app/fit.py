@@ -50,10 +50,13 @@ class FlexSplitter(QSplitter):
     """Panes side by side when the splitter is wide enough for all of them, one above the other
     when it is not; the sizes the user drags to are kept for each orientation."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, rest: int | None = None) -> None:
+        """*rest*: the pane that takes the width the others leave when side by side (they get what
+        their contents need); None: equal shares."""
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setChildrenCollapsible(False)
         self._sizes: dict[Qt.Orientation, list[int]] = {}
+        self._rest = rest
         self.splitterMoved.connect(self._remember)
 
     def side_by_side_width(self) -> int:
@@ -76,7 +79,18 @@ class FlexSplitter(QSplitter):
         wanted = Qt.Orientation.Horizontal if width >= self.side_by_side_width() else Qt.Orientation.Vertical
         if wanted != self.orientation() or not self._sizes:
             self.setOrientation(wanted)
-            self.setSizes(self._sizes.get(wanted, [1000] * self.count()))  # equal, whatever the hints
+            self.setSizes(self._sizes.get(wanted) or self._first_sizes(wanted, width))
+
+    def _first_sizes(self, orientation: Qt.Orientation, width: int) -> list[int]:
+        """The sizes until the user drags: equal whatever the hints, or side by side the *rest*
+        pane with what the others leave."""
+        count = self.count()
+        if self._rest is None or orientation is Qt.Orientation.Vertical:
+            return [1000] * count
+        sizes = [content_width(w) if (w := self.widget(i)) is not None else 0 for i in range(count)]
+        others = sum(sizes) - sizes[self._rest] + self.handleWidth() * (count - 1)
+        sizes[self._rest] = max(1, width - others)
+        return sizes
 
     def _remember(self, _pos: int, _index: int) -> None:
         self._sizes[self.orientation()] = self.sizes()

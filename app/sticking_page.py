@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from app.fit import FlexSplitter, scroll_area
 from app.panes import EnginePane, Page, labelled_row
 from app.settings import str_value
 from netcore.engines.sticking import ScenarioEngine
@@ -164,10 +164,10 @@ class ScenarioPane(EnginePane):
         results_layout.addWidget(self.details)
         results_layout.addWidget(self.timeline)
         results_layout.addWidget(self.view, 1)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(controls)
-        splitter.addWidget(results)
-        splitter.setStretchFactor(1, 2)
+        # Side by side when both fit, else one above the other (zoom ×2); each scrolls if it must.
+        splitter = FlexSplitter(self, rest=1)  # the results take what the controls leave
+        splitter.addWidget(scroll_area(controls, splitter))
+        splitter.addWidget(scroll_area(results, splitter))
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 

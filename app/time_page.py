@@ -144,8 +144,9 @@ class TimeClientPane(ClientPane):
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(details)
         splitter.addWidget(self.view)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(0, 0)  # the log first: the details keep their least height,
+        splitter.setStretchFactor(1, 1)  # the log gets the rest (six rows at 1024×768)
+        splitter.setSizes([1, 1])  # at least each one's minimum
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)

@@ -105,6 +105,7 @@ class UdpClientPane(ClientPane):
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.repeat = RepeatControl(self)
         self.plot = LinePlot(lambda: self.tr("round trip (ms) by sequence number; red: lost"), self)
+        self.plot.setFixedHeight(self.plot.minimumHeight())  # the log below keeps six rows at 1024×768
         self.probe_result: ProbeStats | None = None  # the last probe's figures, shown by _show_stats
         self._reply_timer = QTimer(self)
         self._reply_timer.setSingleShot(True)

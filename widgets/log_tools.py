@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QEvent, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QMenu, QToolButton, QWidget
 
 from netcore.model.traffic import Chunk, Direction
 from netcore.present.export import to_csv, to_text2pcap
 
 
 class LogToolbar(QWidget):
-    """One row above the log. ``changed`` when a filter or the Data format changes."""
+    """The log's filter bar (direction, peer), with the small controls that share the row under the
+    log (``row_widgets``: Auto-scroll, Text/Hex, Filter). The bar takes a row of its own only while
+    the user filters: the Filter button or Ctrl+F opens it, it stays open while a filter is active
+    (the view is visibly filtered), and closing it clears the filters. ``changed`` when a filter or
+    the Data format changes."""
 
     changed = Signal()
 
@@ -22,21 +27,32 @@ class LogToolbar(QWidget):
         self.auto_scroll = QCheckBox(self)
         self.auto_scroll.setChecked(True)
         self.data_format = QComboBox(self)
+        self.filter_button = QToolButton(self)
+        self.filter_button.setCheckable(True)
+        self.filter_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.direction = QComboBox(self)
         self.peer = QLineEdit(self)
         self.peer.setClearButtonEnabled(True)
         for combo in (self.data_format, self.direction):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.find_action = QAction(self)  # Ctrl+F where the log has the focus
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.find_action.triggered.connect(self.open_filter)
         self._retranslate()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.auto_scroll)
-        layout.addWidget(self.data_format)
         layout.addWidget(self.direction)
         layout.addWidget(self.peer, 1)
+        self.setVisible(False)
+        self.filter_button.toggled.connect(self._filter_toggled)
         self.data_format.currentIndexChanged.connect(self.changed)
-        self.direction.currentIndexChanged.connect(self.changed)
-        self.peer.textChanged.connect(self.changed)
+        self.direction.currentIndexChanged.connect(self._filter_changed)
+        self.peer.textChanged.connect(self._filter_changed)
+
+    def row_widgets(self) -> list[QWidget]:
+        """The controls that go in the row under the log, left to right."""
+        return [self.auto_scroll, self.data_format, self.filter_button]
 
     def hex_data(self) -> bool:
         return self.data_format.currentIndex() == 1
@@ -50,6 +66,39 @@ class LogToolbar(QWidget):
         if direction is None and not peer:
             return None
         return lambda c: (direction is None or c.direction is direction) and peer in c.peer
+
+    def open_filter(self) -> None:
+        """Show the filter bar and put the cursor in the peer box."""
+        self.filter_button.setChecked(True)
+        self.peer.setFocus()
+
+    def add_to_menu(self, menu: QMenu) -> None:
+        """The same controls as entries of the log's context menu."""
+        for text, checked, toggle in (
+            (self.auto_scroll.text(), self.auto_scroll.isChecked(), self.auto_scroll.setChecked),
+            (self.tr("Data as hex"), self.hex_data(), lambda on: self.data_format.setCurrentIndex(int(on))),
+            (self.filter_button.text(), self.filter_button.isChecked(), self.filter_button.setChecked),
+        ):
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(checked)
+            action.toggled.connect(toggle)
+
+    def _filter_toggled(self, on: bool) -> None:
+        if not on and self.keep() is not None:  # closing the bar ends the filtering it shows
+            for box in (self.direction, self.peer):
+                box.blockSignals(True)
+            self.direction.setCurrentIndex(0)
+            self.peer.clear()
+            for box in (self.direction, self.peer):
+                box.blockSignals(False)
+            self.changed.emit()
+        self.setVisible(on)
+
+    def _filter_changed(self) -> None:
+        if self.keep() is not None:  # a filter set from anywhere shows the bar that says so
+            self.filter_button.setChecked(True)
+        self.changed.emit()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -72,6 +121,10 @@ class LogToolbar(QWidget):
             combo.setCurrentIndex(index)
             combo.blockSignals(False)
         self.data_format.setToolTip(self.tr("Show the Data column as text or as hex bytes"))
+        self.filter_button.setText(self.tr("Filter"))
+        self.filter_button.setToolTip(
+            self.tr("Show only one direction or some peers' traffic (Ctrl+F); close to show all again")
+        )
         self.direction.setToolTip(self.tr("Show one direction only (the hexdump too)"))
         self.peer.setPlaceholderText(self.tr("Filter by peer"))
         self.peer.setToolTip(self.tr("Show only the traffic of peers whose address contains this text"))

@@ -334,6 +334,7 @@ class TrafficView(QWidget):
         self._keep: Callable[[Chunk], bool] | None = None  # the filter that made ``shown``
         self.tools = LogToolbar(self)
         self.tools.changed.connect(self._apply_tools)
+        self.addAction(self.tools.find_action)
         self.log_model = TrafficLogModel(self.store, self)
         self.hex_model = HexdumpModel(self.store, self)
         self._syncing = False
@@ -373,7 +374,9 @@ class TrafficView(QWidget):
         layout.addWidget(self.tools)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.hover)
-        bottom = QHBoxLayout()
+        bottom = QHBoxLayout()  # the log's own controls share the status row: the log keeps its rows
+        for widget in self.tools.row_widgets():
+            bottom.addWidget(widget)
         bottom.addWidget(self.status, 1)
         self.save_button = QPushButton(self.tr("Save traffic…"), self)
         self.save_button.setToolTip(
@@ -492,6 +495,8 @@ class TrafficView(QWidget):
         save = menu.addAction(self.tr("Save selection…"))
         save.setEnabled(any(not c.mark for c in chunks))
         save.triggered.connect(lambda: self._ask_save(chunks))
+        menu.addSeparator()
+        self.tools.add_to_menu(menu)
         menu.popup(self.log.viewport().mapToGlobal(pos))
 
     def _ask_save(self, chunks: list[Chunk] | None = None) -> None:

@@ -901,6 +901,10 @@
 <context>
     <name>LogToolbar</name>
     <message>
+        <source>Data as hex</source>
+        <translation>数据以十六进制显示</translation>
+    </message>
+    <message>
         <source>Auto-scroll</source>
         <translation>自动滚动</translation>
     </message>
@@ -931,6 +935,14 @@
     <message>
         <source>Show the Data column as text or as hex bytes</source>
         <translation>数据列显示为文本或十六进制字节</translation>
+    </message>
+    <message>
+        <source>Filter</source>
+        <translation>筛选</translation>
+    </message>
+    <message>
+        <source>Show only one direction or some peers&apos; traffic (Ctrl+F); close to show all again</source>
+        <translation>只显示一个方向或部分对端的流量（Ctrl+F）；关闭后重新显示全部</translation>
     </message>
     <message>
         <source>Show one direction only (the hexdump too)</source>

@@ -84,11 +84,9 @@ def test_window_fits_1024x768(qtbot, settings, reset_zoom, language, tab, zoom, 
         assert win.rect().contains(QRect(copy.mapTo(win, QPoint(0, 0)), copy.size()))
 
 
-# Packet sticking at zoom ×2 beside the panel: its word-wrapped verdict takes rows from the log
-# (a QSplitter in that page drops the label's height-for-width), so that case checks 1.0 only.
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize(
-    ("zoom", "dock", "tab"), [(1.0, False, t) for t in TABS] + [(2.0, True, t) for t in TABS[:4]]
+    ("zoom", "dock", "tab"), [(1.0, False, t) for t in TABS] + [(2.0, True, t) for t in TABS]
 )
 def test_log_and_hexdump_show_the_bytes(qtbot, settings, reset_zoom, language, tab, zoom, dock):
     win = open_window(qtbot, settings, language, zoom, dock, tab)
@@ -202,3 +200,16 @@ def test_first_step_hint_points_at_the_server_pane(qtbot, settings, width, where
     qtbot.waitUntil(lambda: "Ready" in win.statusBar().currentMessage(), timeout=10000)
     assert where in win.statusBar().currentMessage()
     assert win.statusBar().geometry().bottom() < win.height()
+
+
+def test_packet_sticking_stacks_at_zoom_2_and_gives_the_results_the_room(qtbot, settings, reset_zoom):
+    win = open_window(qtbot, settings, "en", 1.0, False, 4)
+    reset_zoom.append(win)
+    splitter = next(s for s in win.sticking.findChildren(fit.FlexSplitter) if s.isVisible())
+    controls, results = splitter.widget(0), splitter.widget(1)
+    assert splitter.orientation().name == "Horizontal"
+    assert controls.width() == fit.content_width(controls)  # no sideways scrolling
+    assert results.width() == splitter.width() - controls.width() - splitter.handleWidth()  # the rest
+    win.code_dock.show()
+    win.presentation.set_zoom(2.0)
+    qtbot.waitUntil(lambda: splitter.orientation().name == "Vertical", timeout=10000)

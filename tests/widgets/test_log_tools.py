@@ -1,5 +1,6 @@
-"""The log as a tool: Data column as hex, filters by direction and peer (the hexdump too), auto-scroll
-off keeps the rows still, connection events as rows, and the context menu's copies and saves."""
+"""The log as a tool: Data column as hex, filters by direction and peer (the hexdump too) in a bar
+that takes a row only while filtering, auto-scroll off keeps the rows still, connection events as
+rows, and the context menu's copies and saves (and the same controls)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import csv
 import io
 
 import pytest
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMenu
 
@@ -143,7 +144,7 @@ def test_context_menu_copies_the_selected_rows(view, qtbot):
 def test_context_menu_without_a_selection_offers_nothing_to_copy(view, qtbot):
     fill(view)
     menu = open_menu(view, qtbot)
-    assert not any(a.isEnabled() for a in menu.actions() if a.text())
+    assert not any(a.isEnabled() for a in menu.actions() if a.text() and not a.isCheckable())
     menu.close()
 
 
@@ -152,3 +153,40 @@ def test_save_selection_writes_only_the_chosen_chunks(view, tmp_path):
     path = tmp_path / "picked.txt"
     view.save(str(path), json_lines=False, chunks=[view.store.chunk(row) for row in (0, 3, 4)])
     assert parse_text2pcap(path.read_text()) == [(Direction.RECEIVED, b"yo")]  # events have no bytes
+
+
+def test_the_controls_share_the_status_row_and_the_filter_bar_shows_only_while_filtering(view, qtbot):
+    fill(view)
+    tools = view.tools
+    row = view.status.geometry()
+    for widget in tools.row_widgets():  # no row of their own above the log
+        assert widget.isVisible() and widget.geometry().intersects(row.adjusted(-1000, 0, 1000, 0))
+
+    def log_top() -> int:
+        return view.log.mapTo(view, QPoint(0, 0)).y()
+
+    assert tools.isHidden() and log_top() == 0
+    tools.direction.setCurrentIndex(1)  # a filter set in any way shows the bar that says so
+    assert tools.isVisible() and tools.filter_button.isChecked()
+    qtbot.waitUntil(lambda: log_top() > tools.geometry().bottom(), timeout=5000)
+    assert view.log_model.rowCount() == 1
+    tools.filter_button.click()  # closing the bar shows everything again
+    assert tools.isHidden() and tools.direction.currentIndex() == 0 and not tools.peer.text()
+    assert view.log_model.rowCount() == 5 and "Filtered" not in view.status.text()
+    view.log.setFocus()
+    qtbot.waitUntil(view.log.hasFocus, timeout=5000)
+    qtbot.keyClick(view.log, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert tools.isVisible() and tools.peer.hasFocus()
+    qtbot.keyClicks(tools.peer, "::1")
+    assert view.log_model.rowCount() == 2
+
+
+def test_context_menu_holds_the_log_controls(view, qtbot):
+    fill(view)
+    menu = open_menu(view, qtbot)
+    trigger(menu, "Auto-scroll")
+    assert not view.tools.auto_scroll.isChecked()
+    trigger(open_menu(view, qtbot), "Data as hex")
+    assert texts(view, 5)[1] == "68 69"
+    trigger(open_menu(view, qtbot), "Filter")
+    assert view.tools.isVisible()
