@@ -11,7 +11,7 @@ from pathlib import Path
 
 from app.resources import resource_path
 from netcore import __version__
-from netcore.io.platform import process_age
+from netcore.io.platform import process_age, utf8_output
 
 _IMPORTED_AT = time.time()
 
@@ -34,6 +34,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.self_test or args.startup_time:
+        # They print: a reason may be Chinese or hold a ✓, which a Windows pipe's code page (cp1252
+        # on CI, GBK in China) cannot encode; the failure would become a UnicodeEncodeError.
+        utf8_output()
     if args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtGui import QIcon

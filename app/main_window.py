@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QSho
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
 from app import fit, i18n
+from app.errors_text import error_summary
 from app.file_page import FilePage
 from app.panes import ClientServerPage, Page
 from app.presentation import Presentation
@@ -169,7 +170,7 @@ class MainWindow(QMainWindow):
         try:
             code = page.python_code()
         except SocketLabError as exc:
-            code = "# " + self.tr("Complete the settings first: {0}").format(exc.summary) + "\n"
+            code = "# " + self.tr("Complete the settings first: {0}").format(error_summary(exc)) + "\n"
         self.code_panel.set_code(code)
 
     def _on_tab_changed(self, _index: int) -> None:

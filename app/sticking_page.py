@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -48,7 +50,8 @@ class ScenarioPane(EnginePane):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(self.tr("Scenario"), parent)
         self.engine: ScenarioEngine | None = None
-        self._result: ScenarioResult | None = None  # the last run's, shown in the verdict
+        self._result: ScenarioResult | None = None  # this run's, shown in the verdict
+        self._details: Callable[[], str] = str  # says the details line (again, at a language change)
         self._applying = False  # a preset is being shown: its changes are no edit
         self.preset = QComboBox(self)
         self.preset.addItem(self.tr("(custom)"), "")
@@ -296,7 +299,8 @@ class ScenarioPane(EnginePane):
             self.verdict.setText(self.tr("Step mode: press Step for each recv()"))
         else:
             self.verdict.setText(self.tr("Running…"))
-        self.details.clear()
+        self._result = None  # the run before's verdict is not this one's
+        self._set_details(str)
         self.set_state("")
         self._set_running(True)
         self.start_engine(self.engine)
@@ -306,19 +310,26 @@ class ScenarioPane(EnginePane):
         if isinstance(event, ScenarioStepped):
             self._show_step(event)
         elif isinstance(event, ScenarioFinished):
-            self._show_result(event.result)
+            result = event.result
+            self._show_result(result)
             if event.draining:
-                self.details.setText(
-                    self.details.text()
-                    + " · "
-                    + self.tr(
-                        "the scenario's receiver stops here: press Step to go on calling recv(), "
-                        "one per click, until every byte sent is read"
+                self._set_details(
+                    lambda: (
+                        self._verdict_details(result)
+                        + " · "
+                        + self.tr(
+                            "the scenario's receiver stops here: press Step to go on calling recv(), "
+                            "one per click, until every byte sent is read"
+                        )
                     )
                 )
             elif self.engine is not None and self.engine.stepped:
-                self.details.setText(
-                    self.details.text() + " · " + self.tr("Press Step to start the scenario again")
+                self._set_details(
+                    lambda: (
+                        self._verdict_details(result)
+                        + " · "
+                        + self.tr("Press Step to start the scenario again")
+                    )
                 )
         else:
             super().handle_event(event)
@@ -339,20 +350,24 @@ class ScenarioPane(EnginePane):
         read = sum(c.length for c in recvs)
         self._draw(scenario, list(event.sends), recvs, list(event.frames), marker=read)
         waiting = "?" if event.waiting is None else f"{event.waiting:,}"
-        if event.drained:
-            text = self.tr(
-                "Drained: {0:,} bytes read in {1} recv() calls, nothing is left to read. "
-                "Press Step to start the scenario again"
-            ).format(read, len(recvs))
-        elif event.draining and event.call is not None:
-            text = self.tr(
-                "Draining: recv() #{0} returned {1:,} bytes · {2} bytes still waiting in the receive buffer"
-            ).format(len(recvs), event.call.length, waiting)
-        else:
-            text = self.tr(
+        calls, call = len(recvs), event.call
+
+        def text() -> str:
+            if event.drained:
+                return self.tr(
+                    "Drained: {0:,} bytes read in {1} recv() calls, nothing is left to read. "
+                    "Press Step to start the scenario again"
+                ).format(read, calls)
+            if event.draining and call is not None:
+                return self.tr(
+                    "Draining: recv() #{0} returned {1:,} bytes · "
+                    "{2} bytes still waiting in the receive buffer"
+                ).format(calls, call.length, waiting)
+            return self.tr(
                 "{0} recv() call(s) so far, {1:,} bytes read · {2} bytes waiting in the receive buffer"
-            ).format(len(recvs), read, waiting)
-        self.details.setText(text)
+            ).format(calls, read, waiting)
+
+        self._set_details(text)
 
     def _recvs(self) -> list[Call]:
         store = self.view.store
@@ -369,11 +384,16 @@ class ScenarioPane(EnginePane):
                 self._add_recv(call, [f for f in result.frames if call.offset < f.end <= end])
         self._draw(result.scenario, list(result.sends), list(result.recvs), list(result.frames))
         self._result = result
-        self._show_verdict(result)
+        self.verdict.setText(said(result.facts.text))
+        self._set_details(lambda: self._verdict_details(result))
         self.status_message.emit(self.verdict.text())
 
-    def _show_verdict(self, result: ScenarioResult) -> None:
-        self.verdict.setText(said(result.facts.text))
+    def _set_details(self, text: Callable[[], str]) -> None:
+        """Show what *text()* says on the details line, and again when the language changes."""
+        self._details = text
+        self.details.setText(text())
+
+    def _verdict_details(self, result: ScenarioResult) -> str:
         extra = [said(result.segments_text)]
         if result.waiting_after:
             extra.append(
@@ -385,15 +405,16 @@ class ScenarioPane(EnginePane):
                     result.announce_rtt_ms
                 )
             )
-        self.details.setText(" · ".join(extra))
+        return " · ".join(extra)
 
     def changeEvent(self, event: QEvent) -> None:
-        """Say the last verdict and "(edited)" again in the new language."""
+        """Say this run's verdict and details, and "(edited)", again in the new language."""
         super().changeEvent(event)
         if event.type() == QEvent.Type.LanguageChange:
             self._name_preset()
             if self._result is not None:
-                self._show_verdict(self._result)
+                self.verdict.setText(said(self._result.facts.text))
+            self.details.setText(self._details())
 
     def _draw(
         self,

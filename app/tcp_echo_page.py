@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,6 +27,7 @@ from netcore.model.events import (
     Unanswered,
     WriteShutdown,
 )
+from netcore.model.roundtrips import RoundTrips
 from netcore.present import pycode
 from netcore.protocols.address import Address
 from netcore.protocols.framing import FRAMING_CHOICES, make_codec
@@ -62,7 +61,7 @@ class TcpClientPane(ClientPane):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.client: TcpEchoClient | None = None
-        self.rtts: list[float] = []  # round trips of the replies so far, ms
+        self.rtts = RoundTrips()  # round trips of the replies so far, ms
         self.unanswered = 0  # messages given up: no reply within the timeout
         self.reply_timeout = 5.0  # that timeout, s (the box may change after the connection)
         self.timeout = QDoubleSpinBox(self)
@@ -182,7 +181,7 @@ class TcpClientPane(ClientPane):
             self.set_state(self.tr("Connected: {0} ⇄ {1}").format(event.local, event.peer))
             self.status_message.emit(self.state.text())
         elif isinstance(event, Answered):
-            self.rtts.append(event.rtt_s * 1000)
+            self.rtts.add(event.rtt_s * 1000)
             self._show_rtts()
         elif isinstance(event, Unanswered):
             self.unanswered += 1
@@ -207,7 +206,7 @@ class TcpClientPane(ClientPane):
         if self.rtts:
             parts.append(
                 self.tr("last {0:.3f} ms · min {1:.3f} / median {2:.3f} / max {3:.3f} ms").format(
-                    self.rtts[-1], min(self.rtts), statistics.median(self.rtts), max(self.rtts)
+                    self.rtts.last, self.rtts.min, self.rtts.median, self.rtts.max
                 )
             )
         self.rtt.setText(" · ".join(parts))

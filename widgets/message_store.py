@@ -6,6 +6,10 @@ encoding, escapes), so it sends the same bytes when it is loaded again. The file
 atomically (a temporary file, then ``os.replace``). A file that cannot be read — broken, or written
 by a newer version — is reported, the list in memory is kept, and the file is left alone until the
 user changes the list; then it is first renamed aside, so nothing in it is lost.
+
+Two windows of Socket Lab may share the file (a teacher runs one as the server, one as the client):
+before each change the store reads the file again and, if the other one has written it since, starts
+from what it wrote, so neither window's change overwrites the other's.
 """
 
 from __future__ import annotations
@@ -165,19 +169,24 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def read(path: Path) -> Contents:
-    """The file's contents; a missing file is empty. ``MessageFileError`` if it cannot be used."""
+def read_text(path: Path) -> str | None:
+    """The file's text; None if it is missing. ``MessageFileError`` if it cannot be read."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return Contents()
+        return None
     except OSError as exc:
         raise MessageFileError(Problem.UNREADABLE, path, exc.strerror or str(exc)) from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MessageFileError(Problem.BROKEN, path, str(exc)) from None
-    return decode(text, path)
+
+
+def read(path: Path) -> Contents:
+    """The file's contents; a missing file is empty. ``MessageFileError`` if it cannot be used."""
+    text = read_text(path)
+    return Contents() if text is None else decode(text, path)
 
 
 class MessageStore:
@@ -193,6 +202,7 @@ class MessageStore:
         self.contents = Contents()
         self.problem: MessageFileError | None = None
         self.set_aside: Path | None = None  # where the unreadable file went
+        self._known: str | None = None  # the file's text as this store last read or wrote it
 
     @property
     def messages(self) -> list[Message]:
@@ -201,11 +211,34 @@ class MessageStore:
     def load(self) -> None:
         """Read the file; on failure keep what is in memory and set ``problem``."""
         try:
-            self.contents = read(self.path)
+            text = read_text(self.path)
+            self.contents = Contents() if text is None else decode(text, self.path)
         except MessageFileError as exc:
             self.problem = exc
         else:
-            self.problem = None
+            self.problem, self._known = None, text
+
+    def refresh(self) -> bool:
+        """Before a change: if another window has written the file since this store last read or
+        wrote it, take what it wrote (nothing changes while the file cannot be used, or is gone).
+        True if the contents changed."""
+        if self.problem is not None:
+            return False
+        try:
+            text = read_text(self.path)
+            if text is None or text == self._known:
+                return False
+            contents = decode(text, self.path)
+        except MessageFileError:
+            return False  # the next write replaces it, as before
+        self.contents, self._known = contents, text
+        return True
+
+    def _find(self, message: Message, index: int) -> int | None:
+        """Where *message* (at *index* before ``refresh``) is now; None if it has gone."""
+        if 0 <= index < len(self.messages) and self.messages[index] == message:
+            return index
+        return self.messages.index(message) if message in self.messages else None
 
     def save(self) -> None:
         """Write the file (after renaming an unreadable one aside)."""
@@ -216,30 +249,46 @@ class MessageStore:
             os.replace(self.path, aside)
             self.set_aside = aside
         self.problem = None
-        write_atomic(self.path, encode(self.contents))
+        text = encode(self.contents)
+        write_atomic(self.path, text)
+        self._known = text
 
     # -- saved messages -------------------------------------------------------------------------
+    # Each change starts from the file as it is now (``refresh``); a message chosen by its index
+    # in the list as shown is looked up again, in case another window has changed the list.
     def add(self, message: Message) -> None:
+        self.refresh()
         self.messages.append(message)
         self.save()
 
     def rename(self, index: int, name: str) -> None:
-        self.messages[index] = replace(self.messages[index], name=name)
+        message = self.messages[index]
+        self.refresh()
+        if (at := self._find(message, index)) is not None:
+            self.messages[at] = replace(message, name=name)
         self.save()
 
     def remove(self, index: int) -> None:
-        del self.messages[index]
+        message = self.messages[index]
+        self.refresh()
+        if (at := self._find(message, index)) is not None:
+            del self.messages[at]
         self.save()
 
     def move(self, index: int, to: int) -> None:
         """Move the message at *index* so it ends up at *to*."""
-        self.messages.insert(to, self.messages.pop(index))
+        message = self.messages[index]
+        self.refresh()
+        if (at := self._find(message, index)) is not None:
+            self.messages.insert(min(to, len(self.messages) - 1), self.messages.pop(at))
         self.save()
 
     def import_file(self, path: Path) -> int:
         """Append the messages of an exported file that are not here yet; returns how many.
         ``MessageFileError`` leaves the list as it was."""
-        new = [m for m in read(path).messages if m not in self.messages]
+        incoming = read(path).messages
+        self.refresh()
+        new = [m for m in incoming if m not in self.messages]
         if new:
             self.messages.extend(new)
             self.save()
@@ -256,11 +305,14 @@ class MessageStore:
 
     def record(self, box: str, message: Message) -> bool:
         """Add a sent message to *box*'s history (not again if it is the last one); True if the
-        history changed. Written unless the file could not be read."""
-        items = self.contents.history.setdefault(box, [])
+        contents changed. Written unless the file could not be read."""
         message = replace(message, name="")
+        if self.history(box)[-1:] == [message]:
+            return False  # a repeat: not even a look at the file (it may come every millisecond)
+        refreshed = self.refresh()
+        items = self.contents.history.setdefault(box, [])
         if items and items[-1] == message:
-            return False
+            return refreshed
         items.append(message)
         del items[:-HISTORY_LIMIT]
         if self.problem is None:

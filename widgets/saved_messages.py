@@ -50,6 +50,10 @@ class _Hub(QObject):
 
     changed = Signal()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.history_unwritable = False  # a history write failed and was reported; none since worked
+
 
 _shared: tuple[MessageStore, _Hub] | None = None
 _file: Path | None = None
@@ -203,7 +207,12 @@ class SavedMessagesButton(QToolButton):
             if self.store.record(self.history_key, current_message(self.box)):
                 self.hub.changed.emit()
         except OSError as exc:
-            self._warn(self.tr("Cannot write {0}: {1}").format(self.store.path, exc.strerror or exc))
+            # Said once, not at every send (a locked or full profile folder fails each time).
+            if not self.hub.history_unwritable:
+                self.hub.history_unwritable = True
+                self._warn(self.tr("Cannot write {0}: {1}").format(self.store.path, exc.strerror or exc))
+        else:
+            self.hub.history_unwritable = False
 
     # -- saving ---------------------------------------------------------------------------------
     def save_current(self) -> None:
@@ -230,15 +239,18 @@ class SavedMessagesButton(QToolButton):
         finally:
             self.hub.changed.emit()
         if self.store.set_aside is not None and self.store.set_aside != aside:
-            QMessageBox.information(
-                self,
-                self.tr("Saved messages"),
-                self.tr("The file that could not be read was kept as {0}.").format(self.store.set_aside),
+            self._inform(
+                self.tr("The file that could not be read was kept as {0}.").format(self.store.set_aside)
             )
         return True
 
+    # The message boxes guess whether a text is HTML; a path or a value read from an imported file
+    # ("mode '<img src=...>'") is shown as it is (plain_tooltip escapes what would be taken as HTML).
     def _warn(self, text: str) -> None:
-        QMessageBox.warning(self, self.tr("Saved messages"), text)
+        QMessageBox.warning(self, self.tr("Saved messages"), plain_tooltip(text))
+
+    def _inform(self, text: str) -> None:
+        QMessageBox.information(self, self.tr("Saved messages"), plain_tooltip(text))
 
     def import_messages(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -256,9 +268,7 @@ class SavedMessagesButton(QToolButton):
             self._warn(self.tr("Cannot write {0}: {1}").format(self.store.path, exc.strerror or exc))
             return
         self.hub.changed.emit()
-        QMessageBox.information(
-            self, self.tr("Saved messages"), self.tr("%n message(s) imported.", "", count)
-        )
+        self._inform(self.tr("%n message(s) imported.", "", count))
 
     def export_messages(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -281,7 +291,10 @@ class SavedMessagesButton(QToolButton):
 
     # -- the menu -------------------------------------------------------------------------------
     def build_menu(self) -> None:
-        """Rebuilt each time it opens: the list is shared with the other boxes."""
+        """Rebuilt each time it opens: the list is shared with the other boxes, and with another
+        window of Socket Lab that may have changed the file since."""
+        if self.store.refresh():
+            self.hub.changed.emit()
         menu = self.menu_
         menu.clear()
         if self.store.problem is not None:

@@ -52,7 +52,10 @@ class ChunkPlan:
                 raise InputError("the largest random chunk must be at least 1 byte")
             return cls(None, seed, max_size, delay_s)
         if not text.isdigit() or int(text) < 1:
-            raise InputError(f"chunks must be a size in bytes (1, 10, ...) or 'random', not '{text}'")
+            raise InputError(
+                "chunks must be a size in bytes (1, 10, ...) or 'random', not '{text}'",
+                text=text,
+            )
         return cls(int(text), seed, max_size, delay_s)
 
     def sizes(self, salt: int) -> random.Random | None:

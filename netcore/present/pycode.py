@@ -34,7 +34,10 @@ def tcp_client(host: str, port: int, message: bytes, framing: str = "raw") -> st
             "reply = recv_exactly(sock, size)"
         )
     else:
-        raise InputError(f"no Python equivalent is written for the framing '{framing}' (raw, line, length4)")
+        raise InputError(
+            "no Python equivalent is written for the framing '{framing}' (raw, line, length4)",
+            framing=framing,
+        )
     return f'''import socket
 import struct
 
@@ -190,7 +193,10 @@ def sticking(scenario: Scenario) -> str:
     elif scenario.cure is Cure.NONE:
         send = "        conn.send(m)"
     else:
-        raise InputError(f"no Python equivalent is written for the '{scenario.cure.label}' cure yet")
+        raise InputError(
+            "no Python equivalent is written for the '{cure}' cure yet",
+            cure=scenario.cure.label,
+        )
     sender = (
         "    conn.sendall(b''.join(messages))"
         if scenario.sendall and scenario.cure is Cure.NONE

@@ -744,6 +744,10 @@
         <translation>一个场景至少需要一条消息</translation>
     </message>
     <message>
+        <source>chunks must be a size in bytes (1, 10, ...) or &apos;random&apos;, not &apos;{text}&apos;</source>
+        <translation>块大小应为字节数（1、10……）或“random”，而不是“{text}”</translation>
+    </message>
+    <message>
         <source>client #{conn} is no longer connected</source>
         <translation>客户端 #{conn} 已不再连接</translation>
     </message>
@@ -762,6 +766,14 @@
     <message>
         <source>name a file to fetch, or use --list</source>
         <translation>请指定要获取的文件，或使用 --list</translation>
+    </message>
+    <message>
+        <source>no Python equivalent is written for the &apos;{cure}&apos; cure yet</source>
+        <translation>尚未为分帧方式“{cure}”编写对应的 Python 代码</translation>
+    </message>
+    <message>
+        <source>no Python equivalent is written for the framing &apos;{framing}&apos; (raw, line, length4)</source>
+        <translation>尚未为分帧方式“{framing}”编写对应的 Python 代码（已有：raw、line、length4）</translation>
     </message>
     <message>
         <source>no datagram has come from peer #{conn}</source>

@@ -3,10 +3,14 @@ panel shows the code of the tab on screen."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from PySide6.QtWidgets import QTabWidget
 
 from app.main_window import MainWindow
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture
@@ -52,3 +56,22 @@ def test_python_panel_follows_the_tab_on_screen(qtbot, window):
     window.relay.server.target.setText("nowhere:port")
     window.update_python_code()
     assert code.toPlainText().startswith("# Complete the settings first")
+
+
+def test_chunk_error_and_python_panel_note_are_said_in_chinese(qtbot, window):
+    """The relay's "chunks must be a size" and the Python panel's "no Python equivalent" reach the
+    Chinese window in Chinese, with what was typed."""
+    window.set_language("zh_CN")
+    pane = window.relay.server
+    pane.chunks.setCurrentText("abc")
+    pane.toggle_server()
+    assert pane.runner is None
+    assert CJK.search(pane.state.text()) and "abc" in pane.state.text(), pane.state.text()
+    assert "chunks must be" not in pane.state.text()
+    window.code_dock.show()
+    window.tabs.setCurrentWidget(window.tcp_echo)
+    window.tcp_echo.client.framing.setCurrentText("crlf")
+    window.update_python_code()
+    note = window.code_panel.code.toPlainText()
+    assert note.startswith("# ") and "crlf" in note and "no Python equivalent" not in note, note
+    window.set_language("en")

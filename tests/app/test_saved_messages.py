@@ -6,6 +6,7 @@ import json
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import Qt as GuiQt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
@@ -13,7 +14,7 @@ from app.main_window import MainWindow
 from netcore.protocols.payload import PayloadMode
 from tests.app.test_tcp_echo_page import connect_client, received_bytes, start_server
 from widgets import saved_messages
-from widgets.message_store import Message
+from widgets.message_store import Message, MessageStore
 from widgets.saved_messages import SavedMessagesButton, current_message, show_message
 
 WAIT_MS = 10000
@@ -220,3 +221,60 @@ def test_the_self_test_leaves_the_saved_messages_alone(qtbot):
     assert ok, reason
     assert saved_messages.default_file() == chosen
     assert not chosen.exists()  # its sends went to a history of its own
+
+
+def test_a_value_from_an_imported_file_is_reported_as_text_not_html(qtbot, window, monkeypatch, tmp_path):
+    """A shared file's bad value ("mode '<img src=...>'") is quoted literally in the warning."""
+    button = window.tcp_echo.client.saved
+    bad = tmp_path / "from a colleague.json"
+    bad.write_text(
+        json.dumps(
+            {"format": "socketlab-messages", "version": 1, "messages": [{"text": "x", "mode": "<b>hex</b>"}]}
+        ),
+        encoding="utf-8",
+    )
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    menu_action(button, "Import…").trigger()
+    assert len(warned) == 1
+    assert GuiQt.mightBeRichText(warned[0])  # so the box renders it: as escaped text
+    assert "&lt;b&gt;hex&lt;/b&gt;" in warned[0] and "<b>" not in warned[0]
+
+
+def test_the_menu_shows_what_another_window_saved(qtbot, window):
+    """Two Socket Labs share the file: a message saved in the other one is in this one's menu."""
+    button = window.tcp_echo.client.saved
+    button.store.add(Message("mine", name="mine"))
+    other = MessageStore(button.store.path)
+    other.load()
+    other.add(Message("theirs", name="theirs"))
+    button.menu_.aboutToShow.emit()
+    shown = [a.text() for a in button.menu_.actions() if "\t" in a.text()]
+    assert shown == ["mine\tCtrl+1", "theirs\tCtrl+2"]
+
+
+def test_a_history_that_cannot_be_written_is_reported_once_not_at_every_send(qtbot, window, monkeypatch):
+    """A locked profile folder fails every write: one warning, not a dialog at each send; after a
+    write that works, a new failure is reported again."""
+    page = window.udp_echo
+    button = page.client.saved
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
+
+    def locked() -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(button.store, "save", locked)
+    for text in ("one", "two", "three"):
+        page.client.payload.edit.setPlainText(text)
+        button.record()
+    assert len(warned) == 1 and "Permission denied" in warned[0]
+    monkeypatch.undo()
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
+    page.client.payload.edit.setPlainText("four")
+    button.record()  # written
+    monkeypatch.setattr(button.store, "save", locked)
+    page.client.payload.edit.setPlainText("five")
+    button.record()
+    assert len(warned) == 2

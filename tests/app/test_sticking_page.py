@@ -12,6 +12,8 @@ from app.main_window import MainWindow
 from netcore.engines.tcp_echo import TcpEchoClient
 from netcore.model.scenario import COUNTS, PHRASES, PRESETS, VERDICTS
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
 APP = Path(__file__).resolve().parents[2] / "app"
 
 
@@ -239,3 +241,31 @@ def test_edited_and_the_relay_tab_are_said_in_chinese(qtbot, window):
     assert window.tabs.tabText(window.tabs.indexOf(window.relay)) == "中继"
     window.set_language("en")
     assert pane.preset.currentText() == "two-sends (edited)"
+
+
+def test_a_language_switch_keeps_the_current_run_on_screen(qtbot, window):
+    """Switching language during a stepped run says this run's lines in the new language: never the
+    verdict of the run before, nor that verdict's details in place of the step just shown."""
+    pane = window.sticking.scenario
+    choose(pane, "two-sends")
+    qtbot.mouseClick(pane.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.runner is None and "Hello" in pane.verdict.text(), timeout=10000)
+    choose(pane, "big-send-small-recv")
+
+    def step_until(says) -> None:
+        qtbot.mouseClick(pane.step_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: says in pane.details.text() or says in pane.verdict.text(), timeout=10000)
+
+    step_until("10,240 bytes waiting")
+    window.set_language("zh_CN")
+    assert "Hello" not in pane.verdict.text() and "recv()" in pane.verdict.text(), pane.verdict.text()
+    assert "10,240" in pane.details.text() and CJK.search(pane.details.text()), pane.details.text()
+    window.set_language("en")
+    step_until("the scenario's receiver stops here")
+    step_until("Draining: recv() #2 returned 4,096 bytes")
+    window.set_language("zh_CN")
+    assert "2,048" in pane.details.text() and CJK.search(pane.details.text()), pane.details.text()
+    window.set_language("en")
+    assert pane.details.text().startswith("Draining: recv() #2 returned 4,096 bytes · 2,048 bytes")
+    qtbot.mouseClick(pane.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.runner is None, timeout=10000)

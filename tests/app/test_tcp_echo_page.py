@@ -367,6 +367,20 @@ def test_so_reuseaddr_box_explains_what_it_does_on_this_system(qtbot, settings, 
     win.close()
 
 
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -c CODE`` offscreen with *env* added, its output captured (read as UTF-8)."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **env},
+        check=False,
+    )
+
+
 def test_self_test_fails_when_an_exception_escapes_an_engine_thread():
     """The packet-sticking sender is a helper thread no worker watches: an exception there (here a
     measurement that breaks) must fail the self-test, not only print a traceback."""
@@ -381,15 +395,22 @@ def test_self_test_fails_when_an_exception_escapes_an_engine_thread():
         "from app.main import main\n"
         "sys.exit(main(['--self-test']))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-        check=False,
-    )
+    result = run_python(code)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "self-test FAILED" in result.stdout
     assert "RuntimeError in thread sticking-sender: measurement broke" in result.stdout
+
+
+def test_self_test_failure_is_printed_whatever_the_output_encoding():
+    """Windows hands a pipe its ANSI code page (cp1252 on CI): a reason in Chinese or with a ✓ must
+    still be printed, in UTF-8, not end in a UnicodeEncodeError."""
+    code = (
+        "import sys\n"
+        "import app.selftest\n"
+        "app.selftest.run_self_test = lambda: (False, 'tcp: 连接被拒绝, expected self-test ✓')\n"
+        "from app.main import main\n"
+        "sys.exit(main(['--self-test']))\n"
+    )
+    result = run_python(code, PYTHONIOENCODING="cp1252")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "self-test FAILED: tcp: 连接被拒绝, expected self-test ✓" in result.stdout, result.stderr

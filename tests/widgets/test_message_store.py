@@ -149,3 +149,45 @@ def test_the_file_is_replaced_not_rewritten_in_place(tmp_path):
     with reader:
         assert [m["name"] for m in json.loads(reader.read())["messages"]] == ["a"]
     assert [m.name for m in reloaded(store).messages] == ["a", "b"]
+
+
+def test_two_windows_sharing_the_file_never_overwrite_each_others_changes(tmp_path):
+    """A teacher runs two Socket Labs (server and client): a message one saves is not lost when the
+    other, loaded earlier, sends something (its history write) or changes its own list."""
+    first = reloaded(stored(tmp_path, "a", "b"))
+    second = reloaded(first)  # both windows started with [a, b]
+    first.add(Message("c", name="c"))
+    assert second.record("tcp_client", Message("sent by the other window"))
+    assert [m.name for m in reloaded(first).messages] == ["a", "b", "c"]
+    first.remove(0)  # [b, c] on disk; the other window still shows [a, b, c]
+    second.rename(1, "B")  # the row it shows as "b"
+    assert [m.name for m in reloaded(first).messages] == ["B", "c"]
+    first.add(Message("d", name="d"))  # [B, c, d] on disk; the other window shows [B, c]
+    second.move(1, 0)  # "c" to the top
+    assert [m.name for m in reloaded(first).messages] == ["c", "B", "d"]
+    assert [m.text for m in reloaded(first).history("tcp_client")] == ["sent by the other window"]
+
+
+def test_a_change_made_after_a_failed_write_keeps_what_was_not_written(tmp_path, monkeypatch):
+    """A store whose last write failed keeps its list: the file, unchanged since, is not re-read."""
+    store = stored(tmp_path, "a")
+
+    def no_room(_fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", no_room)
+        with pytest.raises(OSError):
+            store.add(Message("b", name="b"))
+    store.add(Message("c", name="c"))
+    assert [m.name for m in reloaded(store).messages] == ["a", "b", "c"]
+
+
+def test_a_repeated_send_does_not_read_the_file(tmp_path, monkeypatch):
+    """A repeat sends the same message every few milliseconds: its history entry is already there."""
+    store = stored(tmp_path, "a")
+    store.record("udp_client", Message("ping"))
+    reads = []
+    monkeypatch.setattr(message_store, "read_text", lambda path: reads.append(path))
+    assert not store.record("udp_client", Message("ping"))
+    assert reads == []
