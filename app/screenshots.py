@@ -17,6 +17,8 @@ from app import i18n
 from app.main_window import MainWindow
 from app.resources import resource_path
 from app.selftest import start_server, wait_until
+from widgets import saved_messages
+from widgets.message_store import FILE_NAME
 
 TIMEOUT_S = 10.0
 SIZE = (1440, 860)
@@ -125,6 +127,7 @@ def take(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
+        earlier = saved_messages.use_file(Path(tmp) / FILE_NAME)  # not the user's send history
         settings = QSettings(str(Path(tmp) / "screenshots.ini"), QSettings.Format.IniFormat)
         settings.setValue("window/language", i18n.ENGLISH)
         window = MainWindow(settings)
@@ -158,6 +161,7 @@ def take(out: Path) -> list[Path]:
         finally:
             window.contrast_action.setChecked(False)
             window.close()
+            saved_messages.use_file(earlier)
     return saved
 
 

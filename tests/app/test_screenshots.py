@@ -6,12 +6,16 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QImage
 
 from app import screenshots
+from widgets import saved_messages
 
 
 def test_screenshot_script_saves_every_tab_in_english_and_two_in_chinese(qtbot, tmp_path):
     """Eight PNGs of the window's size and 24 at the projector's, each with real content (many
     distinct colours); the high-contrast ones mostly white."""
+    history = tmp_path / "history" / "saved_messages.json"
+    saved_messages.use_file(history)  # the user's file, as far as the script knows
     saved = screenshots.take(tmp_path)
+    assert not history.exists()  # the script's sends stay out of the user's history
     projector = [
         tmp_path / screenshots.PROJECTOR_DIR / screenshots.projector_name(name, language, high_contrast)
         for language, high_contrast in screenshots.VARIANTS
