@@ -203,7 +203,13 @@ class TcpClientPane(ClientPane):
             parts.append(self.tr("Replies: {0}").format(len(self.rtts)))
         if self.unanswered:
             parts.append(self.tr("{0} unanswered after {1:g} s").format(self.unanswered, self.reply_timeout))
-        if self.rtts:
+        if self.rtts and self.rtts.median_of < len(self.rtts):  # the median of the newest only
+            parts.append(
+                self.tr(
+                    "last {0:.3f} ms · min {1:.3f} / median of the last {4:,} {2:.3f} / max {3:.3f} ms"
+                ).format(self.rtts.last, self.rtts.min, self.rtts.median, self.rtts.max, self.rtts.median_of)
+            )
+        elif self.rtts:
             parts.append(
                 self.tr("last {0:.3f} ms · min {1:.3f} / median {2:.3f} / max {3:.3f} ms").format(
                     self.rtts.last, self.rtts.min, self.rtts.median, self.rtts.max

@@ -1,25 +1,28 @@
-"""Round-trip times as they arrive: count, last, min, median and max, each reply added in O(log n).
-
-The TCP client shows these after every reply of a repeat that may run for hours; a sorted copy of
-every time so far per reply (``statistics.median``) grew until the window froze."""
+"""Round-trip times as they arrive: count, last, min and max of every reply, and the exact median of
+the newest ``WINDOW`` replies, each reply added in O(log n) comparisons — bounded in memory and time
+however long a repeat runs (a sorted copy of every time so far per reply froze the window)."""
 
 from __future__ import annotations
 
-import heapq
+import bisect
+from collections import deque
+
+WINDOW = 10_000  # replies the median is taken over: the newest ones
 
 
 class RoundTrips:
-    """The round trips so far (any unit): the median is exact, kept by two heaps (the lower half as
-    a max-heap of negated values, the upper half as a min-heap)."""
+    """The round trips so far (any unit). ``median`` is over the newest ``window`` of them,
+    ``median_of`` says how many that is."""
 
-    def __init__(self) -> None:
+    def __init__(self, window: int = WINDOW) -> None:
+        self.window = window
         self.clear()
 
     def clear(self) -> None:
         self.count = 0
         self.last = self.min = self.max = 0.0
-        self._lower: list[float] = []  # negated: -_lower[0] is the largest of the lower half
-        self._upper: list[float] = []
+        self._recent: deque[float] = deque()  # in arrival order
+        self._sorted: list[float] = []  # the same values, sorted
 
     def __len__(self) -> int:
         return self.count
@@ -29,21 +32,23 @@ class RoundTrips:
         self.last = value
         self.min = value if self.count == 1 else min(self.min, value)
         self.max = value if self.count == 1 else max(self.max, value)
-        if not self._lower or value <= -self._lower[0]:
-            heapq.heappush(self._lower, -value)
-        else:
-            heapq.heappush(self._upper, value)
-        if len(self._lower) > len(self._upper) + 1:
-            heapq.heappush(self._upper, -heapq.heappop(self._lower))
-        elif len(self._upper) > len(self._lower):
-            heapq.heappush(self._lower, -heapq.heappop(self._upper))
+        self._recent.append(value)
+        bisect.insort(self._sorted, value)
+        if len(self._recent) > self.window:
+            oldest = self._recent.popleft()
+            del self._sorted[bisect.bisect_left(self._sorted, oldest)]
+
+    @property
+    def median_of(self) -> int:
+        """How many replies the median is taken over."""
+        return len(self._sorted)
 
     @property
     def median(self) -> float:
-        """As ``statistics.median``: the middle value, or the mean of the two middle ones (0.0 when
-        there is none)."""
-        if not self._lower:
+        """As ``statistics.median`` of the newest replies: the middle value, or the mean of the two
+        middle ones (0.0 when there is none)."""
+        n = len(self._sorted)
+        if n == 0:
             return 0.0
-        if len(self._lower) > len(self._upper):
-            return -self._lower[0]
-        return (-self._lower[0] + self._upper[0]) / 2
+        middle = n // 2
+        return self._sorted[middle] if n % 2 else (self._sorted[middle - 1] + self._sorted[middle]) / 2

@@ -1868,6 +1868,10 @@ Kept in {0}</source>
         <translation>{0} 条在 {1:g} 秒内无回复</translation>
     </message>
     <message>
+        <source>last {0:.3f} ms · min {1:.3f} / median of the last {4:,} {2:.3f} / max {3:.3f} ms</source>
+        <translation>最近 {0:.3f} ms · 最小 {1:.3f} / 最近 {4:,} 次的中位数 {2:.3f} / 最大 {3:.3f} ms</translation>
+    </message>
+    <message>
         <source>last {0:.3f} ms · min {1:.3f} / median {2:.3f} / max {3:.3f} ms</source>
         <translation>最近 {0:.3f} ms · 最小 {1:.3f} / 中位数 {2:.3f} / 最大 {3:.3f} ms</translation>
     </message>

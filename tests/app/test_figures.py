@@ -292,3 +292,4 @@ def test_reply_times_stay_cheap_after_a_long_repeat(qtbot, window):
     assert time.perf_counter() - started < 5.0
     assert len(client.rtts) == 500_500 and client.rtts.min == 0.2 and client.rtts.max == 1.199
     assert client.rtt.text().startswith("Replies: 500500 · last 0.500 ms · min 0.200 / median ")
+    assert "median of the last 10,000 " in client.rtt.text()  # bounded: the newest replies only
