@@ -257,6 +257,8 @@ def relay(
         else f"lambda: rng.randint(1, {max_size})  # replayable from the seed"
     )
     family = ", family=socket.AF_INET6" if ":" in listen.host else ""
+    if listen.host in ("::", ""):
+        family += ", dualstack_ipv6=True"  # as the app listens on "::": IPv4 clients too
     return f"""import random
 import socket
 import threading

@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 
 from app import i18n
 from app.main_window import MainWindow
@@ -16,6 +16,13 @@ from netcore.model.traffic import Direction
 from tests.app.test_i18n import catalogue  # noqa: F401 (a fixture)
 from tests.app.test_tcp_echo_page import connect_client, received_bytes, start_server, type_and_send
 from widgets.hexdump_view import FRAME_START_ROLE, HEX0
+
+
+def settle_layouts() -> None:
+    """Run every pending layout now, a few rounds deep (a layout that changes posts to its parent's)."""
+    for _ in range(5):
+        QCoreApplication.sendPostedEvents()
+        QCoreApplication.processEvents()
 
 
 @pytest.fixture
@@ -157,13 +164,13 @@ def test_text_appearing_or_going_never_moves_the_controls_below(qtbot, window):
     pane.payload.edit.setPlainText("\\q and a long message " * 5)  # the payload status: an error
     assert "unknown escape" in pane.payload.status.text()
     pane.set_state("a long state line that wraps " * 20, error=True)
-    qtbot.wait(50)  # let the layouts run (any move would show by now)
+    settle_layouts()  # any move would show now
     assert places() == before
     assert pane.state.toolTip() != "" and "…" in pane.state.displayed()
     pane.address.host.setText("127.0.0.1")
     pane.payload.edit.setPlainText("ok")
     pane.set_state("short")
-    qtbot.wait(50)
+    settle_layouts()
     assert places() == before
     assert pane.state.toolTip() == ""
 

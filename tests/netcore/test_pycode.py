@@ -101,16 +101,19 @@ def test_unsupported_settings_say_so():
         pycode.sticking(PRESETS["cure-announce-and-wait"])
 
 
-def test_relay_script_relays_one_byte_per_send(serve):
+@pytest.mark.parametrize("host", ["127.0.0.1", "::"])  # "::": an IPv4 client gets in, as in the app
+def test_relay_script_relays_one_byte_per_send(serve, host):
+    if host == "::" and not socket.has_ipv6:
+        pytest.skip("this system has no IPv6")
     target = serve(TcpEchoServer())
-    listen = Address("127.0.0.1", free_port())
+    listen = Address(host, free_port())
     code = pycode.relay(listen, target, 1, 0, 64, 0.0)
     relay = subprocess.Popen([sys.executable, "-u", "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 10
         while True:  # until the script listens
             try:
-                client = socket.create_connection((listen.host, listen.port), timeout=5)
+                client = socket.create_connection(("127.0.0.1", listen.port), timeout=5)
                 break
             except ConnectionRefusedError:
                 assert time.monotonic() < deadline and relay.poll() is None  # still starting
