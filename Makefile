@@ -19,7 +19,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dist]'  # dist: tests/packaging run build.spec's hooks
 	touch $@
 
 run: $(STAMP) $(QM)
