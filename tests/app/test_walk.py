@@ -8,6 +8,7 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QApplication
 
 from app.main_window import FRAME_ALLOWANCE, MainWindow
+from widgets.traffic_log import _TEXT_MARGIN, PEER_COLUMN
 
 ROOM = QSize(1024, 768) - FRAME_ALLOWANCE
 
@@ -32,3 +33,26 @@ def test_relay_address_fields_stay_address_sized(qtbot, window):
     assert pane.target.width() <= 45 * char
     assert pane.address.host.width() <= 45 * char
     assert pane.target.width() >= pane.fontMetrics().horizontalAdvance("[2001:db8::1]:65535")
+
+
+def test_narrow_log_keeps_the_peer_port_in_sight(qtbot, window):
+    """Two loopback clients differ only by port: an elided Peer cell shows the end of the address."""
+    page = window.tcp_echo
+    page.server.address.set_address("127.0.0.1", 0)
+    page.server.toggle_server()
+    qtbot.waitUntil(lambda: page.server.server is not None and page.server.server.address is not None)
+    port = page.server.server.address.port
+    page.client.address.set_address("127.0.0.1", port)
+    page.client.toggle_connection()
+    qtbot.waitUntil(page.client.send_button.isEnabled, timeout=10000)
+    page.client.payload.edit.setPlainText("hello")
+    page.client.send()
+    qtbot.waitUntil(lambda: page.client.bytes_in >= 5, timeout=10000)
+    log = page.client.view.log
+    peer = log.model().row_texts(0)[PEER_COLUMN]
+    width = log.columnWidth(PEER_COLUMN) - 2 * _TEXT_MARGIN
+    assert log.fontMetrics().horizontalAdvance(peer) > width  # the column is narrow at 1024×768
+    shown = log.cell_text(PEER_COLUMN, peer, width)
+    assert shown.endswith(f":{port}"), shown
+    page.client.toggle_connection()
+    page.server.toggle_server()
