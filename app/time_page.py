@@ -28,6 +28,7 @@ from netcore.present import pycode
 from netcore.protocols.address import Address
 from netcore.protocols.timeproto import TimeProtocol, TimeResult, describe_sntp_fields, iso
 from widgets import style
+from widgets.elided_label import ElidedLabel
 from widgets.hexdump_view import FieldHexModel, HexdumpView
 from widgets.line_plot import LinePlot
 from widgets.plain_text import PlainLabel
@@ -72,14 +73,19 @@ class TimeClientPane(ClientPane):
         self.timeout.setSuffix(self.tr(" s"))
         self.timeout.setToolTip(self.tr("How long to wait for each reply"))
         self.query_button = QPushButton(self.tr("&Query"), self)
-        self.server_time = PlainLabel("–", self)
-        self.local_time = PlainLabel("–", self)
+        # Times and delay end in "…" (the whole text in the tooltip) and the offset sentence wraps:
+        # as whole lines they made the pane wider than half a 1024×768 window.
+        self.server_time = ElidedLabel(self)
+        self.local_time = ElidedLabel(self)
+        self.delay = ElidedLabel(self)
+        for label in (self.server_time, self.local_time, self.delay):
+            label.setText("–")
         self.offset = PlainLabel("–", self)
-        self.delay = PlainLabel("–", self)
+        self.offset.setWordWrap(True)
         self.said = PlainLabel("–", self)
         self.said.setWordWrap(True)
-        for label in (self.server_time, self.local_time, self.offset, self.delay, self.said):
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for text_label in (self.offset, self.said):
+            text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         big = self.offset.font()
         big.setPointSizeF(big.pointSizeF() * 1.4)
         big.setBold(True)

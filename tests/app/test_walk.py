@@ -56,3 +56,25 @@ def test_narrow_log_keeps_the_peer_port_in_sight(qtbot, window):
     assert shown.endswith(f":{port}"), shown
     page.client.toggle_connection()
     page.server.toggle_server()
+
+
+def test_time_results_fit_the_client_pane(qtbot, window):
+    """After a query the server/local times and the offset sentence used to widen the Time client
+    pane past its half of a 1024×768 window: a horizontal scroll bar, Local time and Delay cut off."""
+    window.tabs.setCurrentWidget(window.time)
+    page = window.time
+    page.server.address.set_address("127.0.0.1", 0)
+    page.server.toggle_server()
+    qtbot.waitUntil(lambda: page.server.server is not None and page.server.server.address is not None)
+    page.client.address.set_address("127.0.0.1", page.server.server.address.port)
+    page.client.count.setValue(1)
+    page.client.toggle_query()
+    qtbot.waitUntil(lambda: page.client.runner is None and page.client.result is not None, timeout=10000)
+    QApplication.processEvents()
+    client = page.client
+    area = client.parentWidget().parentWidget()  # the scroll area's viewport, then the area
+    assert client.width() <= area.width()
+    for label in (client.local_time, client.delay, client.offset):
+        right = label.mapTo(area, label.rect().topRight()).x()
+        assert right <= area.width(), label.text()
+    page.server.toggle_server()
