@@ -23,6 +23,7 @@ from netcore.errors import SocketLabError
 from widgets import units
 from widgets.code_panel import CodePanel
 from widgets.plain_text import PlainLabel
+from widgets.status_bar import StatusBar
 
 DEFAULT_SIZE = QSize(1280, 800)
 FRAME_ALLOWANCE = QSize(16, 40)  # a window manager's borders and title bar, outside the geometry
@@ -35,6 +36,7 @@ class MainWindow(QMainWindow):
         self.language = str_value(self.settings, "window/language", i18n.SYSTEM)
         self.translator = i18n.install(self.language)
         self.setWindowTitle(self.tr("Socket Lab"))
+        self.setStatusBar(StatusBar(self))
         self.tabs = QTabWidget(self)
         self.tabs.setTabBar(fit.TabBar(self.tabs))
         self.tcp_echo = TcpEchoPage(self)

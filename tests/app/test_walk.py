@@ -78,3 +78,22 @@ def test_time_results_fit_the_client_pane(qtbot, window):
         right = label.mapTo(area, label.rect().topRight()).x()
         assert right <= area.width(), label.text()
     page.server.toggle_server()
+
+
+def test_status_message_ends_in_ellipsis_before_the_traffic_counters(qtbot, window):
+    """At zoom ×2 "Listening on 0.0.0.0:42531" ran into the counters: "0.0.0.0:425127.0.0.1:…"."""
+    window.presentation.set_zoom(2.0)
+    try:
+        bar = window.statusBar()
+        window.traffic_label.setText("127.0.0.1:40271 ⇄ 127.0.0.1:35990  ↓ 74 B  ↑ 74 B  0 B/s")
+        message = "Listening on 0.0.0.0:42531 — students connect to 192.0.2.2 port 42531"
+        bar.showMessage(message)
+        qtbot.waitUntil(lambda: window.traffic_label.x() > 0 and bar.currentMessage() == message)
+        QApplication.processEvents()
+        shown = bar.shown_message()
+        assert shown.endswith("…") and shown != message
+        assert bar.message_rect().right() < window.traffic_label.x()
+        assert bar.fontMetrics().horizontalAdvance(shown) <= bar.message_rect().width()
+        assert bar.toolTip() == message
+    finally:
+        window.presentation.set_zoom(1.0)
