@@ -204,7 +204,6 @@ class TimeClientPane(ClientPane):
         if result.offset is not None:
             self.plot.add("offset", index, result.offset * 1000, style.SENT_FG)
         self.plot.add("delay", index, result.delay * 1000, style.RECEIVED_FG)
-        self.said.setText(result.text)
         unsynchronised = result.sntp is not None and not result.sntp.synchronised
         self.said.setStyleSheet(f"color: {style.ERROR_FG.name()};" if unsynchronised else "")
         if result.sntp is not None:
@@ -234,6 +233,18 @@ class TimeClientPane(ClientPane):
                 self.tr("{0:+.3f} ms (the server's clock is behind)").format(result.offset * 1000)
             )
         self.delay.setText(self.tr("{0:.3f} ms").format(result.delay * 1000))
+        self.said.setText(self._said_text(result))
+
+    def _said_text(self, result: TimeResult) -> str:
+        """What the server said: an SNTP reply's stratum and reference in the GUI's language, a
+        DAYTIME reply's own text."""
+        if result.sntp is None:
+            return result.text
+        packet = result.sntp.packet
+        text = self.tr("stratum {0}, reference {1}").format(packet.stratum, packet.reference_text)
+        if not result.sntp.synchronised:
+            text += self.tr(", UNSYNCHRONISED (leap indicator 3): do not trust")
+        return text
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

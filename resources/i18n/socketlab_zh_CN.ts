@@ -2013,6 +2013,14 @@ Kept in {0}</source>
         <translation>{0:.3f} ms</translation>
     </message>
     <message>
+        <source>stratum {0}, reference {1}</source>
+        <translation>层级 {0}，参考标识 {1}</translation>
+    </message>
+    <message>
+        <source>, UNSYNCHRONISED (leap indicator 3): do not trust</source>
+        <translation>，未同步（闰秒指示 3）：不可信</translation>
+    </message>
+    <message>
         <source>Reply {0} of {1} from {2}</source>
         <translation>第 {0}/{1} 个回复，来自 {2}</translation>
     </message>

@@ -97,3 +97,28 @@ def test_status_message_ends_in_ellipsis_before_the_traffic_counters(qtbot, wind
         assert bar.toolTip() == message
     finally:
         window.presentation.set_zoom(1.0)
+
+
+def query_time_once(qtbot, page) -> None:
+    page.server.address.set_address("127.0.0.1", 0)
+    page.server.toggle_server()
+    qtbot.waitUntil(lambda: page.server.server is not None and page.server.server.address is not None)
+    page.client.address.set_address("127.0.0.1", page.server.server.address.port)
+    page.client.count.setValue(1)
+    page.client.toggle_query()
+    qtbot.waitUntil(lambda: page.client.runner is None and page.client.result is not None, timeout=10000)
+
+
+def test_what_the_time_server_says_is_in_chinese(qtbot, window):
+    """The SNTP reply's "stratum 1, reference LOCL" stayed English in the Chinese UI."""
+    page = window.time
+    query_time_once(qtbot, page)
+    assert "stratum 1" in page.client.said.text()
+    window.set_language("zh_CN")
+    try:
+        said = page.client.said.text()
+        assert "LOCL" in said and "stratum" not in said and "reference" not in said, said
+    finally:
+        window.set_language("en")
+        page.server.toggle_server()
+    assert "stratum 1, reference LOCL" in page.client.said.text()
