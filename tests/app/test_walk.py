@@ -4,7 +4,7 @@ that hid the port that tells two clients apart."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QApplication
 
 from app.main_window import FRAME_ALLOWANCE, MainWindow
@@ -122,3 +122,17 @@ def test_what_the_time_server_says_is_in_chinese(qtbot, window):
         window.set_language("en")
         page.server.toggle_server()
     assert "stratum 1, reference LOCL" in page.client.said.text()
+
+
+def test_a_stepped_scenario_keeps_its_preset_until_stopped(qtbot, window):
+    """Mid-step another preset could be chosen: its name over the old run's figures, Run greyed."""
+    pane = window.sticking.scenario
+    pane.preset.setCurrentIndex(pane.preset.findData("big-send-small-recv"))
+    qtbot.mouseClick(pane.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "10,240 bytes waiting" in pane.details.text(), timeout=10000)
+    assert pane.runner is not None and pane.step_button.isEnabled()
+    assert not pane.preset.isEnabled() and not pane.sendall.isEnabled()
+    assert pane.messages.isEnabled() and pane.messages.isReadOnly()  # still readable from the back
+    qtbot.mouseClick(pane.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.runner is None, timeout=10000)
+    assert pane.preset.isEnabled() and not pane.messages.isReadOnly()
