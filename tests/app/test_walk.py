@@ -3,9 +3,11 @@ that hid the port that tells two clients apart."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication
 
 from app.main_window import FRAME_ALLOWANCE, MainWindow
 from widgets.traffic_log import _TEXT_MARGIN, PEER_COLUMN
@@ -136,3 +138,28 @@ def test_a_stepped_scenario_keeps_its_preset_until_stopped(qtbot, window):
     qtbot.mouseClick(pane.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: pane.runner is None, timeout=10000)
     assert pane.preset.isEnabled() and not pane.messages.isReadOnly()
+
+
+def mnemonic(text: str) -> str | None:
+    """The letter after a single "&" (Alt+letter), lower case."""
+    match = re.search(r"&([^&])", text.replace("&&", ""))
+    return match.group(1).lower() if match else None
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_no_two_alt_keys_alike_on_a_tab(qtbot, settings, language):
+    """Alt+S on the UDP tab meant both "Send" and "Close socket", Alt+F both the File menu and
+    "Fetch", Alt+H the Help menu and "Half close": Qt then only moves the focus between them."""
+    settings.setValue("window/language", language)
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    menus = [mnemonic(a.text()) for a in win.menuBar().actions()]
+    for index in range(win.tabs.count()):
+        win.tabs.setCurrentIndex(index)
+        QApplication.processEvents()
+        buttons = [b for b in win.tabs.currentWidget().findChildren(QAbstractButton) if b.isVisible()]
+        letters = [key for key in menus + [mnemonic(b.text()) for b in buttons] if key]
+        repeated = {key for key in letters if letters.count(key) > 1}
+        assert not repeated, (win.tabs.tabText(index), repeated, [b.text() for b in buttons])
+    win.close()
