@@ -13,7 +13,6 @@ from netcore.present import pycode
 from netcore.protocols.address import Address, parse_address
 from widgets.plain_text import PlainLabel
 
-
 ADDRESS_CHARS = 40
 """The Relay tab's address fields hold this many digits: ``[2001:db8::1]:65535`` and some."""
 

@@ -22,8 +22,8 @@ class StatusBar(QStatusBar):
         self.permanent: list[QWidget] = []
         self.messageChanged.connect(lambda text: self.setToolTip(plain_tooltip(text)))
 
-    def addPermanentWidget(self, widget: QWidget, stretch: int = 0) -> None:
-        super().addPermanentWidget(widget, stretch)
+    def addPermanentWidget(self, widget: QWidget, stretch: int | None = 0) -> None:
+        super().addPermanentWidget(widget, stretch or 0)
         self.permanent.append(widget)
 
     def message_rect(self) -> QRect:

@@ -291,7 +291,6 @@ class TrafficLogTable(QTableView):
         palette = self.palette()
         selected_bg = palette.color(group, QPalette.ColorRole.Highlight)
         selected_fg = palette.color(group, QPalette.ColorRole.HighlightedText)
-        metrics = self.fontMetrics()
         selection = self.selectionModel()
         painter = QPainter(self.viewport())
         bottom = right = 0
