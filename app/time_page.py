@@ -197,8 +197,9 @@ class TimeClientPane(ClientPane):
             super().handle_event(event)
 
     def show_result(self, index: int, result: TimeResult) -> None:
-        self.server_time.setText(f"{iso(result.server_time)}  ({clock_text(result.server_time)})")
-        self.local_time.setText(f"{iso(result.local_time)}  ({clock_text(result.local_time)})")
+        # The clock first: a narrow pane elides the date, not the time the class compares.
+        self.server_time.setText(f"{clock_text(result.server_time)}  ({iso(result.server_time)})")
+        self.local_time.setText(f"{clock_text(result.local_time)}  ({iso(result.local_time)})")
         self.result = result
         self._show_figures()
         if result.offset is not None:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication
 
 from app.main_window import FRAME_ALLOWANCE, MainWindow
+from widgets.time_diagram import clock_text
 from widgets.traffic_log import _TEXT_MARGIN, PEER_COLUMN
 
 ROOM = QSize(1024, 768) - FRAME_ALLOWANCE
@@ -79,6 +80,14 @@ def test_time_results_fit_the_client_pane(qtbot, window):
     for label in (client.local_time, client.delay, client.offset):
         right = label.mapTo(area, label.rect().topRight()).x()
         assert right <= area.width(), label.text()
+    for label, when in (
+        (client.server_time, client.result.server_time),
+        (client.local_time, client.result.local_time),
+    ):
+        shown = label.fontMetrics().elidedText(
+            label.text(), Qt.TextElideMode.ElideRight, label.contentsRect().width()
+        )
+        assert shown.startswith(clock_text(when)), shown  # the time of day stays in sight
     page.server.toggle_server()
 
 
