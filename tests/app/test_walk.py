@@ -7,7 +7,7 @@ import re
 
 import pytest
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 
 from app.main_window import FRAME_ALLOWANCE, MainWindow
 from widgets.time_diagram import clock_text
@@ -172,3 +172,47 @@ def test_no_two_alt_keys_alike_on_a_tab(qtbot, settings, language):
         repeated = {key for key in letters if letters.count(key) > 1}
         assert not repeated, (win.tabs.tabText(index), repeated, [b.text() for b in buttons])
     win.close()
+
+
+def tab_chain(start: QWidget) -> list[QWidget]:
+    """The widgets Tab visits from *start*, in order, once round (focus proxies as Qt skips them)."""
+    chain, widget = [start], start.nextInFocusChain()
+    while widget is not start:
+        if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and widget.focusProxy() is None:
+            chain.append(widget)
+        widget = widget.nextInFocusChain()
+    return chain
+
+
+def test_tab_follows_reading_order(qtbot, window):
+    """Tab went Port → Timeout → TCP_NODELAY → back to Framing, and from the client's Repeat into
+    the server's log; the client's own log and Clear log came after the whole server pane."""
+    page = window.tcp_echo
+    client, server = page.client, page.server
+    expected = [
+        client.address.host,
+        client.address.port,
+        client.framing,
+        client.timeout,
+        client.nodelay,
+        client.connect_button,
+        client.half_close_button,
+        client.clear_button,
+        client.payload.edit,
+        client.send_button,
+        client.saved,
+        client.view.log,
+        client.view.hexdump,
+        server.address.host,
+        server.address.port,
+        server.start_button,
+        server.clear_button,
+        server.view.log,
+    ]
+
+    def in_order() -> bool:  # the order is set once the page is laid out
+        chain = tab_chain(client.address.host)
+        places = [chain.index(widget) for widget in expected]
+        return places == sorted(places)
+
+    qtbot.waitUntil(in_order, timeout=5000)
