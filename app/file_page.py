@@ -102,7 +102,7 @@ class FetchPane(ClientPane):
         self.files.setToolTip(self.tr("Double-click a file to fetch it"))
         self.name = QLineEdit(self)
         self.name.setPlaceholderText(self.tr("file name, e.g. hello (finds hello.png)"))
-        self.fetch_button = QPushButton(self.tr("&Fetch"), self)
+        self.fetch_button = QPushButton(self.tr("F&etch"), self)
         self.cancel_button = QPushButton(self.tr("Cancel"), self)
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)

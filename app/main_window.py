@@ -8,7 +8,7 @@ from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
-from app import fit, i18n
+from app import fit, i18n, tab_order
 from app.errors_text import error_summary
 from app.file_page import FilePage
 from app.panes import ClientServerPage, Page
@@ -24,6 +24,7 @@ from netcore.errors import SocketLabError
 from widgets import units
 from widgets.code_panel import CodePanel
 from widgets.plain_text import PlainLabel
+from widgets.status_bar import StatusBar
 
 DEFAULT_SIZE = QSize(1280, 800)
 FRAME_ALLOWANCE = QSize(16, 40)  # a window manager's borders and title bar, outside the geometry
@@ -36,6 +37,7 @@ class MainWindow(QMainWindow):
         self.language = str_value(self.settings, "window/language", i18n.SYSTEM)
         self.translator = i18n.install(self.language)
         self.setWindowTitle(self.tr("Socket Lab"))
+        self.setStatusBar(StatusBar(self))
         self.tabs = QTabWidget(self)
         self.tabs.setTabBar(fit.TabBar(self.tabs))
         self.tcp_echo = TcpEchoPage(self)
@@ -110,12 +112,21 @@ class MainWindow(QMainWindow):
 
         self._load_settings()
         self._hint_shown = False
+        self._tab_ordered: list[Page] = []  # pages whose Tab order follows their layout
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._hint_shown:  # once laid out: where the server pane is depends on the room
             self._hint_shown = True
             QTimer.singleShot(0, self._show_first_step)
+            QTimer.singleShot(0, self._order_tab_keys)
+
+    def _order_tab_keys(self) -> None:
+        """Tab in reading order on the current page, set once it is laid out (the first time shown)."""
+        page = self.tabs.currentWidget()
+        if isinstance(page, Page) and page not in self._tab_ordered:
+            self._tab_ordered.append(page)
+            tab_order.follow_reading_order(list(page.panes()))
 
     def _show_first_step(self) -> None:
         """The first step, pointing at the server pane: on the right, or below when stacked."""
@@ -176,6 +187,8 @@ class MainWindow(QMainWindow):
     def _on_tab_changed(self, _index: int) -> None:
         """A message belongs to the tab that showed it; the traffic figures are the new tab's."""
         self.statusBar().clearMessage()
+        if self.isVisible():
+            QTimer.singleShot(0, self._order_tab_keys)
         self._last_counts = None
         self._update_traffic_label()
 

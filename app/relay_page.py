@@ -13,6 +13,9 @@ from netcore.present import pycode
 from netcore.protocols.address import Address, parse_address
 from widgets.plain_text import PlainLabel
 
+ADDRESS_CHARS = 40
+"""The Relay tab's address fields hold this many digits: ``[2001:db8::1]:65535`` and some."""
+
 
 class RelayPane(ServerPane):
     """A re-chunking relay in front of any TCP server."""
@@ -36,6 +39,10 @@ class RelayPane(ServerPane):
         self.delay.setSuffix(self.tr(" ms"))
         self.delay.setToolTip(self.tr("Pause between chunks"))
         self.form.addRow(self.tr("Relay to"), self.target)
+        # Addresses are short: fields as wide as the log would send the eye across the projector.
+        widest = self.fontMetrics().horizontalAdvance("0") * ADDRESS_CHARS
+        self.target.setMaximumWidth(widest)
+        self.address.setMaximumWidth(widest + self.address.port.sizeHint().width() * 2)
         row = labelled_row(
             self, self.tr("Chunks"), self.chunks, self.tr("seed"), self.seed, self.tr("delay"), self.delay
         )

@@ -475,6 +475,31 @@ class ScenarioPane(EnginePane):
         self.stop_button.setEnabled(running)
         stepping = running and self.engine is not None and self.engine.stepped
         self.step_button.setEnabled(not running or stepping)
+        # The scenario on screen is the one running: another preset chosen mid-step left the old
+        # run's figures under the new name, with Run greyed and no word why. Stop first, as on the
+        # other tabs; the messages stay black (read-only) for the class to read along.
+        for widget in self.scenario_widgets():
+            widget.setEnabled(not running)
+        self.messages.setReadOnly(running)
+
+    def scenario_widgets(self) -> list[QWidget]:
+        """The inputs that describe the scenario (but the messages box), greyed while it runs."""
+        return [
+            self.preset,
+            self.generate_count,
+            self.generate_size,
+            self.generate_button,
+            self.variable_button,
+            self.sendall,
+            self.gap,
+            self.nodelay,
+            self.cure,
+            self.recv_delay,
+            self.recv_size,
+            self.recv_sizes,
+            self.recv_gap,
+            self.max_recvs,
+        ]
 
     def save_settings(self, settings: QSettings) -> None:
         settings.setValue("sticking/preset", self.preset.currentData())

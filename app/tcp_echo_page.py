@@ -77,7 +77,7 @@ class TcpClientPane(ClientPane):
         self.nodelay.setToolTip(self.tr("Turn off Nagle's algorithm: small sends go out at once"))
         self.framing = framing_combo(self)
         self.connect_button = QPushButton(self.tr("&Connect"), self)
-        self.half_close_button = QPushButton(self.tr("&Half close"), self)
+        self.half_close_button = QPushButton(self.tr("Half cl&ose"), self)
         self.half_close_button.setToolTip(
             self.tr(
                 'shutdown(SHUT_WR): send FIN, keep receiving until the server closes (its recv() returns b"")'

@@ -28,6 +28,7 @@ from netcore.present import pycode
 from netcore.protocols.address import Address
 from netcore.protocols.timeproto import TimeProtocol, TimeResult, describe_sntp_fields, iso
 from widgets import style
+from widgets.elided_label import ElidedLabel
 from widgets.hexdump_view import FieldHexModel, HexdumpView
 from widgets.line_plot import LinePlot
 from widgets.plain_text import PlainLabel
@@ -72,14 +73,19 @@ class TimeClientPane(ClientPane):
         self.timeout.setSuffix(self.tr(" s"))
         self.timeout.setToolTip(self.tr("How long to wait for each reply"))
         self.query_button = QPushButton(self.tr("&Query"), self)
-        self.server_time = PlainLabel("–", self)
-        self.local_time = PlainLabel("–", self)
+        # Times and delay end in "…" (the whole text in the tooltip) and the offset sentence wraps:
+        # as whole lines they made the pane wider than half a 1024×768 window.
+        self.server_time = ElidedLabel(self)
+        self.local_time = ElidedLabel(self)
+        self.delay = ElidedLabel(self)
+        for label in (self.server_time, self.local_time, self.delay):
+            label.setText("–")
         self.offset = PlainLabel("–", self)
-        self.delay = PlainLabel("–", self)
+        self.offset.setWordWrap(True)
         self.said = PlainLabel("–", self)
         self.said.setWordWrap(True)
-        for label in (self.server_time, self.local_time, self.offset, self.delay, self.said):
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for text_label in (self.offset, self.said):
+            text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         big = self.offset.font()
         big.setPointSizeF(big.pointSizeF() * 1.4)
         big.setBold(True)
@@ -191,14 +197,14 @@ class TimeClientPane(ClientPane):
             super().handle_event(event)
 
     def show_result(self, index: int, result: TimeResult) -> None:
-        self.server_time.setText(f"{iso(result.server_time)}  ({clock_text(result.server_time)})")
-        self.local_time.setText(f"{iso(result.local_time)}  ({clock_text(result.local_time)})")
+        # The clock first: a narrow pane elides the date, not the time the class compares.
+        self.server_time.setText(f"{clock_text(result.server_time)}  ({iso(result.server_time)})")
+        self.local_time.setText(f"{clock_text(result.local_time)}  ({iso(result.local_time)})")
         self.result = result
         self._show_figures()
         if result.offset is not None:
             self.plot.add("offset", index, result.offset * 1000, style.SENT_FG)
         self.plot.add("delay", index, result.delay * 1000, style.RECEIVED_FG)
-        self.said.setText(result.text)
         unsynchronised = result.sntp is not None and not result.sntp.synchronised
         self.said.setStyleSheet(f"color: {style.ERROR_FG.name()};" if unsynchronised else "")
         if result.sntp is not None:
@@ -228,6 +234,18 @@ class TimeClientPane(ClientPane):
                 self.tr("{0:+.3f} ms (the server's clock is behind)").format(result.offset * 1000)
             )
         self.delay.setText(self.tr("{0:.3f} ms").format(result.delay * 1000))
+        self.said.setText(self._said_text(result))
+
+    def _said_text(self, result: TimeResult) -> str:
+        """What the server said: an SNTP reply's stratum and reference in the GUI's language, a
+        DAYTIME reply's own text."""
+        if result.sntp is None:
+            return result.text
+        packet = result.sntp.packet
+        text = self.tr("stratum {0}, reference {1}").format(packet.stratum, packet.reference_text)
+        if not result.sntp.synchronised:
+            text += self.tr(", UNSYNCHRONISED (leap indicator 3): do not trust")
+        return text
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

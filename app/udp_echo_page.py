@@ -78,7 +78,7 @@ class UdpClientPane(ClientPane):
             )
         )
         self.recv_size = recv_size_box(self)
-        self.close_button = QPushButton(self.tr("Close &socket"), self)
+        self.close_button = QPushButton(self.tr("&Close socket"), self)
         self.payload = PayloadEdit("Hello, UDP!", self)
         self.send_button = QPushButton(self.tr("&Send"), self)
         self.send_button.setToolTip(self.tr("Send one datagram (Ctrl+Enter in the message box)"))

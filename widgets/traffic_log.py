@@ -53,6 +53,7 @@ MIN_LOG_ROWS = 6  # the log never shows fewer rows (its minimum height)
 # keeps at least DATA_MIN_CHARS.
 COLUMN_CHARS = ((6, 3), (15, 8), (9, 7), (16, 9), (7, 5))
 DATA_MIN_CHARS = 20
+PEER_COLUMN = 3
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x00": "\\0"}
 
@@ -262,6 +263,12 @@ class TrafficLogTable(QTableView):
             self.fit_columns()
             self.updateGeometry()
 
+    def cell_text(self, col: int, text: str, width: int) -> str:
+        """*text* as column *col* shows it in *width* pixels. A narrow Peer column keeps the end of
+        the address: ``…0.1:51234`` tells two loopback clients apart, ``127.0.0.1:…`` did not."""
+        mode = Qt.TextElideMode.ElideLeft if col == PEER_COLUMN else Qt.TextElideMode.ElideRight
+        return self.fontMetrics().elidedText(text, mode, width)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         model = self.model()
         if not isinstance(model, TrafficLogModel):
@@ -284,7 +291,6 @@ class TrafficLogTable(QTableView):
         palette = self.palette()
         selected_bg = palette.color(group, QPalette.ColorRole.Highlight)
         selected_fg = palette.color(group, QPalette.ColorRole.HighlightedText)
-        metrics = self.fontMetrics()
         selection = self.selectionModel()
         painter = QPainter(self.viewport())
         bottom = right = 0
@@ -302,9 +308,7 @@ class TrafficLogTable(QTableView):
                 painter.setPen(fg)
                 box = cell.adjusted(_TEXT_MARGIN, 0, -_TEXT_MARGIN, 0)
                 align = _RIGHT if col in (0, 4) else _LEFT
-                painter.drawText(
-                    box, align, metrics.elidedText(text, Qt.TextElideMode.ElideRight, box.width())
-                )
+                painter.drawText(box, align, self.cell_text(col, text, box.width()))
             painter.setPen(grid)
             painter.drawLine(area.left(), bottom, area.right(), bottom)
             if model.starts_connection(row):  # another client's traffic begins: a marked line

@@ -414,8 +414,8 @@
         <translation>文件名，如 hello（可找到 hello.png）</translation>
     </message>
     <message>
-        <source>&amp;Fetch</source>
-        <translation>获取(&amp;F)</translation>
+        <source>F&amp;etch</source>
+        <translation>获取(&amp;E)</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -1816,10 +1816,6 @@ Kept in {0}</source>
         <translation>连接(&amp;C)</translation>
     </message>
     <message>
-        <source>&amp;Half close</source>
-        <translation>半关闭(&amp;H)</translation>
-    </message>
-    <message>
         <source>shutdown(SHUT_WR): send FIN, keep receiving until the server closes (its recv() returns b&quot;&quot;)</source>
         <translation>shutdown(SHUT_WR)：发送 FIN，继续接收，直到服务器关闭连接（此时 recv() 返回 b&quot;&quot;）</translation>
     </message>
@@ -1882,6 +1878,10 @@ Kept in {0}</source>
     <message>
         <source>Connect timeout, and how long a message waits for its reply before it counts as unanswered</source>
         <translation>连接超时，也是一条消息等待回复的时长，超过即算作无回复</translation>
+    </message>
+    <message>
+        <source>Half cl&amp;ose</source>
+        <translation>半关闭(&amp;O)</translation>
     </message>
     <message>
         <source>The server closed the connection (recv() returned b&quot;&quot;).</source>
@@ -2027,6 +2027,14 @@ Kept in {0}</source>
     <message>
         <source>{0:.3f} ms</source>
         <translation>{0:.3f} ms</translation>
+    </message>
+    <message>
+        <source>stratum {0}, reference {1}</source>
+        <translation>层级 {0}，参考标识 {1}</translation>
+    </message>
+    <message>
+        <source>, UNSYNCHRONISED (leap indicator 3): do not trust</source>
+        <translation>，未同步（闰秒指示 3）：不可信</translation>
     </message>
     <message>
         <source>Reply {0} of {1} from {2}</source>
@@ -2270,8 +2278,8 @@ Kept in {0}</source>
         <translation>对套接字调用 connect()：之后内核会报告 ICMP“端口不可达”，而不是超时</translation>
     </message>
     <message>
-        <source>Close &amp;socket</source>
-        <translation>关闭套接字(&amp;S)</translation>
+        <source>&amp;Close socket</source>
+        <translation>关闭套接字(&amp;C)</translation>
     </message>
     <message>
         <source>&amp;Send</source>
