@@ -1081,7 +1081,7 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <name>ManageDialog</name>
     <message>
         <source>Saved messages</source>
-        <translation>已存消息</translation>
+        <translation>收藏的消息</translation>
     </message>
     <message>
         <source>Send</source>
@@ -1465,7 +1465,7 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     </message>
     <message>
         <source>{0} is not a saved-messages file Socket Lab can read ({1}).</source>
-        <translation>{0} 不是 Socket Lab 能读取的已存消息文件（{1}）。</translation>
+        <translation>{0} 不是 Socket Lab 能读取的收藏的消息文件（{1}）。</translation>
     </message>
     <message>
         <source>hex</source>
@@ -1480,7 +1480,7 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <name>SavedMessagesButton</name>
     <message>
         <source>Saved</source>
-        <translation>已存</translation>
+        <translation>收藏</translation>
     </message>
     <message>
         <source>Cannot write {0}: {1}</source>
@@ -1496,7 +1496,7 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     </message>
     <message>
         <source>Saved messages</source>
-        <translation>已存消息</translation>
+        <translation>收藏的消息</translation>
     </message>
     <message>
         <source>The file that could not be read was kept as {0}.</source>
@@ -1504,11 +1504,11 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     </message>
     <message>
         <source>Import saved messages</source>
-        <translation>导入已存消息</translation>
+        <translation>导入收藏的消息</translation>
     </message>
     <message>
         <source>Saved messages (*.json);;All files (*)</source>
-        <translation>已存消息 (*.json);;所有文件 (*)</translation>
+        <translation>收藏的消息 (*.json);;所有文件 (*)</translation>
     </message>
     <message>
         <source>Nothing was imported; your list is unchanged.</source>
@@ -1522,15 +1522,15 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     </message>
     <message>
         <source>Export saved messages</source>
-        <translation>导出已存消息</translation>
+        <translation>导出收藏的消息</translation>
     </message>
     <message>
         <source>Saved messages (*.json)</source>
-        <translation>已存消息 (*.json)</translation>
+        <translation>收藏的消息 (*.json)</translation>
     </message>
     <message>
         <source>⚠ The saved messages file could not be read</source>
-        <translation>⚠ 无法读取已存消息文件</translation>
+        <translation>⚠ 无法读取收藏的消息文件</translation>
     </message>
     <message>
         <source>Save current message…</source>
@@ -1538,7 +1538,7 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     </message>
     <message>
         <source>Manage saved messages…</source>
-        <translation>管理已存消息…</translation>
+        <translation>管理收藏的消息…</translation>
     </message>
     <message>
         <source>Import…</source>
@@ -1552,7 +1552,7 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
         <source>Saved messages: save this message, send one with a click or Ctrl+1…Ctrl+9.
 Up/Down in the message box recall what you sent.
 Kept in {0}</source>
-        <translation>已存消息：保存这条消息，单击或按 Ctrl+1…Ctrl+9 发送。
+        <translation>收藏的消息：保存这条消息，单击或按 Ctrl+1…Ctrl+9 发送。
 在消息框中按 上/下 方向键调出发送过的消息。
 保存在 {0}</translation>
     </message>
