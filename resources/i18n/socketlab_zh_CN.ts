@@ -893,6 +893,14 @@
         <translation>数据以十六进制显示</translation>
     </message>
     <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Freeze what the log and the hexdump show while traffic is still recorded; untick to catch up (Pause key or Ctrl+Shift+Space)</source>
+        <translation>冻结日志和十六进制视图的显示，流量仍继续记录；取消勾选即追上最新内容（Pause 键或 Ctrl+Shift+Space）</translation>
+    </message>
+    <message>
         <source>Auto-scroll</source>
         <translation>自动滚动</translation>
     </message>
@@ -2233,6 +2241,16 @@ Kept in {0}</source>
     <message>
         <source>Filtered: {0:,} chunks · {1:,} bytes of {2}</source>
         <translation>已筛选：{0:,} 个块 · {1:,} 字节，共 {2}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Paused — {0:,} new chunk(s)</source>
+        <translation>
+            <numerusform>已暂停 — {0:,} 个新块</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source> ({0:,} chunks recorded since already dropped to stay within {1:,} bytes)</source>
+        <translation>（为不超过 {1:,} 字节，暂停后记录的块中已有 {0:,} 个被丢弃）</translation>
     </message>
 </context>
 <context>
