@@ -498,8 +498,7 @@ class TrafficView(QWidget):
             self._frozen = self.store.snapshot()
             self._paused_at = self.store.first_seq + len(self.store)
             self.new_while_paused = 0
-            self.log_model.set_store(self.shown.snapshot())
-            self.hex_model.set_store(self.log_model.store)
+            self._show(self._frozen if self.shown is self.store else self.shown.snapshot())
             self._update_status()
             return
         top_seq = self.log_model.first_seq + max(0, self.log.rowAt(0))  # the chunk on top, paused
@@ -583,7 +582,7 @@ class TrafficView(QWidget):
             self.shown.clear()
         if self._frozen is not None:  # paused: the frozen view empties too, and stays paused
             self._frozen, self._paused_at, self.new_while_paused = self.store.snapshot(), 0, 0
-            self._show(self.shown.snapshot())
+            self._show(self._frozen if self.shown is self.store else self.shown.snapshot())
         self.log_model.sync()
         self.hex_model.sync()
         self.hex_model.set_highlight(0, 0)
