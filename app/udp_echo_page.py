@@ -83,7 +83,7 @@ class UdpClientPane(ClientPane):
         self.payload = PayloadEdit("Hello, UDP!", self)
         self.send_button = QPushButton(self.tr("&Send"), self)
         self.send_button.setToolTip(self.tr("Send one datagram (Ctrl+Enter in the message box)"))
-        self.saved = SavedMessagesButton(self.payload, "udp_client", self)
+        self.saved = SavedMessagesButton(self.payload, "udp_client", self, self.address)
         self.probe_count = QSpinBox(self)
         self.probe_count.setRange(1, 100_000)
         self.probe_count.setValue(50)

@@ -1471,12 +1471,36 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
         <source>, escapes</source>
         <translation>，转义</translation>
     </message>
+    <message>
+        <source>Saved for {0}</source>
+        <translation>保存时的目标：{0}</translation>
+    </message>
 </context>
 <context>
     <name>SavedMessagesButton</name>
     <message>
         <source>Saved</source>
         <translation>已存</translation>
+    </message>
+    <message>
+        <source>Saved message</source>
+        <translation>已存消息</translation>
+    </message>
+    <message>
+        <source>“{0}” was saved for {1}; this pane sends to {2}.</source>
+        <translation>“{0}”保存时的目标是 {1}；此面板当前发送到 {2}。</translation>
+    </message>
+    <message>
+        <source>no valid address</source>
+        <translation>无有效地址</translation>
+    </message>
+    <message>
+        <source>Send to {0}</source>
+        <translation>发送到 {0}</translation>
+    </message>
+    <message>
+        <source>To send it to {0}, close the socket or disconnect first.</source>
+        <translation>要发送到 {0}，请先关闭套接字或断开连接。</translation>
     </message>
     <message>
         <source>Cannot write {0}: {1}</source>
@@ -1531,6 +1555,10 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <message>
         <source>Save current message…</source>
         <translation>保存当前消息…</translation>
+    </message>
+    <message>
+        <source>Save with destination {0}…</source>
+        <translation>连同目标 {0} 一起保存…</translation>
     </message>
     <message>
         <source>Manage saved messages…</source>
