@@ -232,7 +232,7 @@ class SavedMessagesButton(QToolButton):
             self.question.deleteLater()
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            self.tr("Saved message"),
+            self.tr("Send a saved message"),
             "",
             QMessageBox.StandardButton.Cancel,
             self.window(),

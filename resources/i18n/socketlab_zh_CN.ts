@@ -1483,8 +1483,8 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
         <translation>已存</translation>
     </message>
     <message>
-        <source>Saved message</source>
-        <translation>已存消息</translation>
+        <source>Send a saved message</source>
+        <translation>发送已存消息</translation>
     </message>
     <message>
         <source>“{0}” was saved for {1}; this pane sends to {2}.</source>
