@@ -8,7 +8,7 @@ The choice of addresses is a pure function (``student_addresses``) over what the
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from PySide6.QtCore import QEvent, QSettings, QSize, Qt
@@ -110,6 +110,10 @@ def machine_addresses() -> list[InterfaceAddress]:
     return found
 
 
+OneLiner = Callable[[str, int], str]
+"""(host, port) → the Python one-liner a student types to ask the listening server what it answers."""
+
+
 def host_port(host: str, port: int) -> str:
     """host:port as people write it: [IPv6]:port."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -163,10 +167,16 @@ class ConnectToMeDialog(QDialog):
     Python one-liner a student can type."""
 
     def __init__(
-        self, addresses: list[InterfaceAddress], index: int, port: int, udp: bool, parent: QWidget
+        self,
+        addresses: list[InterfaceAddress],
+        index: int,
+        port: int,
+        udp: bool,
+        one_liner: OneLiner,
+        parent: QWidget,
     ) -> None:
         super().__init__(parent)
-        self.port, self.udp = port, udp
+        self.port, self.udp, self.one_liner = port, udp, one_liner
         self.setWindowTitle(self.tr("Connect to me"))
         self.choice = QComboBox(self)
         for entry in addresses:
@@ -223,7 +233,7 @@ class ConnectToMeDialog(QDialog):
         host = self.address()
         self.host.setText(host)
         self.transport.setText(self.tr("UDP server at") if self.udp else self.tr("TCP server at"))
-        self.code.setText(pycode.connect_one_liner(host, self.port, self.udp))
+        self.code.setText(self.one_liner(host, self.port))
 
     def _full_screen(self, on: bool) -> None:
         if on:
@@ -244,6 +254,7 @@ class ConnectToMe(QWidget):
         self.dialog: ConnectToMeDialog | None = None
         self.addresses: list[InterfaceAddress] = []
         self.port, self.udp = 0, False
+        self.one_liner: OneLiner = lambda host, port: pycode.connect_one_liner(host, port, self.udp)
         self.choice = QComboBox(self)
         self.choice.setToolTip(
             self.tr("This machine's addresses on the network: students connect to one of these")
@@ -260,13 +271,16 @@ class ConnectToMe(QWidget):
         self.big_button.clicked.connect(self.show_large)
         self.hide()
 
-    def show_listening(self, host: str, port: int, udp: bool) -> None:
-        """The server listens on host:port: list the addresses if *host* is a wildcard, else hide."""
+    def show_listening(self, host: str, port: int, udp: bool, one_liner: OneLiner | None = None) -> None:
+        """The server listens on host:port: list the addresses if *host* is a wildcard, else hide.
+        *one_liner* writes the command that asks this server (default: an echo server's)."""
         if host not in WILDCARDS:
             self.hide()
             return
         self.addresses = student_addresses(machine_addresses(), host)
         self.port, self.udp = port, udp
+        if one_liner is not None:
+            self.one_liner = one_liner
         self.choice.clear()
         for entry in self.addresses:
             self.choice.addItem(self.tr("{0} ({1})").format(entry.address, entry.interface), entry.address)
@@ -287,7 +301,7 @@ class ConnectToMe(QWidget):
             self.dialog.close()
             self.dialog.deleteLater()
         self.dialog = ConnectToMeDialog(
-            self.addresses, self.choice.currentIndex(), self.port, self.udp, self.window()
+            self.addresses, self.choice.currentIndex(), self.port, self.udp, self.one_liner, self.window()
         )
         self.dialog.show()
 

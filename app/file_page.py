@@ -323,6 +323,14 @@ class FileServerPane(ServerPane):
             self.reuse.isChecked(),
         )
 
+    def one_liner(self, host: str, port: int) -> str:
+        """Ask the running server for its list ('?'), its header length packed as it packs it."""
+        server = self.server
+        fmt = (
+            server.length_format if isinstance(server, FileServer) else str(self.length_format.currentData())
+        )
+        return pycode.connect_one_liner(host, port, False, pycode.FILES, fmt)
+
     def save_settings(self, settings: QSettings) -> None:
         super().save_settings(settings)
         settings.setValue("file/server/root", self.root.text())

@@ -48,6 +48,7 @@ from netcore.model.events import (
     WriteShutdown,
 )
 from netcore.model.traffic import Chunk, Direction, Mark, make_mark
+from netcore.present import pycode
 from netcore.protocols.address import Address
 from netcore.protocols.framing import Frame
 from netcore.protocols.payload import parse_payload
@@ -302,6 +303,12 @@ class ServerPane(EnginePane):
         """Widgets that cannot change while the server runs."""
         return [self.address] if platform.WINDOWS else [self.address, self.reuse]
 
+    def one_liner(self, host: str, port: int) -> str:
+        """The command a student types to ask this server at host:port ("connect to me"): an echo
+        server's by default."""
+        udp = self.server is not None and self.server.socket_kind == socket.SOCK_DGRAM
+        return pycode.connect_one_liner(host, port, udp)
+
     # -- actions --------------------------------------------------------------------------------
     def toggle_server(self) -> None:
         if self.runner is not None:
@@ -334,7 +341,7 @@ class ServerPane(EnginePane):
             self.status_message.emit(self.state.text())
             self.listening.emit(event.host, event.port)
             udp = self.server is not None and self.server.socket_kind == socket.SOCK_DGRAM
-            self.connect_to_me.show_listening(event.host, event.port, udp)
+            self.connect_to_me.show_listening(event.host, event.port, udp, self.one_liner)
         elif isinstance(event, Stopped):
             self.set_state(QCoreApplication.translate("Panes", "Stopped"))
         else:

@@ -86,7 +86,7 @@ class TcpClientPane(ClientPane):
         self.payload = PayloadEdit("Hello, Socket Lab!", self)
         self.send_button = QPushButton(self.tr("&Send"), self)
         self.send_button.setToolTip(self.tr("Send the message (Ctrl+Enter in the message box)"))
-        self.saved = SavedMessagesButton(self.payload, "tcp_client", self)
+        self.saved = SavedMessagesButton(self.payload, "tcp_client", self, self.address)
         self.rtt = ElidedLabel(self)
         self.repeat = RepeatControl(self)
         self.set_state(self.tr("Not connected"))

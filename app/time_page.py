@@ -318,6 +318,14 @@ class TimeServerPane(ServerPane):
             self.reuse.isChecked(),
         )
 
+    def one_liner(self, host: str, port: int) -> str:
+        """A request in the running server's protocol: an SNTP server never answers b'hello'."""
+        server = self.server
+        protocol = (
+            server.protocol if isinstance(server, TimeServer) else TimeProtocol(self.protocol.currentData())
+        )
+        return pycode.connect_one_liner(host, port, not protocol.is_tcp, protocol)
+
     def _apply_offset(self, value: float) -> None:
         """The offset may change while the server runs."""
         server = self.server

@@ -43,6 +43,7 @@ from widgets.inputs import PayloadEdit, RepeatControl
 from widgets.line_plot import LinePlot
 from widgets.plain_text import PlainLabel
 from widgets.saved_messages import SavedMessagesButton
+from widgets.state_line import StateLine
 
 
 def recv_size_box(parent: QWidget) -> QSpinBox:
@@ -82,7 +83,7 @@ class UdpClientPane(ClientPane):
         self.payload = PayloadEdit("Hello, UDP!", self)
         self.send_button = QPushButton(self.tr("&Send"), self)
         self.send_button.setToolTip(self.tr("Send one datagram (Ctrl+Enter in the message box)"))
-        self.saved = SavedMessagesButton(self.payload, "udp_client", self)
+        self.saved = SavedMessagesButton(self.payload, "udp_client", self, self.address)
         self.probe_count = QSpinBox(self)
         self.probe_count.setRange(1, 100_000)
         self.probe_count.setValue(50)
@@ -100,8 +101,7 @@ class UdpClientPane(ClientPane):
                 "Send numbered datagrams at an interval; count lost, late, duplicated and reordered replies"
             )
         )
-        self.stats = PlainLabel(self)
-        self.stats.setWordWrap(True)
+        self.stats = StateLine(2, self)  # 2 lines even empty: never moves the plot
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.repeat = RepeatControl(self)
         self.plot = LinePlot(lambda: self.tr("round trip (ms) by sequence number; red: lost"), self)
@@ -148,8 +148,11 @@ class UdpClientPane(ClientPane):
         layout.addLayout(send_row)
         layout.addWidget(self.repeat)
         layout.addLayout(probe_row)
-        layout.addWidget(self.stats)
-        layout.addWidget(self.plot)
+        results = QVBoxLayout()  # the figures sit on their plot: no spacing, so the log keeps six rows
+        results.setSpacing(0)
+        results.addWidget(self.stats)
+        results.addWidget(self.plot)
+        layout.addLayout(results)
         layout.addWidget(self.view, 1)
 
         self.send_button.clicked.connect(lambda: self.send())

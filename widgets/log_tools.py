@@ -1,5 +1,5 @@
-"""The traffic log's controls: auto-scroll, the Data column as text or hex, filters by direction
-and peer (``LogToolbar``), and what its context menu copies (``copy_texts``)."""
+"""The traffic log's controls: pause, auto-scroll, the Data column as text or hex, filters by
+direction and peer (``LogToolbar``), and what its context menu copies (``copy_texts``)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,22 @@ from netcore.present.export import to_csv, to_text2pcap
 
 class LogToolbar(QWidget):
     """The log's filter bar (direction, peer), with the small controls that share the row under the
-    log (``row_widgets``: Auto-scroll, Text/Hex, Filter). The bar takes a row of its own only while
+    log (``row_widgets``: Pause, Auto-scroll, Text/Hex, Filter). The bar takes a row of its own only while
     the user filters: the Filter button or Ctrl+F opens it, it stays open while a filter is active
     (the view is visibly filtered), and closing it clears the filters. ``changed`` when a filter or
-    the Data format changes."""
+    the Data format changes; ``pause_action`` toggles the pause (the view does the pausing)."""
 
     changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.pause_action = QAction(self)  # Pause or Ctrl+Shift+Space where the log has the focus
+        self.pause_action.setCheckable(True)
+        self.pause_action.setShortcuts([QKeySequence(Qt.Key.Key_Pause), QKeySequence("Ctrl+Shift+Space")])
+        self.pause_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.pause_button = QToolButton(self)
+        self.pause_button.setDefaultAction(self.pause_action)
+        self.pause_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.auto_scroll = QCheckBox(self)
         self.auto_scroll.setChecked(True)
         self.data_format = QComboBox(self)
@@ -52,7 +59,7 @@ class LogToolbar(QWidget):
 
     def row_widgets(self) -> list[QWidget]:
         """The controls that go in the row under the log, left to right."""
-        return [self.auto_scroll, self.data_format, self.filter_button]
+        return [self.pause_button, self.auto_scroll, self.data_format, self.filter_button]
 
     def hex_data(self) -> bool:
         return self.data_format.currentIndex() == 1
@@ -74,6 +81,7 @@ class LogToolbar(QWidget):
 
     def add_to_menu(self, menu: QMenu) -> None:
         """The same controls as entries of the log's context menu."""
+        menu.addAction(self.pause_action)
         for text, checked, toggle in (
             (self.auto_scroll.text(), self.auto_scroll.isChecked(), self.auto_scroll.setChecked),
             (self.tr("Data as hex"), self.hex_data(), lambda on: self.data_format.setCurrentIndex(int(on))),
@@ -106,6 +114,13 @@ class LogToolbar(QWidget):
         super().changeEvent(event)
 
     def _retranslate(self) -> None:
+        self.pause_action.setText(self.tr("Pause"))
+        self.pause_action.setToolTip(
+            self.tr(
+                "Freeze what the log and the hexdump show while traffic is still recorded; untick to "
+                "catch up (Pause key or Ctrl+Shift+Space)"
+            )
+        )
         self.auto_scroll.setText(self.tr("Auto-scroll"))
         self.auto_scroll.setToolTip(
             self.tr("Follow new traffic; untick to keep the rows on screen still while traffic comes")

@@ -2,7 +2,9 @@
 
 One file holds the saved messages every message box shares and each box's history of the last
 ``HISTORY_LIMIT`` messages sent. A message is what the payload box holds (text, text or hex,
-encoding, escapes), so it sends the same bytes when it is loaded again. The file is written
+encoding, escapes), so it sends the same bytes when it is loaded again; a saved message may also
+carry the destination it was saved for (host and port, as Packet Sender's packets do). Version 1
+files (no destinations) are read as messages without one and written as version 2. The file is written
 atomically (a temporary file, then ``os.replace``). A file that cannot be read — broken, or written
 by a newer version — is reported, the list in memory is kept, and the file is left alone until the
 user changes the list; then it is first renamed aside, so nothing in it is lost.
@@ -27,7 +29,7 @@ from typing import Any
 from netcore.protocols.payload import ENCODINGS, PayloadMode, parse_payload
 
 FORMAT = "socketlab-messages"
-VERSION = 1
+VERSION = 2  # 2: a saved message may carry "host" and "port"
 HISTORY_LIMIT = 100
 FILE_NAME = "saved_messages.json"
 NAME_LENGTH = 32  # a default name is the message's first characters
@@ -42,6 +44,11 @@ class Message:
     encoding: str = "utf-8"
     escapes: bool = True
     name: str = ""
+    host: str = ""  # the destination it was saved for ("": none); only saved messages have one
+    port: int = 0
+
+    def destination(self) -> tuple[str, int] | None:
+        return (self.host, self.port) if self.host else None
 
     def payload(self) -> bytes:
         """The bytes this message sends (``InputError`` if the text does not parse)."""
@@ -82,6 +89,8 @@ class Contents:
 def _message_json(message: Message, named: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"name": message.name} if named else {}
     out.update(text=message.text, mode=message.mode.value, encoding=message.encoding, escapes=message.escapes)
+    if named and message.host:
+        out.update(host=message.host, port=message.port)
     return out
 
 
@@ -117,7 +126,12 @@ def _message(item: object, where: str, named: bool) -> Message:
     if encoding not in ENCODINGS:
         raise _Bad(f"{where}.encoding '{encoding}' is not one of {', '.join(ENCODINGS)}")
     name = get("name", str, "") if named else ""
-    return Message(text, PayloadMode(mode), encoding, get("escapes", bool, True), name)
+    host, port = (get("host", str, ""), get("port", int, 0)) if named else ("", 0)
+    if isinstance(port, bool) or (host and not 1 <= port <= 65535):
+        raise _Bad(f"{where}.port should be 1 to 65535 with a host")
+    return Message(
+        text, PayloadMode(mode), encoding, get("escapes", bool, True), name, host, port if host else 0
+    )
 
 
 def decode(text: str, path: Path = Path("-")) -> Contents:

@@ -5,6 +5,14 @@ nine also with Ctrl+1…Ctrl+9 on the pane that has the focus, else the first pa
 tab); "Manage" reorders, renames and deletes them, imports and exports. Up and Down on the box's
 first and last line walk its history of sent messages, like a shell. Every box shares one list,
 kept in ``saved_messages.json`` in the application's data folder (the tooltip shows where).
+
+A client's box (given its ``AddressEdit``) can also save a message with the destination it is
+aimed at, as Packet Sender's packets keep theirs. Such a message goes where the pane sends without
+a word when that is its destination; otherwise nothing is sent and the pane's address is not
+changed behind the user's back: a question says where it was saved for and where the pane sends, and
+offers "Send to <the pane's address>" and, while the address can be edited (no socket open),
+"Send to <its destination>", which sets the pane's address first. A server's reply box has no
+destination (a reply goes to the peer chosen there); a destination saved elsewhere is ignored there.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QApplication,
     QDialog,
     QFileDialog,
@@ -36,7 +45,7 @@ from PySide6.QtWidgets import (
 from netcore.errors import InputError
 from netcore.protocols.payload import PayloadMode
 from widgets import style
-from widgets.inputs import PayloadEdit
+from widgets.inputs import AddressEdit, PayloadEdit
 from widgets.message_store import FILE_NAME, Message, MessageFileError, MessageStore, Problem
 from widgets.plain_text import PlainLabel, plain_tooltip
 from widgets.units import plural
@@ -120,6 +129,11 @@ def problem_text(error: MessageFileError) -> str:
     ).format(error.path, error.detail)
 
 
+def host_port(host: str, port: int) -> str:
+    """host:port as people write it: [IPv6]:port."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def preview(message: Message) -> str:
     """A tooltip for *message*: its mode and first characters, or what is wrong with it."""
     try:
@@ -133,11 +147,13 @@ def preview(message: Message) -> str:
         kind = message.encoding.upper() + (
             QCoreApplication.translate("SavedMessages", ", escapes") if message.escapes else ""
         )
-    return plain_tooltip(
-        plural(
-            QCoreApplication.translate("SavedMessages", "{0} · {1} byte(s)\n{2}", "", len(data)), len(data)
-        ).format(kind, len(data), shown)
-    )
+    text = plural(
+        QCoreApplication.translate("SavedMessages", "{0} · {1} byte(s)\n{2}", "", len(data)), len(data)
+    ).format(kind, len(data), shown)
+    where = message.destination()
+    if where is not None:
+        text += "\n" + QCoreApplication.translate("SavedMessages", "Saved for {0}").format(host_port(*where))
+    return plain_tooltip(text)
 
 
 class SavedMessagesButton(QToolButton):
@@ -146,9 +162,16 @@ class SavedMessagesButton(QToolButton):
 
     send_requested = Signal()
 
-    def __init__(self, box: PayloadEdit, history_key: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        box: PayloadEdit,
+        history_key: str,
+        parent: QWidget | None = None,
+        address: AddressEdit | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.box, self.history_key = box, history_key
+        self.box, self.history_key, self.address = box, history_key, address
+        self.question: QMessageBox | None = None  # "saved for another destination": send where?
         self.store, self.hub = shared()
         self.setText(self.tr("Saved"))
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -181,11 +204,67 @@ class SavedMessagesButton(QToolButton):
 
     # -- sending --------------------------------------------------------------------------------
     def send_saved(self, index: int) -> None:
-        """Put saved message *index* in the box and ask the pane to send it."""
+        """Put saved message *index* in the box and ask the pane to send it; if it was saved for
+        another destination than the pane's, ask where to send it instead."""
         if not self.box.isEnabled() or not 0 <= index < len(self.store.messages):
             return
-        show_message(self.box, self.store.messages[index])
+        message = self.store.messages[index]
+        saved_for = message.destination()
+        if self.address is None or saved_for is None or saved_for == self.here():
+            self._send(message)
+        else:
+            self._ask_where(message, saved_for)
+
+    def here(self) -> tuple[str, int] | None:
+        """Where the pane sends now (None: no address, or not a valid one)."""
+        if self.address is None or not self.address.is_valid():
+            return None
+        addr = self.address.address()
+        return addr.host, addr.port
+
+    def _send(self, message: Message, to: tuple[str, int] | None = None) -> None:
+        if to is not None and self.address is not None:
+            self.address.set_address(*to)
+        show_message(self.box, message)
         self.send_requested.emit()
+
+    def _ask_where(self, message: Message, saved_for: tuple[str, int]) -> None:
+        assert self.address is not None
+        here = self.here()
+        if self.question is not None:  # one question at a time: the newest
+            self.question.close()
+            self.question.deleteLater()
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Send a saved message"),
+            "",
+            QMessageBox.StandardButton.Cancel,
+            self.window(),
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        text = self.tr("“{0}” was saved for {1}; this pane sends to {2}.").format(
+            message.name, host_port(*saved_for), host_port(*here) if here else self.tr("no valid address")
+        )
+        choices: dict[QAbstractButton, tuple[str, int] | None] = {}  # button → where (None: here)
+        send_to = self.tr("Send to {0}")
+        if here is not None:
+            choices[box.addButton(send_to.format(host_port(*here)), QMessageBox.ButtonRole.AcceptRole)] = None
+        if self.address.isEnabled():
+            button = box.addButton(send_to.format(host_port(*saved_for)), QMessageBox.ButtonRole.ActionRole)
+            choices[button] = saved_for
+        else:
+            text += "\n" + self.tr("To send it to {0}, close the socket or disconnect first.").format(
+                host_port(*saved_for)
+            )
+        box.setText(text)
+
+        def chosen(clicked: QAbstractButton) -> None:
+            if clicked in choices:
+                self._send(message, choices[clicked])
+
+        box.buttonClicked.connect(chosen)
+        self.question = box
+        box.open()
 
     def _dispatch(self, index: int) -> None:
         """Ctrl+n: every visible button of the window has the shortcut; the one on the pane with
@@ -215,9 +294,12 @@ class SavedMessagesButton(QToolButton):
             self.hub.history_unwritable = False
 
     # -- saving ---------------------------------------------------------------------------------
-    def save_current(self) -> None:
-        """Ask for a name and save what the box holds."""
+    def save_current(self, with_destination: bool = False) -> None:
+        """Ask for a name and save what the box holds (and where the pane sends, if asked)."""
         message = current_message(self.box)
+        here = self.here() if with_destination else None
+        if here is not None:
+            message = replace(message, host=here[0], port=here[1])
         name, ok = QInputDialog.getText(
             self,
             self.tr("Save message"),
@@ -302,11 +384,20 @@ class SavedMessagesButton(QToolButton):
             warning.setToolTip(plain_tooltip(problem_text(self.store.problem)))
             warning.triggered.connect(self.manage)
         menu.addAction(self.tr("Save current message…"), self.save_current)
+        if self.address is not None:
+            here = self.here()
+            with_destination = menu.addAction(
+                self.tr("Save with destination {0}…").format(host_port(*here) if here else "–"),
+                lambda: self.save_current(with_destination=True),
+            )
+            with_destination.setEnabled(here is not None)
         if self.store.messages:
             menu.addSeparator()
         for i, message in enumerate(self.store.messages):
             keys = f"\tCtrl+{i + 1}" if i < SHORTCUT_COUNT else ""
-            action = QAction(message.name.replace("&", "&&") + keys, menu)
+            where = message.destination()
+            label = message.name + (f"  → {host_port(*where)}" if where else "")
+            action = QAction(label.replace("&", "&&") + keys, menu)
             action.setToolTip(preview(message))
             action.setEnabled(self.box.isEnabled())
             action.triggered.connect(lambda _=False, i=i: self.send_saved(i))

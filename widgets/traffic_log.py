@@ -328,7 +328,11 @@ _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 class TrafficView(QWidget):
-    """Traffic log above a hexdump, both over one bounded store; says how much was dropped."""
+    """Traffic log above a hexdump, both over one bounded store; says how much was dropped.
+
+    Paused (``tools.pause_action``), the log and the hexdump show a snapshot of what they showed
+    while traffic is still recorded in the store (within its bounds, which may drop the oldest, and
+    the status says so); resuming shows the store again, caught up."""
 
     def __init__(self, parent: QWidget | None = None, max_bytes: int | None = None) -> None:
         super().__init__(parent)
@@ -338,7 +342,12 @@ class TrafficView(QWidget):
         self._keep: Callable[[Chunk], bool] | None = None  # the filter that made ``shown``
         self.tools = LogToolbar(self)
         self.tools.changed.connect(self._apply_tools)
+        self.tools.pause_action.toggled.connect(self.set_paused)
         self.addAction(self.tools.find_action)
+        self.addAction(self.tools.pause_action)
+        self._frozen: TrafficStore | None = None  # while paused: a snapshot of the whole store
+        self._paused_at = 0  # while paused: the count of chunks ever stored when the pause began
+        self.new_while_paused = 0  # chunks shown on resume that came in during the pause
         self.log_model = TrafficLogModel(self.store, self)
         self.hex_model = HexdumpModel(self.store, self)
         self._syncing = False
@@ -399,10 +408,21 @@ class TrafficView(QWidget):
         A view scrolled to the bottom follows the new data; one scrolled up keeps showing the same
         chunks and bytes while older ones are dropped (until those go too).
         """
+        keep, shown = self._keep, self.shown
+        if self._frozen is not None:  # paused: record, count, show nothing new
+            for chunk, frames in items:
+                self.store.append(chunk, frames)
+                if keep is None or keep(chunk):
+                    self.new_while_paused += 1
+                    if keep is not None:
+                        shown.append(chunk, frames)
+            self.store.dropped_chunks += dropped_chunks
+            self.store.dropped_bytes += dropped_bytes
+            self._update_status()
+            return
         follow = self.tools.auto_scroll.isChecked()
         log_bottom, hex_bottom = follow and self._at_bottom(self.log), follow and self.hexdump.at_bottom()
         log_first, log_place = self.log_model.first_seq, self.log.verticalScrollBar().value()
-        keep, shown = self._keep, self.shown
         for chunk, frames in items:
             self.store.append(chunk, frames)
             if keep is not None and keep(chunk):
@@ -429,7 +449,8 @@ class TrafficView(QWidget):
         self.store.add_frames(conn, direction, frames)
         if self.shown is not self.store:
             self.shown.add_frames(conn, direction, frames)
-        self.hex_model.sync()
+        if self._frozen is None:
+            self.hex_model.sync()
 
     def show_only(self, conn: int | None) -> None:
         """Show only connection *conn*'s traffic in the log and the hexdump (None: everyone's)."""
@@ -456,12 +477,54 @@ class TrafficView(QWidget):
             return
         self._keep = keep
         self.shown = self.store if keep is None else self.store.only(keep)
-        self.log_model.set_store(self.shown)
-        self.hex_model.set_store(self.shown)
+        if self._frozen is not None:  # paused: filter what the pause froze, count what waits
+            self._show(self._frozen if keep is None else self._frozen.only(keep))
+            new = range(max(0, self._paused_at - self.store.first_seq), len(self.store))
+            self.new_while_paused = sum(1 for row in new if keep is None or keep(self.store.chunk(row)))
+        else:
+            self._show(self.shown)
         self.hex_model.set_highlight(0, 0)
         self.log.scrollToBottom()
         self.hexdump.scrollToBottom()
         self._update_status()
+
+    @property
+    def paused(self) -> bool:
+        return self._frozen is not None
+
+    def set_paused(self, on: bool) -> None:
+        """Pause: freeze what the log and the hexdump show (the store keeps recording). Resume:
+        show the store again, at its end when auto-scroll is on."""
+        if on == self.paused:
+            return
+        self.tools.pause_action.setChecked(on)
+        if on:
+            self._frozen = self.store.snapshot()
+            self._paused_at = self.store.first_seq + len(self.store)
+            self.new_while_paused = 0
+            self._show(self._frozen if self.shown is self.store else self.shown.snapshot())
+            self._update_status()
+            return
+        top_seq = self.log_model.first_seq + max(0, self.log.rowAt(0))  # the chunk on top, paused
+        self._frozen = None
+        self.new_while_paused = 0
+        self._show(self.shown)
+        row = top_seq - self.store.first_seq
+        if self.tools.auto_scroll.isChecked() or self.shown is not self.store or row < 0:
+            self.log.scrollToBottom()  # catch up: the newest traffic
+            self.hexdump.scrollToBottom()
+        else:  # the same chunk on top as when paused (it is still stored), the new ones below
+            self.log.scrollTo(self.log_model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+            self.hexdump.scrollTo(
+                self.hex_model.index(self.hex_model.row_of(self.store.chunk_start(row)), 1),
+                QAbstractItemView.ScrollHint.PositionAtTop,
+            )
+        self._update_status()
+
+    def _show(self, store: TrafficStore) -> None:
+        """Show *store* in the log and the hexdump."""
+        self.log_model.set_store(store)
+        self.hex_model.set_store(store)
 
     def chunks(self) -> list[Chunk]:
         """Every stored chunk, connection events included."""
@@ -483,7 +546,7 @@ class TrafficView(QWidget):
 
     def _log_menu(self, pos: QPoint) -> None:
         rows = self.selected_rows()
-        chunks = [self.shown.chunk(row) for row in rows]
+        chunks = [self.log_model.store.chunk(row) for row in rows]  # what the log shows (paused: frozen)
         texts = copy_texts(chunks, [self.log_model.row_texts(row) for row in rows], self.log_model.encoding)
         menu = QMenu(self)
         for key, label in (
@@ -521,6 +584,9 @@ class TrafficView(QWidget):
         self.store.clear()
         if self.shown is not self.store:
             self.shown.clear()
+        if self._frozen is not None:  # paused: the frozen view empties too, and stays paused
+            self._frozen, self._paused_at, self.new_while_paused = self.store.snapshot(), 0, 0
+            self._show(self._frozen if self.shown is self.store else self.shown.snapshot())
         self.log_model.sync()
         self.hex_model.sync()
         self.hex_model.set_highlight(0, 0)
@@ -542,8 +608,9 @@ class TrafficView(QWidget):
             return
         current = self.log.currentIndex()
         row = current.row() if current.isValid() and current.row() >= 0 else rows[0].row()
-        start = self.shown.chunk_start(row)
-        end = start + len(self.shown.chunk(row).data)
+        shown = self.log_model.store  # paused: the frozen snapshot
+        start = shown.chunk_start(row)
+        end = start + len(shown.chunk(row).data)
         self.hex_model.set_highlight(start, end)
         self.hexdump.scrollTo(
             self.hex_model.index(self.hex_model.row_of(start), 1),
@@ -575,4 +642,13 @@ class TrafficView(QWidget):
             text = self.tr("Filtered: {0:,} chunks · {1:,} bytes of {2}").format(
                 len(self.shown), self.shown.byte_count, text
             )
+        if self._frozen is not None:  # first: what the frozen view does not show yet
+            new = self.new_while_paused
+            paused = plural(self.tr("Paused — {0:,} new chunk(s)", "", new), new).format(new)
+            lost = s.first_seq - self._paused_at
+            if lost > 0:  # recorded during the pause, then dropped by the store's bounds
+                paused += self.tr(
+                    " ({0:,} chunks recorded since already dropped to stay within {1:,} bytes)"
+                ).format(lost, s.max_bytes)
+            text = paused + " · " + text
         self.status.setText(text)

@@ -264,6 +264,28 @@ class TrafficStore:
     def frame_count(self) -> int:
         return self._frames
 
+    def snapshot(self) -> TrafficStore:
+        """A copy that later appends and drops leave alone (what a paused view shows): the same
+        chunks (shared: they are immutable), numbering, display positions and frames. It costs a
+        reference per chunk and frame, within the same bounds."""
+        copy = TrafficStore(self.max_bytes, self.max_chunks)
+        copy.epoch, copy.session = self.epoch, self.session
+        copy._chunks = self._chunks[self._head :]
+        copy._starts = self._starts[self._head :]
+        copy._sessions = self._sessions[self._head :]
+        copy._first_seq, copy._end, copy._bytes, copy._marks = (
+            self._first_seq,
+            self._end,
+            self._bytes,
+            self._marks,
+        )
+        copy._lanes = {
+            key: _Lane(lane.starts[lane.head :], lane.spans[lane.head :]) for key, lane in self._lanes.items()
+        }
+        copy._frames = self._frames
+        copy.dropped_chunks, copy.dropped_bytes = self.dropped_chunks, self.dropped_bytes
+        return copy
+
     def only(self, keep: Callable[[Chunk], bool]) -> TrafficStore:
         """A new store, with the same bounds, of the stored chunks *keep* accepts (one connection's,
         one direction's...), and the frames of their streams."""

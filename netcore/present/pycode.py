@@ -228,21 +228,52 @@ server.close()
 """
 
 
-def connect_one_liner(host: str, port: int, udp: bool) -> str:
-    """The command a student types to reach a server at host:port: ``python -c "..."``, one line
-    that connects (TCP) or sends a datagram (UDP), sends b'hello' and prints the reply. It quotes
-    only with single quotes inside, so it runs the same in cmd.exe, PowerShell and a POSIX shell."""
+ECHO, FILES = "echo", "files"  # the servers a "connect to me" one-liner can talk to, besides time
+
+
+def connect_one_liner(
+    host: str, port: int, udp: bool, service: TimeProtocol | str = ECHO, length_format: str = "!I"
+) -> str:
+    """The command a student types to reach the server at host:port: ``python -c "..."``, one line
+    that asks what that server answers and prints the answer.
+
+    *service*: ECHO (TCP, or UDP when *udp*) sends b'hello'; a ``TimeProtocol`` asks as its client
+    does (SNTP: a 48-byte mode-3 request, the transmit time printed; TIME/DAYTIME over TCP: connect
+    and read; over UDP and the course's SIMPLE: an empty datagram); FILES sends '?' and prints the
+    list header, its length packed as *length_format* ('!I' or the course's '<i').
+    Inside it quotes only with single quotes and uses no ``!``, ``%``, ``$`` or backquote, so it runs
+    the same in cmd.exe, PowerShell and a POSIX shell (bash's history expansion included)."""
     family = "socket.AF_INET6" if ":" in host else "socket.AF_INET"
-    if udp:
+    where = _addr(host, port)
+    tcp = f"s = socket.create_connection({where}, 5)"
+    udp_socket = f"s = socket.socket({family}, socket.SOCK_DGRAM); s.settimeout(5)"
+    since_1900 = "print(time.ctime(t - 2208988800 + (t < 2**31) * 2**32))"  # the era rule after 2036
+    if service == ECHO:
         code = (
-            f"import socket; s = socket.socket({family}, socket.SOCK_DGRAM); s.settimeout(5); "
-            f"s.sendto(b'hello', {_addr(host, port)}); print(s.recvfrom(65535))"
+            f"import socket; {udp_socket}; s.sendto(b'hello', {where}); print(s.recvfrom(65535))"
+            if udp
+            else f"import socket; {tcp}; s.sendall(b'hello'); print(s.recv(65536))"
         )
+    elif service == FILES:
+        fmt = "<i" if length_format == "<i" else ">I"
+        code = (
+            f"import json, socket, struct; {tcp}; s.sendall(b'?'); f = s.makefile('rb'); "
+            f"(n,) = struct.unpack('{fmt}', f.read(4)); h = json.loads(f.read(n)); print(h.get('files', h))"
+        )
+    elif service is TimeProtocol.SNTP:
+        code = (
+            f"import socket, struct, time; {udp_socket}; s.sendto(bytes([0x23]) + bytes(47), {where}); "
+            f"(t,) = struct.unpack('>I', s.recv(48)[40:44]); {since_1900}"
+        )
+    elif isinstance(service, TimeProtocol):
+        ask = tcp if service.is_tcp else f"{udp_socket}; s.sendto(b'', {where})"
+        if service in (TimeProtocol.DAYTIME_TCP, TimeProtocol.DAYTIME_UDP):
+            code = f"import socket; {ask}; print(s.recv(1024).decode('ascii', 'replace').strip())"
+        else:  # 4 bytes: seconds since 1970 (the course's SIMPLE) or since 1900 (RFC 868 TIME)
+            show = "print(time.ctime(t))" if service is TimeProtocol.SIMPLE else since_1900
+            code = f"import socket, struct, time; {ask}; (t,) = struct.unpack('>I', s.recv(4)); {show}"
     else:
-        code = (
-            f"import socket; s = socket.create_connection({_addr(host, port)}, 5); "
-            f"s.sendall(b'hello'); print(s.recv(65536))"
-        )
+        raise InputError(f"no one-liner is written for the service '{service}'")
     return f'python -c "{code}"'
 
 

@@ -905,6 +905,14 @@
         <translation>数据以十六进制显示</translation>
     </message>
     <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Freeze what the log and the hexdump show while traffic is still recorded; untick to catch up (Pause key or Ctrl+Shift+Space)</source>
+        <translation>冻结日志和十六进制视图的显示，流量仍继续记录；取消勾选即追上最新内容（Pause 键或 Ctrl+Shift+Space）</translation>
+    </message>
+    <message>
         <source>Auto-scroll</source>
         <translation>自动滚动</translation>
     </message>
@@ -1475,12 +1483,36 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
         <source>, escapes</source>
         <translation>，转义</translation>
     </message>
+    <message>
+        <source>Saved for {0}</source>
+        <translation>保存时的目标：{0}</translation>
+    </message>
 </context>
 <context>
     <name>SavedMessagesButton</name>
     <message>
         <source>Saved</source>
         <translation>收藏</translation>
+    </message>
+    <message>
+        <source>Send a saved message</source>
+        <translation>发送收藏的消息</translation>
+    </message>
+    <message>
+        <source>“{0}” was saved for {1}; this pane sends to {2}.</source>
+        <translation>“{0}”保存时的目标是 {1}；此面板当前发送到 {2}。</translation>
+    </message>
+    <message>
+        <source>no valid address</source>
+        <translation>无有效地址</translation>
+    </message>
+    <message>
+        <source>Send to {0}</source>
+        <translation>发送到 {0}</translation>
+    </message>
+    <message>
+        <source>To send it to {0}, close the socket or disconnect first.</source>
+        <translation>要发送到 {0}，请先关闭套接字或断开连接。</translation>
     </message>
     <message>
         <source>Cannot write {0}: {1}</source>
@@ -1535,6 +1567,10 @@ See every byte, every send()/recv() chunk and every message boundary.</source>
     <message>
         <source>Save current message…</source>
         <translation>保存当前消息…</translation>
+    </message>
+    <message>
+        <source>Save with destination {0}…</source>
+        <translation>连同目标 {0} 一起保存…</translation>
     </message>
     <message>
         <source>Manage saved messages…</source>
@@ -2257,6 +2293,16 @@ Kept in {0}</source>
     <message>
         <source>Filtered: {0:,} chunks · {1:,} bytes of {2}</source>
         <translation>已筛选：{0:,} 个块 · {1:,} 字节，共 {2}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Paused — {0:,} new chunk(s)</source>
+        <translation>
+            <numerusform>已暂停 — {0:,} 个新块</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source> ({0:,} chunks recorded since already dropped to stay within {1:,} bytes)</source>
+        <translation>（为不超过 {1:,} 字节，暂停后记录的块中已有 {0:,} 个被丢弃）</translation>
     </message>
 </context>
 <context>

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import ast
 import ipaddress
 import json
+import shlex
 import shutil
 import socket
 import subprocess
+import sys
+import time
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
@@ -24,6 +28,7 @@ from app.connect_to_me import (
     student_addresses,
 )
 from app.main_window import MainWindow
+from netcore.protocols.timeproto import TimeProtocol
 
 LIVE = frozenset({UP, RUNNING})
 
@@ -265,4 +270,47 @@ def test_udp_server_on_dual_stack_offers_a_datagram_one_liner(qtbot, window):
     assert dialog.transport.text() == "UDP server at"
     assert "SOCK_DGRAM" in dialog.code.text() and f", {port}))" in dialog.code.text()
     dialog.close()
+    stop(qtbot, pane)
+
+
+def run_one_liner(command: str) -> str:
+    """Run the code of a "connect to me" command as a student's Python would."""
+    program, option, code = shlex.split(command)
+    assert (program, option) == ("python", "-c")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def one_liner_of(qtbot, pane) -> str:
+    row = pane.connect_to_me
+    qtbot.waitUntil(lambda: shown(row), timeout=10000)
+    row.choice.setCurrentIndex(row.choice.count() - 1)  # loopback: reachable on every machine
+    row.show_large()
+    row.dialog.show_code.setChecked(True)
+    return row.dialog.code.text()
+
+
+def test_time_servers_one_liner_asks_in_its_protocol(qtbot, window):
+    """An SNTP server answers only a 48-byte mode-3 request: the one-liner sends one and prints the
+    server's time (b'hello' would get no answer, and the student a timeout)."""
+    pane = window.time.server
+    pane.protocol.setCurrentIndex(pane.protocol.findData(TimeProtocol.SNTP.value))
+    pane.clock_offset.setValue(86_400)  # a day ahead: the time shown is the server's
+    start(qtbot, pane, "0.0.0.0")
+    out = run_one_liner(one_liner_of(qtbot, pane))
+    shown_at = time.mktime(time.strptime(out, "%a %b %d %H:%M:%S %Y"))
+    assert abs(shown_at - (time.time() + 86_400)) < 60
+    stop(qtbot, pane)
+
+
+def test_file_servers_one_liner_lists_its_files(qtbot, window, tmp_path):
+    folder = tmp_path / "served"
+    folder.mkdir()
+    (folder / "lesson.txt").write_text("hi")
+    pane = window.files.server
+    pane.root.setText(str(folder))
+    pane.length_format.setCurrentIndex(pane.length_format.findData("<i"))  # the course's byte order
+    start(qtbot, pane, "0.0.0.0")
+    assert ast.literal_eval(run_one_liner(one_liner_of(qtbot, pane))) == ["lesson.txt"]
     stop(qtbot, pane)

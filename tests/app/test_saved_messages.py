@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
@@ -13,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from app.main_window import MainWindow
 from netcore.protocols.payload import PayloadMode
 from tests.app.test_tcp_echo_page import connect_client, received_bytes, start_server
-from widgets import saved_messages
+from widgets import message_store, saved_messages
 from widgets.message_store import Message, MessageStore
 from widgets.saved_messages import SavedMessagesButton, current_message, show_message
 
@@ -204,7 +205,8 @@ def test_import_of_a_broken_file_is_reported_and_changes_nothing(qtbot, window, 
     button = window.tcp_echo.client.saved
     button.store.add(Message("x", name="x"))
     bad = tmp_path / "bad.json"
-    bad.write_text('{"format": "socketlab-messages", "version": 2}', encoding="utf-8")
+    newer = {"format": "socketlab-messages", "version": message_store.VERSION + 1}
+    bad.write_text(json.dumps(newer), encoding="utf-8")
     warned = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
@@ -278,3 +280,55 @@ def test_a_history_that_cannot_be_written_is_reported_once_not_at_every_send(qtb
     page.client.payload.edit.setPlainText("five")
     button.record()
     assert len(warned) == 2
+
+
+def button_named(box: QMessageBox, text: str):
+    matches = [b for b in box.buttons() if b.text() == text]
+    assert len(matches) == 1, [b.text() for b in box.buttons()]
+    return matches[0]
+
+
+def test_a_message_saved_with_its_destination_asks_before_going_elsewhere(qtbot, window, monkeypatch):
+    """Saved for the app's UDP echo server; sent while the pane aims at another socket, it asks:
+    "Send to <saved>" sets the pane's address and sends there, "Send to <here>" sends here."""
+    window.tabs.setCurrentWidget(window.udp_echo)
+    page = window.udp_echo
+    page.server.address.set_address("127.0.0.1", 0)
+    qtbot.mouseClick(page.server.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Listening" in page.server.state.text(), timeout=WAIT_MS)
+    server = f"127.0.0.1:{page.server.server.address.port}"
+    client = page.client
+    client.address.set_address("127.0.0.1", page.server.server.address.port)
+    client.payload.edit.setPlainText("ping")
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kw: ("to the server", True))
+    menu_action(client.saved, f"Save with destination {server}…").trigger()
+    assert client.saved.store.messages[-1].destination() == ("127.0.0.1", page.server.server.address.port)
+    saved = json.loads(saved_messages.default_file().read_text(encoding="utf-8"))
+    assert saved["version"] == 2 and saved["messages"][-1]["port"] == page.server.server.address.port
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+        other.bind(("127.0.0.1", 0))
+        other.settimeout(WAIT_MS / 1000)
+        elsewhere = f"127.0.0.1:{other.getsockname()[1]}"
+        client.address.set_address("127.0.0.1", other.getsockname()[1])
+        client.payload.edit.setPlainText("typed")
+        menu_action(client.saved, f"to the server  → {server}").trigger()
+        question = client.saved.question
+        qtbot.waitUntil(lambda: question.isVisible(), timeout=WAIT_MS)
+        assert server in question.text() and elsewhere in question.text()
+        assert client.payload.edit.toPlainText() == "typed"  # nothing sent, nothing changed yet
+        button_named(question, f"Send to {server}").click()
+        qtbot.waitUntil(lambda: received_bytes(page.server.view) == b"ping", timeout=WAIT_MS)
+        assert (
+            client.address.host.text() == "127.0.0.1"
+            and client.address.port.value() != other.getsockname()[1]
+        )
+        # The socket is open now (the address cannot change): sending here is the only offer.
+        qtbot.mouseClick(client.close_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: client.address.isEnabled(), timeout=WAIT_MS)
+        client.address.set_address("127.0.0.1", other.getsockname()[1])
+        menu_action(client.saved, f"to the server  → {server}").trigger()
+        question = client.saved.question
+        qtbot.waitUntil(lambda: question.isVisible(), timeout=WAIT_MS)
+        button_named(question, f"Send to {elsewhere}").click()
+        assert other.recvfrom(100)[0] == b"ping"
+        assert received_bytes(page.server.view) == b"ping"  # not sent twice

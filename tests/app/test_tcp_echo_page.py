@@ -414,3 +414,32 @@ def test_self_test_failure_is_printed_whatever_the_output_encoding():
     result = run_python(code, PYTHONIOENCODING="cp1252")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "self-test FAILED: tcp: 连接被拒绝, expected self-test ✓" in result.stdout, result.stderr
+
+
+def test_paused_log_keeps_still_while_real_traffic_is_recorded_then_catches_up(qtbot, window):
+    page = window.tcp_echo
+    start_server(qtbot, page, mode_index=1)  # UPPER case
+    connect_client(qtbot, page)
+    type_and_send(qtbot, page, "one")
+    view = page.client.view
+    qtbot.waitUntil(lambda: received_bytes(view) == b"ONE", timeout=10000)
+    rows = view.log_model.rowCount()
+    view.log.setFocus()
+    qtbot.waitUntil(view.log.hasFocus, timeout=5000)
+    qtbot.keyClick(view.log, Qt.Key.Key_Pause)
+    assert view.paused
+    for word, echoed in (("two", b"ONETWO"), ("three", b"ONETWOTHREE")):  # one reply at a time
+        type_and_send(qtbot, page, word)
+        qtbot.waitUntil(lambda e=echoed: received_bytes(view) == e, timeout=10000)  # recorded...
+    assert view.log_model.rowCount() == rows  # ... not shown
+    assert view.hex_model.store.end == 6
+    qtbot.waitUntil(lambda: view.status.text().startswith("Paused — 4 new chunks"), timeout=10000)
+    qtbot.mouseClick(view.tools.pause_button, Qt.MouseButton.LeftButton)
+    assert not view.paused and view.log_model.rowCount() == rows + 4
+    assert [view.log_model.index(r, 5).data() for r in range(rows, rows + 4)] == [
+        "two",
+        "TWO",
+        "three",
+        "THREE",
+    ]
+    assert view.hex_model.store.end == 22

@@ -150,3 +150,19 @@ def test_the_server_pane_keeps_a_bounded_peer_list_and_says_how_many_it_forgot(q
     assert page.server.clients.count() == 4
     assert "6 peers forgotten" in page.server.clients.toolTip()
     assert "4 it heard from most recently" in page.server.clients.toolTip()
+
+
+def test_probe_results_appearing_never_move_the_plot_or_the_log(qtbot, page):
+    client = page.client
+    page.window().resize(1024, 768)  # as on a projector: the figures would wrap
+    qtbot.waitUntil(lambda: client.plot.isVisible(), timeout=5000)
+    qtbot.wait(50)
+    before = (client.plot.geometry(), client.view.geometry())
+    start_server(qtbot, page)
+    client.probe_count.setValue(5)
+    client.probe_interval.setValue(2)
+    qtbot.mouseClick(client.probe_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "5 sent" in client.stats.text(), timeout=10000)
+    qtbot.wait(50)  # let the layout run, as it does after the text changed
+    client.layout().activate()
+    assert (client.plot.geometry(), client.view.geometry()) == before

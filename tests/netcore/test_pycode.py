@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shlex
 import socket
@@ -58,16 +59,46 @@ def test_udp_client(serve, connected):
     assert "b'PING'" in run(pycode.udp_client(addr.host, addr.port, b"ping", 2.0, connected))
 
 
+def one_line_code(command: str) -> str:
+    """The code of a "connect to me" command, checked to read the same in cmd.exe, PowerShell and sh:
+    python -c and one argument in double quotes, with no double quote inside nor a character that
+    one of those shells expands there (bash's ! history, cmd's %, PowerShell's $ and backquote)."""
+    program, option, code = shlex.split(command)
+    assert (program, option) == ("python", "-c") and command == f'python -c "{code}"'
+    assert not set(code) & set('"!%$`\n'), code
+    return code
+
+
 @pytest.mark.parametrize("udp", [False, True])
 def test_connect_one_liner_reaches_the_server(serve, udp):
-    """The "connect to me" command: python -c and one argument in double quotes, no double quote
-    inside (so cmd.exe, PowerShell and sh read it alike), and it gets the server's reply."""
+    """The "connect to me" command of an echo server gets its reply."""
     server = UdpEchoServer(mode="upper") if udp else TcpEchoServer(mode="upper")
     addr = serve(server)
-    command = pycode.connect_one_liner(addr.host, addr.port, udp)
-    program, option, code = shlex.split(command)
-    assert (program, option) == ("python", "-c") and command == f'python -c "{code}"' and '"' not in code
-    assert "b'HELLO'" in run(code)
+    assert "b'HELLO'" in run(one_line_code(pycode.connect_one_liner(addr.host, addr.port, udp)))
+
+
+@pytest.mark.parametrize("protocol", list(TimeProtocol))
+def test_connect_one_liner_asks_a_time_server_in_its_protocol(serve, protocol):
+    """SNTP answers only a mode-3 request, TIME and DAYTIME over TCP only speak: each one-liner
+    gets the time and prints it as this machine's clock reads it (one server, one clock)."""
+    addr = serve(TimeServer(protocol))
+    command = pycode.connect_one_liner(addr.host, addr.port, not protocol.is_tcp, protocol)
+    before = time.time()
+    out = run(one_line_code(command)).strip()
+    if protocol in (TimeProtocol.DAYTIME_TCP, TimeProtocol.DAYTIME_UDP):
+        assert time.strftime("%Y", time.gmtime(before)) in out
+    else:
+        shown = time.mktime(time.strptime(out, "%a %b %d %H:%M:%S %Y"))
+        assert before - 2 <= shown <= time.time() + 2
+
+
+@pytest.mark.parametrize("length_format", ["!I", "<i"])
+def test_connect_one_liner_lists_a_file_servers_files(serve, tmp_path, length_format):
+    (tmp_path / "hello.png").write_bytes(b"x" * 10)
+    (tmp_path / "notes.txt").write_bytes(b"y")
+    addr = serve(FileServer(tmp_path, length_format=length_format))
+    command = pycode.connect_one_liner(addr.host, addr.port, False, pycode.FILES, length_format)
+    assert sorted(ast.literal_eval(run(one_line_code(command)))) == ["hello.png", "notes.txt"]
 
 
 @pytest.mark.parametrize("protocol", list(TimeProtocol))

@@ -347,3 +347,14 @@ def test_connection_event_rows_are_not_counted_as_chunks_even_as_they_are_droppe
     assert (len(store), store.data_chunk_count) == (3, 2)
     only = store.only(lambda chunk: chunk.direction is Direction.RECEIVED)
     assert (len(only), only.data_chunk_count) == (2, 1)
+
+
+def test_snapshot_stays_as_it_was_while_the_store_goes_on() -> None:
+    store = TrafficStore(max_bytes=10)
+    store.append(make_chunk(Direction.SENT, b"abcd", 0, 1, "p"))
+    store.append(make_chunk(Direction.RECEIVED, b"efgh", 0, 1, "p"))
+    frozen = store.snapshot()
+    store.append(make_chunk(Direction.SENT, b"ijkl", 4, 1, "p"))  # drops the oldest
+    assert store.first_seq == 1 and len(store) == 2
+    assert (frozen.first_seq, len(frozen), frozen.base, frozen.end) == (0, 2, 0, 8)
+    assert frozen.read(0, 100) == b"abcdefgh" and frozen.epoch == store.epoch

@@ -190,3 +190,69 @@ def test_context_menu_holds_the_log_controls(view, qtbot):
     assert texts(view, 5)[1] == "68 69"
     trigger(open_menu(view, qtbot), "Filter")
     assert view.tools.isVisible()
+
+
+def shown_texts(view: TrafficView) -> list[str]:
+    """The Data column as the log shows it, and what the hexdump shows."""
+    hexm = view.hex_model.store
+    return [*texts(view, 5), hexm.read(hexm.base, hexm.end - hexm.base).decode()]
+
+
+def test_pause_freezes_the_log_and_the_hexdump_and_catches_up_on_resume(view, qtbot):
+    fill(view)
+    before = shown_texts(view)
+    view.tools.pause_action.trigger()
+    assert view.paused and view.tools.pause_button.isChecked()
+    view.add([(make_chunk(Direction.RECEIVED, b"new%d" % i, 2 + 4 * i, 1, A), ()) for i in range(3)])
+    assert shown_texts(view) == before  # nothing moves while paused
+    assert view.status.text().startswith("Paused — 3 new chunks")
+    assert view.store.data_chunk_count == 6  # ... but it is recorded
+    view.tools.pause_action.trigger()
+    assert not view.paused and "Paused" not in view.status.text()
+    assert texts(view, 5)[-3:] == ["new0", "new1", "new2"]
+    assert view.hex_model.store.read(0, 100) == b"hiHIyonew0new1new2"
+    bar = view.log.verticalScrollBar()
+    assert bar.value() == bar.maximum()  # caught up at the end (auto-scroll is on)
+
+
+def test_paused_beyond_the_stores_bound_says_what_was_dropped(qtbot):
+    view = TrafficView(max_bytes=100)
+    qtbot.addWidget(view)
+    view.add([(make_chunk(Direction.RECEIVED, b"a" * 10, 0, 1, A), ())])
+    view.set_paused(True)
+    view.add(
+        [(make_chunk(Direction.RECEIVED, bytes([65 + i]) * 10, 10 + 10 * i, 1, A), ()) for i in range(15)]
+    )
+    assert texts(view, 5) == ["a" * 10]  # the frozen view keeps what it showed
+    status = view.status.text()
+    assert status.startswith("Paused — 15 new chunks")
+    assert "(5 chunks recorded since already dropped to stay within 100 bytes)" in status
+    view.set_paused(False)
+    assert view.log_model.rowCount() == 10 and view.log_model.first_seq == 6  # the store's last 100 bytes
+    assert view.hex_model.store.read(view.hex_model.store.base, 100) == b"".join(
+        bytes([65 + i]) * 10 for i in range(5, 15)
+    )
+
+
+def test_pause_from_the_menu_and_the_keyboard_and_filtering_while_paused(view, qtbot):
+    fill(view)
+    trigger(open_menu(view, qtbot), "Pause")
+    assert view.paused
+    view.add(
+        [
+            (make_chunk(Direction.SENT, b"out", 4, 1, A), ()),
+            (make_chunk(Direction.RECEIVED, b"in", 4, 2, B), ()),
+        ]
+    )
+    view.tools.direction.setCurrentIndex(1)  # → Sent: the frozen rows are filtered, the count too
+    assert texts(view, 5) == ["HI"] and view.status.text().startswith("Paused — 1 new chunk ·")
+    view.log.setFocus()
+    qtbot.waitUntil(view.log.hasFocus, timeout=5000)
+    qtbot.keyClick(
+        view.log, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert not view.paused and texts(view, 5) == ["HI", "out"]
+    qtbot.keyClick(view.log, Qt.Key.Key_Pause)
+    assert view.paused
+    view.clear()  # clearing while paused empties the frozen view too
+    assert view.paused and view.log_model.rowCount() == 0 and view.status.text().startswith("Paused — 0 new")

@@ -24,13 +24,15 @@ from widgets.message_store import (
     encode,
 )
 
+destinations = st.one_of(st.just(("", 0)), st.tuples(st.text(min_size=1), st.integers(1, 65535)))
 messages = st.builds(
-    Message,
+    lambda text, mode, encoding, escapes, name, where: Message(text, mode, encoding, escapes, name, *where),
     text=st.text(),
     mode=st.sampled_from(list(PayloadMode)),
     encoding=st.sampled_from(ENCODINGS),
     escapes=st.booleans(),
     name=st.text(),
+    where=destinations,
 )
 unnamed = messages.map(lambda m: Message(m.text, m.mode, m.encoding, m.escapes))
 
@@ -191,3 +193,34 @@ def test_a_repeated_send_does_not_read_the_file(tmp_path, monkeypatch):
     monkeypatch.setattr(message_store, "read_text", lambda path: reads.append(path))
     assert not store.record("udp_client", Message("ping"))
     assert reads == []
+
+
+def test_a_version_1_file_is_read_without_destinations_and_written_as_version_2(tmp_path):
+    path = tmp_path / "saved_messages.json"
+    v1 = {
+        "format": "socketlab-messages",
+        "version": 1,
+        "messages": [{"name": "hi", "text": "hello", "mode": "text", "encoding": "utf-8", "escapes": True}],
+        "history": {"tcp_client": [{"text": "x", "mode": "text", "encoding": "utf-8", "escapes": True}]},
+    }
+    path.write_text(json.dumps(v1), encoding="utf-8")
+    store = MessageStore(path)
+    store.load()
+    assert store.problem is None
+    assert store.messages == [Message("hello", name="hi")] and store.messages[0].destination() is None
+    store.add(Message("ping", name="to the lab", host="192.168.1.20", port=9000))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["version"] == 2
+    assert data["messages"][0] == v1["messages"][0]  # unchanged, no destination added
+    assert data["messages"][1]["host"] == "192.168.1.20" and data["messages"][1]["port"] == 9000
+    assert data["history"] == v1["history"]
+    assert reloaded(store).messages[1].destination() == ("192.168.1.20", 9000)
+
+
+@pytest.mark.parametrize("port", [0, 70000, True, "9000"])
+def test_a_destination_without_a_usable_port_is_a_broken_file(port):
+    item = {"name": "x", "text": "x", "host": "10.0.0.1", "port": port}
+    text = json.dumps({"format": "socketlab-messages", "version": 2, "messages": [item]})
+    with pytest.raises(MessageFileError) as caught:
+        decode(text)
+    assert caught.value.problem is Problem.BROKEN and "port" in caught.value.detail
