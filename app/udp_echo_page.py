@@ -9,7 +9,9 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -105,7 +107,6 @@ class UdpClientPane(ClientPane):
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.repeat = RepeatControl(self)
         self.plot = LinePlot(lambda: self.tr("round trip (ms) by sequence number; red: lost"), self)
-        self.plot.setFixedHeight(self.plot.minimumHeight())  # the log below keeps six rows at 1024×768
         self.probe_result: ProbeStats | None = None  # the last probe's figures, shown by _show_stats
         self._reply_timer = QTimer(self)
         self._reply_timer.setSingleShot(True)
@@ -148,12 +149,21 @@ class UdpClientPane(ClientPane):
         layout.addLayout(send_row)
         layout.addWidget(self.repeat)
         layout.addLayout(probe_row)
-        results = QVBoxLayout()  # the figures sit on their plot: no spacing, so the log keeps six rows
-        results.setSpacing(0)
+        # The probe's figures and plot on a tab beside the traffic, shown when a probe starts: the log
+        # and hexdump keep the pane's height
+        self.probe_page = QWidget(self)
+        results = QVBoxLayout(self.probe_page)
+        results.setContentsMargins(0, 0, 0, 0)
         results.addWidget(self.stats)
-        results.addWidget(self.plot)
-        layout.addLayout(results)
-        layout.addWidget(self.view, 1)
+        results.addWidget(self.plot, 1)
+        self.plot.setSizePolicy(
+            QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding
+        )  # the tab's height
+        self.body = QTabWidget(self)
+        self.body.addTab(self.view, "")
+        self.body.addTab(self.probe_page, "")
+        self._name_tabs()
+        layout.addWidget(self.body, 1)
 
         self.send_button.clicked.connect(lambda: self.send())
         self.payload.submitted.connect(lambda: self.send())
@@ -208,6 +218,7 @@ class UdpClientPane(ClientPane):
             return
         self.clear_error()
         self.plot.reset(self.probe_count.value() - 1)
+        self.body.setCurrentWidget(self.probe_page)
         self.probe_result = None
         self.stats.setText(self.tr("Probing…"))
         self.probe_button.setEnabled(False)
@@ -298,7 +309,12 @@ class UdpClientPane(ClientPane):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self._show_stats()
+            self._name_tabs()
         super().changeEvent(event)
+
+    def _name_tabs(self) -> None:
+        self.body.setTabText(0, self.tr("Traffic"))
+        self.body.setTabText(1, self.tr("Probe"))
 
     def _show_stats(self) -> None:
         """The last probe's figures in the current language (again when it changes)."""

@@ -2424,6 +2424,10 @@ Kept in {0}</source>
         <translation>已发送 {0:,} 字节：在 MTU 为 1,500 字节的路径上，IP 会对此数据报分片</translation>
     </message>
     <message>
+        <source>Traffic</source>
+        <translation>流量</translation>
+    </message>
+    <message>
         <source>{0} sent · {1} received · {2} lost ({3:.1f} %) · {4} late · {5} duplicated · {6} reordered
 round trip min {7} / avg {8} / max {9} ms · p50 {10} · p99 {11} · jitter {12} ms</source>
         <translation>已发送 {0} · 已接收 {1} · 丢失 {2}（{3:.1f} %）· 迟到 {4} · 重复 {5} · 乱序 {6}

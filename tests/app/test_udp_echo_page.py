@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
 from netcore.model.traffic import Direction
+from tests.app.test_figures import settle_layouts
 from widgets.hexdump_view import FRAME_START_ROLE, HEX0
 
 
@@ -105,6 +106,7 @@ def test_probe_shows_statistics_and_plot(qtbot, page):
     page.client.probe_count.setValue(20)
     page.client.probe_interval.setValue(2)
     qtbot.mouseClick(page.client.probe_button, Qt.MouseButton.LeftButton)
+    assert page.client.body.currentWidget() is page.client.probe_page  # the plot shows as it starts
     qtbot.waitUntil(lambda: "20 sent" in page.client.stats.text(), timeout=10000)
     assert "20 received" in page.client.stats.text() and "0 lost" in page.client.stats.text()
     assert len(page.client.plot.points("rtt")) == 20
@@ -155,14 +157,21 @@ def test_the_server_pane_keeps_a_bounded_peer_list_and_says_how_many_it_forgot(q
 def test_probe_results_appearing_never_move_the_plot_or_the_log(qtbot, page):
     client = page.client
     page.window().resize(1024, 768)  # as on a projector: the figures would wrap
-    qtbot.waitUntil(lambda: client.plot.isVisible(), timeout=5000)
-    qtbot.wait(50)
-    before = (client.plot.geometry(), client.view.geometry())
     start_server(qtbot, page)
-    client.probe_count.setValue(5)
     client.probe_interval.setValue(2)
+    client.probe_count.setValue(3)
+    qtbot.mouseClick(client.probe_button, Qt.MouseButton.LeftButton)  # shows the Probe tab
+    qtbot.waitUntil(lambda: "3 sent" in client.stats.text(), timeout=10000)
+    client.stats.clear()
+    settle_layouts()
+
+    def places():
+        return [w.mapTo(page.window(), w.rect().topLeft()) for w in (client.stats, client.plot, client.body)]
+
+    before = places()
+    client.probe_count.setValue(5)
     qtbot.mouseClick(client.probe_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "5 sent" in client.stats.text(), timeout=10000)
-    qtbot.wait(50)  # let the layout run, as it does after the text changed
-    client.layout().activate()
-    assert (client.plot.geometry(), client.view.geometry()) == before
+    settle_layouts()  # the layout has run after the text changed
+    assert len(client.stats.text()) > 80  # two lines' worth of figures at this width
+    assert places() == before
