@@ -136,13 +136,6 @@ def test_student_addresses_of_this_machine_match_ip_addr():
 
 
 # -- in the window ---------------------------------------------------------------------------------
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
 
 
 def start(qtbot, pane, host):

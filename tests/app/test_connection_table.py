@@ -7,24 +7,13 @@ import contextlib
 import socket
 import struct
 
-import pytest
 from PySide6.QtCore import Qt
 
-from app.main_window import MainWindow
 from netcore.model.events import Closed, CloseReason, Connected, PeerShutdown, Traffic
 from netcore.model.traffic import Direction, TrafficStore, make_chunk
 from widgets.connection_table import ConnectionBook, ConnState
 
 WAIT_MS = 10000
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
 
 
 def chunk(conn: int, direction: Direction, data: bytes, offset: int = 0) -> Traffic:

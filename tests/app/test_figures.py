@@ -25,15 +25,6 @@ def settle_layouts() -> None:
         QCoreApplication.processEvents()
 
 
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-
-
 def disconnect_client(qtbot, page):
     qtbot.mouseClick(page.client.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.client.runner is None, timeout=10000)

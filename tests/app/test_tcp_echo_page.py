@@ -23,15 +23,6 @@ from widgets.style import RECEIVED_BG, RECEIVED_HEADER_BG
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-
-
 def start_server(qtbot, page, mode_index=0, framing="raw"):
     page.server.address.set_address("127.0.0.1", 0)
     page.server.mode.setCurrentIndex(mode_index)
