@@ -11,9 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app import i18n
+from app.connect_to_me import WARNED_KEY
 from app.main_window import MainWindow
 from app.resources import resource_path
 from app.selftest import start_server, wait_until
@@ -26,6 +27,8 @@ PROJECTOR = (1024, 768)
 PROJECTOR_DIR = "1024x768"
 VARIANTS = ((i18n.CHINESE, False), (i18n.CHINESE, True), (i18n.ENGLISH, True), (i18n.ENGLISH, False))
 """(language, high contrast) of each 1024×768 round, in the order taken (the language changes twice)."""
+CLASSROOM_LANGUAGES = (i18n.ENGLISH, i18n.CHINESE)
+"""The connection list and "connect to me" pictures (``classroom``), in these languages in turn."""
 
 
 class Failed(Exception):
@@ -110,6 +113,50 @@ def relay(window: MainWindow, _tmp: Path) -> None:
             echoed += data  # read before closing: unread bytes would make the close a reset
 
 
+def classroom(window: MainWindow, folder: Path, language: str) -> list[Path]:
+    """The TCP echo server's connection list with three clients (its scene's and two students), and
+    "connect to me" in large type for the time server listening on 0.0.0.0 (only reached over
+    127.0.0.1 here)."""
+    suffix = "-zh_CN" if language == i18n.CHINESE else ""
+    pane = window.tcp_echo.server
+    listening = pane.server.address if pane.server is not None else None
+    if listening is None:
+        raise Failed("the TCP echo server is not running")
+    window.tabs.setCurrentWidget(window.tcp_echo)
+    pane.body.setCurrentWidget(pane.connections)
+    with (
+        socket.create_connection(("127.0.0.1", listening.port), TIMEOUT_S) as first,
+        socket.create_connection(("127.0.0.1", listening.port), TIMEOUT_S) as second,
+    ):
+        for student, message in ((first, b"student 1: hello"), (second, b"student 2: hi")):
+            student.sendall(message)
+            echoed = b""
+            while len(echoed) < len(message) and (data := student.recv(len(message))):
+                echoed += data  # read before closing: unread bytes would make the close a reset
+        need(lambda: pane.connections.model.book.open_count >= 3, "the students did not connect")
+        wait_until(lambda: False, 0.3)
+        shots = [grab(window, folder / f"connections{suffix}.png")]
+        pane.body.setCurrentWidget(pane.view)
+    time_pane = window.time.server
+    window.tabs.setCurrentWidget(window.time)
+    if time_pane.server is not None:
+        time_pane.toggle_server()
+        need(lambda: time_pane.server is None, "the time server did not stop")
+    time_pane.address.set_address("0.0.0.0", 0)
+    time_pane.toggle_server()
+    need(lambda: time_pane.connect_to_me.isVisible(), "no 'connect to me' row for 0.0.0.0")
+    time_pane.connect_to_me.show_large()
+    dialog = time_pane.connect_to_me.dialog
+    if dialog is None:
+        raise Failed("the large view did not open")
+    wait_until(lambda: False, 0.3)
+    shots.append(grab(dialog, folder / f"connect-to-me{suffix}.png"))
+    time_pane.toggle_server()  # and the large view closes with it
+    need(lambda: time_pane.server is None, "the time server did not stop")
+    time_pane.address.set_address("127.0.0.1", 0)
+    return shots
+
+
 SCENES: dict[str, Callable[[MainWindow, Path], None]] = {
     "tcp-echo": tcp_echo,
     "udp-echo": udp_echo,
@@ -123,13 +170,14 @@ SCENES: dict[str, Callable[[MainWindow, Path], None]] = {
 def take(out: Path) -> list[Path]:
     """Every tab in English, then the TCP echo and packet-sticking tabs in Chinese (the README's
     pictures); then every tab at the projector's 1024×768 (``out/1024x768``) in Chinese and English,
-    each with and without high contrast."""
+    each with and without high contrast; then the connection list and "connect to me" in both."""
     out.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
         earlier = saved_messages.use_file(Path(tmp) / FILE_NAME)  # not the user's send history
         settings = QSettings(str(Path(tmp) / "screenshots.ini"), QSettings.Format.IniFormat)
         settings.setValue("window/language", i18n.ENGLISH)
+        settings.setValue(WARNED_KEY, True)  # the "reachable from the network" box would wait for a click
         window = MainWindow(settings)
         window.resize(*SIZE)
         window.show()
@@ -158,6 +206,10 @@ def take(out: Path) -> list[Path]:
                     wait_until(lambda: False, 0.1)
                     path = out / PROJECTOR_DIR / projector_name(name, language, high_contrast)
                     saved.append(grab(window, path))
+            window.contrast_action.setChecked(False)
+            for language in CLASSROOM_LANGUAGES:
+                window.set_language(language)
+                saved.extend(classroom(window, out / PROJECTOR_DIR, language))
         finally:
             window.contrast_action.setChecked(False)
             window.close()
@@ -171,7 +223,7 @@ def projector_name(scene: str, language: str, high_contrast: bool) -> str:
     return f"{scene}{language_part}{'-high-contrast' if high_contrast else ''}.png"
 
 
-def grab(window: MainWindow, path: Path) -> Path:
+def grab(window: QWidget, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(path)):
         raise Failed(f"cannot write {path}")
