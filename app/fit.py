@@ -13,13 +13,26 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QTabBar, QVBoxLayo
 SETTINGS_GROUP = "splitters"
 
 
+class _MinimumLayout(QVBoxLayout):
+    """A layout that answers no height-for-width: a resizable QScrollArea then sizes its widget by
+    the minimum size, where with word-wrapped labels inside it took the *preferred* height for the
+    width and scrolled a pane that fitted."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
 def scroll_area(content: QWidget, parent: QWidget | None = None) -> QScrollArea:
     """*content* in a frameless scroll area: it gets all the room there is, and scroll bars when
     that is less than its minimum size."""
     area = QScrollArea(parent)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidgetResizable(True)
-    area.setWidget(content)
+    holder = QWidget()
+    layout = _MinimumLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(content)
+    area.setWidget(holder)
     return area
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QByteArray, QPoint, QRect, QSize
 from PySide6.QtGui import QTextLayout
-from PySide6.QtWidgets import QApplication, QSplitter, QTabBar, QWidget
+from PySide6.QtWidgets import QApplication, QScrollArea, QSplitter, QTabBar, QWidget
 
 from app import fit
 from app.main_window import FRAME_ALLOWANCE, MainWindow
@@ -213,3 +213,21 @@ def test_packet_sticking_stacks_at_zoom_2_and_gives_the_results_the_room(qtbot, 
     win.code_dock.show()
     win.presentation.set_zoom(2.0)
     qtbot.waitUntil(lambda: splitter.orientation().name == "Vertical", timeout=10000)
+
+
+def test_a_pane_gets_the_room_there_is_or_its_minimum_not_its_preferred_height(qtbot, settings):
+    """A scroll area sized its pane by the preferred height for its width (word-wrapped labels), so
+    a pane taller than needed scrolled, or scrolled where it fitted; it gets max(room, minimum)."""
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    for page in (win.udp_echo, win.time, win.tcp_echo):
+        win.tabs.setCurrentWidget(page)
+        pane = page.client
+        area = pane.parentWidget()
+        while not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        qtbot.waitUntil(pane.isVisible, timeout=5000)
+        QApplication.processEvents()
+        room, least = area.viewport().height(), pane.minimumSizeHint().height()
+        assert pane.height() == max(room, least), type(page).__name__
