@@ -478,31 +478,31 @@ class EchoServerPane(ServerPane):
 
     def send_reply(self) -> None:
         conn = self.clients.currentData()
-        if self.server is None or conn is None:
-            self.set_state(QCoreApplication.translate("Panes", "No peer to reply to yet."), error=True)
-            return
-        try:
-            data = self.reply.payload()
-            self.check_reply(data)
-        except SocketLabError as exc:
-            self.show_error(exc)
-            return
-        self.clear_error()
-        self.server.send_to(int(conn), data)
-        self.saved.record()
+        data = self._reply_to_send(conn is not None)
+        if data is not None and self.server is not None:
+            self.server.send_to(int(conn), data)
 
     def send_to_all(self) -> None:
         """Send the reply box's message to every peer the server has now."""
-        if self.server is None or not self.connections.model.book.open_count:
+        data = self._reply_to_send(bool(self.connections.model.book.open_count))
+        if data is not None and self.server is not None:
+            self.server.send_to_all(data)
+
+    def _reply_to_send(self, have_peer: bool) -> bytes | None:
+        """The reply box's message, checked, or None with the reason on show. A message that goes
+        out clears an error on show and is kept in the box's history."""
+        if self.server is None or not have_peer:
             self.set_state(QCoreApplication.translate("Panes", "No peer to reply to yet."), error=True)
-            return
+            return None
         try:
             data = self.reply.payload()
             self.check_reply(data)
         except SocketLabError as exc:
             self.show_error(exc)
-            return
-        self.server.send_to_all(data)
+            return None
+        self.clear_error()
+        self.saved.record()
+        return data
 
     def _on_connection_chosen(self, conn: int) -> None:
         """A row of the table was chosen (-1: none): its traffic alone, and the peer to reply to."""

@@ -186,10 +186,15 @@ def test_send_to_all_and_disconnect_one(qtbot, window):
             stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5)) for _ in range(3)
         ]
         qtbot.waitUntil(lambda: len(table_texts(pane)) == 3, timeout=WAIT_MS)
+        pane.reply.edit.setPlainText("\\q")  # an unknown escape: refused, and said
+        qtbot.mouseClick(pane.send_all_button, Qt.MouseButton.LeftButton)
+        error = pane.state.text()
         pane.reply.edit.setPlainText("to everyone\\n")
         qtbot.mouseClick(pane.send_all_button, Qt.MouseButton.LeftButton)
         for sock in clients:
             assert recv_exactly(sock, 12) == b"to everyone\n"
+        assert pane.state.text() != error  # sent: the error is over, as after a single reply
+        assert "to everyone\\n" in [m.text for m in pane.saved.store.history(pane.saved.history_key)]
         qtbot.waitUntil(lambda: [t[4] for t in table_texts(pane)] == ["12"] * 3, timeout=WAIT_MS)
         # disconnect the second one, chosen in the table
         pane.connections.table.selectRow(1)
